@@ -1,0 +1,319 @@
+/**
+ * `t2vid`: the headless CLI over src/core (what a Slurm array job runs).
+ * Setting names match the core options and the VS Code settings: --font-size ↔ fontSize ↔ t2vid.render.fontSize.
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatIssue, type ReadIssue } from './core/model';
+import { OptionError, resolveOptions, type Align, type RenderOptions, type SegmentMode, type SegmentOptions } from './core/options';
+import { parseFieldMapping } from './core/readers/index';
+import { DATASET_FORMATS, datasetFileName, parseShard, synthesize, type DatasetFormat, type SynthSummary } from './core/synth';
+import { engineVersion } from './core/version';
+import { mergeShards } from './core/merge';
+
+const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
+
+Usage:
+  t2vid synth INPUT... --out DIR [options]   render frames and write a training dataset
+  t2vid merge DIR [--format minicpm-v]        join the shard datasets of a sharded run in DIR
+  t2vid --help | --version
+
+Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
+L-Eval {input, instructions[], outputs[]}, LongAlpaca {instruction, output, input?};
+.parquet (Hugging Face datasets); any other schema through --fields.
+
+Segmentation:
+  --mode words|sentences|fit   words: N words a frame; sentences: whole sentences up to N words;
+                               fit: as much text as fits each frame (default: words)
+  --words N                    words per frame (default 115, as the T2Vid reference)
+  --locale TAG                 word/sentence rules, e.g. en, zh, ja (default: from the text)
+Rendering (no frame ever clips: a piece that overflows is split further):
+  --size N | WxH               frame size in pixels (default 448)
+  --font-size N                font size in pixels (default 20)
+  --font FAMILIES              Pango family list (default "DejaVu Sans,Noto Sans SC", both bundled)
+  --font-file PATH             register a TTF/OTF file; name its family first in --font
+  --margin N                   margins in pixels (default 20); --margin-x N, --margin-y N
+  --line-spacing N             extra pixels between lines (default 0)
+  --foreground C, --background C   colours, #rgb or #rrggbb (default black on white)
+  --align left|centre|right    line alignment (default left)
+  --bit-depth 4|8              greyscale PNG depth (default 4: 16 grey levels, a third of the bytes)
+Input:
+  --fields MAP                 field mapping, e.g. context=text,question=prompt,answer=response
+                               (dotted paths reach nested fields: context=doc.body)
+Run:
+  --out DIR                    output folder: frames/<id>/frame_00000.png, frames/<id>/manifest.json,
+                               and the dataset (minicpm-v.json)
+  --format minicpm-v|none      dataset format (default minicpm-v: the MiniCPM-V multi-image JSON)
+  --jobs N                     samples rendered at once (default 2 × cores)
+  --shard i/n                  take every n-th sample starting at i (0-based); deterministic, so a
+                               Slurm array can run --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT;
+                               each shard writes minicpm-v.shard-IIII-of-NNNN.json; join with t2vid merge
+  --limit N                    only the first N samples (after --shard)
+  --absolute-paths             write absolute image paths into the dataset (default: relative to DIR)
+  --force                      re-render samples that are already complete
+  --dry-run                    read and segment everything, report counts, write nothing
+  --json                       print the run summary as one JSON object on stdout
+  --quiet                      no progress bar
+
+Resume: re-running the same command skips every sample whose manifest is complete for the same
+context and settings; an interrupted run (Ctrl-C, a killed job) picks up where it stopped.
+Bad input: a line that cannot be used is reported as FILE:LINE: reason and skipped; the exit code
+is non-zero only if nothing usable was produced.
+Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
+`;
+
+class UsageError extends Error {}
+
+function num(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n) || value.trim() === '') {
+    throw new UsageError(`${name} takes a whole number, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function parseSize(value: string | undefined): { width?: number; height?: number } {
+  if (value === undefined) {
+    return {};
+  }
+  const m = /^(\d+)(?:[x×](\d+))?$/i.exec(value.trim());
+  if (!m) {
+    throw new UsageError(`--size takes N or WxH, e.g. 448 or 448x336, got ${JSON.stringify(value)}`);
+  }
+  return { width: Number(m[1]), height: Number(m[2] ?? m[1]) };
+}
+
+function progressBar(stream: NodeJS.WriteStream): (p: { total: number; done: number; frames: number }) => void {
+  const started = performance.now();
+  let last = 0;
+  return ({ total, done, frames }) => {
+    const now = performance.now();
+    if (now - last < 100 && done < total) {
+      return;
+    }
+    last = now;
+    const width = 28;
+    const fraction = total ? done / total : 0;
+    const filled = Math.round(fraction * width);
+    const seconds = (now - started) / 1000;
+    const rate = seconds > 0 ? frames / seconds : 0;
+    const eta = fraction > 0 ? (seconds / fraction) * (1 - fraction) : 0;
+    const clock = (s: number): string => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+    stream.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} samples · ${frames} frames · ${rate.toFixed(0)} frames/s · ETA ${clock(eta)}\x1b[K`,
+    );
+  };
+}
+
+function report(summary: SynthSummary): string {
+  const lines: string[] = [];
+  if (summary.dryRun) {
+    lines.push(`dry run: ${summary.samples} samples, ${summary.entries} QA pairs, ${summary.words} words` + (summary.segments !== undefined ? `, ${summary.segments} segments before layout` : ''));
+  } else {
+    lines.push(
+      `${summary.cancelled ? 'cancelled' : 'done'}: ${summary.completed} samples rendered, ${summary.resumed} already complete, ${summary.failed} failed; ` +
+        `${summary.frames} frames (${(summary.bytes / Math.max(1, summary.frames) / 1024).toFixed(1)} KB each) in ${summary.seconds.toFixed(1)} s = ${summary.framesPerSecond.toFixed(0)} frames/s`,
+    );
+    if (summary.dataset) {
+      lines.push(`dataset: ${summary.dataset} (${summary.entries} entries)`);
+    }
+    if (summary.withoutQuestion) {
+      lines.push(`${summary.withoutQuestion} samples have no question: frames only, not in the dataset`);
+    }
+    if (summary.cancelled) {
+      lines.push('run the same command again to resume');
+    }
+  }
+  if (summary.issues) {
+    lines.push(`${summary.issues} input lines skipped (reported above)`);
+  }
+  return lines.join('\n');
+}
+
+async function synthCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      mode: { type: 'string' },
+      words: { type: 'string' },
+      locale: { type: 'string' },
+      size: { type: 'string' },
+      'font-size': { type: 'string' },
+      font: { type: 'string' },
+      'font-file': { type: 'string' },
+      margin: { type: 'string' },
+      'margin-x': { type: 'string' },
+      'margin-y': { type: 'string' },
+      'line-spacing': { type: 'string' },
+      foreground: { type: 'string' },
+      background: { type: 'string' },
+      align: { type: 'string' },
+      'bit-depth': { type: 'string' },
+      fields: { type: 'string' },
+      format: { type: 'string' },
+      jobs: { type: 'string', short: 'j' },
+      shard: { type: 'string' },
+      limit: { type: 'string' },
+      'absolute-paths': { type: 'boolean' },
+      force: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+  });
+  if (!positionals.length) {
+    throw new UsageError('synth needs at least one INPUT file');
+  }
+  if (!values.out && !values['dry-run']) {
+    throw new UsageError('synth needs --out DIR');
+  }
+  const format = (values.format ?? 'minicpm-v') as DatasetFormat;
+  if (!DATASET_FORMATS.includes(format)) {
+    throw new UsageError(`--format must be one of ${DATASET_FORMATS.join(', ')}, got ${JSON.stringify(values.format)}`);
+  }
+  const margin = num(values.margin, '--margin');
+  const align = values.align === 'center' ? 'centre' : values.align;
+  const segment: Partial<SegmentOptions> = {
+    mode: values.mode as SegmentMode | undefined,
+    wordsPerFrame: num(values.words, '--words'),
+    locale: values.locale,
+  };
+  const render: Partial<RenderOptions> = {
+    ...parseSize(values.size),
+    fontSize: num(values['font-size'], '--font-size'),
+    fontFamily: values.font,
+    fontFile: values['font-file'] ? path.resolve(values['font-file']) : undefined,
+    marginX: num(values['margin-x'], '--margin-x') ?? margin,
+    marginY: num(values['margin-y'], '--margin-y') ?? margin,
+    lineSpacing: num(values['line-spacing'], '--line-spacing'),
+    foreground: values.foreground,
+    background: values.background,
+    align: align as Align | undefined,
+    bitDepth: num(values['bit-depth'], '--bit-depth') as 4 | 8 | undefined,
+  };
+  const engine = resolveOptions({ segment, render });
+  const usage = <T>(parse: () => T): T => {
+    try {
+      return parse();
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  };
+  const shard = values.shard ? usage(() => parseShard(values.shard!)) : undefined;
+  const fields = values.fields ? usage(() => parseFieldMapping(values.fields!)) : undefined;
+  const json = !!values.json;
+  const tty = process.stderr.isTTY && !values.quiet;
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    if (++interrupts > 1) {
+      process.exit(130);
+    }
+    process.stderr.write('\ncancelling: finishing the frames in flight (Ctrl-C again to quit at once)…\n');
+    controller.abort(new Error('cancelled'));
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const bar = tty ? progressBar(process.stderr) : undefined;
+  const clearLine = (): void => {
+    if (bar) {
+      process.stderr.write('\r\x1b[K');
+    }
+  };
+  const summary = await synthesize({
+    inputs: positionals,
+    out: values.out ?? '.',
+    engine,
+    fields,
+    jobs: num(values.jobs, '--jobs'),
+    shard,
+    format,
+    limit: num(values.limit, '--limit'),
+    dryRun: values['dry-run'],
+    force: values.force,
+    absolutePaths: values['absolute-paths'],
+    signal: controller.signal,
+    onProgress: bar,
+    onIssue: (issue: ReadIssue) => {
+      clearLine();
+      process.stderr.write(`skipped ${formatIssue(issue)}\n`);
+    },
+    onSampleError: (error) => {
+      clearLine();
+      process.stderr.write(`failed ${formatIssue({ ...error.source, message: `${error.id}: ${error.message}` })}\n`);
+    },
+  });
+  clearLine();
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
+  if (json) {
+    process.stdout.write(JSON.stringify(summary) + '\n');
+  } else {
+    process.stderr.write(report(summary) + '\n');
+  }
+  if (summary.cancelled) {
+    return 130;
+  }
+  return summary.ok ? 0 : 1;
+}
+
+async function mergeCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string' }, json: { type: 'boolean' } } });
+  if (positionals.length !== 1) {
+    throw new UsageError('merge takes one folder: the --out folder of the sharded run');
+  }
+  const format = (values.format ?? 'minicpm-v') as DatasetFormat;
+  if (format === 'none' || !DATASET_FORMATS.includes(format)) {
+    throw new UsageError(`--format must be minicpm-v, got ${JSON.stringify(values.format)}`);
+  }
+  const result = await mergeShards(positionals[0], format);
+  if (values.json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } else {
+    process.stderr.write(`merged ${result.shards} shards, ${result.entries} entries → ${path.join(positionals[0], datasetFileName(format))}\n`);
+  }
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  try {
+    switch (command) {
+      case 'synth':
+        return await synthCommand(rest);
+      case 'merge':
+        return await mergeCommand(rest);
+      case '--version':
+      case '-v':
+        process.stdout.write(`${engineVersion()}\n`);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP);
+        return 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (e) {
+    const usage = e instanceof UsageError || e instanceof OptionError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`t2vid: ${(e as Error).message}\n${usage ? "see 't2vid --help'\n" : ''}`);
+    return usage ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

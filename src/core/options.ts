@@ -1,0 +1,136 @@
+/**
+ * Engine options: one name per setting everywhere.
+ * `fontSize` here is `t2vid.render.fontSize` in VS Code settings and `--font-size` in the CLI.
+ */
+import { createHash } from 'node:crypto';
+
+export type SegmentMode = 'words' | 'sentences' | 'fit';
+export type Align = 'left' | 'centre' | 'right';
+
+export interface SegmentOptions {
+  /** How the context is cut into frames. */
+  mode: SegmentMode;
+  /** Words per frame in `words` mode; the maximum in `sentences` mode. */
+  wordsPerFrame: number;
+  /** BCP-47 locale for Intl.Segmenter (word and sentence boundaries). Empty: detect from the text. */
+  locale: string;
+}
+
+export interface RenderOptions {
+  width: number;
+  height: number;
+  /** Font size in pixels. */
+  fontSize: number;
+  /** Pango family list, first family first; bundled fonts are always registered. */
+  fontFamily: string;
+  /** Optional extra font file (TTF/OTF) to register; its family must be named in `fontFamily`. */
+  fontFile: string;
+  marginX: number;
+  marginY: number;
+  /** Extra space between lines, in pixels (0 = the font's natural line height). */
+  lineSpacing: number;
+  foreground: string;
+  background: string;
+  align: Align;
+  /** PNG bit depth of greyscale frames: 4 (16 grey levels, default) or 8. Coloured frames are always 8-bit RGB. */
+  bitDepth: 4 | 8;
+}
+
+export interface EngineOptions {
+  segment: SegmentOptions;
+  render: RenderOptions;
+}
+
+export const DEFAULT_SEGMENT: SegmentOptions = { mode: 'words', wordsPerFrame: 115, locale: '' };
+
+export const DEFAULT_FONT_FAMILY = 'DejaVu Sans,Noto Sans SC';
+
+export const DEFAULT_RENDER: RenderOptions = {
+  width: 448,
+  height: 448,
+  fontSize: 20,
+  fontFamily: DEFAULT_FONT_FAMILY,
+  fontFile: '',
+  marginX: 20,
+  marginY: 20,
+  lineSpacing: 0,
+  foreground: '#000000',
+  background: '#ffffff',
+  align: 'left',
+  bitDepth: 4,
+};
+
+/** Thrown for options a user gave that cannot work; the message says which and why. */
+export class OptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionError';
+  }
+}
+
+const HEX = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
+
+export function parseColour(value: string, name: string): [number, number, number] {
+  if (!HEX.test(value)) {
+    throw new OptionError(`${name} must be a colour like #000000 or #fff, got ${JSON.stringify(value)}`);
+  }
+  let hex = value.slice(1);
+  if (hex.length === 3) {
+    hex = hex.split('').map((c) => c + c).join('');
+  }
+  return [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+}
+
+function int(value: unknown, name: string, min: number, max: number): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new OptionError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** Merge partial options over the defaults and check every value; throws OptionError naming the bad one. */
+export function resolveOptions(partial: { segment?: Partial<SegmentOptions>; render?: Partial<RenderOptions> } = {}): EngineOptions {
+  const segment: SegmentOptions = { ...DEFAULT_SEGMENT, ...stripUndefined(partial.segment ?? {}) };
+  const render: RenderOptions = { ...DEFAULT_RENDER, ...stripUndefined(partial.render ?? {}) };
+  if (!['words', 'sentences', 'fit'].includes(segment.mode)) {
+    throw new OptionError(`mode must be words, sentences or fit, got ${JSON.stringify(segment.mode)}`);
+  }
+  segment.wordsPerFrame = int(segment.wordsPerFrame, 'wordsPerFrame', 1, 100000);
+  render.width = int(render.width, 'width', 32, 8192);
+  render.height = int(render.height, 'height', 32, 8192);
+  render.fontSize = int(render.fontSize, 'fontSize', 4, 512);
+  render.marginX = int(render.marginX, 'marginX', 0, 4096);
+  render.marginY = int(render.marginY, 'marginY', 0, 4096);
+  render.lineSpacing = int(render.lineSpacing, 'lineSpacing', 0, 1024);
+  render.bitDepth = int(render.bitDepth, 'bitDepth', 4, 8) as 4 | 8;
+  if (render.bitDepth !== 4 && render.bitDepth !== 8) {
+    throw new OptionError(`bitDepth must be 4 or 8, got ${render.bitDepth}`);
+  }
+  if (!['left', 'centre', 'right'].includes(render.align)) {
+    throw new OptionError(`align must be left, centre or right, got ${JSON.stringify(render.align)}`);
+  }
+  if (render.width - 2 * render.marginX < render.fontSize || render.height - 2 * render.marginY < render.fontSize * 1.5) {
+    throw new OptionError(
+      `the frame (${render.width}×${render.height}) leaves no room for ${render.fontSize}px text inside margins of ${render.marginX}/${render.marginY}px`,
+    );
+  }
+  if (typeof render.fontFamily !== 'string' || !render.fontFamily.trim() || /[<>&"]/.test(render.fontFamily)) {
+    throw new OptionError(`fontFamily must be a font family list like "DejaVu Sans,Noto Sans SC", got ${JSON.stringify(render.fontFamily)}`);
+  }
+  parseColour(render.foreground, 'foreground');
+  parseColour(render.background, 'background');
+  return { segment, render };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A stable key of everything that changes the frames: same key, same pixels. */
+export function optionsKey(options: EngineOptions, engineVersion: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ v: engineVersion, s: options.segment, r: options.render }))
+    .digest('hex')
+    .slice(0, 16);
+}

@@ -1,0 +1,95 @@
+/**
+ * Dataset readers: stream `Sample`s from text documents, JSON, JSONL and Parquet files.
+ * Bad records are reported through `onIssue` and skipped; only an unusable file throws.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FieldMapping, ReadIssue, Sample } from '../model';
+import { readJson, readJsonl } from './json';
+import { readParquet } from './parquet';
+import { fileStem, type ReaderContext } from './schema';
+import { readText, TEXT_EXTENSIONS } from './text';
+
+export { parseFieldMapping, splitLongAlpacaInstruction, fileStem } from './schema';
+export type { RecordSchema } from './schema';
+
+export interface ReadOptions {
+  /** Explicit mapping, overrides schema detection. */
+  fields?: FieldMapping;
+  /** Every skipped/odd line is reported here; reading continues. */
+  onIssue?: (issue: ReadIssue) => void;
+  /** Abort → the generator throws `signal.reason` promptly. */
+  signal?: AbortSignal;
+}
+
+type Format = 'text' | 'jsonl' | 'json' | 'parquet';
+
+const FORMATS: ReadonlyMap<string, Format> = new Map<string, Format>([
+  ...TEXT_EXTENSIONS.map((ext): [string, Format] => [ext, 'text']),
+  ['.jsonl', 'jsonl'],
+  ['.ndjson', 'jsonl'],
+  ['.json', 'json'],
+  ['.parquet', 'parquet'],
+]);
+
+/** File extensions `readSamples` accepts (lower case, with the dot). */
+export const SUPPORTED_EXTENSIONS: string[] = [...FORMATS.keys()];
+
+function formatOf(file: string): Format | undefined {
+  return FORMATS.get(path.extname(file).toLowerCase());
+}
+
+/** Whether `readSamples` can read this file, judged by its extension. */
+export function isSupportedFile(file: string): boolean {
+  return formatOf(file) !== undefined;
+}
+
+async function assertReadable(file: string): Promise<void> {
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(file);
+    await fs.promises.access(file, fs.constants.R_OK);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Cannot read ${file}: ${reason}`);
+  }
+  if (!stat.isFile()) throw new Error(`Cannot read ${file}: not a file`);
+}
+
+/**
+ * Streams samples from one file; the format comes from the extension (.txt/.md/.markdown/.text → one
+ * document; .jsonl/.ndjson → JSONL; .json → JSON array (or JSONL if the file is line-delimited);
+ * .parquet → Parquet). Unknown extension, missing or unreadable file → the first `next()` rejects with
+ * an Error naming the file. Malformed records are reported via `options.onIssue` and skipped.
+ */
+export async function* readSamples(file: string, options: ReadOptions = {}): AsyncGenerator<Sample> {
+  const format = formatOf(file);
+  if (!format) {
+    throw new Error(
+      `Unsupported file type: ${file} (extension "${path.extname(file) || '(none)'}"; supported: ${SUPPORTED_EXTENSIONS.join(', ')})`,
+    );
+  }
+  options.signal?.throwIfAborted();
+  await assertReadable(file);
+  const ctx: ReaderContext = {
+    file,
+    stem: fileStem(file),
+    fields: options.fields,
+    signal: options.signal,
+    onIssue: options.onIssue,
+  };
+  switch (format) {
+    case 'text':
+      yield* readText(ctx);
+      return;
+    case 'jsonl':
+      yield* readJsonl(ctx);
+      return;
+    case 'json':
+      yield* readJson(ctx);
+      return;
+    case 'parquet':
+      yield* readParquet(ctx);
+      return;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Rendering with sharp (libvips + Pango): text is laid out once into a one-band coverage block; the block is then
+ * placed into the frame's PNG scanlines directly (no second sharp pipeline, no compositing, no re-encode) and
+ * deflated in libuv's thread pool. The same block answers "does this text fit?", so paging never renders twice.
+ */
+import * as fs from 'node:fs';
+import sharp from 'sharp';
+import { bundledFonts } from './fonts';
+import { OptionError, parseColour, type RenderOptions } from './options';
+import { bytesPerRow, encodePng, type PixelFormat } from './png';
+
+/** Laid-out text: coverage 0 (background) to 255 (ink), one byte per pixel, cropped to the ink. */
+export interface Block {
+  width: number;
+  height: number;
+  data: Buffer;
+}
+
+const registered = new Set<string>();
+
+/** Make fonts known to libvips' fontconfig (it keeps them for the life of the process). */
+async function registerFont(file: string, family: string): Promise<void> {
+  if (registered.has(file)) {
+    return;
+  }
+  if (!fs.existsSync(file)) {
+    throw new OptionError(`font file not found: ${file}`);
+  }
+  await sharp({ text: { text: 'x', fontfile: file, font: `${family} 12`, dpi: 72 } })
+    .raw()
+    .toBuffer();
+  registered.add(file);
+}
+
+/** Pango markup of plain text: escape the markup characters; drop what Pango cannot draw (control characters, lone surrogates). */
+export function toMarkup(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, ' ')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
+export class Renderer {
+  readonly availWidth: number;
+  readonly availHeight: number;
+  readonly format: PixelFormat;
+  private readonly blank: Buffer;
+  private readonly lut: Uint8Array;
+  private ready: Promise<void> | undefined;
+
+  constructor(readonly options: RenderOptions) {
+    this.availWidth = options.width - 2 * options.marginX;
+    this.availHeight = options.height - 2 * options.marginY;
+    const fg = parseColour(options.foreground, 'foreground');
+    const bg = parseColour(options.background, 'background');
+    const grey = fg[0] === fg[1] && fg[1] === fg[2] && bg[0] === bg[1] && bg[1] === bg[2];
+    this.format = !grey ? 'rgb8' : options.bitDepth === 4 ? 'grey4' : 'grey8';
+    // Coverage → output sample(s): a linear mix of background and foreground, quantised for 4-bit grey.
+    const channels = this.format === 'rgb8' ? 3 : 1;
+    this.lut = new Uint8Array(256 * channels);
+    for (let c = 0; c < 256; c++) {
+      for (let k = 0; k < channels; k++) {
+        const v = bg[k] + ((fg[k] - bg[k]) * c) / 255;
+        this.lut[c * channels + k] = this.format === 'grey4' ? Math.round(v / 17) : Math.round(v);
+      }
+    }
+    const rowBytes = bytesPerRow(this.format, options.width);
+    const row = Buffer.alloc(1 + rowBytes);
+    if (this.format === 'grey4') {
+      row.fill((this.lut[0] << 4) | this.lut[0], 1);
+    } else if (this.format === 'grey8') {
+      row.fill(this.lut[0], 1);
+    } else {
+      for (let x = 0; x < options.width; x++) {
+        row[1 + 3 * x] = this.lut[0];
+        row[2 + 3 * x] = this.lut[1];
+        row[3 + 3 * x] = this.lut[2];
+      }
+    }
+    this.blank = Buffer.alloc(row.length * options.height);
+    for (let y = 0; y < options.height; y++) {
+      row.copy(this.blank, y * row.length);
+    }
+  }
+
+  /** Register the bundled fonts and the user's font file once per process. */
+  init(): Promise<void> {
+    this.ready ??= (async () => {
+      for (const font of bundledFonts()) {
+        await registerFont(font.file, font.family);
+      }
+      if (this.options.fontFile) {
+        await registerFont(this.options.fontFile, this.options.fontFamily.split(',')[0].trim());
+      }
+    })();
+    return this.ready;
+  }
+
+  /** Lay out text at the frame's text width. Blank text gives undefined (a blank frame). */
+  async layout(text: string): Promise<Block | undefined> {
+    const trimmed = text.trim();
+    if (!trimmed) {
+      return undefined;
+    }
+    await this.init();
+    const o = this.options;
+    const { data, info } = await sharp({
+      text: {
+        text: toMarkup(trimmed),
+        font: `${o.fontFamily} ${o.fontSize}px`,
+        width: this.availWidth,
+        wrap: 'word-char',
+        dpi: 72,
+        align: o.align,
+        ...(o.lineSpacing > 0 ? { spacing: o.lineSpacing } : {}),
+      },
+    })
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, data };
+  }
+
+  /** True if the block sits inside the margins (nothing clips). */
+  fits(block: Block | undefined): boolean {
+    return !block || (block.height <= this.availHeight && block.width <= this.availWidth);
+  }
+
+  /** Place the block (vertically centred, aligned horizontally) and encode the frame as PNG. */
+  async encode(block: Block | undefined): Promise<Buffer> {
+    const o = this.options;
+    const scan = Buffer.from(this.blank);
+    if (block) {
+      if (!this.fits(block)) {
+        throw new Error(`internal: a ${block.width}×${block.height} block does not fit ${this.availWidth}×${this.availHeight}`);
+      }
+      const stride = 1 + bytesPerRow(this.format, o.width);
+      const top = o.marginY + Math.floor((this.availHeight - block.height) / 2);
+      const free = this.availWidth - block.width;
+      const left = o.marginX + (o.align === 'left' ? 0 : o.align === 'centre' ? Math.floor(free / 2) : free);
+      const { lut, format } = this;
+      const src = block.data;
+      for (let y = 0; y < block.height; y++) {
+        const rowStart = (top + y) * stride + 1;
+        const srcRow = y * block.width;
+        for (let x = 0; x < block.width; x++) {
+          const c = src[srcRow + x];
+          if (c === 0) {
+            continue;
+          }
+          const px = left + x;
+          if (format === 'grey4') {
+            const i = rowStart + (px >> 1);
+            scan[i] = px & 1 ? (scan[i] & 0xf0) | lut[c] : (scan[i] & 0x0f) | (lut[c] << 4);
+          } else if (format === 'grey8') {
+            scan[rowStart + px] = lut[c];
+          } else {
+            const i = rowStart + 3 * px;
+            scan[i] = lut[3 * c];
+            scan[i + 1] = lut[3 * c + 1];
+            scan[i + 2] = lut[3 * c + 2];
+          }
+        }
+      }
+    }
+    return encodePng(this.format, o.width, o.height, scan);
+  }
+}

@@ -1,0 +1,411 @@
+/**
+ * Synthesis: samples → frames on disk → a training dataset.
+ * Resumable (a sample whose manifest is complete for the same context and settings is skipped), shardable
+ * (`shard` i/n takes every n-th sample, deterministically, so a Slurm array can split a run), cancellable
+ * (an AbortSignal stops launching work; what was written stays valid), and bounded in memory (inputs stream,
+ * pages stream, the dataset is written as samples finish, in input order).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic, AtomicStream, ensureWritableDir } from './fsutil';
+import type { FieldMapping, FrameRecord, QAPair, ReadIssue, Sample, SourceRef } from './model';
+import { optionsKey, type EngineOptions } from './options';
+import { paginate } from './paginate';
+import { readSamples } from './readers/index';
+import { Renderer } from './render';
+import { countWords, groupUnits, segmentLocale, wordUnits } from './segment';
+import { engineVersion } from './version';
+import { miniCpmVEntries } from './writers/minicpmv';
+
+export type DatasetFormat = 'minicpm-v' | 'none';
+export const DATASET_FORMATS: DatasetFormat[] = ['minicpm-v', 'none'];
+
+export interface Shard {
+  /** 0-based. */
+  index: number;
+  count: number;
+}
+
+export interface SynthOptions {
+  /** Input files (read with readSamples), or… */
+  inputs: string[];
+  /** …samples already in memory (an editor's unsaved text); read before `inputs`. */
+  samples?: Sample[];
+  out: string;
+  engine: EngineOptions;
+  fields?: FieldMapping;
+  /** Samples rendered at once (default: 2 × cores). */
+  jobs?: number;
+  shard?: Shard;
+  format?: DatasetFormat;
+  /** Only the first N samples (after sharding). */
+  limit?: number;
+  /** Read and segment everything, render and write nothing. */
+  dryRun?: boolean;
+  /** Re-render samples even when their manifest is complete. */
+  force?: boolean;
+  /** Write absolute image paths into the dataset instead of paths relative to `out`. */
+  absolutePaths?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: SynthProgress) => void;
+  onIssue?: (issue: ReadIssue) => void;
+  onSampleError?: (error: SampleError) => void;
+}
+
+export interface SynthProgress {
+  total: number;
+  done: number;
+  frames: number;
+  current?: string;
+}
+
+export interface SampleError {
+  id: string;
+  source: SourceRef;
+  message: string;
+}
+
+export interface SynthSummary {
+  ok: boolean;
+  cancelled: boolean;
+  dryRun: boolean;
+  samples: number;
+  completed: number;
+  resumed: number;
+  failed: number;
+  /** Samples with frames but no question (plain documents): not in the dataset. */
+  withoutQuestion: number;
+  frames: number;
+  bytes: number;
+  /** Dry run: words and a-priori segments (words/sentences mode; layout may split some further). */
+  words?: number;
+  segments?: number;
+  entries: number;
+  issues: number;
+  errors: SampleError[];
+  seconds: number;
+  framesPerSecond: number;
+  peakRssMB: number;
+  out: string;
+  dataset?: string;
+  shard?: string;
+}
+
+export interface SampleManifest {
+  id: string;
+  source: SourceRef;
+  engine: { name: 't2vid-studio'; version: string };
+  optionsKey: string;
+  options: EngineOptions;
+  contextSha256: string;
+  contextChars: number;
+  frames: FrameRecord[];
+  complete: true;
+  createdAt: string;
+}
+
+export function frameFileName(index: number): string {
+  return `frame_${String(index).padStart(5, '0')}.png`;
+}
+
+export function manifestPath(out: string, id: string): string {
+  return path.join(out, 'frames', id, 'manifest.json');
+}
+
+export function datasetFileName(format: DatasetFormat, shard?: Shard): string {
+  const base = format === 'minicpm-v' ? 'minicpm-v' : format;
+  return shard && shard.count > 1
+    ? `${base}.shard-${String(shard.index).padStart(4, '0')}-of-${String(shard.count).padStart(4, '0')}.json`
+    : `${base}.json`;
+}
+
+export function parseShard(spec: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(spec.trim());
+  const shard = m ? { index: Number(m[1]), count: Number(m[2]) } : undefined;
+  if (!shard || shard.count < 1 || shard.index >= shard.count) {
+    throw new Error(`--shard must be i/n with 0 ≤ i < n (e.g. 0/4, or $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT), got ${JSON.stringify(spec)}`);
+  }
+  return shard;
+}
+
+/** Read a manifest if it is complete and matches this context and these settings. */
+export async function completeManifest(out: string, id: string, key: string, contextSha: string): Promise<SampleManifest | undefined> {
+  let manifest: SampleManifest;
+  try {
+    manifest = JSON.parse(await fs.promises.readFile(manifestPath(out, id), 'utf8')) as SampleManifest;
+  } catch {
+    return undefined;
+  }
+  if (manifest.complete !== true || manifest.optionsKey !== key || manifest.contextSha256 !== contextSha || !Array.isArray(manifest.frames)) {
+    return undefined;
+  }
+  for (const frame of manifest.frames) {
+    try {
+      const st = await fs.promises.stat(path.join(out, frame.path));
+      if (st.size !== frame.bytes) {
+        return undefined;
+      }
+    } catch {
+      return undefined;
+    }
+  }
+  return manifest;
+}
+
+interface Planned {
+  ordinal: number;
+  id: string;
+  sample: Sample;
+}
+
+/**
+ * The samples of a run in input order with unique ids, filtered by shard and limit. Ids that repeat across
+ * inputs (two files with the same name) get `-2`, `-3`…, the same way on every node.
+ */
+async function* plan(options: SynthOptions, onIssue?: (issue: ReadIssue) => void): AsyncGenerator<Planned> {
+  const seen = new Set<string>();
+  let global = 0;
+  let taken = 0;
+  const sources: Array<Iterable<Sample> | AsyncIterable<Sample>> = [
+    options.samples ?? [],
+    ...options.inputs.map((input) => readSamples(input, { fields: options.fields, onIssue, signal: options.signal })),
+  ];
+  for (const source of sources) {
+    for await (const sample of source) {
+      let id = sample.id;
+      for (let n = 2; seen.has(id); n++) {
+        id = `${sample.id}-${n}`;
+      }
+      seen.add(id);
+      const ordinal = global++;
+      if (options.shard && ordinal % options.shard.count !== options.shard.index) {
+        continue;
+      }
+      if (options.limit !== undefined && taken >= options.limit) {
+        return;
+      }
+      taken++;
+      yield { ordinal, id, sample };
+    }
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function peakRssMB(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
+  const started = performance.now();
+  const out = path.resolve(options.out);
+  const format = options.format ?? 'minicpm-v';
+  const { engine, signal } = options;
+  const key = optionsKey(engine, engineVersion());
+  for (const input of options.inputs) {
+    if (!fs.existsSync(input)) {
+      throw new Error(`input not found: ${input}`);
+    }
+  }
+  const summary: SynthSummary = {
+    ok: false,
+    cancelled: false,
+    dryRun: !!options.dryRun,
+    samples: 0,
+    completed: 0,
+    resumed: 0,
+    failed: 0,
+    withoutQuestion: 0,
+    frames: 0,
+    bytes: 0,
+    entries: 0,
+    issues: 0,
+    errors: [],
+    seconds: 0,
+    framesPerSecond: 0,
+    peakRssMB: 0,
+    out,
+    shard: options.shard ? `${options.shard.index}/${options.shard.count}` : undefined,
+  };
+  const finish = (): SynthSummary => {
+    summary.seconds = (performance.now() - started) / 1000;
+    summary.framesPerSecond = summary.seconds > 0 ? summary.frames / summary.seconds : 0;
+    summary.peakRssMB = peakRssMB();
+    summary.ok = !summary.cancelled && summary.samples > 0 && (summary.dryRun || summary.completed + summary.resumed > 0);
+    return summary;
+  };
+
+  // Pass 1: read everything once, to report bad input up front and to know the total for progress.
+  const onIssue = (issue: ReadIssue): void => {
+    summary.issues++;
+    options.onIssue?.(issue);
+  };
+  let total = 0;
+  if (options.dryRun) {
+    summary.words = 0;
+    summary.segments = engine.segment.mode === 'fit' ? undefined : 0;
+    for await (const { sample } of plan(options, onIssue)) {
+      const locale = segmentLocale(sample.context, engine.segment.locale);
+      summary.words += countWords(sample.context, locale);
+      if (summary.segments !== undefined) {
+        summary.segments += groupUnits(sample.context, wordUnits(sample.context, locale), engine.segment, locale).length;
+      }
+      summary.samples++;
+      summary.entries += sample.qa.length;
+      options.onProgress?.({ total: 0, done: summary.samples, frames: 0, current: sample.id });
+    }
+    return finish();
+  }
+  await ensureWritableDir(out);
+  for await (const _ of plan(options, onIssue)) {
+    total++;
+  }
+  const renderer = new Renderer(engine.render);
+  await renderer.init();
+
+  const dataset = format === 'none' ? undefined : new AtomicStream(path.join(out, datasetFileName(format, options.shard)));
+  let firstEntry = true;
+  await dataset?.write('[');
+  // Results come back out of order; entries are written in input order.
+  const ready = new Map<number, QAPair[] | undefined>();
+  const frameCounts = new Map<number, { id: string; frames: number }>();
+  let nextToWrite = 0;
+  let writing = Promise.resolve();
+  const flush = (): void => {
+    while (ready.has(nextToWrite)) {
+      const qa = ready.get(nextToWrite);
+      const info = frameCounts.get(nextToWrite);
+      ready.delete(nextToWrite);
+      frameCounts.delete(nextToWrite);
+      nextToWrite++;
+      if (!dataset || !qa || !qa.length || !info) {
+        continue;
+      }
+      const paths = Array.from({ length: info.frames }, (_, i) => {
+        const rel = `frames/${info.id}/${frameFileName(i)}`;
+        return options.absolutePaths ? path.join(out, rel) : rel;
+      });
+      const entries = miniCpmVEntries(info.id, paths, qa);
+      summary.entries += entries.length;
+      const text = entries.map((e) => (firstEntry ? '\n' : ',\n') + JSON.stringify(e)).join('');
+      firstEntry = false;
+      writing = writing.then(() => dataset.write(text));
+    }
+  };
+
+  const renderSample = async (id: string, sample: Sample): Promise<SampleManifest> => {
+    const contextSha = sha256(sample.context);
+    if (!options.force) {
+      const done = await completeManifest(out, id, key, contextSha);
+      if (done) {
+        summary.resumed++;
+        return done;
+      }
+    }
+    const dir = path.join(out, 'frames', id);
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    await fs.promises.mkdir(dir, { recursive: true });
+    const frames: FrameRecord[] = [];
+    const writes: Array<Promise<void>> = [];
+    for await (const page of paginate(sample.context, renderer, { segment: engine.segment, signal })) {
+      const rel = `frames/${id}/${frameFileName(page.index)}`;
+      const record: FrameRecord = { index: page.index, path: rel, range: page.range, bytes: 0 };
+      frames.push(record);
+      writes.push(
+        renderer.encode(page.block).then(async (png) => {
+          record.bytes = png.length;
+          await writeFileAtomic(path.join(out, rel), png);
+          summary.bytes += png.length;
+          summary.frames++;
+        }),
+      );
+      if (writes.length >= 4) {
+        await writes.shift();
+      }
+    }
+    await Promise.all(writes);
+    const manifest: SampleManifest = {
+      id,
+      source: sample.source,
+      engine: { name: 't2vid-studio', version: engineVersion() },
+      optionsKey: key,
+      options: engine,
+      contextSha256: contextSha,
+      contextChars: sample.context.length,
+      frames,
+      complete: true,
+      createdAt: new Date().toISOString(),
+    };
+    await writeFileAtomic(manifestPath(out, id), JSON.stringify(manifest, null, 1));
+    summary.completed++;
+    return manifest;
+  };
+
+  const jobs = Math.max(1, options.jobs ?? 2 * Math.max(1, (await import('node:os')).availableParallelism()));
+  const inFlight = new Set<Promise<void>>();
+  let position = 0;
+  let done = 0;
+  try {
+    for await (const { id, sample } of plan(options)) {
+      if (signal?.aborted) {
+        break;
+      }
+      const slot = position++;
+      summary.samples++;
+      const task = renderSample(id, sample)
+        .then(
+          (manifest) => {
+            frameCounts.set(slot, { id, frames: manifest.frames.length });
+            ready.set(slot, sample.qa);
+            if (!sample.qa.length) {
+              summary.withoutQuestion++;
+            }
+          },
+          (e: unknown) => {
+            ready.set(slot, undefined);
+            if (signal?.aborted) {
+              return;
+            }
+            summary.failed++;
+            const error: SampleError = { id, source: sample.source, message: (e as Error).message ?? String(e) };
+            summary.errors.push(error);
+            options.onSampleError?.(error);
+          },
+        )
+        .finally(() => {
+          inFlight.delete(task);
+          done++;
+          flush();
+          options.onProgress?.({ total, done, frames: summary.frames, current: id });
+        });
+      inFlight.add(task);
+      if (inFlight.size >= jobs) {
+        await Promise.race(inFlight);
+      }
+    }
+    await Promise.all(inFlight);
+    await writing;
+    if (signal?.aborted) {
+      summary.cancelled = true;
+      await dataset?.abort();
+      return finish();
+    }
+    if (dataset) {
+      await dataset.write(firstEntry ? ']\n' : '\n]\n');
+      await dataset.commit();
+      summary.dataset = dataset.file;
+    }
+  } catch (e) {
+    await Promise.allSettled(inFlight);
+    await dataset?.abort();
+    if (signal?.aborted) {
+      summary.cancelled = true;
+      return finish();
+    }
+    throw e;
+  }
+  return finish();
+}

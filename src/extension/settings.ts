@@ -1,0 +1,58 @@
+/** VS Code settings → core options. One name per setting: `t2vid.render.fontSize` ↔ `render.fontSize` ↔ `--font-size`. */
+import * as vscode from 'vscode';
+import type { FieldMapping } from '../core/model';
+import { resolveOptions, type EngineOptions, type RenderOptions, type SegmentOptions } from '../core/options';
+import { parseFieldMapping } from '../core/readers/index';
+import type { DatasetFormat } from '../core/synth';
+
+const SEGMENT_KEYS: Array<keyof SegmentOptions> = ['mode', 'wordsPerFrame', 'locale'];
+const RENDER_KEYS: Array<keyof RenderOptions> = [
+  'width',
+  'height',
+  'fontSize',
+  'fontFamily',
+  'fontFile',
+  'marginX',
+  'marginY',
+  'lineSpacing',
+  'foreground',
+  'background',
+  'align',
+  'bitDepth',
+];
+
+function pick<T>(section: vscode.WorkspaceConfiguration, keys: Array<keyof T>): Partial<T> {
+  const out: Partial<T> = {};
+  for (const key of keys) {
+    const value = section.get<T[typeof key]>(key as string);
+    if (value !== undefined && value !== null) {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** The engine options in force for a resource; throws OptionError naming the bad setting. */
+export function engineOptions(scope?: vscode.ConfigurationScope): EngineOptions {
+  const segment = pick<SegmentOptions>(vscode.workspace.getConfiguration('t2vid.segment', scope), SEGMENT_KEYS);
+  const render = pick<RenderOptions>(vscode.workspace.getConfiguration('t2vid.render', scope), RENDER_KEYS);
+  if (!vscode.workspace.isTrusted) {
+    // Restricted Mode: never load a font file named by the workspace.
+    render.fontFile = vscode.workspace.getConfiguration('t2vid.render', scope).inspect<string>('fontFile')?.globalValue ?? '';
+  }
+  try {
+    return resolveOptions({ segment, render });
+  } catch (e) {
+    throw new Error(`T2Vid settings: ${(e as Error).message}`);
+  }
+}
+
+export function fieldMapping(scope?: vscode.ConfigurationScope): FieldMapping | undefined {
+  const spec = vscode.workspace.getConfiguration('t2vid.input', scope).get<string>('fields', '').trim();
+  return spec ? parseFieldMapping(spec) : undefined;
+}
+
+export function outputSettings(scope?: vscode.ConfigurationScope): { folder: string; format: DatasetFormat } {
+  const section = vscode.workspace.getConfiguration('t2vid.output', scope);
+  return { folder: section.get<string>('folder', 't2vid-out') || 't2vid-out', format: section.get<DatasetFormat>('format', 'minicpm-v') };
+}

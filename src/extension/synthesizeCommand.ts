@@ -1,0 +1,121 @@
+/** "T2Vid: Synthesize Frames from Active Document": the engine on the active editor, with cancellable progress. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { formatIssue, type Sample } from '../core/model';
+
+import { synthesize } from '../core/synth';
+import { engineOptions, fieldMapping, outputSettings } from './settings';
+
+const DATASET_EXTENSIONS = ['.jsonl', '.ndjson', '.json', '.parquet'];
+
+function safeStem(name: string): string {
+  return name.replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'document';
+}
+
+/** Where output goes: the setting's folder inside the document's workspace folder (or beside the file). */
+function outputRoot(document: vscode.TextDocument, folder: string): vscode.Uri {
+  const workspace = vscode.workspace.getWorkspaceFolder(document.uri) ?? vscode.workspace.workspaceFolders?.[0];
+  if (path.isAbsolute(folder)) {
+    if (!vscode.workspace.isTrusted && workspace && !folder.startsWith(workspace.uri.fsPath)) {
+      throw new Error('In Restricted Mode the output folder must be inside the workspace');
+    }
+    return vscode.Uri.file(folder);
+  }
+  if (workspace) {
+    return vscode.Uri.joinPath(workspace.uri, folder);
+  }
+  if (document.uri.scheme === 'file') {
+    return vscode.Uri.file(path.join(path.dirname(document.uri.fsPath), folder));
+  }
+  throw new Error('Open a folder first: T2Vid writes its output into the workspace');
+}
+
+export async function synthesizeActiveDocument(log: vscode.LogOutputChannel): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showErrorMessage('T2Vid: open a document first (a .txt/.md text, or a .jsonl/.json dataset).');
+    return;
+  }
+  const document = editor.document;
+  const engine = engineOptions(document.uri);
+  const output = outputSettings(document.uri);
+  const root = outputRoot(document, output.folder);
+  if (root.scheme !== 'file') {
+    throw new Error(`T2Vid writes frames with the file system of the machine the workspace is on; ${root.toString()} is not on one`);
+  }
+  const name = document.isUntitled ? 'untitled' : path.basename(document.uri.path);
+  const ext = path.extname(name).toLowerCase();
+  const asDataset = document.uri.scheme === 'file' && DATASET_EXTENSIONS.includes(ext);
+  if (asDataset && document.isDirty && !(await document.save())) {
+    return;
+  }
+  const text = document.getText();
+  if (!asDataset && !text.trim()) {
+    void vscode.window.showWarningMessage(`T2Vid: ${name} is empty: nothing to synthesize.`);
+    return;
+  }
+  const stem = safeStem(name);
+  const out = vscode.Uri.joinPath(root, stem).fsPath;
+  const samples: Sample[] = asDataset
+    ? []
+    : [{ id: stem, source: { file: document.uri.scheme === 'file' ? document.uri.fsPath : name, line: 1 }, context: text, qa: [] }];
+  log.info(`synthesize ${document.uri.toString()} → ${out} (${JSON.stringify(engine)})`);
+  let issues = 0;
+  const summary = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `T2Vid: synthesizing ${name}`, cancellable: true },
+    async (progress, token) => {
+      const controller = new AbortController();
+      const cancel = token.onCancellationRequested(() => controller.abort(new Error('cancelled')));
+      let reported = 0;
+      try {
+        return await synthesize({
+          inputs: asDataset ? [document.uri.fsPath] : [],
+          samples,
+          out,
+          engine,
+          fields: fieldMapping(document.uri),
+          format: output.format,
+          signal: controller.signal,
+          onIssue: (issue) => {
+            issues++;
+            log.warn(`skipped ${formatIssue(issue)}`);
+          },
+          onSampleError: (error) => log.error(`failed ${formatIssue({ ...error.source, message: `${error.id}: ${error.message}` })}`),
+          onProgress: ({ total, done, frames }) => {
+            const percent = total ? (100 * done) / total : 0;
+            progress.report({ increment: percent - reported, message: `${done}/${total} samples · ${frames} frames` });
+            reported = percent;
+          },
+        });
+      } finally {
+        cancel.dispose();
+      }
+    },
+  );
+  log.info(`${summary.cancelled ? 'cancelled' : 'done'}: ${JSON.stringify({ ...summary, errors: summary.errors.length })}`);
+  const folder = vscode.Uri.file(out);
+  if (summary.cancelled) {
+    void vscode.window.showInformationMessage(`T2Vid: cancelled after ${summary.frames} frames; run the command again to resume.`);
+    return;
+  }
+  const problems = issues + summary.failed;
+  const detail = `${summary.frames} frames${summary.resumed ? ` (${summary.resumed} samples already complete)` : ''}${problems ? `; ${problems} problems, see the T2Vid output` : ''}`;
+  if (!summary.ok) {
+    const pick = await vscode.window.showErrorMessage(`T2Vid: nothing could be synthesized from ${name} (${detail}).`, 'Show Output');
+    if (pick) {
+      log.show();
+    }
+    return;
+  }
+  const actions = ['Reveal in Explorer', ...(summary.dataset ? ['Open Dataset'] : []), ...(problems ? ['Show Output'] : [])];
+  const pick = await vscode.window.showInformationMessage(`T2Vid: synthesized ${name}: ${detail}.`, ...actions);
+  if (pick === 'Reveal in Explorer') {
+    await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.joinPath(folder, 'frames'));
+  } else if (pick === 'Open Dataset' && summary.dataset) {
+    await vscode.window.showTextDocument(vscode.Uri.file(summary.dataset));
+  } else if (pick === 'Show Output') {
+    log.show();
+  }
+}
+
+
