@@ -121,7 +121,7 @@ function report(summary: SynthSummary): string {
       lines.push(`dataset: ${summary.dataset} (${summary.entries} entries)`);
     }
     if (summary.withoutQuestion) {
-      lines.push(`${summary.withoutQuestion} samples have no question: frames only, not in the dataset`);
+      lines.push(`${summary.withoutQuestion} sample${summary.withoutQuestion === 1 ? " has" : "s have"} no question: frames only, not in the dataset`);
     }
     if (summary.cancelled) {
       lines.push('run the same command again to resume');
