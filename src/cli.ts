@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { formatIssue, type ReadIssue } from './core/model';
 import { OptionError, resolveOptions, type Align, type RenderOptions, type SegmentMode, type SegmentOptions } from './core/options';
 import { parseFieldMapping } from './core/readers/index';
-import { DATASET_FORMATS, datasetFileName, parseShard, synthesize, type DatasetFormat, type SynthSummary } from './core/synth';
+import { runWorker, synthesizeParallel } from './core/parallel';
+import { DATASET_FORMATS, datasetFileName, parseShard, type DatasetFormat, type SynthSummary } from './core/synth';
 import { engineVersion } from './core/version';
 import { mergeShards } from './core/merge';
 
@@ -44,7 +45,8 @@ Run:
   --out DIR                    output folder: frames/<id>/frame_00000.png, frames/<id>/manifest.json,
                                and the dataset (minicpm-v.json)
   --format minicpm-v|none      dataset format (default minicpm-v: the MiniCPM-V multi-image JSON)
-  --jobs N                     samples rendered at once (default 2 × cores)
+  --jobs N                     render processes (default: one per core; libvips lays out text in one
+                               thread per process, so processes are what use every core)
   --shard i/n                  take every n-th sample starting at i (0-based); deterministic, so a
                                Slurm array can run --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT;
                                each shard writes minicpm-v.shard-IIII-of-NNNN.json; join with t2vid merge
@@ -225,7 +227,7 @@ async function synthCommand(argv: string[]): Promise<number> {
       process.stderr.write('\r\x1b[K');
     }
   };
-  const summary = await synthesize({
+  const summary = await synthesizeParallel({
     inputs: positionals,
     out: values.out ?? '.',
     engine,
@@ -292,6 +294,9 @@ export async function main(argv: string[]): Promise<number> {
         return await synthCommand(rest);
       case 'merge':
         return await mergeCommand(rest);
+      case '__worker':
+        runWorker();
+        return -1;
       case '--version':
       case '-v':
         process.stdout.write(`${engineVersion()}\n`);
@@ -314,6 +319,8 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
+    if (code >= 0) {
+      process.exitCode = code;
+    }
   });
 }

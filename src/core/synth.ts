@@ -35,9 +35,13 @@ export interface SynthOptions {
   out: string;
   engine: EngineOptions;
   fields?: FieldMapping;
-  /** Samples rendered at once (default: 2 × cores). */
+  /** Render processes (see parallel.ts; default: one per core). synthesize() itself runs in one process. */
   jobs?: number;
+  /** Samples in flight within one process (default 3): overlaps layout, encoding and file I/O. */
+  concurrency?: number;
   shard?: Shard;
+  /** A second split applied after `shard` and `limit`: how parallel.ts divides a run between processes. */
+  subShard?: Shard;
   format?: DatasetFormat;
   /** Only the first N samples (after sharding). */
   limit?: number;
@@ -86,7 +90,10 @@ export interface SynthSummary {
   errors: SampleError[];
   seconds: number;
   framesPerSecond: number;
+  /** Peak resident memory of the largest process of the run. */
   peakRssMB: number;
+  /** Render processes that took part (parallel runs). */
+  processes?: number;
   out: string;
   dataset?: string;
   shard?: string;
@@ -185,7 +192,10 @@ async function* plan(options: SynthOptions, onIssue?: (issue: ReadIssue) => void
       if (options.limit !== undefined && taken >= options.limit) {
         return;
       }
-      taken++;
+      const local = taken++;
+      if (options.subShard && local % options.subShard.count !== options.subShard.index) {
+        continue;
+      }
       yield { ordinal, id, sample };
     }
   }
@@ -344,7 +354,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
     return manifest;
   };
 
-  const jobs = Math.max(1, options.jobs ?? 2 * Math.max(1, (await import('node:os')).availableParallelism()));
+  const jobs = Math.max(1, options.concurrency ?? 3);
   const inFlight = new Set<Promise<void>>();
   let position = 0;
   let done = 0;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatIssue, type Sample } from '../core/model';
 
-import { synthesize } from '../core/synth';
+import { synthesizeParallel } from '../core/parallel';
 import { engineOptions, fieldMapping, outputSettings } from './settings';
 
 const DATASET_EXTENSIONS = ['.jsonl', '.ndjson', '.json', '.parquet'];
@@ -68,7 +68,7 @@ export async function synthesizeActiveDocument(log: vscode.LogOutputChannel): Pr
       const cancel = token.onCancellationRequested(() => controller.abort(new Error('cancelled')));
       let reported = 0;
       try {
-        return await synthesize({
+        return await synthesizeParallel({
           inputs: asDataset ? [document.uri.fsPath] : [],
           samples,
           out,

@@ -1,0 +1,180 @@
+/**
+ * Both cores busy: libvips runs the body of its text operation under a process-wide lock (Pango and fontconfig
+ * are not thread-safe), so threads cannot lay out two frames at once; processes can. A parallel run forks one
+ * render process per core (the `t2vid` bin's hidden `__worker` command), gives each a deterministic sub-shard,
+ * and then assembles the dataset in this process from the manifests they wrote — the resume path, so the
+ * result is byte-identical to a one-process run, and a worker that dies only costs its unfinished samples,
+ * which the assembling pass renders itself.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
+import { packageRoot } from './fonts';
+import type { ReadIssue } from './model';
+import { synthesize, type SampleError, type SynthOptions, type SynthProgress, type SynthSummary } from './synth';
+
+/** What a parent sends a worker: the run's options without callbacks or signal. */
+export type WorkerOptions = Omit<SynthOptions, 'signal' | 'onProgress' | 'onIssue' | 'onSampleError'>;
+
+export type ToWorker = { type: 'run'; options: WorkerOptions; reportIssues: boolean } | { type: 'cancel' };
+export type FromWorker =
+  | { type: 'progress'; progress: SynthProgress }
+  | { type: 'issue'; issue: ReadIssue }
+  | { type: 'sampleError'; error: SampleError }
+  | { type: 'done'; summary: SynthSummary }
+  | { type: 'failed'; message: string };
+
+/** The bundled CLI that hosts workers, if built. */
+export function workerScript(): string | undefined {
+  const file = path.join(packageRoot(), 'dist', 'cli.js');
+  return fs.existsSync(file) ? file : undefined;
+}
+
+/** Runs in the worker process: one message in, progress and a summary out. */
+export function runWorker(): void {
+  const controller = new AbortController();
+  const send = (message: FromWorker): void => {
+    process.send?.(message);
+  };
+  process.on('message', (message: ToWorker) => {
+    if (message.type === 'cancel') {
+      controller.abort(new Error('cancelled'));
+      return;
+    }
+    let last = 0;
+    synthesize({
+      ...message.options,
+      signal: controller.signal,
+      onProgress: (progress) => {
+        const now = Date.now();
+        if (now - last > 50 || progress.done === progress.total) {
+          last = now;
+          send({ type: 'progress', progress });
+        }
+      },
+      onIssue: message.reportIssues ? (issue) => send({ type: 'issue', issue }) : undefined,
+      onSampleError: (error) => send({ type: 'sampleError', error }),
+    }).then(
+      (summary) => send({ type: 'done', summary }),
+      (e: unknown) => send({ type: 'failed', message: (e as Error).message ?? String(e) }),
+    ).finally(() => process.disconnect?.());
+  });
+  process.on('disconnect', () => controller.abort(new Error('parent went away')));
+  // Ctrl-C in a terminal reaches the whole process group: the parent decides, and sends 'cancel'.
+  process.on('SIGINT', () => undefined);
+}
+
+/** synthesize(), spread over `jobs` processes (default: one per core). */
+export async function synthesizeParallel(options: SynthOptions): Promise<SynthSummary> {
+  const processes = Math.max(1, options.jobs ?? availableParallelism());
+  const script = workerScript();
+  if (processes <= 1 || options.dryRun || options.samples?.length || !script) {
+    return synthesize(options);
+  }
+  const started = performance.now();
+  const { signal } = options;
+  const reported = new Set<string>();
+  const progress: SynthProgress[] = [];
+  const workers: ChildProcess[] = [];
+  const { signal: _signal, onProgress: _p, onIssue: _i, onSampleError: _e, ...plain } = options;
+  const onAbort = (): void => {
+    for (const child of workers) {
+      if (child.connected) {
+        child.send({ type: 'cancel' } satisfies ToWorker);
+      }
+    }
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const run = (index: number): Promise<SynthSummary | undefined> =>
+    new Promise((resolve) => {
+      progress[index] = { total: 0, done: 0, frames: 0 };
+      const workerOptions: WorkerOptions = { ...plain, format: 'none', subShard: { index, count: processes }, jobs: 1 };
+      const child = fork(script, ['__worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+      workers.push(child);
+      let summary: SynthSummary | undefined;
+      child.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'progress': {
+            progress[index] = message.progress;
+            const total = progress.reduce((a, p) => ({ total: a.total + p.total, done: a.done + p.done, frames: a.frames + p.frames }), {
+              total: 0,
+              done: 0,
+              frames: 0,
+            });
+            options.onProgress?.({ ...total, current: message.progress.current });
+            break;
+          }
+          case 'issue':
+            options.onIssue?.(message.issue);
+            break;
+          case 'sampleError':
+            reported.add(message.error.id);
+            options.onSampleError?.(message.error);
+            break;
+          case 'done':
+            summary = message.summary;
+            break;
+          case 'failed':
+            process.emitWarning(`t2vid render process ${index} failed: ${message.message}; the main process renders its samples`);
+            break;
+        }
+      });
+      child.on('error', () => resolve(undefined));
+      child.on('exit', () => resolve(summary));
+      // Every worker reads the same input: only the first reports its problems.
+      child.send({ type: 'run', options: workerOptions, reportIssues: index === 0 } satisfies ToWorker);
+    });
+  let summaries: Array<SynthSummary | undefined>;
+  try {
+    summaries = await Promise.all(Array.from({ length: processes }, (_, index) => run(index)));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (signal?.aborted) {
+    return combine(started, summaries, undefined, true);
+  }
+  // Assemble: every sample a worker finished is resumed; anything left (a crashed worker) is rendered here.
+  const final = await synthesize({
+    ...options,
+    onIssue: undefined,
+    onProgress: undefined,
+    onSampleError: (error) => {
+      if (!reported.has(error.id)) {
+        options.onSampleError?.(error);
+      }
+    },
+  });
+  return combine(started, summaries, final, final.cancelled);
+}
+
+function combine(started: number, workers: Array<SynthSummary | undefined>, final: SynthSummary | undefined, cancelled: boolean): SynthSummary {
+  const done = workers.filter((w): w is SynthSummary => !!w);
+  const sum = (key: 'completed' | 'frames' | 'bytes'): number => done.reduce((n, w) => n + w[key], 0);
+  const base: SynthSummary = final ?? {
+    ...(done[0] ?? ({} as SynthSummary)),
+    samples: done.reduce((n, w) => n + w.samples, 0),
+    completed: 0,
+    resumed: done.reduce((n, w) => n + w.resumed, 0),
+    failed: done.reduce((n, w) => n + w.failed, 0),
+    frames: 0,
+    bytes: 0,
+    errors: done.flatMap((w) => w.errors),
+    dataset: undefined,
+  };
+  const workerCompleted = sum('completed');
+  const summary: SynthSummary = {
+    ...base,
+    cancelled,
+    completed: workerCompleted + (final?.completed ?? 0),
+    resumed: final ? final.resumed - workerCompleted : base.resumed,
+    frames: sum('frames') + (final?.frames ?? 0),
+    bytes: sum('bytes') + (final?.bytes ?? 0),
+    processes: done.length,
+    peakRssMB: Math.max(final?.peakRssMB ?? 0, ...done.map((w) => w.peakRssMB)),
+    seconds: (performance.now() - started) / 1000,
+  };
+  summary.framesPerSecond = summary.seconds > 0 ? summary.frames / summary.seconds : 0;
+  summary.ok = !cancelled && summary.samples > 0 && summary.completed + summary.resumed > 0;
+  return summary;
+}
