@@ -8,6 +8,7 @@ import { formatIssue, type ReadIssue } from './core/model';
 import { OptionError, resolveOptions, type Align, type RenderOptions, type SegmentMode, type SegmentOptions } from './core/options';
 import { parseFieldMapping } from './core/readers/index';
 import { runWorker, synthesizeParallel } from './core/parallel';
+import { runPreviewWorker } from './core/previewClient';
 import { DATASET_FORMATS, datasetFileName, parseShard, type DatasetFormat, type SynthSummary } from './core/synth';
 import { engineVersion } from './core/version';
 import { mergeShards } from './core/merge';
@@ -296,6 +297,9 @@ export async function main(argv: string[]): Promise<number> {
         return await mergeCommand(rest);
       case '__worker':
         runWorker();
+        return -1;
+      case '__preview':
+        runPreviewWorker(rest[0]);
         return -1;
       case '--version':
       case '-v':

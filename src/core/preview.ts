@@ -1,0 +1,128 @@
+/**
+ * Live preview rendering: the same engine as synthesis, tuned for re-rendering a document on every pause in typing.
+ * - Layouts are cached by text (an LRU bounded in bytes), so pages an edit did not touch are not laid out again.
+ * - Frame PNGs are content-addressed (hash of settings + page text) in a cache folder, so they are encoded once
+ *   and an unchanged frame keeps its file name (the webview keeps its <img>).
+ * It runs in a render process of its own (previewClient.ts) so the extension host's thread never lays out text.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from './fsutil';
+import { optionsKey, type EngineOptions } from './options';
+import { paginate } from './paginate';
+import { Renderer, type Block } from './render';
+import { countWords, segmentLocale } from './segment';
+import { engineVersion } from './version';
+
+export interface PreviewPage {
+  index: number;
+  /** Absolute path of the frame PNG. */
+  file: string;
+  range: [number, number];
+  words: number;
+}
+
+export interface PreviewResult {
+  pages: PreviewPage[];
+  /** Milliseconds spent rendering. */
+  ms: number;
+  width: number;
+  height: number;
+}
+
+class CachingRenderer extends Renderer {
+  private readonly layouts = new Map<string, Block | undefined>();
+  private bytes = 0;
+
+  constructor(
+    options: EngineOptions['render'],
+    private readonly maxBytes: number,
+  ) {
+    super(options);
+  }
+
+  override async layout(text: string): Promise<Block | undefined> {
+    if (this.layouts.has(text)) {
+      const block = this.layouts.get(text);
+      this.layouts.delete(text);
+      this.layouts.set(text, block); // most recently used last
+      return block;
+    }
+    const block = await super.layout(text);
+    this.layouts.set(text, block);
+    this.bytes += (block?.data.length ?? 0) + text.length * 2;
+    for (const [key, old] of this.layouts) {
+      if (this.bytes <= this.maxBytes) {
+        break;
+      }
+      this.layouts.delete(key);
+      this.bytes -= (old?.data.length ?? 0) + key.length * 2;
+    }
+    return block;
+  }
+}
+
+export class PreviewEngine {
+  private renderer: CachingRenderer | undefined;
+  private key = '';
+
+  constructor(
+    readonly cacheDir: string,
+    private readonly layoutCacheBytes = 96 << 20,
+  ) {}
+
+  /** Render all frames of `text`; throws signal.reason if cancelled. */
+  async render(text: string, options: EngineOptions, signal?: AbortSignal): Promise<PreviewResult> {
+    const started = performance.now();
+    const key = optionsKey(options, engineVersion());
+    if (!this.renderer || key !== this.key) {
+      this.renderer = new CachingRenderer(options.render, this.layoutCacheBytes);
+      this.key = key;
+    }
+    const renderer = this.renderer;
+    await fs.promises.mkdir(this.cacheDir, { recursive: true });
+    const locale = segmentLocale(text, options.segment.locale);
+    const pages: PreviewPage[] = [];
+    const writes: Array<Promise<void>> = [];
+    for await (const page of paginate(text, renderer, { segment: options.segment, signal })) {
+      const name = createHash('sha256').update(key).update('\0').update(page.text).digest('hex').slice(0, 32);
+      const file = path.join(this.cacheDir, `${name}.png`);
+      pages.push({ index: page.index, file, range: page.range, words: countWords(page.text, locale) });
+      if (!fs.existsSync(file)) {
+        writes.push(renderer.encode(page.block).then((png) => writeFileAtomic(file, png)));
+        if (writes.length >= 4) {
+          await writes.shift();
+        }
+      }
+    }
+    await Promise.all(writes);
+    signal?.throwIfAborted();
+    return { pages, ms: performance.now() - started, width: options.render.width, height: options.render.height };
+  }
+}
+
+/** Remove cached frames not used for `maxAgeMs` (file mtimes; a hit re-touches nothing, so this is age since render). */
+export async function pruneCache(dir: string, maxAgeMs: number): Promise<number> {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(dir);
+  } catch {
+    return 0;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      const st = await fs.promises.stat(file);
+      if (st.isFile() && now - st.mtimeMs > maxAgeMs) {
+        await fs.promises.rm(file, { force: true });
+        removed++;
+      }
+    } catch {
+      // raced with another prune or a render: fine
+    }
+  }
+  return removed;
+}

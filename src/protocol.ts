@@ -1,0 +1,230 @@
+/**
+ * The one message protocol between the extension host and its webviews. Each direction is a discriminated union;
+ * each message is checked at runtime on receipt (`parseToWebview` / `parseFromWebview`), because webviews show
+ * untrusted dataset text and a message is only data until it has been validated. Unknown or malformed messages
+ * are rejected (the receiver ignores and logs them).
+ * Imported by src/extension (node) and webview/ (browser): no node or vscode imports here.
+ */
+
+//#region shared shapes
+
+export type SegmentMode = 'words' | 'sentences' | 'fit';
+export const SEGMENT_MODES: readonly SegmentMode[] = ['words', 'sentences', 'fit'];
+
+/** Visual-token profiles (tokens per 448×448 frame; ../shared/FORMATS.md "Visual tokens per frame"). */
+export interface ModelProfile {
+  id: string;
+  label: string;
+  tokensPerFrame: number;
+  /** Estimate, not an exact count (e.g. pairing of video frames, pooling). */
+  note: string;
+}
+
+export const MODEL_PROFILES: readonly ModelProfile[] = [
+  { id: 'minicpm-v-2.5', label: 'MiniCPM-Llama3-V 2.5', tokensPerFrame: 96, note: '96 per frame with --max_slice_nums 1 (T2Vid)' },
+  { id: 'idefics3', label: 'Idefics3-8B', tokensPerFrame: 169, note: '169 per frame with do_image_splitting=False (T2Vid)' },
+  { id: 'qwen2-vl', label: 'Qwen2 / Qwen2.5-VL (video)', tokensPerFrame: 128, note: '256 per 2 frames at 448×448 (temporal patch 2)' },
+  { id: 'internvl2.5', label: 'InternVL2.5 (video)', tokensPerFrame: 256, note: '256 per 448 tile, one tile per video frame' },
+  { id: 'llava-video', label: 'LLaVA-Video-7B', tokensPerFrame: 182, note: '169 pooled + 13 newline tokens per frame (average pooling)' },
+];
+
+/** The panel's controls: each is a VS Code setting of the same name under `t2vid.` */
+export interface PanelSettings {
+  'segment.mode': SegmentMode;
+  'segment.wordsPerFrame': number;
+  'render.fontSize': number;
+  /** Square frames from the panel; width and height separately in Settings. */
+  'render.width': number;
+  'render.height': number;
+  'preview.modelProfile': string;
+}
+
+export type PanelSettingKey = keyof PanelSettings;
+
+export interface FrameView {
+  index: number;
+  /** A webview resource URI of the rendered PNG. */
+  src: string;
+  /** [start, end) character offsets in the previewed text. */
+  range: [number, number];
+  words: number;
+}
+
+export interface PreviewDocument {
+  /** File name shown in the panel. */
+  name: string;
+  /** 'text': a whole document; 'sample': one record of a dataset (the one under the cursor). */
+  kind: 'text' | 'sample';
+  /** For a dataset sample: its 1-based line. */
+  line?: number;
+}
+
+//#endregion
+
+//#region to webview
+
+/** The whole panel state (sent on `ready`, after every render and on every settings change). */
+export interface StateMessage {
+  type: 'state';
+  document: PreviewDocument | null;
+  /** Why there is nothing to show (empty document, unsupported file, a line that is not a sample), if so. */
+  message: string | null;
+  settings: PanelSettings;
+  frames: FrameView[];
+  /** Sum of words in all frames / frame count. */
+  wordsPerFrame: number;
+  /** Frame size in pixels, for the aspect ratio of thumbnails. */
+  width: number;
+  height: number;
+  rendering: boolean;
+  /** Render time of the last preview in milliseconds. */
+  renderMs: number;
+  /** Monotonic: a webview drops a state older than the one it has. */
+  version: number;
+}
+
+/** The editor's cursor is inside this frame (-1: none). */
+export interface HighlightMessage {
+  type: 'highlight';
+  index: number;
+}
+
+export type ToWebview = StateMessage | HighlightMessage;
+
+//#endregion
+
+//#region from webview
+
+export interface ReadyMessage {
+  type: 'ready';
+}
+/** Select and reveal the frame's source range in the editor. */
+export interface SelectFrameMessage {
+  type: 'selectFrame';
+  index: number;
+}
+/** Open the frame large (double-click). */
+export interface OpenFrameMessage {
+  type: 'openFrame';
+  index: number;
+}
+export interface UpdateSettingMessage {
+  type: 'updateSetting';
+  key: PanelSettingKey;
+  value: string | number;
+}
+/** Write the previewed frames next to the document. */
+export interface ExportFramesMessage {
+  type: 'exportFrames';
+}
+export interface OpenSettingsMessage {
+  type: 'openSettings';
+}
+
+export type FromWebview = ReadyMessage | SelectFrameMessage | OpenFrameMessage | UpdateSettingMessage | ExportFramesMessage | OpenSettingsMessage;
+
+//#endregion
+
+//#region validation
+
+type Check = (v: unknown) => boolean;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt =
+  (min: number, max: number): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const isString =
+  (max = 1 << 20): Check =>
+  (v) =>
+    typeof v === 'string' && v.length <= max;
+const isNullable =
+  (check: Check): Check =>
+  (v) =>
+    v === null || check(v);
+const isOneOf =
+  (values: readonly unknown[]): Check =>
+  (v) =>
+    values.includes(v);
+const isArrayOf =
+  (check: Check, max = 1_000_000): Check =>
+  (v) =>
+    Array.isArray(v) && v.length <= max && v.every(check);
+const isBool: Check = (v) => typeof v === 'boolean';
+const isFiniteNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
+
+/** Every key present with a valid value, and no other key. */
+function shape(fields: Record<string, Check>): Check {
+  return (v) => {
+    if (!isObject(v)) {
+      return false;
+    }
+    const keys = Object.keys(v);
+    return keys.length === Object.keys(fields).length && keys.every((k) => k in fields && fields[k](v[k]));
+  };
+}
+
+const INDEX = isInt(0, 10_000_000);
+
+/** Allowed values of each panel setting (the same bounds as package.json's configuration). */
+export const PANEL_SETTING_CHECKS: Record<PanelSettingKey, Check> = {
+  'segment.mode': isOneOf(SEGMENT_MODES),
+  'segment.wordsPerFrame': isInt(1, 100000),
+  'render.fontSize': isInt(4, 512),
+  'render.width': isInt(32, 8192),
+  'render.height': isInt(32, 8192),
+  'preview.modelProfile': isOneOf(MODEL_PROFILES.map((p) => p.id)),
+};
+
+const isSettings = shape(PANEL_SETTING_CHECKS);
+const isRange: Check = (v) => Array.isArray(v) && v.length === 2 && INDEX(v[0]) && INDEX(v[1]) && (v[0] as number) <= (v[1] as number);
+const isFrame = shape({ index: INDEX, src: isString(4096), range: isRange, words: INDEX });
+const isDocument = shape({ name: isString(4096), kind: isOneOf(['text', 'sample']), line: (v) => v === undefined || INDEX(v) });
+const isDocumentLoose: Check = (v) => isObject(v) && isDocument({ line: undefined, ...v });
+
+const TO_WEBVIEW: Record<ToWebview['type'], Check> = {
+  state: shape({
+    type: isOneOf(['state']),
+    document: isNullable(isDocumentLoose),
+    message: isNullable(isString(4096)),
+    settings: isSettings,
+    frames: isArrayOf(isFrame),
+    wordsPerFrame: isFiniteNumber,
+    width: isInt(1, 8192),
+    height: isInt(1, 8192),
+    rendering: isBool,
+    renderMs: isFiniteNumber,
+    version: INDEX,
+  }),
+  highlight: shape({ type: isOneOf(['highlight']), index: isInt(-1, 10_000_000) }),
+};
+
+const FROM_WEBVIEW: Record<FromWebview['type'], Check> = {
+  ready: shape({ type: isOneOf(['ready']) }),
+  selectFrame: shape({ type: isOneOf(['selectFrame']), index: INDEX }),
+  openFrame: shape({ type: isOneOf(['openFrame']), index: INDEX }),
+  updateSetting: (v) =>
+    shape({ type: isOneOf(['updateSetting']), key: isOneOf(Object.keys(PANEL_SETTING_CHECKS)), value: (x) => typeof x === 'string' || typeof x === 'number' })(v) &&
+    PANEL_SETTING_CHECKS[(v as UpdateSettingMessage).key]((v as UpdateSettingMessage).value),
+  exportFrames: shape({ type: isOneOf(['exportFrames']) }),
+  openSettings: shape({ type: isOneOf(['openSettings']) }),
+};
+
+function parse<T extends { type: string }>(table: Record<string, Check>, message: unknown): T | undefined {
+  if (!isObject(message) || typeof message.type !== 'string' || !Object.prototype.hasOwnProperty.call(table, message.type)) {
+    return undefined;
+  }
+  return table[message.type](message) ? (message as T) : undefined;
+}
+
+/** A valid host→webview message, or undefined. */
+export function parseToWebview(message: unknown): ToWebview | undefined {
+  return parse<ToWebview>(TO_WEBVIEW, message);
+}
+
+/** A valid webview→host message, or undefined. */
+export function parseFromWebview(message: unknown): FromWebview | undefined {
+  return parse<FromWebview>(FROM_WEBVIEW, message);
+}
+
+//#endregion

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { test } from 'node:test';
+import { contextIndexAt, contextOffsets, jsonStringOffsets } from '../../src/core/jsonOffsets';
+import { resolveOptions } from '../../src/core/options';
+import { PreviewEngine } from '../../src/core/preview';
+import { PreviewCancelled, PreviewClient } from '../../src/core/previewClient';
+import { levalDocuments, tempDir } from './helpers';
+
+test('preview engine: frames cover the text, unchanged frames are reused after an edit', async (t) => {
+  const dir = tempDir(t);
+  const engine = new PreviewEngine(dir);
+  const text = levalDocuments()[1].input.slice(0, 9000);
+  const options = resolveOptions();
+  const first = await engine.render(text, options);
+  assert.ok(first.pages.length > 5);
+  assert.equal(first.pages.map((p) => text.slice(p.range[0], p.range[1])).join(''), text);
+  assert.ok(first.pages.every((p) => fs.existsSync(p.file)));
+  const filesBefore = new Set(fs.readdirSync(dir));
+  // Type at the end: every earlier frame keeps its file.
+  const edited = text + ' And one more sentence typed at the end.';
+  const second = await engine.render(edited, options);
+  const same = second.pages.filter((p, i) => first.pages[i]?.file === p.file).length;
+  assert.ok(same >= first.pages.length - 1, `unchanged frames keep their files (${same}/${first.pages.length})`);
+  const added = fs.readdirSync(dir).filter((f) => !filesBefore.has(f));
+  assert.ok(added.length <= 2, `only the changed frame is encoded again (${added.length} new files)`);
+  // A settings change renders new frames.
+  const bigger = await engine.render(text, resolveOptions({ render: { fontSize: 24 } }));
+  assert.ok(bigger.pages.length > first.pages.length);
+  assert.ok(bigger.pages.every((p) => !filesBefore.has(p.file.split('/').pop()!)));
+});
+
+test('preview process: renders off the calling process; a newer request cancels the one in flight', async (t) => {
+  const dir = tempDir(t);
+  const client = new PreviewClient(dir);
+  t.after(() => client.dispose());
+  const docs = levalDocuments();
+  const options = resolveOptions({ segment: { mode: 'fit' } });
+  const slow = client.render(docs[0].input, options);
+  const fast = client.render(docs[2].input.slice(0, 3000), resolveOptions());
+  await assert.rejects(slow, PreviewCancelled);
+  const result = await fast;
+  assert.ok(result.pages.length >= 2);
+  assert.ok(result.pages.every((p) => fs.existsSync(p.file)));
+  assert.equal(result.width, 448);
+});
+
+test('JSON offsets map a context back to its columns in the raw line, escapes included', () => {
+  const record = { question: 'q', context: 'He said "hi"\n\tthen \u00e9 left — é 😀', answer: 'a' };
+  const raw = JSON.stringify(record).replace('"context":', '"context" :  ');
+  const offsets = contextOffsets(raw, JSON.parse(raw), record.context)!;
+  assert.ok(offsets);
+  assert.equal(offsets.length, record.context.length + 1);
+  for (let i = 0; i < record.context.length; i++) {
+    const at = offsets[i];
+    const literal = raw.slice(at, offsets[i + 1]);
+    assert.equal(JSON.parse(`"${literal}"`.replace(/^"\\u[0-9a-f]{4}/i, (m) => m)), record.context[i].length === 1 ? JSON.parse(`"${literal}"`) : record.context[i]);
+    assert.equal(contextIndexAt(offsets, at), i);
+  }
+  assert.equal(contextIndexAt(offsets, 0), -1, 'before the context');
+  assert.equal(jsonStringOffsets('x"ab"', 0), undefined);
+  const escaped = '{"context":"a\\u00e9b"}';
+  const o = contextOffsets(escaped, JSON.parse(escaped), 'aéb')!;
+  assert.deepEqual(o, [12, 13, 19, 20]);
+});
