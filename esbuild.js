@@ -1,5 +1,6 @@
-// One build script for every bundle: the extension host bundle and the `t2vid` CLI (node, cjs), plus the
-// bundled fonts copied from their registry packages into media/fonts. sharp is native: external, shipped in node_modules.
+// One build script for every bundle: the extension host bundle and the `t2vid` CLI (node, cjs), the webview apps
+// (browser, iife, each stylesheet copied beside its bundle), plus the bundled fonts copied from their registry
+// packages into media/fonts. sharp is native: external, shipped in node_modules.
 const esbuild = require('esbuild');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -21,6 +22,17 @@ function copyFonts() {
     if (!fs.existsSync(to) || fs.statSync(to).size !== fs.statSync(from).size) {
       fs.copyFileSync(from, to);
     }
+  }
+}
+
+/** Webview apps: `webview/<app>/main.ts` → `dist/webview/<app>.js`, `webview/<app>/<app>.css` → `dist/webview/<app>.css`. */
+const webviewApps = ['frames'];
+
+function copyWebviewCss() {
+  const dir = path.join(__dirname, 'dist', 'webview');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const app of webviewApps) {
+    fs.copyFileSync(path.join(__dirname, 'webview', app, `${app}.css`), path.join(dir, `${app}.css`));
   }
 }
 
@@ -52,13 +64,37 @@ const common = {
   plugins: watch ? [problemMatcher] : [],
 };
 
+const browser = {
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2022',
+  sourcemap: common.sourcemap,
+  sourcesContent: common.sourcesContent,
+  minify: common.minify,
+  logLevel: common.logLevel,
+  plugins: common.plugins,
+};
+
 async function main() {
   copyFonts();
+  copyWebviewCss();
   const contexts = await Promise.all([
     esbuild.context({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }),
     esbuild.context({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+    ...webviewApps.map((app) =>
+      esbuild.context({
+        ...browser,
+        entryPoints: [`webview/${app}/main.ts`],
+        outfile: `dist/webview/${app}.js`,
+      }),
+    ),
   ]);
   if (watch) {
+    // The stylesheets are not in any import graph: watch them directly.
+    for (const app of webviewApps) {
+      fs.watch(path.join(__dirname, 'webview', app, `${app}.css`), () => copyWebviewCss());
+    }
     await Promise.all(contexts.map((c) => c.watch()));
     return;
   }

@@ -14,7 +14,7 @@ import { optionsKey, type EngineOptions } from './options';
 import { paginate } from './paginate';
 import { readSamples } from './readers/index';
 import { Renderer } from './render';
-import { countWords, groupUnits, segmentLocale, wordUnits } from './segment';
+import { groupUnits, segmentLocale, wordUnits } from './segment';
 import { engineVersion } from './version';
 import { miniCpmVEntries } from './writers/minicpmv';
 
@@ -259,9 +259,10 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
     summary.segments = engine.segment.mode === 'fit' ? undefined : 0;
     for await (const { sample } of plan(options, onIssue)) {
       const locale = segmentLocale(sample.context, engine.segment.locale);
-      summary.words += countWords(sample.context, locale);
+      const units = wordUnits(sample.context, locale);
+      summary.words += units.length;
       if (summary.segments !== undefined) {
-        summary.segments += groupUnits(sample.context, wordUnits(sample.context, locale), engine.segment, locale).length;
+        summary.segments += groupUnits(sample.context, units, engine.segment, locale).length;
       }
       summary.samples++;
       summary.entries += sample.qa.length;

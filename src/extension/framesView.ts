@@ -1,0 +1,393 @@
+/**
+ * The "Frames" webview view: a live preview of the active document (or the dataset sample under the cursor) as the
+ * frames the engine would synthesize. Rendering runs in a render process (PreviewClient), debounced, with stale
+ * renders cancelled; frames are content-addressed PNGs in the extension's storage, shown through asWebviewUri.
+ * The view keeps its last state and replays it when it becomes visible again.
+ */
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { contextIndexAt, contextOffsets } from '../core/jsonOffsets';
+import { fileStem, recordToSample } from '../core/readers/schema';
+import { PreviewCancelled, PreviewClient } from '../core/previewClient';
+import type { PreviewResult } from '../core/preview';
+import {
+  MODEL_PROFILES,
+  PANEL_SETTING_CHECKS,
+  parseFromWebview,
+  type FromWebview,
+  type PanelSettingKey,
+  type PanelSettings,
+  type PreviewDocument,
+  type StateMessage,
+  type ToWebview,
+} from '../protocol';
+import { engineOptions, fieldMapping } from './settings';
+
+const TEXT_LANGUAGES = new Set(['plaintext', 'markdown', 'restructuredtext', 'latex', 'asciidoc']);
+const TEXT_EXTENSIONS = new Set(['.txt', '.md', '.markdown', '.text', '.rst', '.tex', '.adoc']);
+const DATASET_EXTENSIONS = new Set(['.jsonl', '.ndjson']);
+const DEBOUNCE_MS = 120;
+
+/** What the preview shows: text and, for a dataset line, where the context sits in the document. */
+interface Target {
+  document: vscode.TextDocument;
+  info: PreviewDocument;
+  text: string;
+  /** Maps an offset in `text` to a document offset (identity for a text document). */
+  toDocument: (offset: number) => number;
+  /** Maps a document offset to an offset in `text`, or -1 if it is outside. */
+  fromDocument: (offset: number) => number;
+}
+
+export function isTextDocument(document: vscode.TextDocument): boolean {
+  const ext = path.extname(document.uri.path).toLowerCase();
+  return TEXT_LANGUAGES.has(document.languageId) || TEXT_EXTENSIONS.has(ext);
+}
+
+export function isDatasetDocument(document: vscode.TextDocument): boolean {
+  return DATASET_EXTENSIONS.has(path.extname(document.uri.path).toLowerCase()) || document.languageId === 'jsonl';
+}
+
+export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewType = 't2vid.frames';
+
+  private view: vscode.WebviewView | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly client: PreviewClient;
+  private target: Target | undefined;
+  private result: PreviewResult | undefined;
+  private state: StateMessage | undefined;
+  private version = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private rendering = false;
+  private lastHighlight = -2;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.client = new PreviewClient(this.cacheDir().fsPath);
+    this.disposables.push(
+      vscode.window.onDidChangeActiveTextEditor(() => this.schedule(0)),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length && e.document === vscode.window.activeTextEditor?.document) {
+          this.schedule(DEBOUNCE_MS);
+        }
+      }),
+      vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('t2vid')) {
+          this.schedule(0);
+        }
+      }),
+    );
+  }
+
+  cacheDir(): vscode.Uri {
+    return vscode.Uri.joinPath(this.context.globalStorageUri, 'preview-cache');
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
+    view.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [dist, vscode.Uri.joinPath(this.context.extensionUri, 'media'), this.cacheDir()],
+    };
+    view.webview.html = this.html(view.webview, dist);
+    view.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw), undefined, this.disposables);
+    view.onDidChangeVisibility(() => {
+      if (view.visible) {
+        this.schedule(0);
+      }
+    }, undefined, this.disposables);
+    view.onDidDispose(() => (this.view = undefined), undefined, this.disposables);
+  }
+
+  private html(webview: vscode.Webview, dist: vscode.Uri): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'frames.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'frames.css'));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data:`,
+      // FAST (inside the toolkit) probes :focus-visible with a <style> element that carries the csp-nonce.
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}"><meta property="csp-nonce" content="${nonce}"><meta name="viewport" content="width=device-width, initial-scale=1.0"><link href="${style}" rel="stylesheet"><title>T2Vid Frames</title></head><body><div id="app"></div><script nonce="${nonce}" src="${script}"></script></body></html>`;
+  }
+
+  private post(message: ToWebview): void {
+    void this.view?.webview.postMessage(message);
+  }
+
+  private onMessage(raw: unknown): void {
+    const message = parseFromWebview(raw);
+    if (!message) {
+      this.log.warn(`frames view: ignored an invalid message ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    void this.handle(message).catch((e: unknown) => {
+      this.log.error(`frames view: ${(e as Error).stack ?? String(e)}`);
+      void vscode.window.showErrorMessage(`T2Vid: ${(e as Error).message}`);
+    });
+  }
+
+  private async handle(message: FromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        if (this.state) {
+          this.post(this.state);
+        }
+        this.schedule(0);
+        return;
+      case 'selectFrame':
+        return this.selectFrame(message.index);
+      case 'openFrame': {
+        const page = this.result?.pages[message.index];
+        if (page) {
+          await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(page.file), { viewColumn: vscode.ViewColumn.Beside, preview: true });
+        }
+        return;
+      }
+      case 'updateSetting':
+        return this.updateSetting(message.key, message.value);
+      case 'exportFrames':
+        await vscode.commands.executeCommand('t2vid.exportPreviewFrames');
+        return;
+      case 'openSettings':
+        await vscode.commands.executeCommand('workbench.action.openSettings', 't2vid.');
+        return;
+    }
+  }
+
+  private async updateSetting(key: PanelSettingKey, value: string | number): Promise<void> {
+    if (!PANEL_SETTING_CHECKS[key](value)) {
+      return;
+    }
+    const [section, name] = [`t2vid.${key.split('.')[0]}`, key.split('.')[1]];
+    const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await vscode.workspace.getConfiguration(section).update(name, value, target);
+  }
+
+  private async selectFrame(index: number): Promise<void> {
+    const page = this.result?.pages[index];
+    const target = this.target;
+    if (!page || !target) {
+      return;
+    }
+    const document = target.document;
+    const editor =
+      vscode.window.visibleTextEditors.find((e) => e.document === document) ??
+      (await vscode.window.showTextDocument(document, { preserveFocus: false, preview: false }));
+    const start = document.positionAt(target.toDocument(page.range[0]));
+    const end = document.positionAt(target.toDocument(page.range[1]));
+    editor.selection = new vscode.Selection(start, end);
+    editor.revealRange(new vscode.Range(start, end), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    this.highlight(index);
+  }
+
+  private highlight(index: number): void {
+    if (index !== this.lastHighlight) {
+      this.lastHighlight = index;
+      this.post({ type: 'highlight', index });
+    }
+  }
+
+  private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {
+    const target = this.target;
+    if (!target || e.textEditor.document !== target.document) {
+      return;
+    }
+    if (isDatasetDocument(target.document) && e.selections[0].active.line + 1 !== target.info.line) {
+      this.schedule(DEBOUNCE_MS); // another sample
+      return;
+    }
+    const offset = target.fromDocument(target.document.offsetAt(e.selections[0].active));
+    const pages = this.result?.pages ?? [];
+    const index = offset < 0 ? -1 : pages.findIndex((p) => offset >= p.range[0] && offset < p.range[1]);
+    this.highlight(index < 0 && offset >= 0 && pages.length && offset >= pages[pages.length - 1].range[1] ? pages.length - 1 : index);
+  }
+
+  /** Pick what to preview from the active editor. */
+  private resolveTarget(): { target?: Target; message: string | null } {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      return { message: 'Open a text or Markdown document, or a JSONL dataset, to preview its frames.' };
+    }
+    const document = editor.document;
+    const name = path.basename(document.uri.path) || 'Untitled';
+    if (isDatasetDocument(document)) {
+      const line = editor.selection.active.line;
+      const raw = document.lineAt(line).text;
+      if (!raw.trim()) {
+        return { message: `${name}, line ${line + 1}: an empty line. Put the cursor on a sample to preview it.` };
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch (e) {
+        return { message: `${name}:${line + 1}: not valid JSON (${(e as Error).message}).` };
+      }
+      const problems: string[] = [];
+      const sample = recordToSample(
+        value,
+        { file: document.uri.fsPath, stem: fileStem(document.uri.fsPath), fields: fieldMapping(document.uri), onIssue: (i) => problems.push(i.message) },
+        { line: line + 1, unit: 'line' },
+      );
+      if (!sample) {
+        return { message: `${name}:${line + 1}: ${problems[0] ?? 'not a sample'}` };
+      }
+      const lineStart = document.offsetAt(new vscode.Position(line, 0));
+      const offsets = contextOffsets(raw, value, sample.context);
+      return {
+        message: null,
+        target: {
+          document,
+          info: { name, kind: 'sample', line: line + 1 },
+          text: sample.context,
+          toDocument: (o) => lineStart + (offsets ? offsets[Math.min(o, offsets.length - 1)] : 0),
+          fromDocument: (o) => (offsets && o >= lineStart && o <= lineStart + raw.length ? contextIndexAt(offsets, o - lineStart) : -1),
+        },
+      };
+    }
+    if (!isTextDocument(document)) {
+      return { message: `${name} is not a text document. The preview shows .txt and .md documents and JSONL datasets (the sample under the cursor).` };
+    }
+    const text = document.getText();
+    if (!text.trim()) {
+      return { message: `${name} is empty: type some text to see its frames.` };
+    }
+    return { message: null, target: { document, info: { name, kind: 'text' }, text, toDocument: (o) => o, fromDocument: (o) => o } };
+  }
+
+  private settings(scope?: vscode.ConfigurationScope): PanelSettings {
+    const get = <T>(key: PanelSettingKey, fallback: T): T => {
+      const [section, name] = key.split('.');
+      return vscode.workspace.getConfiguration(`t2vid.${section}`, scope).get<T>(name, fallback);
+    };
+    const settings: PanelSettings = {
+      'segment.mode': get('segment.mode', 'words'),
+      'segment.wordsPerFrame': get('segment.wordsPerFrame', 115),
+      'render.fontSize': get('render.fontSize', 20),
+      'render.width': get('render.width', 448),
+      'render.height': get('render.height', 448),
+      'preview.modelProfile': get('preview.modelProfile', MODEL_PROFILES[0].id),
+    };
+    // A hand-edited settings.json may hold anything: fall back per key to what the panel can show.
+    const defaults: PanelSettings = {
+      'segment.mode': 'words',
+      'segment.wordsPerFrame': 115,
+      'render.fontSize': 20,
+      'render.width': 448,
+      'render.height': 448,
+      'preview.modelProfile': MODEL_PROFILES[0].id,
+    };
+    for (const key of Object.keys(settings) as PanelSettingKey[]) {
+      if (!PANEL_SETTING_CHECKS[key](settings[key])) {
+        (settings as unknown as Record<string, unknown>)[key] = defaults[key];
+      }
+    }
+    return settings;
+  }
+
+  private schedule(delay: number): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.refresh();
+    }, delay);
+  }
+
+  private publish(partial: Omit<StateMessage, 'type' | 'version' | 'settings'>, scope?: vscode.ConfigurationScope): void {
+    this.state = { type: 'state', ...partial, settings: this.settings(scope), version: ++this.version };
+    this.post(this.state);
+  }
+
+  /** Re-render the preview for the active editor (cancelling any render in flight). */
+  async refresh(): Promise<void> {
+    if (!this.view?.visible) {
+      return;
+    }
+    const { target, message } = this.resolveTarget();
+    if (!target) {
+      // Keep showing the last document when focus moves to a non-editor (the panel itself, the output).
+      if (vscode.window.activeTextEditor || !this.target) {
+        this.target = undefined;
+        this.result = undefined;
+        this.publish({ document: null, message, frames: [], wordsPerFrame: 0, width: 448, height: 448, rendering: false, renderMs: 0 });
+      }
+      return;
+    }
+    let options;
+    try {
+      options = engineOptions(target.document.uri);
+    } catch (e) {
+      this.publish({ document: target.info, message: (e as Error).message, frames: [], wordsPerFrame: 0, width: 448, height: 448, rendering: false, renderMs: 0 });
+      return;
+    }
+    this.target = target;
+    this.rendering = true;
+    if (this.state) {
+      this.publish({ ...this.state, document: target.info, rendering: true }, target.document.uri);
+    }
+    try {
+      const result = await this.client.render(target.text, options);
+      if (this.target !== target) {
+        return;
+      }
+      this.result = result;
+      this.rendering = false;
+      const webview = this.view?.webview;
+      const words = result.pages.reduce((n, p) => n + p.words, 0);
+      this.publish(
+        {
+          document: target.info,
+          message: null,
+          frames: result.pages.map((p) => ({
+            index: p.index,
+            src: webview ? webview.asWebviewUri(vscode.Uri.file(p.file)).toString() : '',
+            range: p.range,
+            words: p.words,
+          })),
+          wordsPerFrame: result.pages.length ? words / result.pages.length : 0,
+          width: result.width,
+          height: result.height,
+          rendering: false,
+          renderMs: Math.round(result.ms),
+        },
+        target.document.uri,
+      );
+      this.lastHighlight = -2;
+      const editor = vscode.window.activeTextEditor;
+      if (editor && editor.document === target.document) {
+        this.onSelection({ textEditor: editor, selections: editor.selections, kind: undefined });
+      }
+    } catch (e) {
+      if (e instanceof PreviewCancelled) {
+        return;
+      }
+      this.rendering = false;
+      this.log.error(`preview of ${target.info.name}: ${(e as Error).message}`);
+      this.publish({ document: target.info, message: `Could not render: ${(e as Error).message}`, frames: [], wordsPerFrame: 0, width: 448, height: 448, rendering: false, renderMs: 0 }, target.document.uri);
+    }
+  }
+
+  /** The frames currently previewed, with the document they belong to. */
+  current(): { target: Target; result: PreviewResult } | undefined {
+    return this.target && this.result && !this.rendering ? { target: this.target, result: this.result } : undefined;
+  }
+
+  dispose(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+    }
+    this.client.dispose();
+    vscode.Disposable.from(...this.disposables).dispose();
+  }
+}

@@ -1,0 +1,286 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import {
+  MODEL_PROFILES,
+  PANEL_SETTING_CHECKS,
+  SEGMENT_MODES,
+  parseFromWebview,
+  parseToWebview,
+  type FromWebview,
+  type PanelSettingKey,
+  type PanelSettings,
+  type StateMessage,
+  type ToWebview,
+} from '../../src/protocol';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+const settings: PanelSettings = {
+  'segment.mode': 'words',
+  'segment.wordsPerFrame': 115,
+  'render.fontSize': 20,
+  'render.width': 448,
+  'render.height': 448,
+  'preview.modelProfile': 'minicpm-v-2.5',
+};
+
+function state(overrides: Record<string, unknown> = {}): StateMessage {
+  return {
+    type: 'state',
+    document: { name: 'lighthouse-keepers.md', kind: 'text' },
+    message: null,
+    settings: { ...settings },
+    frames: [
+      { index: 0, src: 'https://file+.vscode-resource.vscode-cdn.net/cache/0.png', range: [0, 640], words: 115 },
+      { index: 1, src: 'https://file+.vscode-resource.vscode-cdn.net/cache/1.png', range: [640, 1200], words: 98 },
+    ],
+    wordsPerFrame: 106.5,
+    width: 448,
+    height: 448,
+    rendering: false,
+    renderMs: 42,
+    version: 3,
+    ...overrides,
+  } as StateMessage;
+}
+
+/** A copy of `value` with `edit` applied to it (for building malformed variants of a valid message). */
+function variant<T>(value: T, edit: (v: Record<string, unknown>) => void): unknown {
+  const copy = structuredClone(value) as Record<string, unknown>;
+  edit(copy);
+  return copy;
+}
+
+//#region host → webview
+
+test('parseToWebview accepts every valid message type', () => {
+  const valid: ToWebview[] = [
+    state(),
+    state({ document: null, message: 'Open a text document.', frames: [], wordsPerFrame: 0, renderMs: 0 }),
+    state({ document: { name: 'data.jsonl', kind: 'sample', line: 12 } }),
+    state({ document: { name: 'doc.md', kind: 'text' }, message: 'doc.md is empty', frames: [] }),
+    state({ rendering: true, version: 0 }),
+    state({ frames: [{ index: 0, src: '', range: [5, 5], words: 0 }] }),
+    state({ settings: { ...settings, 'segment.mode': 'fit', 'render.width': 32, 'render.height': 8192, 'preview.modelProfile': 'llava-video' } }),
+    { type: 'highlight', index: 0 },
+    { type: 'highlight', index: -1 },
+    { type: 'highlight', index: 41 },
+  ];
+  for (const message of valid) {
+    assert.deepEqual(parseToWebview(message), message, JSON.stringify(message).slice(0, 200));
+  }
+});
+
+test('parseToWebview accepts every segment mode and model profile', () => {
+  for (const mode of SEGMENT_MODES) {
+    assert.ok(parseToWebview(state({ settings: { ...settings, 'segment.mode': mode } })), mode);
+  }
+  for (const profile of MODEL_PROFILES) {
+    assert.ok(parseToWebview(state({ settings: { ...settings, 'preview.modelProfile': profile.id } })), profile.id);
+  }
+});
+
+test('parseToWebview rejects malformed messages', () => {
+  const ok = state();
+  const cases: Array<[string, unknown]> = [
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 'state'],
+    ['a number', 42],
+    ['an array', [ok]],
+    ['no type', variant(ok, (v) => delete v.type)],
+    ['unknown type', { ...ok, type: 'reset' }],
+    ['a from-webview type', { type: 'ready' }],
+    ['type of the wrong kind', { ...ok, type: 1 }],
+    ['type from the prototype', { type: 'toString' }],
+    ['missing field', variant(ok, (v) => delete v.version)],
+    ['missing settings key', variant(ok, (v) => delete (v.settings as Record<string, unknown>)['render.height'])],
+    ['extra field', { ...ok, html: '<img src=x onerror=alert(1)>' }],
+    ['extra settings key', variant(ok, (v) => ((v.settings as Record<string, unknown>)['render.fontFile'] = '/etc/passwd'))],
+    ['extra frame field', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].html = '<b>'))],
+    ['extra document field', variant(ok, (v) => ((v.document as Record<string, unknown>).path = '/tmp'))],
+    ['wrong type: rendering', { ...ok, rendering: 'yes' }],
+    ['wrong type: version', { ...ok, version: '3' }],
+    ['wrong type: negative version', { ...ok, version: -1 }],
+    ['wrong type: fractional version', { ...ok, version: 1.5 }],
+    ['wrong type: frames', { ...ok, frames: {} }],
+    ['wrong type: document', { ...ok, document: 'doc.md' }],
+    ['wrong type: document kind', { ...ok, document: { name: 'a', kind: 'binary' } }],
+    ['wrong type: document line', { ...ok, document: { name: 'a', kind: 'sample', line: '3' } }],
+    ['wrong type: message', { ...ok, message: 42 }],
+    ['wrong type: wordsPerFrame NaN', { ...ok, wordsPerFrame: Number.NaN }],
+    ['wrong type: renderMs Infinity', { ...ok, renderMs: Number.POSITIVE_INFINITY }],
+    ['width 0', { ...ok, width: 0 }],
+    ['height over 8192', { ...ok, height: 8193 }],
+    ['out-of-range setting: words 0', { ...ok, settings: { ...settings, 'segment.wordsPerFrame': 0 } }],
+    ['out-of-range setting: font 3', { ...ok, settings: { ...settings, 'render.fontSize': 3 } }],
+    ['out-of-range setting: width 8193', { ...ok, settings: { ...settings, 'render.width': 8193 } }],
+    ['out-of-range setting: fractional font', { ...ok, settings: { ...settings, 'render.fontSize': 20.5 } }],
+    ['unknown segment mode', { ...ok, settings: { ...settings, 'segment.mode': 'paragraphs' } }],
+    ['unknown model profile', { ...ok, settings: { ...settings, 'preview.modelProfile': 'gpt-9' } }],
+    ['frame with a reversed range', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].range = [10, 5]))],
+    ['frame with a one-element range', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].range = [0]))],
+    ['frame with a three-element range', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].range = [0, 1, 2]))],
+    ['frame with a negative range', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].range = [-1, 5]))],
+    ['frame with a string range', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].range = '0-5'))],
+    ['frame with a fractional range', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].range = [0.5, 5]))],
+    ['frame without src', variant(ok, (v) => delete (v.frames as Array<Record<string, unknown>>)[0].src)],
+    ['frame with a negative index', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].index = -1))],
+    ['frame that is null', { ...ok, frames: [null] }],
+    ['huge frame src', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].src = 'x'.repeat(4097)))],
+    ['huge document name', { ...ok, document: { name: 'n'.repeat(4097), kind: 'text' } }],
+    ['huge message', { ...ok, message: 'm'.repeat(4097) }],
+    ['highlight without index', { type: 'highlight' }],
+    ['highlight below -1', { type: 'highlight', index: -2 }],
+    ['highlight with a string index', { type: 'highlight', index: '3' }],
+    ['highlight with an extra field', { type: 'highlight', index: 3, scroll: true }],
+  ];
+  for (const [name, message] of cases) {
+    assert.equal(parseToWebview(message), undefined, name);
+  }
+});
+
+//#endregion
+
+//#region webview → host
+
+test('parseFromWebview accepts every valid message type', () => {
+  const valid: FromWebview[] = [
+    { type: 'ready' },
+    { type: 'selectFrame', index: 0 },
+    { type: 'selectFrame', index: 12 },
+    { type: 'openFrame', index: 3 },
+    { type: 'exportFrames' },
+    { type: 'openSettings' },
+    { type: 'updateSetting', key: 'segment.mode', value: 'sentences' },
+    { type: 'updateSetting', key: 'segment.wordsPerFrame', value: 115 },
+    { type: 'updateSetting', key: 'render.fontSize', value: 4 },
+    { type: 'updateSetting', key: 'render.width', value: 512 },
+    { type: 'updateSetting', key: 'render.height', value: 512 },
+    { type: 'updateSetting', key: 'preview.modelProfile', value: 'qwen2-vl' },
+  ];
+  for (const message of valid) {
+    assert.deepEqual(parseFromWebview(message), message, JSON.stringify(message));
+  }
+});
+
+test('updateSetting accepts exactly the values PANEL_SETTING_CHECKS allows', () => {
+  const good: Record<PanelSettingKey, Array<string | number>> = {
+    'segment.mode': [...SEGMENT_MODES],
+    'segment.wordsPerFrame': [1, 115, 100000],
+    'render.fontSize': [4, 20, 512],
+    'render.width': [32, 448, 8192],
+    'render.height': [32, 448, 8192],
+    'preview.modelProfile': MODEL_PROFILES.map((p) => p.id),
+  };
+  const bad: Record<PanelSettingKey, unknown[]> = {
+    'segment.mode': ['Words', '', 3, null],
+    'segment.wordsPerFrame': [0, 100001, -5, 1.5, '115', Number.NaN],
+    'render.fontSize': [3, 513, 20.5, '20'],
+    'render.width': [31, 8193, '448'],
+    'render.height': [0, 9000, 448.1],
+    'preview.modelProfile': ['MiniCPM-Llama3-V 2.5', '', 96],
+  };
+  for (const key of Object.keys(PANEL_SETTING_CHECKS) as PanelSettingKey[]) {
+    for (const value of good[key]) {
+      assert.ok(PANEL_SETTING_CHECKS[key](value), `${key}=${String(value)}`);
+      assert.ok(parseFromWebview({ type: 'updateSetting', key, value }), `${key}=${String(value)}`);
+    }
+    for (const value of bad[key]) {
+      assert.equal(PANEL_SETTING_CHECKS[key](value), false, `${key}=${String(value)}`);
+      assert.equal(parseFromWebview({ type: 'updateSetting', key, value }), undefined, `${key}=${String(value)}`);
+    }
+  }
+});
+
+test('parseFromWebview rejects malformed messages', () => {
+  const cases: Array<[string, unknown]> = [
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 'ready'],
+    ['an array', [{ type: 'ready' }]],
+    ['a function', () => ({ type: 'ready' })],
+    ['no type', {}],
+    ['unknown type', { type: 'runCommand', command: 'workbench.action.terminal.new' }],
+    ['a to-webview type', { type: 'highlight', index: 1 }],
+    ['type from the prototype', { type: '__proto__' }],
+    ['type hasOwnProperty', { type: 'hasOwnProperty' }],
+    ['type of the wrong kind', { type: ['ready'] }],
+    ['extra field on ready', { type: 'ready', version: 2 }],
+    ['extra field on exportFrames', { type: 'exportFrames', folder: '/etc' }],
+    ['extra field on openSettings', { type: 'openSettings', query: 'x' }],
+    ['missing index', { type: 'selectFrame' }],
+    ['negative index', { type: 'selectFrame', index: -1 }],
+    ['fractional index', { type: 'openFrame', index: 1.5 }],
+    ['string index', { type: 'openFrame', index: '1' }],
+    ['huge index', { type: 'openFrame', index: 1e12 }],
+    ['extra field on selectFrame', { type: 'selectFrame', index: 1, range: [0, 1] }],
+    ['updateSetting without value', { type: 'updateSetting', key: 'render.fontSize' }],
+    ['updateSetting without key', { type: 'updateSetting', value: 20 }],
+    ['updateSetting with an unknown key', { type: 'updateSetting', key: 'render.fontFile', value: '/tmp/x.ttf' }],
+    ['updateSetting with a prototype key', { type: 'updateSetting', key: 'constructor', value: 1 }],
+    ['updateSetting with an extra field', { type: 'updateSetting', key: 'render.fontSize', value: 20, target: 'global' }],
+    ['updateSetting with an object value', { type: 'updateSetting', key: 'render.fontSize', value: { valueOf: 20 } }],
+    ['updateSetting with a boolean value', { type: 'updateSetting', key: 'segment.mode', value: true }],
+    ['updateSetting out of range', { type: 'updateSetting', key: 'render.fontSize', value: 1000 }],
+    ['updateSetting with a number as string', { type: 'updateSetting', key: 'render.width', value: '448' }],
+    ['updateSetting with a huge string', { type: 'updateSetting', key: 'preview.modelProfile', value: 'x'.repeat(2 << 20) }],
+  ];
+  for (const [name, message] of cases) {
+    assert.equal(parseFromWebview(message), undefined, name);
+  }
+});
+
+test('a huge string over the limit is rejected; one at the limit is accepted', () => {
+  const atLimit = state({ document: { name: 'n'.repeat(4096), kind: 'text' }, message: 'm'.repeat(4096) });
+  assert.ok(parseToWebview(atLimit));
+  assert.equal(parseToWebview(state({ document: { name: 'n'.repeat(1 << 21), kind: 'text' } })), undefined);
+  assert.equal(parseToWebview(state({ message: 'm'.repeat(1 << 21) })), undefined);
+  const frames = state().frames;
+  assert.equal(parseToWebview(state({ frames: [{ ...frames[0], src: 's'.repeat(1 << 21) }] })), undefined);
+});
+
+test('parsing never throws, whatever the input', () => {
+  const odd: unknown[] = [
+    Object.create(null),
+    { type: 'state', settings: null, frames: null },
+    { type: 'state', frames: [1, 2, 3] },
+    { type: 'updateSetting', key: 'segment.mode' },
+    new Proxy({}, { get: () => 'state' }),
+    Symbol('x'),
+    10n,
+  ];
+  for (const message of odd) {
+    assert.doesNotThrow(() => parseToWebview(message));
+    assert.doesNotThrow(() => parseFromWebview(message));
+  }
+});
+
+//#endregion
+
+//#region webview sources
+
+test('the webview never inserts data as HTML', () => {
+  const files = ['webview/frames/main.ts', 'webview/components/toolkit.ts'];
+  const forbidden = [/\.innerHTML\b/, /\.outerHTML\b/, /\binsertAdjacentHTML\b/, /\bdocument\.write(ln)?\b/, /\bDOMParser\b/, /\bcreateContextualFragment\b/];
+  for (const file of files) {
+    const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
+    assert.ok(source.length > 0, file);
+    for (const pattern of forbidden) {
+      assert.doesNotMatch(source, pattern, `${file} uses ${pattern.source}`);
+    }
+  }
+});
+
+test('only the components module imports the toolkit', () => {
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  const importers = walk(path.join(ROOT, 'webview'))
+    .filter((f) => /@vscode\/webview-ui-toolkit/.test(fs.readFileSync(f, 'utf8')))
+    .map((f) => path.relative(ROOT, f).split(path.sep).join('/'));
+  assert.deepEqual(importers, ['webview/components/toolkit.ts']);
+});
+
+//#endregion

@@ -1,0 +1,571 @@
+/**
+ * The "Frames" webview view: a header with the document and its visual-token estimate, the panel's settings, and a
+ * filmstrip of the frames the engine rendered. The host pushes whole `state` messages (and `highlight` for the
+ * editor's cursor); every message is validated with the protocol's parser and everything is built with
+ * createElement/textContent: document names and messages are untrusted text, never HTML.
+ */
+import {
+  MODEL_PROFILES,
+  PANEL_SETTING_CHECKS,
+  SEGMENT_MODES,
+  parseToWebview,
+  type FrameView,
+  type FromWebview,
+  type PanelSettingKey,
+  type PanelSettings,
+  type SegmentMode,
+  type StateMessage,
+} from '../../src/protocol';
+import { button, divider, dropdown, numberField, progressRing, registerComponents } from '../components/toolkit';
+
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+  getState(): unknown;
+  setState<T>(state: T): T;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+/** What survives hiding the view (`vscode.setState`). */
+interface Persisted {
+  state: StateMessage;
+  highlight: number;
+}
+
+const vscode = acquireVsCodeApi();
+
+const MODE_LABELS: Record<SegmentMode, string> = { words: 'Words', sentences: 'Sentences', fit: 'Fit to frame' };
+const MODE_TITLES: Record<SegmentMode, string> = {
+  words: 'A fixed number of words per frame (the T2Vid reference: 115)',
+  sentences: 'Whole sentences, up to the words-per-frame limit',
+  fit: 'As much text as fits each frame at the chosen font size',
+};
+const number = new Intl.NumberFormat('en');
+
+//#region messages
+
+function post(message: FromWebview): void {
+  vscode.postMessage(message);
+}
+
+/** Sends one setting if it passes the protocol's check (the host checks again). */
+function updateSetting<K extends PanelSettingKey>(key: K, value: PanelSettings[K]): boolean {
+  if (!PANEL_SETTING_CHECKS[key](value)) {
+    console.warn(`t2vid: not sending an invalid ${key}`, value);
+    return false;
+  }
+  post({ type: 'updateSetting', key, value });
+  return true;
+}
+
+//#endregion
+
+//#region DOM helpers
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+//#endregion
+
+//#region view
+
+registerComponents();
+
+const app = document.getElementById('app') ?? document.body.appendChild(el('div'));
+app.classList.add('t2vid-app');
+
+// Header: document, stats, rendering indicator, last render time.
+const header = el('header', 't2vid-header');
+const titleRow = el('div', 't2vid-header__title');
+const docName = el('span', 't2vid-doc');
+docName.id = 't2vid-doc';
+const docLine = el('span', 't2vid-doc__line');
+titleRow.append(docName, docLine);
+const metaRow = el('div', 't2vid-header__meta');
+const stats = el('span', 't2vid-stats');
+stats.id = 't2vid-stats';
+stats.dataset.frames = '0';
+const ring = progressRing('rendering…');
+ring.hidden = true;
+const renderTime = el('span', 't2vid-time');
+renderTime.id = 't2vid-render-time';
+metaRow.append(stats, ring, renderTime);
+header.append(titleRow, metaRow);
+
+// Controls.
+const initial: PanelSettings = {
+  'segment.mode': 'words',
+  'segment.wordsPerFrame': 115,
+  'render.fontSize': 20,
+  'render.width': 448,
+  'render.height': 448,
+  'preview.modelProfile': MODEL_PROFILES[0].id,
+};
+let settings: PanelSettings = { ...initial };
+
+const modeControl = dropdown({
+  id: 't2vid-mode',
+  label: 'Mode',
+  options: SEGMENT_MODES.map((m) => ({ value: m, label: MODE_LABELS[m], title: MODE_TITLES[m] })),
+  value: initial['segment.mode'],
+  onChange: (value) => {
+    const mode = SEGMENT_MODES.find((m) => m === value);
+    if (mode && updateSetting('segment.mode', mode)) {
+      settings = { ...settings, 'segment.mode': mode };
+      wordsControl.setDisabled(mode === 'fit');
+    }
+  },
+});
+const wordsControl = numberField({
+  id: 't2vid-words',
+  label: 'Words per frame',
+  value: initial['segment.wordsPerFrame'],
+  min: 1,
+  max: 100_000,
+  isValid: (v) => PANEL_SETTING_CHECKS['segment.wordsPerFrame'](v),
+  onChange: (value) => updateSetting('segment.wordsPerFrame', value),
+});
+const fontControl = numberField({
+  id: 't2vid-font-size',
+  label: 'Font size',
+  value: initial['render.fontSize'],
+  min: 4,
+  max: 512,
+  isValid: (v) => PANEL_SETTING_CHECKS['render.fontSize'](v),
+  onChange: (value) => updateSetting('render.fontSize', value),
+});
+const sizeControl = numberField({
+  id: 't2vid-frame-size',
+  label: 'Frame size',
+  value: initial['render.width'],
+  min: 32,
+  max: 8192,
+  isValid: (v) => PANEL_SETTING_CHECKS['render.width'](v) && PANEL_SETTING_CHECKS['render.height'](v),
+  // Square frames from the panel: width and height (separately in Settings).
+  onChange: (value) => {
+    if (updateSetting('render.width', value)) {
+      updateSetting('render.height', value);
+    }
+  },
+});
+const profileControl = dropdown({
+  id: 't2vid-profile',
+  label: 'Model profile',
+  options: MODEL_PROFILES.map((p) => ({ value: p.id, label: p.label, title: `${p.tokensPerFrame} visual tokens per frame: ${p.note}` })),
+  value: initial['preview.modelProfile'],
+  onChange: (value) => {
+    if (MODEL_PROFILES.some((p) => p.id === value) && updateSetting('preview.modelProfile', value)) {
+      settings = { ...settings, 'preview.modelProfile': value };
+      if (current) {
+        renderStats(current);
+      }
+    }
+  },
+});
+profileControl.element.classList.add('t2vid-field--wide');
+
+const exportButton = button({
+  id: 't2vid-export',
+  label: 'Export these frames',
+  appearance: 'primary',
+  title: 'Write the previewed frames next to the document',
+  onClick: () => post({ type: 'exportFrames' }),
+});
+const settingsButton = button({
+  id: 't2vid-settings',
+  label: 'Settings',
+  appearance: 'secondary',
+  title: 'Open all T2Vid settings',
+  onClick: () => post({ type: 'openSettings' }),
+});
+
+const controls = el('section', 't2vid-controls');
+controls.setAttribute('aria-label', 'Frame settings');
+const fields = el('div', 't2vid-fields');
+fields.append(modeControl.element, wordsControl.element, fontControl.element, sizeControl.element, profileControl.element);
+const actions = el('div', 't2vid-actions');
+actions.append(exportButton.element, settingsButton.element);
+controls.append(fields, actions);
+
+// Body: the message or the filmstrip.
+const body = el('main', 't2vid-body');
+const message = el('div', 't2vid-message');
+message.id = 't2vid-message';
+message.setAttribute('role', 'status');
+const messageText = el('p', 't2vid-message__text', 'Loading frames…');
+message.append(messageText);
+const strip = el('div', 't2vid-strip');
+strip.id = 't2vid-strip';
+strip.tabIndex = 0;
+strip.setAttribute('role', 'listbox');
+strip.setAttribute('aria-label', 'Frames');
+strip.hidden = true;
+body.append(message, strip);
+
+app.append(header, controls, divider(), body);
+
+//#endregion
+
+//#region state
+
+let current: StateMessage | undefined;
+/** The highest state version applied from the host (-1: none yet; a restored state does not count). */
+let lastVersion = -1;
+/** The frame index the editor's cursor is in (-1: none). */
+let highlight = -1;
+/** Keyboard position in the filmstrip (an array position; -1: none). */
+let focusIndex = -1;
+
+interface Thumb {
+  root: HTMLDivElement;
+  img: HTMLImageElement;
+  num: HTMLSpanElement;
+  words: HTMLSpanElement;
+  src: string;
+  wordCount: number;
+}
+const thumbs: Thumb[] = [];
+
+function persist(): void {
+  if (current) {
+    vscode.setState<Persisted>({ state: current, highlight });
+  }
+}
+
+function profileOf(id: string): (typeof MODEL_PROFILES)[number] {
+  return MODEL_PROFILES.find((p) => p.id === id) ?? MODEL_PROFILES[0];
+}
+
+function renderStats(state: StateMessage): void {
+  const n = state.frames.length;
+  const profile = profileOf(settings['preview.modelProfile']);
+  const tokens = n * profile.tokensPerFrame;
+  // Each part wraps as a whole; textContent is the plain sentence.
+  const part = (text: string): HTMLSpanElement => el('span', 't2vid-stats__part', text);
+  stats.replaceChildren(
+    part(`${number.format(n)} ${n === 1 ? 'frame' : 'frames'}`),
+    ' · ',
+    part(`${number.format(Math.round(state.wordsPerFrame))} words/frame`),
+    ' · ',
+    part(`≈${number.format(tokens)} visual tokens`),
+    ' ',
+    part(`(${profile.label})`),
+  );
+  stats.title = `${profile.tokensPerFrame} visual tokens per frame: ${profile.note}`;
+  stats.dataset.frames = String(n);
+  stats.dataset.tokens = String(tokens);
+}
+
+function renderHeader(state: StateMessage): void {
+  const doc = state.document;
+  docName.textContent = doc ? doc.name : 'No document';
+  docName.title = doc ? doc.name : '';
+  docLine.textContent = doc?.kind === 'sample' && doc.line !== undefined ? `line ${doc.line}` : '';
+  docLine.hidden = !docLine.textContent;
+  renderStats(state);
+  ring.hidden = !state.rendering;
+  renderTime.textContent = state.renderMs > 0 && state.frames.length ? `rendered in ${formatMs(state.renderMs)}` : '';
+  renderTime.title = renderTime.textContent ? `Last render: ${formatMs(state.renderMs)} for ${state.frames.length} frames` : '';
+}
+
+function renderControls(state: StateMessage): void {
+  const s = state.settings;
+  settings = s;
+  modeControl.setValue(s['segment.mode']);
+  wordsControl.setValue(s['segment.wordsPerFrame']);
+  wordsControl.setDisabled(s['segment.mode'] === 'fit');
+  wordsControl.setTitle(s['segment.mode'] === 'fit' ? 'Fit mode fills each frame: words per frame does not apply' : 'Words per frame (the maximum in sentences mode)');
+  fontControl.setValue(s['render.fontSize']);
+  sizeControl.setValue(s['render.width']);
+  sizeControl.setTitle(
+    s['render.width'] === s['render.height']
+      ? `Square frames: ${s['render.width']} × ${s['render.height']} px`
+      : `Frames are ${s['render.width']} × ${s['render.height']} px; a value here makes them square`,
+  );
+  profileControl.setValue(s['preview.modelProfile']);
+  profileControl.setTitle(profileOf(s['preview.modelProfile']).note);
+  exportButton.setDisabled(state.frames.length === 0 || state.rendering || state.document === null);
+}
+
+function showMessage(text: string | null): void {
+  message.hidden = text === null;
+  strip.hidden = text !== null;
+  if (text !== null) {
+    messageText.textContent = text;
+  }
+}
+
+function makeThumb(): Thumb {
+  const root = el('div', 't2vid-frame');
+  root.setAttribute('role', 'option');
+  const img = el('img', 't2vid-frame__img');
+  img.decoding = 'async';
+  img.loading = 'lazy';
+  img.draggable = false;
+  const caption = el('div', 't2vid-frame__caption');
+  const num = el('span', 't2vid-frame__num');
+  const words = el('span', 't2vid-frame__words');
+  caption.append(num, words);
+  root.append(img, caption);
+  return { root, img, num, words, src: '', wordCount: -1 };
+}
+
+function updateThumb(t: Thumb, frame: FrameView, position: number): void {
+  const label = String(frame.index + 1);
+  if (t.root.dataset.index !== String(frame.index)) {
+    t.root.dataset.index = String(frame.index);
+    t.root.id = `t2vid-frame-${frame.index}`;
+    t.img.alt = `Frame ${label}`;
+    t.num.textContent = label;
+  }
+  t.root.dataset.position = String(position);
+  if (t.src !== frame.src) {
+    t.src = frame.src;
+    t.img.src = frame.src;
+  }
+  if (t.wordCount !== frame.words) {
+    t.wordCount = frame.words;
+    t.words.textContent = `${number.format(frame.words)} ${frame.words === 1 ? 'word' : 'words'}`;
+  }
+  t.root.title = `Frame ${label}: ${number.format(frame.words)} words, characters ${number.format(frame.range[0])}–${number.format(frame.range[1])}. Click to select in the editor, double-click to open.`;
+}
+
+/** Reuses thumbnails by position: the host re-renders only changed frames, and an unchanged src is left alone. */
+function renderStrip(state: StateMessage): void {
+  const frames = state.frames;
+  strip.style.setProperty('--t2vid-aspect', `${state.width} / ${state.height}`);
+  for (let i = 0; i < frames.length; i++) {
+    let t = thumbs[i];
+    if (!t) {
+      t = makeThumb();
+      thumbs.push(t);
+      strip.append(t.root);
+    }
+    updateThumb(t, frames[i], i);
+  }
+  for (const t of thumbs.splice(frames.length)) {
+    t.root.remove();
+  }
+  strip.setAttribute('aria-busy', String(state.rendering));
+  if (focusIndex >= frames.length) {
+    focusIndex = frames.length - 1;
+  }
+  applyHighlight(false);
+  applyFocus(false);
+}
+
+function render(state: StateMessage): void {
+  current = state;
+  renderControls(state);
+  renderHeader(state);
+  if (state.document === null || state.message !== null) {
+    showMessage(state.message ?? 'Open a text or Markdown document, or a JSONL dataset, to preview its frames.');
+  } else if (state.frames.length === 0) {
+    showMessage(state.rendering ? 'Rendering frames…' : 'No frames: the document has no text to render.');
+  } else {
+    showMessage(null);
+  }
+  renderStrip(state);
+}
+
+function positionOfIndex(index: number): number {
+  return current ? current.frames.findIndex((f) => f.index === index) : -1;
+}
+
+function applyHighlight(reveal: boolean): void {
+  const position = positionOfIndex(highlight);
+  thumbs.forEach((t, i) => {
+    const active = i === position;
+    t.root.classList.toggle('t2vid-frame--active', active);
+    t.root.setAttribute('aria-selected', String(active));
+  });
+  if (reveal && position >= 0 && !strip.hidden) {
+    thumbs[position].root.scrollIntoView({ block: 'nearest' });
+  }
+}
+
+function applyFocus(reveal: boolean): void {
+  thumbs.forEach((t, i) => t.root.classList.toggle('t2vid-frame--focused', i === focusIndex));
+  if (focusIndex >= 0 && thumbs[focusIndex]) {
+    strip.setAttribute('aria-activedescendant', thumbs[focusIndex].root.id);
+    if (reveal) {
+      thumbs[focusIndex].root.scrollIntoView({ block: 'nearest' });
+    }
+  } else {
+    strip.removeAttribute('aria-activedescendant');
+  }
+}
+
+function onMessage(raw: unknown): void {
+  const msg = parseToWebview(raw);
+  if (!msg) {
+    console.warn('t2vid: ignored an invalid message', raw);
+    return;
+  }
+  switch (msg.type) {
+    case 'state':
+      if (msg.version < lastVersion) {
+        return; // an older render finished after a newer state
+      }
+      lastVersion = msg.version;
+      render(msg);
+      persist();
+      return;
+    case 'highlight':
+      if (msg.index !== highlight) {
+        highlight = msg.index;
+        applyHighlight(true);
+        persist();
+      }
+      return;
+  }
+}
+
+//#endregion
+
+//#region filmstrip interaction
+
+function frameAt(target: EventTarget | null): { position: number; index: number } | undefined {
+  const root = target instanceof Element ? target.closest<HTMLElement>('.t2vid-frame') : null;
+  if (!root || !strip.contains(root)) {
+    return undefined;
+  }
+  const position = Number(root.dataset.position);
+  const index = Number(root.dataset.index);
+  return Number.isInteger(position) && Number.isInteger(index) ? { position, index } : undefined;
+}
+
+function select(index: number): void {
+  highlight = index; // optimistic: the host confirms with a highlight message
+  applyHighlight(false);
+  post({ type: 'selectFrame', index });
+}
+
+strip.addEventListener('click', (e) => {
+  const hit = frameAt(e.target);
+  if (!hit) {
+    return;
+  }
+  focusIndex = hit.position;
+  applyFocus(false);
+  if (e.detail <= 1) {
+    select(hit.index); // the second click of a double-click only opens
+  }
+});
+
+strip.addEventListener('dblclick', (e) => {
+  const hit = frameAt(e.target);
+  if (hit) {
+    post({ type: 'openFrame', index: hit.index });
+  }
+});
+
+/** Columns of the responsive grid, from its computed track list. */
+function columns(): number {
+  const tracks = getComputedStyle(strip).gridTemplateColumns.split(' ').filter((t) => t && t !== 'none');
+  return Math.max(1, tracks.length);
+}
+
+strip.addEventListener('focus', () => {
+  if (focusIndex < 0 && thumbs.length) {
+    const h = positionOfIndex(highlight);
+    focusIndex = h >= 0 ? h : 0;
+  }
+  applyFocus(true);
+});
+
+strip.addEventListener('keydown', (e) => {
+  const n = thumbs.length;
+  if (!n || e.altKey || e.ctrlKey || e.metaKey) {
+    return;
+  }
+  const at = Math.max(0, focusIndex);
+  const cols = columns();
+  let next: number;
+  switch (e.key) {
+    case 'ArrowLeft':
+      next = Math.max(0, at - 1);
+      break;
+    case 'ArrowRight':
+      next = Math.min(n - 1, at + 1);
+      break;
+    case 'ArrowUp':
+      next = at - cols >= 0 ? at - cols : at;
+      break;
+    case 'ArrowDown':
+      // Into a shorter last row: its last frame; already on the last row: stay.
+      next = at + cols < n ? at + cols : Math.floor(at / cols) < Math.floor((n - 1) / cols) ? n - 1 : at;
+      break;
+    case 'Home':
+      next = 0;
+      break;
+    case 'End':
+      next = n - 1;
+      break;
+    case 'PageUp':
+    case 'PageDown': {
+      const rowHeight = thumbs[0].root.getBoundingClientRect().height || 1;
+      const rows = Math.max(1, Math.floor(body.clientHeight / rowHeight));
+      next = at + (e.key === 'PageDown' ? 1 : -1) * rows * cols;
+      break;
+    }
+    case 'Enter':
+    case ' ': {
+      e.preventDefault();
+      const frame = current?.frames[at];
+      if (frame) {
+        focusIndex = at;
+        applyFocus(false);
+        if (e.key === ' ' || e.shiftKey) {
+          post({ type: 'openFrame', index: frame.index });
+        } else {
+          select(frame.index);
+        }
+      }
+      return;
+    }
+    default:
+      return;
+  }
+  e.preventDefault();
+  focusIndex = Math.min(n - 1, Math.max(0, next));
+  applyFocus(true);
+});
+
+//#endregion
+
+//#region start
+
+window.addEventListener('message', (e: MessageEvent<unknown>) => onMessage(e.data));
+
+function restore(): void {
+  const saved = vscode.getState();
+  if (typeof saved !== 'object' || saved === null) {
+    return;
+  }
+  const { state, highlight: h } = saved as Partial<Persisted>;
+  const parsed = parseToWebview(state);
+  if (parsed?.type !== 'state') {
+    return;
+  }
+  highlight = typeof h === 'number' && Number.isInteger(h) ? h : -1;
+  // Paint at once, but leave lastVersion alone: a restarted host counts versions from the start again.
+  render(parsed);
+  applyHighlight(true);
+}
+
+restore();
+post({ type: 'ready' });
+
+//#endregion
