@@ -18,6 +18,10 @@ export interface Block {
 
 const registered = new Set<string>();
 
+// libvips caches recent operations (up to 50 MB of pixels by default); a text layout is never asked for twice with
+// the same arguments here (the preview keeps its own cache of layouts), so the cache only costs memory.
+sharp.cache(false);
+
 /** Make fonts known to libvips' fontconfig (it keeps them for the life of the process). */
 async function registerFont(file: string, family: string): Promise<void> {
   if (registered.has(file)) {
