@@ -41,6 +41,16 @@ export interface PanelSettings {
 
 export type PanelSettingKey = keyof PanelSettings;
 
+/** The settings' defaults (as in package.json's configuration), for values missing or invalid in settings.json. */
+export const DEFAULT_PANEL_SETTINGS: Readonly<PanelSettings> = {
+  'segment.mode': 'words',
+  'segment.wordsPerFrame': 115,
+  'render.fontSize': 20,
+  'render.width': 448,
+  'render.height': 448,
+  'preview.modelProfile': 'minicpm-v-2.5',
+};
+
 export interface FrameView {
   index: number;
   /** A webview resource URI of the rendered PNG. */

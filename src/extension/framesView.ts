@@ -12,7 +12,7 @@ import { fileStem, recordToSample } from '../core/readers/schema';
 import { PreviewCancelled, PreviewClient } from '../core/previewClient';
 import type { PreviewResult } from '../core/preview';
 import {
-  MODEL_PROFILES,
+  DEFAULT_PANEL_SETTINGS,
   PANEL_SETTING_CHECKS,
   parseFromWebview,
   type FromWebview,
@@ -264,31 +264,14 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
     return { message: null, target: { document, info: { name, kind: 'text' }, text, toDocument: (o) => o, fromDocument: (o) => o } };
   }
 
+  /** The panel's settings; a value a hand-edited settings.json made invalid falls back to its default. */
   private settings(scope?: vscode.ConfigurationScope): PanelSettings {
-    const get = <T>(key: PanelSettingKey, fallback: T): T => {
+    const settings = { ...DEFAULT_PANEL_SETTINGS };
+    for (const key of Object.keys(DEFAULT_PANEL_SETTINGS) as PanelSettingKey[]) {
       const [section, name] = key.split('.');
-      return vscode.workspace.getConfiguration(`t2vid.${section}`, scope).get<T>(name, fallback);
-    };
-    const settings: PanelSettings = {
-      'segment.mode': get('segment.mode', 'words'),
-      'segment.wordsPerFrame': get('segment.wordsPerFrame', 115),
-      'render.fontSize': get('render.fontSize', 20),
-      'render.width': get('render.width', 448),
-      'render.height': get('render.height', 448),
-      'preview.modelProfile': get('preview.modelProfile', MODEL_PROFILES[0].id),
-    };
-    // A hand-edited settings.json may hold anything: fall back per key to what the panel can show.
-    const defaults: PanelSettings = {
-      'segment.mode': 'words',
-      'segment.wordsPerFrame': 115,
-      'render.fontSize': 20,
-      'render.width': 448,
-      'render.height': 448,
-      'preview.modelProfile': MODEL_PROFILES[0].id,
-    };
-    for (const key of Object.keys(settings) as PanelSettingKey[]) {
-      if (!PANEL_SETTING_CHECKS[key](settings[key])) {
-        (settings as unknown as Record<string, unknown>)[key] = defaults[key];
+      const value = vscode.workspace.getConfiguration(`t2vid.${section}`, scope).get<unknown>(name);
+      if (PANEL_SETTING_CHECKS[key](value)) {
+        (settings as Record<PanelSettingKey, unknown>)[key] = value;
       }
     }
     return settings;

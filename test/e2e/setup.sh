@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up what the end-to-end tests need: Debian's Chromium, and code-server (a real VS Code as a web app)
+# Sets up what the tests need (run by `npm test` before the tests, and by .ci/run): tesseract for the OCR checks,
+# Debian's Chromium, and code-server (a real VS Code as a web app)
 # run by Node 24, cached outside the repo in ${T2VID_E2E_CACHE:-$HOME/.cache/t2vid-e2e}.
 # Idempotent: a second run with the same versions only prints "e2e: cached".
 set -euo pipefail
@@ -27,11 +28,12 @@ export PATH
 # --- apt packages, only those missing ---------------------------------------------------------
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || fail "not root and no sudo: install the apt packages chromium libkrb5-dev python3 make g++ yourself"
+  command -v sudo >/dev/null || fail "not root and no sudo: install the apt packages chromium libkrb5-dev python3 make g++ pkg-config tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim yourself"
   SUDO=(sudo)
 fi
 missing=()
-for pkg in chromium libkrb5-dev python3 make g++ pkg-config; do
+# tesseract: the OCR checks of rendered frames (test/unit/render.test.ts) — not E2E, but a test dependency all the same.
+for pkg in chromium libkrb5-dev python3 make g++ pkg-config tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi

@@ -5,6 +5,7 @@
  * createElement/textContent: document names and messages are untrusted text, never HTML.
  */
 import {
+  DEFAULT_PANEL_SETTINGS,
   MODEL_PROFILES,
   PANEL_SETTING_CHECKS,
   SEGMENT_MODES,
@@ -104,21 +105,13 @@ metaRow.append(stats, ring, renderTime);
 header.append(titleRow, metaRow);
 
 // Controls.
-const initial: PanelSettings = {
-  'segment.mode': 'words',
-  'segment.wordsPerFrame': 115,
-  'render.fontSize': 20,
-  'render.width': 448,
-  'render.height': 448,
-  'preview.modelProfile': MODEL_PROFILES[0].id,
-};
-let settings: PanelSettings = { ...initial };
+let settings: PanelSettings = { ...DEFAULT_PANEL_SETTINGS };
 
 const modeControl = dropdown({
   id: 't2vid-mode',
   label: 'Mode',
   options: SEGMENT_MODES.map((m) => ({ value: m, label: MODE_LABELS[m], title: MODE_TITLES[m] })),
-  value: initial['segment.mode'],
+  value: DEFAULT_PANEL_SETTINGS['segment.mode'],
   onChange: (value) => {
     const mode = SEGMENT_MODES.find((m) => m === value);
     if (mode && updateSetting('segment.mode', mode)) {
@@ -130,7 +123,7 @@ const modeControl = dropdown({
 const wordsControl = numberField({
   id: 't2vid-words',
   label: 'Words per frame',
-  value: initial['segment.wordsPerFrame'],
+  value: DEFAULT_PANEL_SETTINGS['segment.wordsPerFrame'],
   min: 1,
   max: 100_000,
   isValid: (v) => PANEL_SETTING_CHECKS['segment.wordsPerFrame'](v),
@@ -139,7 +132,7 @@ const wordsControl = numberField({
 const fontControl = numberField({
   id: 't2vid-font-size',
   label: 'Font size',
-  value: initial['render.fontSize'],
+  value: DEFAULT_PANEL_SETTINGS['render.fontSize'],
   min: 4,
   max: 512,
   isValid: (v) => PANEL_SETTING_CHECKS['render.fontSize'](v),
@@ -148,7 +141,7 @@ const fontControl = numberField({
 const sizeControl = numberField({
   id: 't2vid-frame-size',
   label: 'Frame size',
-  value: initial['render.width'],
+  value: DEFAULT_PANEL_SETTINGS['render.width'],
   min: 32,
   max: 8192,
   isValid: (v) => PANEL_SETTING_CHECKS['render.width'](v) && PANEL_SETTING_CHECKS['render.height'](v),
@@ -163,7 +156,7 @@ const profileControl = dropdown({
   id: 't2vid-profile',
   label: 'Model profile',
   options: MODEL_PROFILES.map((p) => ({ value: p.id, label: p.label, title: `${p.tokensPerFrame} visual tokens per frame: ${p.note}` })),
-  value: initial['preview.modelProfile'],
+  value: DEFAULT_PANEL_SETTINGS['preview.modelProfile'],
   onChange: (value) => {
     if (MODEL_PROFILES.some((p) => p.id === value) && updateSetting('preview.modelProfile', value)) {
       settings = { ...settings, 'preview.modelProfile': value };
