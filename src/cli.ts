@@ -12,12 +12,14 @@ import { runPreviewWorker } from './core/previewClient';
 import { DATASET_FORMATS, datasetFileName, parseShard, type DatasetFormat, type SynthSummary } from './core/synth';
 import { engineVersion } from './core/version';
 import { mergeShards } from './core/merge';
+import { QA_HELP, qaCommand } from './qaCommand';
 
 const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
 
 Usage:
   t2vid synth INPUT... --out DIR [options]   render frames and write a training dataset
   t2vid merge DIR [--format minicpm-v]        join the shard datasets of a sharded run in DIR
+  t2vid qa INPUT... --out FILE.t2vid.jsonl     generate question/answer pairs (t2vid qa --help)
   t2vid --help | --version
 
 Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
@@ -287,7 +289,7 @@ async function mergeCommand(argv: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(HELP);
+    process.stdout.write(command === 'qa' ? QA_HELP : HELP);
     return 0;
   }
   try {
@@ -296,6 +298,8 @@ export async function main(argv: string[]): Promise<number> {
         return await synthCommand(rest);
       case 'merge':
         return await mergeCommand(rest);
+      case 'qa':
+        return await qaCommand(rest);
       case '__worker':
         runWorker();
         return -1;

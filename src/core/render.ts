@@ -50,6 +50,11 @@ export function toMarkup(text: string): string {
 export class Renderer {
   readonly availWidth: number;
   readonly availHeight: number;
+  /**
+   * Glyph ink may overhang its advance by a pixel or two (measured: a 408-px layout yielding 409 px of ink), so
+   * lines are wrapped this much narrower than the text area; the block then fits without clipping or a needless split.
+   */
+  readonly inkSlack: number;
   readonly format: PixelFormat;
   private readonly blank: Buffer;
   private readonly lut: Uint8Array;
@@ -58,6 +63,7 @@ export class Renderer {
   constructor(readonly options: RenderOptions) {
     this.availWidth = options.width - 2 * options.marginX;
     this.availHeight = options.height - 2 * options.marginY;
+    this.inkSlack = Math.min(Math.max(2, Math.ceil(options.fontSize / 8)), Math.floor(this.availWidth / 4));
     const fg = parseColour(options.foreground, 'foreground');
     const bg = parseColour(options.background, 'background');
     const grey = fg[0] === fg[1] && fg[1] === fg[2] && bg[0] === bg[1] && bg[1] === bg[2];
@@ -115,7 +121,7 @@ export class Renderer {
       text: {
         text: toMarkup(trimmed),
         font: `${o.fontFamily} ${o.fontSize}px`,
-        width: this.availWidth,
+        width: this.availWidth - this.inkSlack,
         wrap: 'word-char',
         dpi: 72,
         align: o.align,

@@ -206,7 +206,8 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       this.schedule(DEBOUNCE_MS); // another sample
       return;
     }
-    const offset = target.fromDocument(target.document.offsetAt(e.selections[0].active));
+    // The selection's start: after a frame is selected the cursor sits at its end, which is where the next frame starts.
+    const offset = target.fromDocument(target.document.offsetAt(e.selections[0].start));
     const pages = this.result?.pages ?? [];
     const index = offset < 0 ? -1 : pages.findIndex((p) => offset >= p.range[0] && offset < p.range[1]);
     this.highlight(index < 0 && offset >= 0 && pages.length && offset >= pages[pages.length - 1].range[1] ? pages.length - 1 : index);

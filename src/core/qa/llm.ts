@@ -1,0 +1,470 @@
+/**
+ * The LLM Q&A generator: any OpenAI-compatible chat-completions endpoint, structured output (json_schema, strict).
+ * - replies are checked by hand against the schema (shape, kinds, frame indices in range); an invalid reply is asked
+ *   again up to `invalidRetries` more times, then the sample fails with a clear message;
+ * - our own retry loop (the SDK's is off): 429, 5xx, timeouts and connection errors are retried with exponential
+ *   backoff (base 500 ms, jitter), honouring Retry-After / retry-after-ms (seconds or HTTP date);
+ * - bounded concurrency (a semaphore over requests), per-request timeout, AbortSignal cancellation;
+ * - token usage summed; an optional token budget stops new requests once reached (BudgetExhaustedError);
+ * - an on-disk cache keyed by sha256(prompt version, model, N, frame ranges, text): a re-run costs nothing.
+ * The API key is only ever handed to the SDK (Authorization header): never written to a file, a log or an error.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import OpenAI, { APIConnectionError, APIError } from 'openai';
+import { writeFileAtomic } from '../fsutil';
+import type { Range } from '../segment';
+import { isQAKind, QA_KINDS, type GeneratedPair, type QADocument, type QAKind } from './types';
+
+export const LLM_PROMPT_VERSION = 'llm-qa-1';
+
+export interface LlmOptions {
+  /** e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1 */
+  baseURL: string;
+  /** Sent as `Authorization: Bearer …` only. */
+  apiKey: string;
+  model: string;
+  /** Questions asked for per document. */
+  perDoc: number;
+  /** Per-request timeout (default 120 000 ms). */
+  timeoutMs?: number;
+  /** HTTP retries after the first attempt on 429 / 5xx / timeout / connection error (default 4). */
+  maxRetries?: number;
+  /** Extra requests after a reply that is not valid JSON of the right shape (default 2). */
+  invalidRetries?: number;
+  /** Backoff base (default 500 ms): attempt k waits base·2^k, halved at random (jitter), at most maxBackoffMs. */
+  backoffBaseMs?: number;
+  maxBackoffMs?: number;
+  /** Longest Retry-After honoured (default 120 000 ms). */
+  maxRetryAfterMs?: number;
+  /** Requests in flight at once (default 4). */
+  concurrency?: number;
+  /** Stop starting requests once prompt + completion tokens reach this. */
+  budgetTokens?: number;
+  /** Cache folder (JSON files); undefined: no cache. */
+  cacheDir?: string;
+  temperature?: number;
+  /** Jitter source (default Math.random). */
+  random?: () => number;
+  /** Told about every retry (for logs; never contains the key). */
+  onRetry?: (info: { id: string; attempt: number; reason: string; delayMs: number }) => void;
+}
+
+export interface LlmUsage {
+  promptTokens: number;
+  completionTokens: number;
+  /** HTTP requests sent. */
+  requests: number;
+  cacheHits: number;
+  retries: number;
+}
+
+/** The token budget is spent: no new request was started. */
+export class BudgetExhaustedError extends Error {
+  constructor(readonly budgetTokens: number, readonly usedTokens: number) {
+    super(`token budget reached (${usedTokens} of ${budgetTokens} tokens used): no new requests`);
+    this.name = 'BudgetExhaustedError';
+  }
+}
+
+/** One sample could not be generated; the message says why (never contains the key). */
+export class LlmSampleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LlmSampleError';
+  }
+}
+
+/** The pair as the model returns it (before provenance). */
+export interface RawPair {
+  question: string;
+  answer: string;
+  kind: QAKind;
+  supportingFrames: number[];
+}
+
+/** JSON schema of the reply (strict structured output). */
+export function replySchema(): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['pairs'],
+    properties: {
+      pairs: {
+        type: 'array',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['question', 'answer', 'kind', 'supportingFrames'],
+          properties: {
+            question: { type: 'string' },
+            answer: { type: 'string' },
+            kind: { type: 'string', enum: [...QA_KINDS] },
+            supportingFrames: { type: 'array', items: { type: 'integer' } },
+          },
+        },
+      },
+    },
+  };
+}
+
+export function buildMessages(doc: QADocument, perDoc: number): Array<{ role: 'system' | 'user'; content: string }> {
+  const system =
+    'You write question-answer pairs for training a video-language model. The "video" is a long text shown as consecutive frames ' +
+    '(images of text), in order. Write questions a viewer of the frames can answer, varied across these kinds: ' +
+    'summary (what a part or the whole is about), detail (a specific fact), reasoning (why or how, from the text), ' +
+    'comparison (two parts compared), temporal (order: what comes before or after, which comes first, when something is said), ' +
+    'counting (how many frames or times), needle (find one specific detail or term). Prefer questions that need the order of ' +
+    'frames or several frames. Every answer must be fully supported by the text: no outside knowledge. For each pair give ' +
+    'supportingFrames: the frame indices (as labelled, starting at 0) that hold the evidence. When a question or answer names a ' +
+    'frame, call index i "Frame i+1". Reply with JSON only, matching the schema.';
+  const frames = doc.frames.map(([a, b], i) => `<frame index="${i}">\n${doc.context.slice(a, b).trim()}\n</frame>`).join('\n');
+  const user =
+    `The text has ${doc.frames.length} frames (indices 0 to ${doc.frames.length - 1}).\n\n${frames}\n\n` +
+    `Write exactly ${perDoc} question-answer pairs about it, of varied kinds.`;
+  return [
+    { role: 'system', content: system },
+    { role: 'user', content: user },
+  ];
+}
+
+/** Check a reply against the schema by hand: the pairs, or what is wrong. */
+export function validateReply(content: string | null | undefined, frameCount: number): { pairs: RawPair[] } | { error: string } {
+  if (typeof content !== 'string' || !content.trim()) {
+    return { error: 'empty reply' };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(content);
+  } catch (e) {
+    return { error: `reply is not JSON (${(e as Error).message})` };
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data) || !Array.isArray((data as { pairs?: unknown }).pairs)) {
+    return { error: 'reply is not an object with a "pairs" array' };
+  }
+  const pairs = (data as { pairs: unknown[] }).pairs;
+  if (!pairs.length) {
+    return { error: '"pairs" is empty' };
+  }
+  const out: RawPair[] = [];
+  for (const [i, p] of pairs.entries()) {
+    if (!p || typeof p !== 'object' || Array.isArray(p)) {
+      return { error: `pairs[${i}] is not an object` };
+    }
+    const { question, answer, kind, supportingFrames } = p as Record<string, unknown>;
+    if (typeof question !== 'string' || !question.trim()) {
+      return { error: `pairs[${i}].question is not a non-empty string` };
+    }
+    if (typeof answer !== 'string' || !answer.trim()) {
+      return { error: `pairs[${i}].answer is not a non-empty string` };
+    }
+    if (!isQAKind(kind)) {
+      return { error: `pairs[${i}].kind ${JSON.stringify(kind)} is not one of ${QA_KINDS.join(', ')}` };
+    }
+    if (!Array.isArray(supportingFrames) || !supportingFrames.length) {
+      return { error: `pairs[${i}].supportingFrames is not a non-empty array` };
+    }
+    for (const [j, f] of supportingFrames.entries()) {
+      if (typeof f !== 'number' || !Number.isInteger(f) || f < 0 || f >= frameCount) {
+        return { error: `pairs[${i}].supportingFrames[${j}] = ${JSON.stringify(f)} is out of range (frames 0 to ${frameCount - 1})` };
+      }
+    }
+    out.push({ question: question.trim(), answer: answer.trim(), kind, supportingFrames: [...new Set(supportingFrames as number[])].sort((a, b) => a - b) });
+  }
+  return { pairs: out };
+}
+
+export function cacheKey(doc: { context: string; frames: Range[] }, model: string, perDoc: number): string {
+  return createHash('sha256')
+    .update(JSON.stringify([LLM_PROMPT_VERSION, model, perDoc, doc.frames]))
+    .update('\0')
+    .update(doc.context)
+    .digest('hex');
+}
+
+/** Retry-After (seconds or HTTP date) or retry-after-ms, in ms; undefined if absent or unreadable. */
+export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
+  if (!headers || typeof headers.get !== 'function') {
+    return undefined;
+  }
+  const ms = headers.get('retry-after-ms');
+  if (ms && /^\d+(\.\d+)?$/.test(ms.trim())) {
+    return Number(ms);
+  }
+  const value = headers.get('retry-after')?.trim();
+  if (!value) {
+    return undefined;
+  }
+  if (/^\d+(\.\d+)?$/.test(value)) {
+    return Number(value) * 1000;
+  }
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A counting semaphore whose waits can be cancelled. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(readonly size: number) {}
+
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
+    if (this.active >= this.size) {
+      await new Promise<void>((resolve, reject) => {
+        const wake = (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = (): void => {
+          const i = this.waiting.indexOf(wake);
+          if (i >= 0) {
+            this.waiting.splice(i, 1);
+          }
+          reject(signal!.reason);
+        };
+        this.waiting.push(wake);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    } else {
+      this.active++;
+    }
+    let released = false;
+    return () => {
+      if (released) {
+        return;
+      }
+      released = true;
+      const next = this.waiting.shift();
+      if (next) {
+        next(); // the slot passes straight to the next waiter
+      } else {
+        this.active--;
+      }
+    };
+  }
+}
+
+interface CacheEntry {
+  key: string;
+  promptVersion: string;
+  model: string;
+  perDoc: number;
+  frameCount: number;
+  createdAt: string;
+  pairs: RawPair[];
+}
+
+function describe(e: unknown): string {
+  if (e instanceof APIError && e.status) {
+    return `HTTP ${e.status}${e.message ? `: ${e.message.replace(/^\d+\s*/, '')}` : ''}`;
+  }
+  if (e instanceof APIConnectionError) {
+    return e.constructor.name === 'APIConnectionTimeoutError' ? 'request timed out' : `connection error: ${e.message}`;
+  }
+  return (e as Error)?.message ?? String(e);
+}
+
+function retryable(e: unknown): boolean {
+  if (e instanceof APIConnectionError) {
+    return true; // includes timeouts
+  }
+  return e instanceof APIError && typeof e.status === 'number' && (e.status === 429 || e.status === 408 || e.status >= 500);
+}
+
+export class LlmGenerator {
+  readonly usage: LlmUsage = { promptTokens: 0, completionTokens: 0, requests: 0, cacheHits: 0, retries: 0 };
+  /** Set once a request was refused because the budget is spent. */
+  budgetExhausted = false;
+  private readonly client: OpenAI;
+  private readonly semaphore: Semaphore;
+  private readonly o: Required<Omit<LlmOptions, 'budgetTokens' | 'cacheDir' | 'temperature' | 'onRetry' | 'apiKey'>> &
+    Pick<LlmOptions, 'budgetTokens' | 'cacheDir' | 'temperature' | 'onRetry'>;
+
+  constructor(options: LlmOptions) {
+    if (!options.baseURL) {
+      throw new Error('the LLM generator needs a base URL');
+    }
+    if (!options.model) {
+      throw new Error('the LLM generator needs a model name');
+    }
+    if (!options.apiKey) {
+      throw new Error('the LLM generator needs an API key');
+    }
+    this.o = {
+      baseURL: options.baseURL,
+      model: options.model,
+      perDoc: Math.max(1, Math.floor(options.perDoc)),
+      timeoutMs: options.timeoutMs ?? 120_000,
+      maxRetries: options.maxRetries ?? 4,
+      invalidRetries: options.invalidRetries ?? 2,
+      backoffBaseMs: options.backoffBaseMs ?? 500,
+      maxBackoffMs: options.maxBackoffMs ?? 30_000,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 120_000,
+      concurrency: Math.max(1, options.concurrency ?? 4),
+      random: options.random ?? Math.random,
+      budgetTokens: options.budgetTokens,
+      cacheDir: options.cacheDir,
+      temperature: options.temperature,
+      onRetry: options.onRetry,
+    };
+    this.client = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, timeout: this.o.timeoutMs, maxRetries: 0 });
+    this.semaphore = new Semaphore(this.o.concurrency);
+  }
+
+  get model(): string {
+    return this.o.model;
+  }
+
+  private usedTokens(): number {
+    return this.usage.promptTokens + this.usage.completionTokens;
+  }
+
+  private async readCache(key: string, frameCount: number): Promise<CacheEntry | undefined> {
+    if (!this.o.cacheDir) {
+      return undefined;
+    }
+    try {
+      const entry = JSON.parse(await fs.promises.readFile(path.join(this.o.cacheDir, `${key}.json`), 'utf8')) as CacheEntry;
+      if (entry.key !== key || !Array.isArray(entry.pairs)) {
+        return undefined;
+      }
+      const check = validateReply(JSON.stringify({ pairs: entry.pairs }), frameCount);
+      return 'pairs' in check ? { ...entry, pairs: check.pairs } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeCache(entry: CacheEntry): Promise<void> {
+    if (!this.o.cacheDir) {
+      return;
+    }
+    await fs.promises.mkdir(this.o.cacheDir, { recursive: true });
+    await writeFileAtomic(path.join(this.o.cacheDir, `${entry.key}.json`), JSON.stringify(entry, null, 1) + '\n');
+  }
+
+  /** One chat completion, with our retry loop; a hopeless request throws LlmSampleError. */
+  private async request(
+    id: string,
+    messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>,
+    signal?: AbortSignal,
+  ): Promise<OpenAI.Chat.Completions.ChatCompletion> {
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      const release = await this.semaphore.acquire(signal);
+      let delay: number;
+      let reason: string;
+      try {
+        if (this.o.budgetTokens !== undefined && this.usedTokens() >= this.o.budgetTokens) {
+          this.budgetExhausted = true;
+          throw new BudgetExhaustedError(this.o.budgetTokens, this.usedTokens());
+        }
+        this.usage.requests++;
+        const reply = await this.client.chat.completions.create(
+          {
+            model: this.o.model,
+            messages,
+            response_format: { type: 'json_schema', json_schema: { name: 't2vid_qa_pairs', schema: replySchema(), strict: true } },
+            ...(this.o.temperature !== undefined ? { temperature: this.o.temperature } : {}),
+          },
+          { signal },
+        );
+        this.usage.promptTokens += reply.usage?.prompt_tokens ?? 0;
+        this.usage.completionTokens += reply.usage?.completion_tokens ?? 0;
+        return reply;
+      } catch (e) {
+        if (signal?.aborted) {
+          throw signal.reason;
+        }
+        if (e instanceof BudgetExhaustedError) {
+          throw e;
+        }
+        reason = describe(e);
+        if (!retryable(e) || attempt >= this.o.maxRetries) {
+          const tries = attempt + 1;
+          throw new LlmSampleError(`request failed${tries > 1 ? ` after ${tries} attempts` : ''}: ${reason}`);
+        }
+        const after = e instanceof APIError ? retryAfterMs(e.headers) : undefined;
+        if (after !== undefined) {
+          delay = Math.min(after, this.o.maxRetryAfterMs);
+        } else {
+          const full = Math.min(this.o.maxBackoffMs, this.o.backoffBaseMs * 2 ** attempt);
+          delay = full / 2 + (this.o.random() * full) / 2;
+        }
+      } finally {
+        release();
+      }
+      this.usage.retries++;
+      this.o.onRetry?.({ id, attempt: attempt + 1, reason, delayMs: delay });
+      await sleep(delay, signal);
+    }
+  }
+
+  /** Question/answer pairs for one document; throws LlmSampleError, BudgetExhaustedError, or the abort reason. */
+  async generate(doc: QADocument, signal?: AbortSignal): Promise<GeneratedPair[]> {
+    const n = doc.frames.length;
+    if (n === 0 || !doc.context.trim()) {
+      throw new LlmSampleError('empty context: nothing to ask about');
+    }
+    const key = cacheKey(doc, this.o.model, this.o.perDoc);
+    const toPairs = (raw: RawPair[], createdAt: string): GeneratedPair[] =>
+      raw.slice(0, this.o.perDoc).map((p) => ({
+        ...p,
+        provenance: { generator: 'llm', model: this.o.model, promptVersion: LLM_PROMPT_VERSION, createdAt, editedByUser: false },
+        status: 'new',
+      }));
+    const cached = await this.readCache(key, n);
+    if (cached) {
+      this.usage.cacheHits++;
+      return toPairs(cached.pairs, cached.createdAt);
+    }
+    const base = buildMessages(doc, this.o.perDoc);
+    let messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }> = base;
+    let problem = '';
+    const attempts = 1 + this.o.invalidRetries;
+    for (let i = 0; i < attempts; i++) {
+      const reply = await this.request(doc.id, messages, signal);
+      const choice = reply.choices?.[0];
+      const content = choice?.message?.content;
+      const refusal = (choice?.message as { refusal?: string | null } | undefined)?.refusal;
+      const check: { pairs: RawPair[] } | { error: string } = refusal
+        ? { error: `the model refused: ${refusal}` }
+        : choice?.finish_reason === 'length'
+          ? { error: 'reply cut off at the length limit' }
+          : validateReply(content, n);
+      if ('pairs' in check) {
+        const createdAt = new Date().toISOString();
+        await this.writeCache({ key, promptVersion: LLM_PROMPT_VERSION, model: this.o.model, perDoc: this.o.perDoc, frameCount: n, createdAt, pairs: check.pairs });
+        return toPairs(check.pairs, createdAt);
+      }
+      problem = check.error;
+      messages = [
+        ...base,
+        { role: 'assistant', content: typeof content === 'string' ? content.slice(0, 20_000) : '' },
+        { role: 'user', content: `That reply is not valid: ${problem}. Reply again with JSON matching the schema only.` },
+      ];
+    }
+    throw new LlmSampleError(`the model's reply was invalid ${attempts} times; last problem: ${problem}`);
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * `t2vid qa INPUT... --out FILE.t2vid.jsonl`: generate question/answer pairs grounded in the frames of each context.
+ * Exit codes as `t2vid synth`: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
+ */
+import { parseArgs } from 'node:util';
+import { formatIssue, type ReadIssue } from './core/model';
+import { OptionError, resolveOptions, type RenderOptions, type SegmentMode, type SegmentOptions } from './core/options';
+import { generateQA, type GeneratorName, type QAProgress, type QASummary } from './core/qa/run';
+import { parseFieldMapping } from './core/readers/index';
+
+export const QA_HELP = `Usage: t2vid qa INPUT... --out FILE.t2vid.jsonl [options]
+
+Generate question/answer pairs about each context, grounded in its frames (0-based supportingFrames).
+  --generator builtin|llm    builtin (default): offline, deterministic temporal questions (first mention,
+                             order of passages, what comes next, counting, first/last frame);
+                             llm: any OpenAI-compatible endpoint (key from OPENAI_API_KEY)
+  --per-doc N                questions per document (default 5)
+  --seed S                   builtin seed (default 1)
+  --base-url URL --model M   the endpoint and model (llm)
+  --concurrency K            samples and requests in flight (default 4)
+  --timeout-ms T             per-request timeout (default 120000)
+  --budget-tokens N          stop starting requests once N prompt+completion tokens are used
+  --cache-dir DIR            LLM reply cache (default .t2vid-cache/qa beside the output)
+  --mode, --words, --locale, --size, --font-size, --font, --margin: as in t2vid synth (frames must match)
+  --fields MAP               field mapping, as in t2vid synth
+  --json                     print the run summary as JSON on stdout
+  --quiet                    no progress bar
+Resume: samples already in the output file are skipped; failed samples are retried by the next run.
+Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
+`;
+
+class UsageError extends Error {}
+
+function int(value: string | undefined, name: string, min = 0): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) {
+    throw new UsageError(`${name} takes a whole number${min > 0 ? ` ≥ ${min}` : ''}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function progressBar(stream: NodeJS.WriteStream): (p: QAProgress) => void {
+  const started = performance.now();
+  let last = 0;
+  return ({ total, done, pairs }) => {
+    const now = performance.now();
+    if (now - last < 100 && done < total) {
+      return;
+    }
+    last = now;
+    const width = 28;
+    const fraction = total ? done / total : 0;
+    const filled = Math.round(fraction * width);
+    const seconds = (now - started) / 1000;
+    const eta = fraction > 0 ? (seconds / fraction) * (1 - fraction) : 0;
+    const clock = (s: number): string => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+    stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} samples · ${pairs} pairs · ETA ${clock(eta)}\x1b[K`);
+  };
+}
+
+function report(s: QASummary): string {
+  const lines = [
+    `${s.cancelled ? 'cancelled' : 'done'}: ${s.generated} samples generated, ${s.resumed} already done, ${s.failed} failed` +
+      (s.skipped ? `, ${s.skipped} not started` : '') +
+      `; ${s.pairs} pairs in ${s.seconds.toFixed(1)} s → ${s.out}`,
+  ];
+  if (s.generator === 'llm') {
+    lines.push(`tokens: ${s.promptTokens} prompt + ${s.completionTokens} completion; ${s.requests} requests, ${s.retries} retries, ${s.cacheHits} from cache`);
+  }
+  if (s.budgetExhausted) {
+    lines.push('token budget reached: no new requests were started; run again (with a larger --budget-tokens) to continue');
+  }
+  if (s.cancelled) {
+    lines.push('run the same command again to resume');
+  }
+  if (s.issues) {
+    lines.push(`${s.issues} input lines skipped (reported above)`);
+  }
+  return lines.join('\n');
+}
+
+export async function qaCommand(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (e) {
+    const usage = e instanceof UsageError || e instanceof OptionError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`t2vid qa: ${(e as Error).message}\n${usage ? "see 't2vid qa --help'\n" : ''}`);
+    return usage ? 2 : 1;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      generator: { type: 'string' },
+      'per-doc': { type: 'string' },
+      seed: { type: 'string' },
+      'base-url': { type: 'string' },
+      model: { type: 'string' },
+      concurrency: { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      'budget-tokens': { type: 'string' },
+      'cache-dir': { type: 'string' },
+      mode: { type: 'string' },
+      words: { type: 'string' },
+      locale: { type: 'string' },
+      size: { type: 'string' },
+      'font-size': { type: 'string' },
+      font: { type: 'string' },
+      margin: { type: 'string' },
+      fields: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(QA_HELP);
+    return 0;
+  }
+  if (!positionals.length) {
+    throw new UsageError('qa needs at least one INPUT file');
+  }
+  if (!values.out) {
+    throw new UsageError('qa needs --out FILE.t2vid.jsonl');
+  }
+  if (!values.out.endsWith('.t2vid.jsonl')) {
+    throw new UsageError(`--out must name a .t2vid.jsonl file, got ${JSON.stringify(values.out)}`);
+  }
+  const generator = (values.generator ?? 'builtin') as GeneratorName;
+  if (generator !== 'builtin' && generator !== 'llm') {
+    throw new UsageError(`--generator must be builtin or llm, got ${JSON.stringify(values.generator)}`);
+  }
+  const perDoc = int(values['per-doc'], '--per-doc', 1);
+  const seed = int(values.seed, '--seed');
+  const concurrency = int(values.concurrency, '--concurrency', 1);
+  const timeoutMs = int(values['timeout-ms'], '--timeout-ms', 1);
+  const budgetTokens = int(values['budget-tokens'], '--budget-tokens', 1);
+  let llm: Parameters<typeof generateQA>[0]['llm'];
+  if (generator === 'llm') {
+    const apiKey = process.env.OPENAI_API_KEY ?? '';
+    if (!values['base-url'] || !values.model) {
+      throw new UsageError('--generator llm needs --base-url URL and --model M');
+    }
+    if (!apiKey) {
+      throw new UsageError('--generator llm needs the API key in the OPENAI_API_KEY environment variable');
+    }
+    llm = { baseURL: values['base-url'], model: values.model, apiKey, timeoutMs, budgetTokens, cacheDir: values['cache-dir'] };
+  } else if (values['base-url'] || values.model || values['budget-tokens'] || values['timeout-ms']) {
+    throw new UsageError('--base-url, --model, --timeout-ms and --budget-tokens apply to --generator llm');
+  }
+  let size: Partial<RenderOptions> = {};
+  if (values.size !== undefined) {
+    const m = /^(\d+)(?:[x×](\d+))?$/i.exec(values.size.trim());
+    if (!m) {
+      throw new UsageError(`--size takes N or WxH, got ${JSON.stringify(values.size)}`);
+    }
+    size = { width: Number(m[1]), height: Number(m[2] ?? m[1]) };
+  }
+  const margin = int(values.margin, '--margin');
+  const segment: Partial<SegmentOptions> = { mode: values.mode as SegmentMode | undefined, wordsPerFrame: int(values.words, '--words', 1), locale: values.locale };
+  const render: Partial<RenderOptions> = { ...size, fontSize: int(values['font-size'], '--font-size', 1), fontFamily: values.font, marginX: margin, marginY: margin };
+  const engine = resolveOptions({ segment, render });
+  let fields;
+  try {
+    fields = values.fields ? parseFieldMapping(values.fields) : undefined;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+
+  const tty = process.stderr.isTTY && !values.quiet;
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    if (++interrupts > 1) {
+      process.exit(130);
+    }
+    process.stderr.write('\ncancelling: finished samples are kept (Ctrl-C again to quit at once)…\n');
+    controller.abort(new Error('cancelled'));
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const bar = tty ? progressBar(process.stderr) : undefined;
+  const clearLine = (): void => {
+    if (bar) {
+      process.stderr.write('\r\x1b[K');
+    }
+  };
+  let summary: QASummary;
+  try {
+    summary = await generateQA({
+      inputs: positionals,
+      out: values.out,
+      engine,
+      fields,
+      generator,
+      perDoc,
+      seed,
+      llm,
+      concurrency,
+      signal: controller.signal,
+      onProgress: bar,
+      onIssue: (issue: ReadIssue) => {
+        clearLine();
+        process.stderr.write(`skipped ${formatIssue(issue)}\n`);
+      },
+      onSampleError: (error) => {
+        clearLine();
+        process.stderr.write(`failed ${formatIssue({ ...error.source, message: `${error.id}: ${error.message}` })}\n`);
+      },
+    });
+  } finally {
+    clearLine();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  if (values.json) {
+    process.stdout.write(JSON.stringify(summary) + '\n');
+  } else {
+    process.stderr.write(report(summary) + '\n');
+  }
+  if (summary.cancelled) {
+    return 130;
+  }
+  return summary.ok ? 0 : 1;
+}

@@ -1,0 +1,359 @@
+/**
+ * E2E: the "Frames" view (t2vid.frames) in a real VS Code (code-server + Chromium). The frame counts are checked
+ * against the engine itself (PreviewEngine in this process, same text, same options), the panel's font size field
+ * against the workspace settings.json, and the frame ↔ source link against the editor's status bar.
+ * Needs `npm run setup:e2e` once; without it these tests fail with that hint (they never skip).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import type { Frame } from 'playwright-core';
+import { resolveOptions, type EngineOptions } from '../../src/core/options';
+import { PreviewEngine, type PreviewResult } from '../../src/core/preview';
+import { repoRoot, startVSCode, type VSCodeSession } from './harness';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The `input` of the first record of ../shared/data/long-text/leval-news_summ.jsonl (read, never copied into the repo). */
+function newsText(): string {
+  const file = path.join(repoRoot(), '..', 'shared', 'data', 'long-text', 'leval-news_summ.jsonl');
+  const first = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.trim());
+  assert.ok(first, `${file} has no record`);
+  const input = (JSON.parse(first) as { input?: unknown }).input;
+  assert.equal(typeof input, 'string', `${file}: the first record has no string "input"`);
+  return input as string;
+}
+
+/** The engine's pages for `text`, rendered in this process with a throwaway cache. */
+async function enginePages(text: string, options: EngineOptions): Promise<PreviewResult['pages']> {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-e2e-engine-'));
+  try {
+    return (await new PreviewEngine(cache).render(text, options)).pages;
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined/false; the error names what was awaited and the last value seen. */
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, last?: () => Promise<unknown>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let value: T | undefined | false;
+    try {
+      value = await check();
+    } catch {
+      value = undefined; // a frame navigated or detached meanwhile: ask again
+    }
+    if (value !== undefined && value !== false) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      const seen = last ? await last().catch((e: unknown) => `(${(e as Error).message})`) : undefined;
+      throw new Error(`E2E: timed out after ${timeoutMs / 1000} s waiting for ${what}${seen === undefined ? '' : `; last seen: ${JSON.stringify(seen)}`}`);
+    }
+    await sleep(200);
+  }
+}
+
+/** The webview content frame of the Frames view: the nested frame that holds #t2vid-stats. */
+async function panelFrame(vscode: VSCodeSession, timeoutMs = 60_000): Promise<Frame> {
+  return until(
+    'the Frames webview (a frame with #t2vid-stats)',
+    async () => {
+      for (const frame of vscode.webviewFrames()) {
+        if (!frame.isDetached() && (await frame.locator('#t2vid-stats').count()) > 0) {
+          return frame;
+        }
+      }
+      return undefined;
+    },
+    timeoutMs,
+    async () => vscode.webviewFrames().map((f) => f.url().slice(0, 120)),
+  );
+}
+
+/** Opens the T2Vid view container from its activity-bar item (falls back to the palette command). */
+async function openFramesView(vscode: VSCodeSession): Promise<Frame> {
+  const item = vscode.page.locator('.part.activitybar .action-item [aria-label*="T2Vid"]').first();
+  const shown = await item.waitFor({ state: 'visible', timeout: 15_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (shown) {
+    await item.click();
+  } else {
+    await vscode.runCommand('T2Vid: Show Frames Preview');
+  }
+  return panelFrame(vscode);
+}
+
+/**
+ * The little of the DOM the page-side callbacks below use. The project compiles tests without the DOM lib (they are
+ * node code), so these callbacks reach `document` through globalThis with these shapes.
+ */
+interface DomElement {
+  id: string;
+  hidden: boolean;
+  textContent: string | null;
+  dataset: Record<string, string | undefined>;
+  classList: { contains(name: string): boolean };
+  querySelector(selector: string): DomElement | null;
+  scrollIntoView(options?: { block?: string }): void;
+}
+interface DomImage extends DomElement {
+  complete: boolean;
+  naturalWidth: number;
+  naturalHeight: number;
+  currentSrc: string;
+  addEventListener(type: string, listener: () => void, options?: { once?: boolean }): void;
+}
+interface DomDocument {
+  getElementById(id: string): DomElement | null;
+  querySelectorAll(selector: string): Iterable<DomElement>;
+}
+
+interface PanelState {
+  thumbs: number;
+  statsFrames: number;
+  stats: string;
+  message: string | null;
+  active: number[];
+}
+
+async function panelState(frame: Frame): Promise<PanelState> {
+  return frame.evaluate(() => {
+    const doc = (globalThis as unknown as { document: DomDocument }).document;
+    const stats = doc.getElementById('t2vid-stats');
+    const message = doc.getElementById('t2vid-message');
+    const thumbs = [...doc.querySelectorAll('#t2vid-strip .t2vid-frame')];
+    return {
+      thumbs: thumbs.length,
+      statsFrames: Number(stats?.dataset.frames ?? NaN),
+      stats: stats?.textContent ?? '',
+      message: message && !message.hidden ? (message.textContent ?? '').trim() : null,
+      active: thumbs.filter((t) => t.classList.contains('t2vid-frame--active')).map((t) => Number(t.dataset.index)),
+    };
+  });
+}
+
+/**
+ * Waits until the strip shows exactly `count` thumbnails (and the stats agree), then brings each into view in turn
+ * (thumbnails load lazily) and waits for its PNG: complete with natural size width × height.
+ */
+async function waitForFrames(frame: Frame, count: number, size: { width: number; height: number }, timeoutMs = 60_000): Promise<PanelState> {
+  const state = await until(
+    `${count} frame thumbnails`,
+    async () => {
+      const s = await panelState(frame);
+      return s.thumbs === count && s.statsFrames === count && s.message === null ? s : undefined;
+    },
+    timeoutMs,
+    () => panelState(frame),
+  );
+  const images = await frame.evaluate(async (timeout) => {
+    const doc = (globalThis as unknown as { document: DomDocument }).document;
+    const thumbs = [...doc.querySelectorAll('#t2vid-strip .t2vid-frame')];
+    const out: Array<{ index: number; complete: boolean; width: number; height: number; src: string }> = [];
+    for (const thumb of thumbs) {
+      const img = thumb.querySelector('img') as DomImage | null;
+      if (!img) {
+        out.push({ index: Number(thumb.dataset.index), complete: false, width: 0, height: 0, src: '' });
+        continue;
+      }
+      thumb.scrollIntoView({ block: 'nearest' });
+      if (!(img.complete && img.naturalWidth > 0)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => resolve();
+          img.addEventListener('load', done, { once: true });
+          img.addEventListener('error', done, { once: true });
+          setTimeout(done, timeout);
+        });
+      }
+      out.push({ index: Number(thumb.dataset.index), complete: img.complete, width: img.naturalWidth, height: img.naturalHeight, src: img.currentSrc });
+    }
+    doc.getElementById('t2vid-strip')?.querySelector('.t2vid-frame')?.scrollIntoView({ block: 'nearest' });
+    return out;
+  }, 20_000);
+  assert.deepEqual(
+    images.map((i) => i.index),
+    Array.from({ length: count }, (_, i) => i),
+    'thumbnails carry data-index 0..n-1 in order',
+  );
+  const broken = images.filter((i) => !i.complete || i.width !== size.width || i.height !== size.height);
+  assert.deepEqual(broken, [], `thumbnails whose PNG did not load at ${size.width}×${size.height}`);
+  return state;
+}
+
+/** The status bar's cursor item ("Ln 1, Col 672 (342 selected)"). */
+async function statusSelection(vscode: VSCodeSession): Promise<string> {
+  const byId = vscode.page.locator('[id="status.editor.selection"]');
+  const item = (await byId.count()) ? byId.first() : vscode.page.locator('.part.statusbar .statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first();
+  return (await item.innerText()).trim();
+}
+
+/** 1-based line and column of a text offset, as VS Code counts them (no tabs in this text). */
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, col: offset - (before.lastIndexOf('\n') + 1) + 1 };
+}
+
+/** A workspace with `files`, removed (after VS Code is stopped) when the test ends. */
+function workspaceFor(t: TestContext, files: Record<string, string>): { dir: string; session: (s: VSCodeSession) => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-e2e-ws-'));
+  let vscode: VSCodeSession | undefined;
+  // One hook, so VS Code is stopped before its workspace is removed.
+  t.after(async () => {
+    await vscode?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  for (const [name, content] of Object.entries(files)) {
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  return { dir, session: (s) => (vscode = s) };
+}
+
+/** Moves the mouse off the activity bar and the panel, so no hover or tooltip covers them in a screenshot. */
+async function screenshot(vscode: VSCodeSession, name: string): Promise<string> {
+  await vscode.page.mouse.move(900, 880);
+  await vscode.page
+    .locator('.workbench-hover-container, .monaco-hover:not(.hidden)')
+    .first()
+    .waitFor({ state: 'hidden', timeout: 3000 })
+    .catch(() => undefined);
+  return vscode.screenshot(name);
+}
+
+function timer(t: TestContext): (step: string) => void {
+  let last = Date.now();
+  return (step) => {
+    const now = Date.now();
+    t.diagnostic(`${step}: ${((now - last) / 1000).toFixed(1)} s`);
+    last = now;
+  };
+}
+
+const SIZE = { width: 448, height: 448 };
+
+test('Frames view: engine-exact filmstrip, font size from the panel, frame ↔ source (light)', { timeout: 360_000 }, async (t) => {
+  const lap = timer(t);
+  const text = newsText();
+  const ws = workspaceFor(t, { 'doc.md': text });
+  const [defaults, large] = await Promise.all([enginePages(text, resolveOptions()), enginePages(text, resolveOptions({ render: { fontSize: 28 } }))]);
+  assert.ok(defaults.length >= 5, `the engine made only ${defaults.length} frames`);
+  assert.notEqual(large.length, defaults.length, 'font size 28 must change the frame count for this text');
+  lap(`engine: ${defaults.length} frames at 20 px, ${large.length} at 28 px`);
+
+  const vscode = await startVSCode({ workspace: ws.dir, startTimeout: 90_000 });
+  ws.session(vscode);
+  lap('code-server + workbench + extension host');
+
+  await vscode.openFile('doc.md');
+  let frame = await openFramesView(vscode);
+  let state = await waitForFrames(frame, defaults.length, SIZE);
+  assert.equal(state.thumbs, defaults.length, 'thumbnails = the engine\'s frames at the default settings');
+  assert.equal(state.statsFrames, defaults.length, '#t2vid-stats[data-frames] = the engine\'s frames');
+  assert.match(state.stats, new RegExp(`^${defaults.length} frames · `), `stats: ${state.stats}`);
+  lap(`view opened, ${state.thumbs} frames loaded`);
+
+  // Font size 28 in the panel: committed on Enter, written to the workspace settings, re-rendered.
+  const fontField = frame.getByRole('textbox', { name: 'Font size' });
+  await fontField.click();
+  await fontField.press('Control+a');
+  await fontField.pressSequentially('28');
+  await fontField.press('Enter');
+  frame = await panelFrame(vscode);
+  state = await waitForFrames(frame, large.length, SIZE);
+  assert.equal(state.thumbs, large.length, 'thumbnails = the engine\'s frames at font size 28');
+  assert.equal(state.statsFrames, large.length, '#t2vid-stats[data-frames] = the engine\'s frames at font size 28');
+  assert.equal(await frame.getByRole('textbox', { name: 'Font size' }).inputValue(), '28');
+  const settingsFile = path.join(ws.dir, '.vscode', 'settings.json');
+  const settings = await until(
+    `"t2vid.render.fontSize": 28 in ${settingsFile}`,
+    async () => {
+      const raw = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '';
+      return /"t2vid\.render\.fontSize"\s*:\s*28\b/.test(raw) ? raw : undefined;
+    },
+    10_000,
+    async () => (fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '(missing)'),
+  );
+  assert.equal((JSON.parse(settings) as Record<string, unknown>)['t2vid.render.fontSize'], 28);
+  lap(`font size 28: ${state.thumbs} frames`);
+
+  // Frame → source: the third thumbnail selects its text in the editor.
+  const third = large[2];
+  const start = lineCol(text, third.range[0]);
+  const end = lineCol(text, third.range[1]);
+  await frame.locator('#t2vid-strip .t2vid-frame[data-index="2"]').click();
+  const expected = `Ln ${end.line}, Col ${end.col} (${third.range[1] - third.range[0]} selected)`;
+  const status = await until(`the status bar to show ${JSON.stringify(expected)}`, async () => {
+    const s = await statusSelection(vscode);
+    return /\(\d+ selected\)/.test(s) && s === expected ? s : undefined;
+  }, 15_000, () => statusSelection(vscode));
+  // The selection runs from the frame's start to its end; the status bar shows its active end. This document is
+  // one line, so the start line is the line shown.
+  const shown = Number(/^Ln (\d+)/.exec(status)?.[1]);
+  assert.equal(shown, start.line, `status "${status}": line of the frame's start offset ${third.range[0]}`);
+  // The clicked thumbnail is the highlighted one, also once the editor's selection event has come back (the host
+  // answers it with a highlight of its own). Checked at the end, so the steps after it run (and report) either way.
+  const highlighted = await until('the host to settle on a highlight', async () => {
+    const a = (await panelState(frame)).active;
+    await sleep(500); // a second read, 500 ms later, must agree
+    const b = (await panelState(frame)).active;
+    return a.length && a.join() === b.join() ? b : undefined;
+  }, 10_000, () => panelState(frame));
+  await screenshot(vscode, 'frames-light');
+  lap(`frame 3 → "${status}"`);
+
+  // Source → frame: the cursor at the end of the document highlights the last thumbnail.
+  await vscode.page.locator('.monaco-editor .view-lines').first().click({ position: { x: 40, y: 8 } });
+  await vscode.page.keyboard.press('Control+End');
+  const last = large.length - 1;
+  const endPos = lineCol(text, text.length);
+  await until(`the status bar at the end of the document`, async () => (await statusSelection(vscode)) === `Ln ${endPos.line}, Col ${endPos.col}`, 10_000, () =>
+    statusSelection(vscode),
+  );
+  await until(`the last frame (${last}) highlighted`, async () => (await panelState(frame)).active.includes(last), 10_000, () => panelState(frame));
+  assert.deepEqual((await panelState(frame)).active, [last], 'only the last thumbnail is highlighted');
+  lap('Ctrl+End → last frame highlighted');
+
+  assert.deepEqual(highlighted, [2], 'after clicking frame 3 (data-index 2) it, and only it, is highlighted');
+});
+
+test('Frames view: dark theme, and an empty document', { timeout: 300_000 }, async (t) => {
+  const lap = timer(t);
+  const text = newsText();
+  const ws = workspaceFor(t, { 'doc.md': text, 'empty.txt': '' });
+  const pages = await enginePages(text, resolveOptions());
+
+  const vscode = await startVSCode({ workspace: ws.dir, theme: 'dark', startTimeout: 90_000 });
+  ws.session(vscode);
+  lap('code-server + workbench + extension host');
+
+  await vscode.openFile('doc.md');
+  let frame = await openFramesView(vscode);
+  const state = await waitForFrames(frame, pages.length, SIZE);
+  assert.equal(state.statsFrames, pages.length, '#t2vid-stats[data-frames] = the engine\'s frames');
+  assert.match(state.stats, new RegExp(`^${pages.length} frames · `), `stats: ${state.stats}`);
+  await screenshot(vscode, 'frames-dark');
+  lap(`view opened, ${state.thumbs} frames loaded`);
+
+  await vscode.openFile('empty.txt');
+  frame = await panelFrame(vscode);
+  const message = await until(
+    'the empty-document message',
+    async () => {
+      const s = await panelState(frame);
+      return s.message !== null && s.thumbs === 0 ? s.message : undefined;
+    },
+    30_000,
+    () => panelState(frame),
+  );
+  assert.match(message, /empty/i, `message: ${message}`);
+  assert.match(message, /empty\.txt/, `message names the document: ${message}`);
+  assert.equal((await panelState(frame)).statsFrames, 0);
+  await screenshot(vscode, 'frames-empty');
+  lap(`empty.txt → "${message}"`);
+});

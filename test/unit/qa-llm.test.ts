@@ -1,0 +1,283 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { resolveOptions } from '../../src/core/options';
+import { LlmGenerator, LlmSampleError, retryAfterMs, type LlmOptions } from '../../src/core/qa/llm';
+import { frameRanges, generateQA, readQAFile } from '../../src/core/qa/run';
+import type { QADocument } from '../../src/core/qa/types';
+import { Renderer } from '../../src/core/render';
+import { levalDocuments, tempDir } from './helpers';
+
+const KEY = 'sk-test-SECRET-4f1c9a7e';
+
+/** What the fake endpoint does with one request. */
+type Fault =
+  | { status: number; headers?: Record<string, string> }
+  | { hang: true }
+  | { content: string }
+  | { badFrame: true };
+
+interface Seen {
+  at: number;
+  auth: string | undefined;
+  body: { model: string; messages: Array<{ role: string; content: string }>; response_format?: { type: string } };
+}
+
+/** A real HTTP server speaking the OpenAI chat-completions protocol, with injected faults. */
+async function fakeOpenAI(t: { after: (fn: () => void | Promise<void>) => void }, decide?: (body: Seen['body']) => Fault | undefined) {
+  const queue: Fault[] = [];
+  const requests: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+        res.writeHead(404).end();
+        return;
+      }
+      const body = JSON.parse(raw) as Seen['body'];
+      requests.push({ at: performance.now(), auth: req.headers.authorization, body });
+      const fault = decide?.(body) ?? queue.shift();
+      if (fault && 'hang' in fault) {
+        return; // never answer
+      }
+      if (fault && 'status' in fault) {
+        res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
+        res.end(JSON.stringify({ error: { message: `injected ${fault.status}`, type: 'server_error' } }));
+        return;
+      }
+      const prompt = body.messages.map((m) => m.content).join('\n');
+      const frames = Number(/The text has (\d+) frames/.exec(prompt)?.[1] ?? 1);
+      const n = Number(/Write exactly (\d+)/.exec(prompt)?.[1] ?? 1);
+      const pairs = Array.from({ length: n }, (_, i) => ({
+        question: `What happens in frame ${(i % frames) + 1}?`,
+        answer: `Answer ${i}`,
+        kind: i % 2 ? 'temporal' : 'detail',
+        supportingFrames: [fault && 'badFrame' in fault ? frames + 5 : i % frames],
+      }));
+      const content = fault && 'content' in fault ? fault.content : JSON.stringify({ pairs });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: `chatcmpl-${requests.length}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: body.model,
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 },
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  return { baseURL, queue, requests };
+}
+
+const engine = resolveOptions();
+const renderer = new Renderer(engine.render);
+
+/** Small real documents: slices of an L-Eval context. */
+function slices(count: number, chars = 1500): string[] {
+  const text = levalDocuments()[0].input;
+  return Array.from({ length: count }, (_, i) => text.slice(i * chars, (i + 1) * chars).trim());
+}
+
+async function doc(context: string, id = 'd'): Promise<QADocument> {
+  return { id, context, frames: await frameRanges(context, renderer, engine.segment) };
+}
+
+function gen(baseURL: string, extra: Partial<LlmOptions> = {}): LlmGenerator {
+  return new LlmGenerator({ baseURL, apiKey: KEY, model: 'fake-model', perDoc: 3, backoffBaseMs: 20, timeoutMs: 5000, ...extra });
+}
+
+function inputFile(dir: string, contexts: string[]): string {
+  const file = path.join(dir, 'docs.jsonl');
+  fs.writeFileSync(file, contexts.map((context, i) => JSON.stringify({ context, question: `q${i}`, answer: `a${i}` })).join('\n') + '\n');
+  return file;
+}
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+test('429 with Retry-After and 500 are retried; Retry-After is honoured; structured output is requested', async (t) => {
+  const server = await fakeOpenAI(t);
+  server.queue.push({ status: 429, headers: { 'retry-after': '1' } }, { status: 500 });
+  const g = gen(server.baseURL);
+  const d = await doc(slices(1)[0]);
+  assert.ok(d.frames.length >= 2);
+  const pairs = await g.generate(d);
+  assert.equal(pairs.length, 3);
+  assert.equal(server.requests.length, 3, 'two retries then success');
+  const gap = server.requests[1].at - server.requests[0].at;
+  assert.ok(gap >= 950, `waited ${gap.toFixed(0)} ms after Retry-After: 1`);
+  assert.ok(server.requests[2].at - server.requests[1].at < 900, 'plain backoff after the 500 is short (base 20 ms here)');
+  assert.deepEqual([g.usage.requests, g.usage.retries, g.usage.promptTokens, g.usage.completionTokens], [3, 2, 100, 50]);
+  assert.equal(server.requests[0].body.response_format?.type, 'json_schema');
+  assert.equal(server.requests[0].body.model, 'fake-model');
+  assert.match(server.requests[0].body.messages[1].content, /<frame index="0">/);
+  for (const p of pairs) {
+    assert.equal(p.provenance.generator, 'llm');
+    assert.equal(p.provenance.model, 'fake-model');
+    assert.equal(p.status, 'new');
+    assert.ok(p.supportingFrames.every((f) => f >= 0 && f < d.frames.length));
+  }
+});
+
+test('Retry-After as seconds, HTTP date and retry-after-ms', () => {
+  const now = Date.parse('2025-01-01T00:00:00Z');
+  assert.equal(retryAfterMs(new Headers({ 'retry-after': '3' }), now), 3000);
+  assert.equal(retryAfterMs(new Headers({ 'retry-after': 'Wed, 01 Jan 2025 00:00:05 GMT' }), now), 5000);
+  assert.equal(retryAfterMs(new Headers({ 'retry-after': 'Tue, 31 Dec 2024 00:00:05 GMT' }), now), 0);
+  assert.equal(retryAfterMs(new Headers({ 'retry-after-ms': '250', 'retry-after': '9' }), now), 250);
+  assert.equal(retryAfterMs(new Headers({ 'retry-after': 'soon' }), now), undefined);
+  assert.equal(retryAfterMs(new Headers(), now), undefined);
+});
+
+test('a request that hangs past the timeout is abandoned and retried', async (t) => {
+  const server = await fakeOpenAI(t);
+  server.queue.push({ hang: true });
+  const g = gen(server.baseURL, { timeoutMs: 400 });
+  const started = performance.now();
+  const pairs = await g.generate(await doc(slices(1)[0]));
+  const took = performance.now() - started;
+  assert.equal(pairs.length, 3);
+  assert.equal(server.requests.length, 2);
+  assert.ok(took >= 400 && took < 3000, `took ${took.toFixed(0)} ms`);
+});
+
+test('malformed JSON and an out-of-range frame index are asked again; three bad replies fail the sample clearly', async (t) => {
+  const server = await fakeOpenAI(t);
+  server.queue.push({ content: '{"pairs": [ {"question": "unterminated' }, { badFrame: true });
+  const g = gen(server.baseURL);
+  const d = await doc(slices(1)[0]);
+  assert.equal((await g.generate(d)).length, 3);
+  assert.equal(server.requests.length, 3);
+  const third = server.requests[2].body.messages;
+  assert.match(third[third.length - 1].content, /out of range/, 'the retry tells the model what was wrong');
+
+  server.queue.push({ content: 'not json at all' }, { content: '{"pairs": "no"}' }, { badFrame: true });
+  const before = server.requests.length;
+  await assert.rejects(g.generate(await doc(slices(2)[1], 'other')), (e: unknown) => {
+    assert.ok(e instanceof LlmSampleError);
+    assert.match((e as Error).message, /invalid 3 times.*supportingFrames\[0\] = \d+ is out of range/);
+    return true;
+  });
+  assert.equal(server.requests.length - before, 3);
+
+  // A 4xx other than 429 is not retried.
+  server.queue.push({ status: 400 });
+  const n = server.requests.length;
+  await assert.rejects(g.generate(await doc(slices(3)[2], 'third')), /request failed: HTTP 400/);
+  assert.equal(server.requests.length - n, 1);
+});
+
+test('a run: the hopeless sample fails alone, others succeed in order; the cache makes a re-run free; the key stays out of files', async (t) => {
+  const dir = tempDir(t);
+  const contexts = slices(4);
+  contexts[1] = 'HOPELESS ' + contexts[1];
+  const server = await fakeOpenAI(t, (body) => (body.messages[1].content.includes('HOPELESS') ? { badFrame: true } : undefined));
+  const input = inputFile(dir, contexts);
+  const out = path.join(dir, 'qa.t2vid.jsonl');
+  const cacheDir = path.join(dir, 'cache');
+  const llm = { baseURL: server.baseURL, apiKey: KEY, model: 'fake-model', cacheDir, backoffBaseMs: 20 };
+  const s1 = await generateQA({ inputs: [input], out, generator: 'llm', perDoc: 2, llm, concurrency: 2 });
+  assert.deepEqual([s1.samples, s1.generated, s1.failed, s1.pairs], [4, 3, 1, 6]);
+  assert.equal(s1.ok, true);
+  assert.equal(s1.errors.length, 1);
+  assert.equal(s1.errors[0].id, 'docs-000002');
+  assert.match(s1.errors[0].message, /out of range/);
+  assert.equal(s1.requests, 3 + 3, 'three good samples, three tries for the hopeless one');
+  assert.deepEqual([s1.promptTokens, s1.completionTokens], [600, 300]);
+  const records = await readQAFile(out);
+  assert.deepEqual(records.map((r) => r.id), ['docs-000001', 'docs-000003', 'docs-000004']);
+  assert.ok(records.every((r) => r.qa.length === 2 && r.qa.every((p) => p.supportingFrames.every((f) => f < r.frames.length))));
+
+  for (const req of server.requests) {
+    assert.equal(req.auth, `Bearer ${KEY}`);
+  }
+
+  // A fresh output with the same cache: no request for the three good samples.
+  const out2 = path.join(dir, 'again.t2vid.jsonl');
+  const n = server.requests.length;
+  const s2 = await generateQA({ inputs: [input], out: out2, generator: 'llm', perDoc: 2, llm, concurrency: 2 });
+  assert.equal(s2.cacheHits, 3);
+  assert.equal(server.requests.length - n, 3, 'only the hopeless sample is asked again');
+  assert.deepEqual([s2.promptTokens, s2.completionTokens], [300, 150]);
+  assert.deepEqual((await readQAFile(out2)).map((r) => r.qa), records.map((r) => r.qa));
+
+  // A re-run into the same output only retries the failed sample.
+  const m = server.requests.length;
+  const s3 = await generateQA({ inputs: [input], out, generator: 'llm', perDoc: 2, llm });
+  assert.deepEqual([s3.resumed, s3.failed, s3.generated], [3, 1, 0]);
+  assert.equal(server.requests.length - m, 3);
+
+  const files = filesUnder(dir);
+  assert.ok(files.some((f) => f.startsWith(cacheDir)), 'cache files written');
+  for (const f of files) {
+    assert.ok(!fs.readFileSync(f, 'utf8').includes(KEY), `the key is not in ${f}`);
+  }
+});
+
+test('the token budget stops new requests; a later run continues', async (t) => {
+  const dir = tempDir(t);
+  const server = await fakeOpenAI(t);
+  const input = inputFile(dir, slices(4));
+  const out = path.join(dir, 'qa.t2vid.jsonl');
+  const llm = { baseURL: server.baseURL, apiKey: KEY, model: 'fake-model', cacheDir: path.join(dir, 'cache'), budgetTokens: 200 };
+  const s1 = await generateQA({ inputs: [input], out, generator: 'llm', perDoc: 2, llm, concurrency: 1 });
+  assert.equal(server.requests.length, 2, '150 tokens < 200 → a second request; 300 ≥ 200 → stop');
+  assert.deepEqual([s1.generated, s1.skipped, s1.failed, s1.budgetExhausted], [2, 2, 0, true]);
+  assert.equal(s1.promptTokens + s1.completionTokens, 300);
+  const s2 = await generateQA({ inputs: [input], out, generator: 'llm', perDoc: 2, llm: { ...llm, budgetTokens: undefined }, concurrency: 1 });
+  assert.deepEqual([s2.resumed, s2.generated, s2.budgetExhausted], [2, 2, false]);
+  assert.deepEqual((await readQAFile(out)).map((r) => r.id), ['docs-000001', 'docs-000002', 'docs-000003', 'docs-000004']);
+});
+
+test('cancellation stops promptly: hanging requests are aborted, finished records kept', async (t) => {
+  const dir = tempDir(t);
+  const contexts = slices(4);
+  contexts[0] = 'ANSWERED ' + contexts[0];
+  const server = await fakeOpenAI(t, (body) => (body.messages[1].content.includes('ANSWERED') ? undefined : { hang: true }));
+  const input = inputFile(dir, contexts);
+  const out = path.join(dir, 'qa.t2vid.jsonl');
+  const controller = new AbortController();
+  let abortedAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const s = await generateQA({
+    inputs: [input],
+    out,
+    generator: 'llm',
+    perDoc: 2,
+    llm: { baseURL: server.baseURL, apiKey: KEY, model: 'fake-model', cacheDir: path.join(dir, 'cache'), timeoutMs: 60_000 },
+    concurrency: 2,
+    signal: controller.signal,
+    onProgress: (p) => {
+      if (p.done === 1 && !timer) {
+        // The first sample is written; two requests now hang. Cancel a moment later.
+        timer = setTimeout(() => {
+          abortedAt = performance.now();
+          controller.abort(new Error('cancelled'));
+        }, 400);
+      }
+    },
+  });
+  const lag = performance.now() - abortedAt;
+  assert.ok(abortedAt > 0);
+  assert.ok(lag < 1000, `returned ${lag.toFixed(0)} ms after the abort`);
+  assert.equal(s.cancelled, true);
+  assert.equal(s.failed, 0, 'a cancelled sample is not a failure');
+  assert.deepEqual((await readQAFile(out)).map((r) => r.id), ['docs-000001']);
+  assert.equal(server.requests.length, 3, 'one answered, two in flight when cancelled, none started after');
+});

@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { resolveOptions } from '../../src/core/options';
+import { generateBuiltin } from '../../src/core/qa/builtin';
+import { frameRanges, generateQA, readQAFile } from '../../src/core/qa/run';
+import type { GeneratedPair, QAKind } from '../../src/core/qa/types';
+import { Renderer } from '../../src/core/render';
+import type { Range } from '../../src/core/segment';
+import { chinesePart, levalDocuments, repoRoot, sharedData, tempDir } from './helpers';
+
+const engine = resolveOptions();
+const renderer = new Renderer(engine.render);
+const CREATED = '2025-01-01T00:00:00.000Z';
+
+const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]/;
+/** Independent re-statement of "frame text mentions term". */
+function mentions(frameText: string, term: string): boolean {
+  if (CJK.test(term)) {
+    return frameText.includes(term);
+  }
+  const esc = term.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\p{L}\\p{N}])${esc}(?![\\p{L}\\p{N}])`, 'iu').test(frameText);
+}
+
+function frameOf(frames: Range[], pos: number): number {
+  return frames.findIndex(([a, b]) => pos >= a && pos < b);
+}
+
+function once(text: string, s: string): number {
+  const at = text.indexOf(s);
+  assert.ok(at >= 0, `quoted text is in the context: ${JSON.stringify(s)}`);
+  assert.equal(text.indexOf(s, at + 1), -1, `quoted text occurs once: ${JSON.stringify(s)}`);
+  return at;
+}
+
+/** Check every pair against the text, by kind; returns the kinds seen. */
+function verify(context: string, frames: Range[], qa: GeneratedPair[], zh = false): Set<QAKind> {
+  const texts = frames.map(([a, b]) => context.slice(a, b));
+  const kinds = new Set<QAKind>();
+  const frameNo = zh ? /^第(\d+)帧$/ : /^Frame (\d+)$/;
+  const quote = zh ? /“([^”]+)”/g : /"([^"]+)"/g;
+  for (const p of qa) {
+    kinds.add(p.kind);
+    assert.ok(p.question && p.answer, 'non-empty');
+    assert.equal(p.status, 'new');
+    assert.equal(p.provenance.generator, 'builtin');
+    assert.equal(p.provenance.editedByUser, false);
+    assert.ok(p.supportingFrames.length > 0 && p.supportingFrames.every((f) => Number.isInteger(f) && f >= 0 && f < frames.length), 'frames in range');
+    const quotes = [...p.question.matchAll(quote)].map((m) => m[1]);
+    const answer = p.answer.replace(/…$/, '');
+    switch (p.kind) {
+      case 'needle': {
+        const k = Number(frameNo.exec(p.answer)?.[1]);
+        assert.ok(k >= 1, `answer names a frame: ${p.answer}`);
+        const term = quotes[0];
+        assert.ok(mentions(texts[k - 1], term), `"${term}" is in frame ${k}`);
+        for (let f = 0; f < k - 1; f++) {
+          assert.ok(!mentions(texts[f], term), `"${term}" is not in frame ${f + 1}, before frame ${k}`);
+        }
+        assert.deepEqual(p.supportingFrames, [k - 1]);
+        break;
+      }
+      case 'counting': {
+        const term = quotes[0];
+        const list = texts.map((t, f) => (mentions(t, term) ? f : -1)).filter((f) => f >= 0);
+        assert.ok(list.length >= 1);
+        assert.ok(p.answer.startsWith(zh ? `${list.length}帧` : `${list.length} frame`), `count of "${term}": ${list.length}, answer ${p.answer}`);
+        assert.deepEqual(p.supportingFrames, list);
+        for (const f of list) {
+          assert.ok(p.answer.includes(zh ? `第${f + 1}帧` : String(f + 1)));
+        }
+        break;
+      }
+      case 'temporal': {
+        assert.equal(quotes.length, 2, p.question);
+        const [x, y] = quotes.map((q) => ({ q, at: once(context, q) }));
+        const [first, second] = x.at < y.at ? [x, y] : [y, x];
+        const fFirst = frameOf(frames, first.at);
+        const fSecond = frameOf(frames, second.at);
+        assert.ok(fFirst < fSecond, 'the passages are in different frames');
+        assert.ok(frameOf(frames, first.at + first.q.length - 1) === fFirst && frameOf(frames, second.at + second.q.length - 1) === fSecond, 'each passage lies within one frame');
+        const answerQuote = [...p.answer.matchAll(quote)][0][1];
+        assert.equal(answerQuote, first.q, 'the answer names the earlier passage');
+        assert.deepEqual(p.supportingFrames, [fFirst, fSecond]);
+        break;
+      }
+      case 'detail': {
+        const s = quotes[0];
+        const at = once(context, s);
+        let after = at + s.length;
+        while (/\s/.test(context[after] ?? '')) {
+          after++;
+        }
+        assert.ok(context.startsWith(answer, after), `answer is the text right after the passage: ${p.answer}`);
+        assert.ok(p.supportingFrames.includes(frameOf(frames, at)) && p.supportingFrames.includes(frameOf(frames, after)));
+        break;
+      }
+      case 'summary': {
+        const f = p.supportingFrames[0];
+        assert.ok(f === 0 || f === frames.length - 1, 'first or last frame');
+        assert.ok(texts[f].includes(answer), `answer is text of frame ${f + 1}`);
+        if (f === 0) {
+          assert.ok(context.trimStart().startsWith(answer), 'first frame: its opening sentence');
+        }
+        break;
+      }
+      default:
+        assert.fail(`unexpected kind ${p.kind}`);
+    }
+  }
+  return kinds;
+}
+
+test('built-in Q&A on real L-Eval documents: every answer checks out against the frames', async () => {
+  const docs = levalDocuments();
+  const files = [...new Set(docs.map((d) => d.file))];
+  const chosen = files.flatMap((f) => docs.filter((d) => d.file === f).slice(0, 2));
+  assert.ok(chosen.length >= 8);
+  const kinds = new Set<QAKind>();
+  let total = 0;
+  for (const [i, doc] of chosen.entries()) {
+    const frames = await frameRanges(doc.input, renderer, engine.segment);
+    assert.equal(frames.map(([a, b]) => doc.input.slice(a, b)).join(''), doc.input, 'frames cover the context');
+    const qa = generateBuiltin({ id: `doc-${i}`, context: doc.input, frames }, { perDoc: 10, seed: 11, createdAt: CREATED });
+    assert.equal(qa.length, 10, `10 questions for ${path.basename(doc.file)}:${doc.line}`);
+    assert.equal(new Set(qa.map((p) => p.question)).size, qa.length, 'no duplicate questions');
+    for (const k of verify(doc.input, frames, qa)) {
+      kinds.add(k);
+    }
+    total += qa.length;
+  }
+  assert.deepEqual([...kinds].sort(), ['counting', 'detail', 'needle', 'summary', 'temporal']);
+  assert.ok(total >= 80);
+});
+
+test('built-in Q&A is deterministic for a seed and changes with it', async () => {
+  const doc = levalDocuments()[3];
+  const frames = await frameRanges(doc.input, renderer, engine.segment);
+  const run = (seed: number): GeneratedPair[] => generateBuiltin({ id: 'x', context: doc.input, frames }, { perDoc: 8, seed, createdAt: CREATED });
+  assert.deepEqual(run(5), run(5));
+  assert.notDeepEqual(run(5).map((p) => p.question), run(6).map((p) => p.question));
+  assert.equal(run(5)[0].provenance.seed, 5);
+});
+
+test('built-in Q&A on the Chinese seed abstract: Chinese questions, verified answers', async () => {
+  const zh = chinesePart(fs.readFileSync(sharedData('seed-abstract-zh.txt'), 'utf8'));
+  const options = resolveOptions({ segment: { wordsPerFrame: 40 } });
+  const frames = await frameRanges(zh, new Renderer(options.render), options.segment);
+  assert.ok(frames.length >= 3, `${frames.length} frames`);
+  for (const seed of [1, 2, 3]) {
+    const qa = generateBuiltin({ id: 'zh', context: zh, frames }, { perDoc: 6, seed, createdAt: CREATED });
+    assert.ok(qa.length >= 4, `${qa.length} questions`);
+    assert.ok(qa.every((p) => CJK.test(p.question)), 'questions in Chinese');
+    verify(zh, frames, qa, true);
+  }
+});
+
+test('a one-frame document gets the questions that make sense; an empty one none', () => {
+  const context = 'The keeper lit the lamp at dusk. The ship passed safely in the night. Nobody saw it again.';
+  const qa = generateBuiltin({ id: 'one', context, frames: [[0, context.length]] }, { perDoc: 5, seed: 1, createdAt: CREATED });
+  assert.ok(qa.length >= 1);
+  verify(context, [[0, context.length]], qa);
+  assert.deepEqual(generateBuiltin({ id: 'e', context: '', frames: [] }, { perDoc: 5, seed: 1 }), []);
+});
+
+function levalSlice(dir: string, n: number, name = 'leval-news_summ.jsonl'): string {
+  const lines = fs.readFileSync(sharedData('long-text', name), 'utf8').split('\n').filter((l) => l.trim()).slice(0, n);
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+test('generateQA writes one record per sample in input order, resumes, and survives a torn last line', async (t) => {
+  const dir = tempDir(t);
+  const input = levalSlice(dir, 3);
+  const out = path.join(dir, 'qa.t2vid.jsonl');
+  const progress: number[] = [];
+  const s1 = await generateQA({ inputs: [input], out, perDoc: 4, seed: 2, onProgress: (p) => progress.push(p.done) });
+  assert.equal(s1.ok, true);
+  assert.deepEqual([s1.samples, s1.generated, s1.resumed, s1.failed, s1.pairs], [3, 3, 0, 0, 12]);
+  assert.deepEqual(progress.at(-1), 3);
+  const records = await readQAFile(out);
+  assert.deepEqual(records.map((r) => r.id), ['leval-news_summ-000001', 'leval-news_summ-000002', 'leval-news_summ-000003']);
+  const inputs = fs.readFileSync(input, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { input: string }).input);
+  for (const [i, r] of records.entries()) {
+    assert.equal(r.context, inputs[i]);
+    assert.equal(r.source.line, i + 1);
+    assert.equal(r.frames.map(([a, b]) => r.context.slice(a, b)).join(''), r.context);
+    verify(r.context, r.frames, r.qa);
+  }
+
+  // Re-run: nothing to do.
+  const s2 = await generateQA({ inputs: [input], out, perDoc: 4, seed: 2 });
+  assert.deepEqual([s2.generated, s2.resumed, s2.pairs], [0, 3, 0]);
+
+  // A crash mid-line (torn last record) and a lost middle record: both regenerated, file back in input order.
+  const lines = fs.readFileSync(out, 'utf8').split('\n').filter(Boolean);
+  fs.writeFileSync(out, lines[0] + '\n' + lines[2] + '\n' + lines[1].slice(0, 500));
+  const s3 = await generateQA({ inputs: [input], out, perDoc: 4, seed: 2 });
+  assert.deepEqual([s3.generated, s3.resumed], [1, 2]);
+  const after = await readQAFile(out);
+  assert.deepEqual(after.map((r) => r.id), records.map((r) => r.id));
+  assert.equal(fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).length, 3);
+  assert.deepEqual(after[1].qa.map((p) => p.question), records[1].qa.map((p) => p.question), 'same seed, same questions');
+});
+
+test('generateQA stops at once when cancelled and keeps what was written', async (t) => {
+  const dir = tempDir(t);
+  const input = levalSlice(dir, 6, 'leval-coursera.jsonl');
+  const out = path.join(dir, 'qa.t2vid.jsonl');
+  const controller = new AbortController();
+  const s = await generateQA({
+    inputs: [input],
+    out,
+    concurrency: 1,
+    signal: controller.signal,
+    onProgress: (p) => {
+      if (p.done === 2) {
+        controller.abort(new Error('cancelled'));
+      }
+    },
+  });
+  assert.equal(s.cancelled, true);
+  assert.equal(s.ok, false);
+  const ids = (await readQAFile(out)).map((r) => r.id);
+  assert.ok(ids.length >= 2 && ids.length < 6, `${ids.length} records kept`);
+  const s2 = await generateQA({ inputs: [input], out, concurrency: 1 });
+  assert.deepEqual([s2.resumed, s2.generated, s2.cancelled], [ids.length, 6 - ids.length, false]);
+  assert.equal((await readQAFile(out)).length, 6);
+});
+
+test('qaCommand: --json summary, usage errors exit 2', (t) => {
+  const dir = tempDir(t);
+  const input = levalSlice(dir, 2);
+  const script = "require(process.argv[1]).qaCommand(process.argv.slice(2)).then((c) => { process.exitCode = c; })";
+  const cmd = path.join(repoRoot(), 'out', 'src', 'qaCommand.js');
+  const qa = (args: string[]): { code: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync(process.execPath, ['-e', script, cmd, ...args], { encoding: 'utf8', env: { ...process.env, OPENAI_API_KEY: '' } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const out = path.join(dir, 'a.t2vid.jsonl');
+  const ok = qa([input, '--out', out, '--per-doc', '3', '--seed', '4', '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const summary = JSON.parse(ok.stdout) as { generated: number; pairs: number };
+  assert.deepEqual([summary.generated, summary.pairs], [2, 6]);
+  assert.equal(qa([input]).code, 2);
+  assert.equal(qa([input, '--out', path.join(dir, 'x.json')]).code, 2);
+  assert.equal(qa([input, '--out', out, '--generator', 'gpt']).code, 2);
+  const noKey = qa([input, '--out', out, '--generator', 'llm', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm']);
+  assert.equal(noKey.code, 2);
+  assert.match(noKey.stderr, /OPENAI_API_KEY/);
+  assert.equal(qa([path.join(dir, 'missing.jsonl'), '--out', out]).code, 1);
+});
