@@ -200,6 +200,10 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {
     const target = this.target;
     if (!target || e.textEditor.document !== target.document) {
+      // The cursor left a dataset line that had no sample (invalid JSON, empty): preview the line it is on now.
+      if (!target && e.textEditor === vscode.window.activeTextEditor && isDatasetDocument(e.textEditor.document)) {
+        this.schedule(DEBOUNCE_MS);
+      }
       return;
     }
     if (isDatasetDocument(target.document) && e.selections[0].active.line + 1 !== target.info.line) {
