@@ -1,0 +1,652 @@
+/**
+ * UI latency of the Frames view in a real VS Code (code-server + Chromium, through the E2E harness), for a
+ * 5,000-word Markdown document (L-Eval text from ../shared/data, 15 words per line):
+ *
+ *  1. panel first paint: click on the T2Vid activity-bar item → stats with data-frames > 0, and → the first visible
+ *     thumbnail <img> loaded. Cold (first open of the session: extension activation, render process start, empty
+ *     preview cache), then warm re-opens (hide and show the view again).
+ *  2. keystroke → updated preview: one character at the end of the document (the last thumbnail's src changes), and
+ *     a word typed in the middle (the thumbnail under the cursor changes), 10 repetitions each, until the new image
+ *     has loaded in the webview.
+ *
+ * Two clocks per figure: "in-page" = timestamps taken inside the browser (keydown/mousedown in the workbench page,
+ * MutationObserver / img load / 10 ms polling in the webview frame; the two documents' performance clocks are put on
+ * one time base with a measured offset), and "wall" = performance.now() in this process around Playwright calls,
+ * polling ≤ 10 ms. Writes bench/RESULTS-ui.md. Run by `npm run bench`; `node out/bench/ui.js` alone takes ~1-2 min.
+ * Exit 0 when measured (targets missed or not), 1 when the measurement itself failed.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { e2eCache, startVSCode, type VSCodeSession } from '../test/e2e/harness';
+
+const DEBOUNCE_MS = 120; // src/extension/framesView.ts
+const WORDS = 5000;
+const WORDS_PER_LINE = 15;
+const REPS = 10;
+const WARM_REOPENS = 3;
+const SETTLE_MS = 400;
+const TARGET_KEY_MS = 300;
+const TARGET_PAINT_MS = 1000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+type Any = any;
+
+/** The folder whose package.json is named t2vid-studio, walking up from this file. */
+function projectRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg)) {
+      try {
+        if ((JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 't2vid-studio') {
+          return dir;
+        }
+      } catch {
+        // not ours
+      }
+    }
+    if (path.dirname(dir) === dir) {
+      throw new Error(`no t2vid-studio package.json above ${__dirname}`);
+    }
+  }
+}
+
+/** The first 5,000 words of the `input` fields of leval-*.jsonl (sorted), 15 words per line. */
+function document5000(root: string): string {
+  const dir = path.join(root, '..', 'shared', 'data', 'long-text');
+  const words: string[] = [];
+  for (const name of fs.readdirSync(dir).filter((n) => /^leval-.*\.jsonl$/.test(n)).sort()) {
+    for (const line of fs.readFileSync(path.join(dir, name), 'utf8').split('\n')) {
+      if (words.length >= WORDS) {
+        break;
+      }
+      if (line.trim()) {
+        const input = (JSON.parse(line) as { input?: unknown }).input;
+        if (typeof input === 'string') {
+          words.push(...input.split(/\s+/).filter(Boolean));
+        }
+      }
+    }
+  }
+  if (words.length < WORDS) {
+    throw new Error(`only ${words.length} words in ${dir}`);
+  }
+  const lines: string[] = [];
+  for (let i = 0; i < WORDS; i += WORDS_PER_LINE) {
+    lines.push(words.slice(i, Math.min(WORDS, i + WORDS_PER_LINE)).join(' '));
+  }
+  return lines.join('\n');
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const max = (xs: number[]): number => Math.max(...xs);
+const fmt = (ms: number | undefined): string => (ms === undefined || !Number.isFinite(ms) ? '–' : ms.toFixed(0));
+
+/** performance.timeOrigin + performance.now() − Date.now(), averaged over 20 ms: maps a document's clock to Date. */
+async function clockOffset(target: Page | Frame): Promise<number> {
+  return target.evaluate(() => {
+    const p = (globalThis as Any).performance;
+    const start = p.now();
+    let sum = 0;
+    let n = 0;
+    while (p.now() - start < 20) {
+      sum += p.timeOrigin + p.now() - Date.now();
+      n++;
+    }
+    return sum / n;
+  });
+}
+
+/** The Frames webview's content frame (the one with #t2vid-stats), not one of `exclude`; polls every 10 ms. */
+async function findPanelFrame(vscode: VSCodeSession, exclude: Set<Frame>, timeoutMs: number): Promise<Frame | undefined> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    for (const frame of vscode.webviewFrames()) {
+      if (exclude.has(frame) || frame.isDetached()) {
+        continue;
+      }
+      try {
+        if ((await frame.locator('#t2vid-stats').count()) > 0) {
+          return frame;
+        }
+      } catch {
+        // navigating: ask again
+      }
+    }
+    await sleep(10);
+  }
+  return undefined;
+}
+
+function activityItem(page: Page) {
+  return page.locator('.part.activitybar .action-item [aria-label*="T2Vid"]').first();
+}
+
+interface Paint {
+  /** Wall clock (this process), from just before the click call. */
+  wallStats: number;
+  wallImg: number;
+  /** In-page: mousedown in the workbench → the webview saw the condition (10 ms polling). */
+  pageStats: number;
+  pageImg: number;
+  /** The webview document's timeOrigin after the mousedown (the iframe's navigation start). */
+  webviewStart: number;
+  /** The stats were already there at the first in-frame check: the in-page figure is an upper bound. */
+  statsAtFirstCheck: boolean;
+  frames: number;
+  renderTime: string;
+  /** Resource timing of the first visible image: responseEnd after the mousedown, if the entry exists. */
+  imgFetched?: number;
+  /** The mousedown, as Date.now() time. */
+  clickEpoch: number;
+  /** The webview host (outer) frame's timeOrigin after the mousedown. */
+  hostStart?: number;
+  /** The content document: response end and DOMContentLoaded after the mousedown. */
+  docResponseEnd?: number;
+  docLoaded?: number;
+  stats: string;
+}
+
+/** Clicks the activity-bar item and measures until stats, then the first visible thumbnail. */
+async function measurePaint(vscode: VSCodeSession, exclude: Set<Frame>): Promise<{ paint: Paint; frame: Frame }> {
+  const page = vscode.page;
+  const item = activityItem(page);
+  await item.waitFor({ state: 'visible', timeout: 30_000 });
+  await page.evaluate(() => {
+    const g = globalThis as Any;
+    g.__t2vidDown = [];
+    if (!g.__t2vidDownInstalled) {
+      g.__t2vidDownInstalled = true;
+      g.addEventListener('mousedown', (e: Any) => g.__t2vidDown.push(g.performance.timeOrigin + e.timeStamp), true);
+    }
+  });
+  const pageOff = await clockOffset(page);
+  const t0 = performance.now();
+  await item.click();
+  const frame = await findPanelFrame(vscode, exclude, 60_000);
+  if (!frame) {
+    throw new Error('the Frames webview did not appear within 60 s of the click');
+  }
+  const first = await frame.evaluate(() => {
+    const g = globalThis as Any;
+    const s = g.document.getElementById('t2vid-stats');
+    return Number(s?.dataset.frames ?? 0) > 0;
+  });
+  await frame.waitForFunction(
+    () => {
+      const g = globalThis as Any;
+      const s = g.document.getElementById('t2vid-stats');
+      if (Number(s?.dataset.frames ?? 0) > 0) {
+        g.__t2vidStatsAt ??= g.performance.timeOrigin + g.performance.now();
+        return true;
+      }
+      return false;
+    },
+    undefined,
+    { polling: 10, timeout: 60_000 },
+  );
+  const tStats = performance.now();
+  const img = await frame.waitForFunction(
+    () => {
+      const g = globalThis as Any;
+      const doc = g.document;
+      const vh = g.innerHeight;
+      const thumbs = [...doc.querySelectorAll('#t2vid-strip .t2vid-frame')] as Any[];
+      const visible = thumbs.find((t) => {
+        const r = t.getBoundingClientRect();
+        return r.width > 0 && r.bottom > 0 && r.top < vh;
+      });
+      const im = visible?.querySelector('img');
+      if (im && im.complete && im.naturalWidth > 0) {
+        g.__t2vidImgAt ??= g.performance.timeOrigin + g.performance.now();
+        return { index: Number(visible.dataset.index), src: im.currentSrc as string };
+      }
+      return false;
+    },
+    undefined,
+    { polling: 10, timeout: 60_000 },
+  );
+  const tImg = performance.now();
+  const shown = (await img.jsonValue()) as { index: number; src: string };
+  const webOff = await clockOffset(frame);
+  const inFrame = await frame.evaluate((src: string) => {
+    const g = globalThis as Any;
+    const entry = g.performance.getEntriesByName(src)[0];
+    return {
+      statsAt: g.__t2vidStatsAt as number,
+      imgAt: g.__t2vidImgAt as number,
+      origin: g.performance.timeOrigin as number,
+      fetched: entry ? (g.performance.timeOrigin + entry.responseEnd) as number : undefined,
+      frames: Number(g.document.getElementById('t2vid-stats').dataset.frames),
+      stats: (g.document.getElementById('t2vid-stats').textContent ?? '') as string,
+      renderTime: (g.document.getElementById('t2vid-render-time')?.textContent ?? '') as string,
+      nav: (() => {
+        const n = g.performance.getEntriesByType('navigation')[0];
+        return n ? { responseEnd: g.performance.timeOrigin + n.responseEnd, dcl: g.performance.timeOrigin + n.domContentLoadedEventEnd } : undefined;
+      })() as { responseEnd: number; dcl: number } | undefined,
+    };
+  }, shown.src);
+  const host = frame.parentFrame();
+  const hostOrigin = host
+    ? await Promise.all([clockOffset(host), host.evaluate(() => (globalThis as Any).performance.timeOrigin as number)]).catch(() => undefined)
+    : undefined;
+  const downs = (await page.evaluate(() => (globalThis as Any).__t2vidDown as number[])) ?? [];
+  if (!downs.length) {
+    throw new Error('no mousedown recorded for the activity-bar click');
+  }
+  const down = downs[downs.length - 1] - pageOff;
+  const web = (t: number): number => t - webOff;
+  return {
+    frame,
+    paint: {
+      wallStats: tStats - t0,
+      wallImg: tImg - t0,
+      pageStats: web(inFrame.statsAt) - down,
+      pageImg: web(inFrame.imgAt) - down,
+      webviewStart: web(inFrame.origin) - down,
+      statsAtFirstCheck: first,
+      frames: inFrame.frames,
+      renderTime: inFrame.renderTime,
+      imgFetched: inFrame.fetched === undefined ? undefined : web(inFrame.fetched) - down,
+      clickEpoch: down,
+      hostStart: hostOrigin ? hostOrigin[1] - hostOrigin[0] - down : undefined,
+      docResponseEnd: inFrame.nav ? web(inFrame.nav.responseEnd) - down : undefined,
+      docLoaded: inFrame.nav ? web(inFrame.nav.dcl) - down : undefined,
+      stats: inFrame.stats,
+    },
+  };
+}
+
+/** The status bar's cursor item, e.g. "Ln 334, Col 52". */
+async function statusSelection(page: Page): Promise<string> {
+  const byId = page.locator('[id="status.editor.selection"]');
+  const item = (await byId.count()) ? byId.first() : page.locator('.part.statusbar .statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first();
+  return (await item.innerText()).trim();
+}
+
+async function waitStatus(page: Page, expected: string, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await statusSelection(page).catch(() => '')) === expected) {
+      return true;
+    }
+    await sleep(50);
+  }
+  return false;
+}
+
+interface Rep {
+  /** Last keydown (in-page) → the watched thumbnail's src (or data-frames) changed in the webview. */
+  toChange: number;
+  /** Last keydown (in-page) → the new image loaded. */
+  toLoaded: number;
+  /** Wall clock: keyboard.type returned → the new image loaded (seen by 10 ms polling). */
+  wall: number;
+  /** First → last keydown of the typed text. */
+  typing: number;
+  /** Updates of the watched thumbnail before the preview settled (1 = a single state). */
+  updates: number;
+  /** The host's render time shown in #t2vid-render-time. */
+  renderMs: number;
+}
+
+/** Arms a MutationObserver on the webview for one repetition; `which`: the last thumbnail or the highlighted one. */
+async function arm(frame: Frame, which: 'last' | 'active'): Promise<{ index: number; hadActive: boolean }> {
+  return frame.evaluate((w: 'last' | 'active') => {
+    const g = globalThis as Any;
+    const doc = g.document;
+    const now = (): number => g.performance.timeOrigin + g.performance.now();
+    const thumbs = [...doc.querySelectorAll('#t2vid-strip .t2vid-frame')] as Any[];
+    const active = doc.querySelector('#t2vid-strip .t2vid-frame--active');
+    const target = w === 'last' ? thumbs[thumbs.length - 1] : (active ?? thumbs[Math.floor(thumbs.length / 2)]);
+    const position = target.dataset.position as string;
+    target.scrollIntoView({ block: 'center' });
+    const stats = doc.getElementById('t2vid-stats');
+    const watched = (): Any =>
+      w === 'last' ? [...doc.querySelectorAll('#t2vid-strip .t2vid-frame')].pop() : doc.querySelector(`#t2vid-strip .t2vid-frame[data-position="${position}"]`);
+    g.__t2vidBench?.observer.disconnect();
+    const b: Any = {
+      src0: target.querySelector('img').src,
+      frames0: stats.dataset.frames,
+      changes: [] as Array<{ at: number; src: string; frames: string }>,
+      loads: [] as Array<{ at: number; src: string }>,
+      lastMut: now(),
+    };
+    const check = (): void => {
+      b.lastMut = now();
+      const t = watched();
+      const img = t?.querySelector('img');
+      const src = (img?.src ?? '') as string;
+      const frames = stats.dataset.frames as string;
+      const prev = b.changes.length ? b.changes[b.changes.length - 1] : { src: b.src0, frames: b.frames0 };
+      if (src !== prev.src || frames !== prev.frames) {
+        b.changes.push({ at: now(), src, frames });
+        if (img) {
+          const loaded = (): void => {
+            if (img.src === src && img.naturalWidth > 0) {
+              b.loads.push({ at: now(), src });
+            }
+          };
+          if (img.complete && img.naturalWidth > 0 && img.currentSrc === src) {
+            loaded();
+          } else {
+            img.addEventListener('load', loaded, { once: true });
+          }
+        }
+      }
+    };
+    b.observer = new g.MutationObserver(check);
+    b.observer.observe(doc.getElementById('app'), { subtree: true, childList: true, attributes: true, attributeFilter: ['src', 'data-frames', 'aria-busy'] });
+    g.__t2vidBench = b;
+    return { index: Number(target.dataset.index), hadActive: !!active };
+  }, which);
+}
+
+async function keystrokeReps(vscode: VSCodeSession, frame: Frame, which: 'last' | 'active', text: string, label: string): Promise<Rep[]> {
+  const page = vscode.page;
+  await page.evaluate(() => {
+    const g = globalThis as Any;
+    g.__t2vidKeys = [];
+    if (!g.__t2vidKeysInstalled) {
+      g.__t2vidKeysInstalled = true;
+      g.addEventListener('keydown', (e: Any) => g.__t2vidKeys.push(g.performance.timeOrigin + e.timeStamp), true);
+    }
+  });
+  const reps: Rep[] = [];
+  for (let i = 0; i < REPS; i++) {
+    const pageOff = await clockOffset(page);
+    const webOff = await clockOffset(frame);
+    const armed = await arm(frame, which);
+    if (which === 'active' && !armed.hadActive) {
+      process.stderr.write(`ui bench: ${label} rep ${i + 1}: no highlighted thumbnail, watching frame ${armed.index}\n`);
+    }
+    await page.evaluate(() => ((globalThis as Any).__t2vidKeys = []));
+    await page.keyboard.type(text);
+    const t0 = performance.now();
+    // Poll every 10 ms until settled: no change of src, data-frames or aria-busy for SETTLE_MS and the last src
+    // loaded. The wall figure is when this process first saw the image of the final update loaded.
+    const deadline = Date.now() + 30_000;
+    const seen = new Map<number, number>();
+    let b: Any;
+    for (;;) {
+      b = await frame.evaluate((settle: number) => {
+        const g = globalThis as Any;
+        const x = g.__t2vidBench;
+        const last = x.changes[x.changes.length - 1];
+        const now = g.performance.timeOrigin + g.performance.now();
+        const loaded = !!last && x.loads.some((l: Any) => l.src === last.src);
+        return {
+          loaded,
+          settled: loaded && now - x.lastMut >= settle,
+          changes: x.changes,
+          loads: x.loads,
+          renderTime: (g.document.getElementById('t2vid-render-time')?.textContent ?? '') as string,
+        };
+      }, SETTLE_MS);
+      if (b.loaded && !seen.has(b.changes.length)) {
+        seen.set(b.changes.length, performance.now() - t0);
+      }
+      if (b.settled) {
+        break;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`${label} rep ${i + 1}: the preview did not update and settle within 30 s: ${JSON.stringify(b).slice(0, 500)}`);
+      }
+      await sleep(b.changes.length ? 10 : 5);
+    }
+    const wall = seen.get(b.changes.length) ?? NaN;
+    const keys = (await page.evaluate(() => (globalThis as Any).__t2vidKeys as number[])).map((k) => k - pageOff);
+    if (!keys.length) {
+      throw new Error(`${label}: no keydown recorded`);
+    }
+    const lastKey = keys[keys.length - 1];
+    const final = b.changes[b.changes.length - 1] as { at: number; src: string };
+    const load = (b.loads as Array<{ at: number; src: string }>).find((l) => l.src === final.src);
+    const m = /rendered in ([\d.]+) (ms|s)/.exec(b.renderTime as string);
+    reps.push({
+      toChange: final.at - webOff - lastKey,
+      toLoaded: (load ? load.at : NaN) - webOff - lastKey,
+      wall,
+      typing: lastKey - keys[0],
+      updates: b.changes.length,
+      renderMs: m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : NaN,
+    });
+    await frame.evaluate(() => (globalThis as Any).__t2vidBench?.observer.disconnect());
+    const r = reps[reps.length - 1];
+    if (r.updates > 1) {
+      const rel = (t: number): string => (t - webOff - lastKey).toFixed(0);
+      process.stderr.write(
+        `ui bench: ${label} ${i + 1}: ${r.updates} updates; keydowns at ${keys.map((k) => (k - lastKey).toFixed(0)).join(',')} ms, ` +
+          `src changes at ${(b.changes as Array<{ at: number }>).map((c) => rel(c.at)).join(',')} ms (relative to the last keydown)\n`,
+      );
+    }
+    process.stderr.write(
+      `ui bench: ${label} ${i + 1}/${REPS}: key→src ${fmt(r.toChange)} ms, key→img loaded ${fmt(r.toLoaded)} ms (wall ${fmt(r.wall)} ms), render ${fmt(r.renderMs)} ms, updates ${r.updates}\n`,
+    );
+  }
+  return reps;
+}
+
+/**
+ * Puts the cursor at line:col with Go to Line: Ctrl+G opens the quick input with ":" typed, so the value is
+ * ":line:col" (without the colon it would be a file search). Falls back to Quick Open (Ctrl+P) with the same value.
+ * No arrow-key fallback: Markdown wraps words by default, so ArrowDown moves by screen lines.
+ */
+async function gotoLine(page: Page, line: number, col: number): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  for (const key of ['Control+g', 'Control+p']) {
+    await page.keyboard.press(key);
+    if (await input.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) {
+      await input.fill(`:${line}:${col}`);
+      await sleep(200); // the quick input picks the value up as it is typed
+      await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+      if (await waitStatus(page, `Ln ${line}, Col ${col}`, 3000)) {
+        return;
+      }
+      await page.keyboard.press('Escape');
+    }
+  }
+  throw new Error(`could not put the cursor at ${line}:${col}; status bar: ${await statusSelection(page)}`);
+}
+
+/** When the extension host logged the activation of this extension by the view (Date.now() time), if it did. */
+function activationEpoch(session: VSCodeSession): number | undefined {
+  const logs = path.join(session.root, 'user-data', 'logs');
+  for (const dir of fs.existsSync(logs) ? fs.readdirSync(logs) : []) {
+    for (const host of fs.readdirSync(path.join(logs, dir)).filter((d) => d.startsWith('exthost'))) {
+      const file = path.join(logs, dir, host, 'remoteexthost.log');
+      const line = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').find((l) => /_doActivateExtension t2vid\.t2vid-studio/.test(l)) : undefined;
+      const m = line && /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})/.exec(line);
+      if (m) {
+        return new Date(`${m[1]}T${m[2]}`).getTime(); // the log writes local time
+      }
+    }
+  }
+  return undefined;
+}
+
+function versionOf(file: string): string {
+  try {
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+function verdict(xs: number[], target: number): string {
+  if (!xs.length || xs.some((x) => !Number.isFinite(x))) {
+    return 'not measured';
+  }
+  return max(xs) < target ? 'pass' : median(xs) < target ? 'FAIL (max; median ok)' : 'FAIL';
+}
+
+async function main(): Promise<number> {
+  const root = projectRoot();
+  const load = os.loadavg();
+  const started = new Date();
+  const cpus = os.cpus();
+  const text = document5000(root);
+  const lines = text.split('\n');
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-ui-bench-'));
+  fs.writeFileSync(path.join(ws, 'doc5000.md'), text);
+  let vscode: VSCodeSession | undefined;
+  try {
+    const tStart = performance.now();
+    vscode = await startVSCode({ workspace: ws, startTimeout: 90_000 });
+    const page = vscode.page;
+    const browserVersion = page.context().browser()?.version() ?? '?';
+    process.stderr.write(`ui bench: VS Code up in ${((performance.now() - tStart) / 1000).toFixed(1)} s\n`);
+    await vscode.openFile('doc5000.md');
+    let prewarmNote = '';
+    if (process.env.T2VID_UI_PREWARM_WEBVIEW) {
+      // Attribution experiment: show another webview (the Markdown preview) first, so the browser's webview
+      // machinery (service worker, host page) is warm before the T2Vid view's cold first paint.
+      await page.keyboard.press('Control+k');
+      await page.keyboard.press('v'); // Markdown: Open Preview to the Side
+      const t = Date.now();
+      while (vscode.webviewFrames().length < 2 && Date.now() - t < 30_000) {
+        await sleep(100);
+      }
+      await sleep(2000);
+      await page.keyboard.press('Control+1'); // doc5000.md is the active editor again (the preview is not a text editor)
+      await page.locator('.tabs-container .tab.active[data-resource-name="doc5000.md"]').first().waitFor({ state: 'visible' });
+      await page.keyboard.press('Control+Shift+E'); // back to the Explorer, so the T2Vid click opens the view
+      prewarmNote = 'T2VID_UI_PREWARM_WEBVIEW: the Markdown preview (a webview) was opened before the cold click. ';
+    }
+    await sleep(1000); // let the editor and the workbench settle before the timed click
+
+    // 1. First paint, cold, then warm re-opens.
+    const cold = await measurePaint(vscode, new Set(vscode.webviewFrames()));
+    let frame = cold.frame;
+    process.stderr.write(`ui bench: cold first paint: ${JSON.stringify(cold.paint)}\n`);
+    const warm: Paint[] = [];
+    let warmNote = '';
+    try {
+      for (let i = 0; i < WARM_REOPENS; i++) {
+        await sleep(1000);
+        const old = new Set(vscode.webviewFrames());
+        await activityItem(page).click(); // hides the side bar
+        const gone = Date.now() + 5000;
+        while (!frame.isDetached() && Date.now() < gone) {
+          await sleep(50);
+        }
+        if (!frame.isDetached()) {
+          warmNote = 'the hidden webview was not disposed (its frame stayed attached); ';
+        }
+        await sleep(1000);
+        const w = await measurePaint(vscode, old);
+        frame = w.frame;
+        warm.push(w.paint);
+        process.stderr.write(`ui bench: warm re-open ${i + 1}: ${JSON.stringify(w.paint)}\n`);
+      }
+    } catch (e) {
+      warmNote += `warm re-open not measured: ${(e as Error).message.split('\n')[0]}`;
+      frame = (await findPanelFrame(vscode, new Set(), 30_000)) ?? frame;
+    }
+    const activation = activationEpoch(vscode);
+    const frames = Number(await frame.evaluate(() => (globalThis as Any).document.getElementById('t2vid-stats').dataset.frames));
+
+    // 2. Keystrokes. Focus the editor, cursor at the end.
+    await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 40, y: 8 } });
+    await page.keyboard.press('Control+End');
+    const endStatus = `Ln ${lines.length}, Col ${lines[lines.length - 1].length + 1}`;
+    if (!(await waitStatus(page, endStatus))) {
+      throw new Error(`Ctrl+End: expected "${endStatus}", status bar shows "${await statusSelection(page)}"`);
+    }
+    await sleep(1000);
+    const end = await keystrokeReps(vscode, frame, 'last', 'x', 'end');
+    const midLine = Math.ceil(lines.length / 2);
+    await gotoLine(page, midLine, 1);
+    await sleep(1000);
+    const middle = await keystrokeReps(vscode, frame, 'active', 'lorem ', 'middle');
+
+    // 3. Report.
+    const cs = versionOf(path.join(e2eCache(), 'node_modules', 'code-server', 'package.json'));
+    const vsc = versionOf(path.join(e2eCache(), 'node_modules', 'code-server', 'lib', 'vscode', 'package.json'));
+    const header =
+      `Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? '?'}), load average at start ${load.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min), ` +
+      `at end ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}; ${started.toISOString().slice(0, 16)}Z; code-server ${cs} (VS Code ${vsc}), Chromium ${browserVersion}; ` +
+      `document: ${WORDS} words, ${lines.length} lines, ${frames} frames (default settings; stats: "${cold.paint.stats}").`;
+    const row = (name: string, n: number, inPage: number[], wall: number[], target: number): string =>
+      `| ${name} | ${n} | ${fmt(median(inPage))} | ${fmt(max(inPage))} | ${fmt(median(wall))} | ${fmt(max(wall))} | < ${target} | ${verdict([...inPage, ...wall], target)} |`;
+    const paints = (ps: Paint[], k: 'Stats' | 'Img'): [number[], number[]] => [ps.map((p) => p[`page${k}`]), ps.map((p) => p[`wall${k}`])];
+    const table = [
+      '| measurement | n | in-page median | in-page max | wall median | wall max | target | result |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      row('first paint (cold): click → stats data-frames > 0', 1, ...paints([cold.paint], 'Stats'), TARGET_PAINT_MS),
+      row('first paint (cold): click → first visible thumbnail loaded', 1, ...paints([cold.paint], 'Img'), TARGET_PAINT_MS),
+      ...(warm.length
+        ? [
+            row('re-open (warm): click → stats data-frames > 0', warm.length, ...paints(warm, 'Stats'), TARGET_PAINT_MS),
+            row('re-open (warm): click → first visible thumbnail loaded', warm.length, ...paints(warm, 'Img'), TARGET_PAINT_MS),
+          ]
+        : []),
+      row('keystroke at end → last thumbnail updated and loaded', end.length, end.map((r) => r.toLoaded), end.map((r) => r.wall), TARGET_KEY_MS),
+      row('word in middle → thumbnail under cursor updated and loaded', middle.length, middle.map((r) => r.toLoaded), middle.map((r) => r.wall), TARGET_KEY_MS),
+    ];
+    const breakdown = (name: string, reps: Rep[]): string =>
+      `| ${name} | ${fmt(median(reps.map((r) => r.toChange)))} / ${fmt(max(reps.map((r) => r.toChange)))} | ` +
+      `${fmt(median(reps.map((r) => r.toLoaded - r.toChange)))} / ${fmt(max(reps.map((r) => r.toLoaded - r.toChange)))} | ` +
+      `${fmt(median(reps.map((r) => r.renderMs)))} / ${fmt(max(reps.map((r) => r.renderMs)))} | ` +
+      `${fmt(median(reps.map((r) => r.toChange - DEBOUNCE_MS - r.renderMs)))} | ${fmt(median(reps.map((r) => r.typing)))} | ${max(reps.map((r) => r.updates))} |`;
+    const paintNote = (label: string, p: Paint): string =>
+      `${label}: webview host frame started ${fmt(p.hostStart)} ms after the mousedown, the content document ${fmt(p.webviewStart)} ms ` +
+      `(its HTML received ${fmt(p.docResponseEnd)} ms, DOMContentLoaded ${fmt(p.docLoaded)} ms); stats at ${fmt(p.pageStats)} ms` +
+      `${p.statsAtFirstCheck ? ' (already there at the first check: an upper bound)' : ''}; first visible image fetched (resource timing) at ${fmt(p.imgFetched)} ms, loaded at ${fmt(p.pageImg)} ms; ${p.renderTime || 'no render time shown'}.`;
+    const activationNote =
+      activation === undefined
+        ? 'Cold: no activation line for t2vid.t2vid-studio in the extension host log.'
+        : `Cold: the extension host logged the activation of t2vid.t2vid-studio (onView:t2vid.frames) ${fmt(activation - cold.paint.clickEpoch)} ms after the mousedown (log time, 1 ms resolution).`;
+    const lines2 = [
+      header,
+      '',
+      `Milliseconds. Keystroke figures include the extension's ${DEBOUNCE_MS} ms debounce (src/extension/framesView.ts DEBOUNCE_MS), the ` +
+        'document sync to the extension host, the render, the state message and the image load in the webview. ' +
+        '"In-page": from the keydown / mousedown event in the workbench page to the change seen by a MutationObserver and the img load event ' +
+        '(first paint: 10 ms polling in the webview frame), both documents\' performance.timeOrigin + now() put on one time base. ' +
+        '"Wall": performance.now() in the bench process, from page.keyboard.type() returning (first paint: from just before the click call) ' +
+        'to Playwright seeing the loaded image (10 ms polling). Cold first paint includes extension activation, the webview, starting the ' +
+        'render process and rendering every frame into an empty cache. Result: pass if every sample (both clocks) is under the target.',
+      '',
+      ...table,
+      '',
+      'Where the keystroke time goes (median / max, in-page):',
+      '',
+      '| scenario | key → src changed | src changed → img loaded | host render (#t2vid-render-time) | rest (key → src − debounce − render), median | typing span | updates per edit |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      breakdown('1 char at end', end),
+      breakdown(`"lorem " at line ${midLine}`, middle),
+      '',
+      activationNote,
+      paintNote('Cold', cold.paint),
+      ...warm.map((p, i) => paintNote(`Warm ${i + 1}`, p)),
+      ...(warmNote || prewarmNote ? [`Note: ${prewarmNote}${warmNote}`] : []),
+    ];
+    const out = lines2.join('\n');
+    console.log(out);
+    fs.writeFileSync(path.join(root, 'bench', 'RESULTS-ui.md'), `# Frames view UI latency (real VS Code)\n\nGenerated by \`node out/bench/ui.js\` (\`npm run bench\`).\n\n${out}\n`);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`ui bench: measurement failed: ${(e as Error).stack ?? String(e)}\n`);
+    if (vscode) {
+      process.stderr.write(`ui bench: code-server log: ${vscode.logFile} (set T2VID_E2E_KEEP=1 to keep it)\n`);
+    }
+    return 1;
+  } finally {
+    await vscode?.stop().catch(() => undefined);
+    fs.rmSync(ws, { recursive: true, force: true });
+  }
+}
+
+void main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`ui bench: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);
