@@ -12,6 +12,7 @@ import { runPreviewWorker } from './core/previewClient';
 import { DATASET_FORMATS, datasetFileName, parseShard, type DatasetFormat, type SynthSummary } from './core/synth';
 import { engineVersion } from './core/version';
 import { mergeShards } from './core/merge';
+import { interruptible, progressBar, UsageError, wholeNumber } from './cliCommon';
 import { QA_HELP, qaCommand } from './qaCommand';
 
 const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
@@ -68,19 +69,6 @@ is non-zero only if nothing usable was produced.
 Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 `;
 
-class UsageError extends Error {}
-
-function num(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  const n = Number(value);
-  if (!Number.isInteger(n) || value.trim() === '') {
-    throw new UsageError(`${name} takes a whole number, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
 function parseSize(value: string | undefined): { width?: number; height?: number } {
   if (value === undefined) {
     return {};
@@ -90,28 +78,6 @@ function parseSize(value: string | undefined): { width?: number; height?: number
     throw new UsageError(`--size takes N or WxH, e.g. 448 or 448x336, got ${JSON.stringify(value)}`);
   }
   return { width: Number(m[1]), height: Number(m[2] ?? m[1]) };
-}
-
-function progressBar(stream: NodeJS.WriteStream): (p: { total: number; done: number; frames: number }) => void {
-  const started = performance.now();
-  let last = 0;
-  return ({ total, done, frames }) => {
-    const now = performance.now();
-    if (now - last < 100 && done < total) {
-      return;
-    }
-    last = now;
-    const width = 28;
-    const fraction = total ? done / total : 0;
-    const filled = Math.round(fraction * width);
-    const seconds = (now - started) / 1000;
-    const rate = seconds > 0 ? frames / seconds : 0;
-    const eta = fraction > 0 ? (seconds / fraction) * (1 - fraction) : 0;
-    const clock = (s: number): string => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
-    stream.write(
-      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} samples · ${frames} frames · ${rate.toFixed(0)} frames/s · ETA ${clock(eta)}\x1b[K`,
-    );
-  };
 }
 
 function report(summary: SynthSummary): string {
@@ -182,25 +148,25 @@ async function synthCommand(argv: string[]): Promise<number> {
   if (!DATASET_FORMATS.includes(format)) {
     throw new UsageError(`--format must be one of ${DATASET_FORMATS.join(', ')}, got ${JSON.stringify(values.format)}`);
   }
-  const margin = num(values.margin, '--margin');
+  const margin = wholeNumber(values.margin, '--margin');
   const align = values.align === 'center' ? 'centre' : values.align;
   const segment: Partial<SegmentOptions> = {
     mode: values.mode as SegmentMode | undefined,
-    wordsPerFrame: num(values.words, '--words'),
+    wordsPerFrame: wholeNumber(values.words, '--words'),
     locale: values.locale,
   };
   const render: Partial<RenderOptions> = {
     ...parseSize(values.size),
-    fontSize: num(values['font-size'], '--font-size'),
+    fontSize: wholeNumber(values['font-size'], '--font-size'),
     fontFamily: values.font,
     fontFile: values['font-file'] ? path.resolve(values['font-file']) : undefined,
-    marginX: num(values['margin-x'], '--margin-x') ?? margin,
-    marginY: num(values['margin-y'], '--margin-y') ?? margin,
-    lineSpacing: num(values['line-spacing'], '--line-spacing'),
+    marginX: wholeNumber(values['margin-x'], '--margin-x') ?? margin,
+    marginY: wholeNumber(values['margin-y'], '--margin-y') ?? margin,
+    lineSpacing: wholeNumber(values['line-spacing'], '--line-spacing'),
     foreground: values.foreground,
     background: values.background,
     align: align as Align | undefined,
-    bitDepth: num(values['bit-depth'], '--bit-depth') as 4 | 8 | undefined,
+    bitDepth: wholeNumber(values['bit-depth'], '--bit-depth') as 4 | 8 | undefined,
   };
   const engine = resolveOptions({ segment, render });
   const usage = <T>(parse: () => T): T => {
@@ -213,38 +179,25 @@ async function synthCommand(argv: string[]): Promise<number> {
   const shard = values.shard ? usage(() => parseShard(values.shard!)) : undefined;
   const fields = values.fields ? usage(() => parseFieldMapping(values.fields!)) : undefined;
   const json = !!values.json;
-  const tty = process.stderr.isTTY && !values.quiet;
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    if (++interrupts > 1) {
-      process.exit(130);
-    }
-    process.stderr.write('\ncancelling: finishing the frames in flight (Ctrl-C again to quit at once)…\n');
-    controller.abort(new Error('cancelled'));
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  const bar = tty ? progressBar(process.stderr) : undefined;
-  const clearLine = (): void => {
-    if (bar) {
-      process.stderr.write('\r\x1b[K');
-    }
-  };
+  const bar = process.stderr.isTTY && !values.quiet
+    ? progressBar<{ total: number; done: number; frames: number }>(process.stderr, (p, seconds) => `${p.frames} frames · ${(seconds > 0 ? p.frames / seconds : 0).toFixed(0)} frames/s`)
+    : undefined;
+  const clearLine = (): void => bar?.clear();
+  const interrupt = interruptible('finishing the frames in flight');
   const summary = await synthesizeParallel({
     inputs: positionals,
     out: values.out ?? '.',
     engine,
     fields,
-    jobs: num(values.jobs, '--jobs'),
+    jobs: wholeNumber(values.jobs, '--jobs'),
     shard,
     format,
-    limit: num(values.limit, '--limit'),
+    limit: wholeNumber(values.limit, '--limit'),
     dryRun: values['dry-run'],
     force: values.force,
     absolutePaths: values['absolute-paths'],
-    signal: controller.signal,
-    onProgress: bar,
+    signal: interrupt.signal,
+    onProgress: bar?.update,
     onIssue: (issue: ReadIssue) => {
       clearLine();
       process.stderr.write(`skipped ${formatIssue(issue)}\n`);
@@ -255,8 +208,7 @@ async function synthCommand(argv: string[]): Promise<number> {
     },
   });
   clearLine();
-  process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigint);
+  interrupt.dispose();
   if (json) {
     process.stdout.write(JSON.stringify(summary) + '\n');
   } else {

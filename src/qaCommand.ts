@@ -3,6 +3,7 @@
  * Exit codes as `t2vid synth`: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
  */
 import { parseArgs } from 'node:util';
+import { interruptible, progressBar, UsageError, wholeNumber } from './cliCommon';
 import { formatIssue, type ReadIssue } from './core/model';
 import { OptionError, resolveOptions, type RenderOptions, type SegmentMode, type SegmentOptions } from './core/options';
 import { generateQA, type GeneratorName, type QAProgress, type QASummary } from './core/qa/run';
@@ -28,38 +29,6 @@ Generate question/answer pairs about each context, grounded in its frames (0-bas
 Resume: samples already in the output file are skipped; failed samples are retried by the next run.
 Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 `;
-
-class UsageError extends Error {}
-
-function int(value: string | undefined, name: string, min = 0): number | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min) {
-    throw new UsageError(`${name} takes a whole number${min > 0 ? ` ≥ ${min}` : ''}, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-function progressBar(stream: NodeJS.WriteStream): (p: QAProgress) => void {
-  const started = performance.now();
-  let last = 0;
-  return ({ total, done, pairs }) => {
-    const now = performance.now();
-    if (now - last < 100 && done < total) {
-      return;
-    }
-    last = now;
-    const width = 28;
-    const fraction = total ? done / total : 0;
-    const filled = Math.round(fraction * width);
-    const seconds = (now - started) / 1000;
-    const eta = fraction > 0 ? (seconds / fraction) * (1 - fraction) : 0;
-    const clock = (s: number): string => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
-    stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} samples · ${pairs} pairs · ETA ${clock(eta)}\x1b[K`);
-  };
-}
 
 function report(s: QASummary): string {
   const lines = [
@@ -137,11 +106,11 @@ async function run(argv: string[]): Promise<number> {
   if (generator !== 'builtin' && generator !== 'llm') {
     throw new UsageError(`--generator must be builtin or llm, got ${JSON.stringify(values.generator)}`);
   }
-  const perDoc = int(values['per-doc'], '--per-doc', 1);
-  const seed = int(values.seed, '--seed');
-  const concurrency = int(values.concurrency, '--concurrency', 1);
-  const timeoutMs = int(values['timeout-ms'], '--timeout-ms', 1);
-  const budgetTokens = int(values['budget-tokens'], '--budget-tokens', 1);
+  const perDoc = wholeNumber(values['per-doc'], '--per-doc', 1);
+  const seed = wholeNumber(values.seed, '--seed', 0);
+  const concurrency = wholeNumber(values.concurrency, '--concurrency', 1);
+  const timeoutMs = wholeNumber(values['timeout-ms'], '--timeout-ms', 1);
+  const budgetTokens = wholeNumber(values['budget-tokens'], '--budget-tokens', 1);
   let llm: Parameters<typeof generateQA>[0]['llm'];
   if (generator === 'llm') {
     const apiKey = process.env.OPENAI_API_KEY ?? '';
@@ -163,9 +132,9 @@ async function run(argv: string[]): Promise<number> {
     }
     size = { width: Number(m[1]), height: Number(m[2] ?? m[1]) };
   }
-  const margin = int(values.margin, '--margin');
-  const segment: Partial<SegmentOptions> = { mode: values.mode as SegmentMode | undefined, wordsPerFrame: int(values.words, '--words', 1), locale: values.locale };
-  const render: Partial<RenderOptions> = { ...size, fontSize: int(values['font-size'], '--font-size', 1), fontFamily: values.font, marginX: margin, marginY: margin };
+  const margin = wholeNumber(values.margin, '--margin', 0);
+  const segment: Partial<SegmentOptions> = { mode: values.mode as SegmentMode | undefined, wordsPerFrame: wholeNumber(values.words, '--words', 1), locale: values.locale };
+  const render: Partial<RenderOptions> = { ...size, fontSize: wholeNumber(values['font-size'], '--font-size', 1), fontFamily: values.font, marginX: margin, marginY: margin };
   const engine = resolveOptions({ segment, render });
   let fields;
   try {
@@ -174,24 +143,9 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError((e as Error).message);
   }
 
-  const tty = process.stderr.isTTY && !values.quiet;
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    if (++interrupts > 1) {
-      process.exit(130);
-    }
-    process.stderr.write('\ncancelling: finished samples are kept (Ctrl-C again to quit at once)…\n');
-    controller.abort(new Error('cancelled'));
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  const bar = tty ? progressBar(process.stderr) : undefined;
-  const clearLine = (): void => {
-    if (bar) {
-      process.stderr.write('\r\x1b[K');
-    }
-  };
+  const bar = process.stderr.isTTY && !values.quiet ? progressBar<QAProgress>(process.stderr, (p) => `${p.pairs} pairs`) : undefined;
+  const clearLine = (): void => bar?.clear();
+  const interrupt = interruptible('finished samples are kept');
   let summary: QASummary;
   try {
     summary = await generateQA({
@@ -204,8 +158,8 @@ async function run(argv: string[]): Promise<number> {
       seed,
       llm,
       concurrency,
-      signal: controller.signal,
-      onProgress: bar,
+      signal: interrupt.signal,
+      onProgress: bar?.update,
       onIssue: (issue: ReadIssue) => {
         clearLine();
         process.stderr.write(`skipped ${formatIssue(issue)}\n`);
@@ -217,8 +171,7 @@ async function run(argv: string[]): Promise<number> {
     });
   } finally {
     clearLine();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    interrupt.dispose();
   }
   if (values.json) {
     process.stdout.write(JSON.stringify(summary) + '\n');

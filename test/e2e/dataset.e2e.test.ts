@@ -9,14 +9,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { contextOffsets } from '../../src/core/jsonOffsets';
-import { resolveOptions } from '../../src/core/options';
-import { PreviewEngine, type PreviewResult } from '../../src/core/preview';
 import { repoRoot, startVSCode, type VSCodeSession } from './harness';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { enginePages, openFramesView, panelFrame, statusSelection, timer, until, type DomDocument, type DomImage } from './panel';
 
 const SOURCE = path.join('long-text', 'leval-scientific_qa.jsonl');
 const BROKEN = '{"input": "broken';
@@ -44,90 +41,6 @@ function levalRecords(n: number): LevalRecord[] {
     assert.ok(Array.isArray(value.instructions), `${file}: record ${i + 1} is not L-Eval (no instructions[])`);
     return { raw, value: value as { input: string } };
   });
-}
-
-/** The engine's pages for `text` at the default settings, rendered in this process with a throwaway cache. */
-async function enginePages(text: string): Promise<PreviewResult['pages']> {
-  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-e2e-engine-'));
-  try {
-    return (await new PreviewEngine(cache).render(text, resolveOptions())).pages;
-  } finally {
-    fs.rmSync(cache, { recursive: true, force: true });
-  }
-}
-
-/** Polls `check` until it returns a value other than undefined/false; the error names what was awaited and the last value seen. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, last?: () => Promise<unknown>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let value: T | undefined | false;
-    try {
-      value = await check();
-    } catch {
-      value = undefined; // a frame navigated or detached meanwhile: ask again
-    }
-    if (value !== undefined && value !== false) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      const seen = last ? await last().catch((e: unknown) => `(${(e as Error).message})`) : undefined;
-      throw new Error(`E2E: timed out after ${timeoutMs / 1000} s waiting for ${what}${seen === undefined ? '' : `; last seen: ${JSON.stringify(seen)}`}`);
-    }
-    await sleep(200);
-  }
-}
-
-/** The webview content frame of the Frames view: the nested frame that holds #t2vid-stats. */
-async function panelFrame(vscode: VSCodeSession, timeoutMs = 60_000): Promise<Frame> {
-  return until(
-    'the Frames webview (a frame with #t2vid-stats)',
-    async () => {
-      for (const frame of vscode.webviewFrames()) {
-        if (!frame.isDetached() && (await frame.locator('#t2vid-stats').count()) > 0) {
-          return frame;
-        }
-      }
-      return undefined;
-    },
-    timeoutMs,
-    async () => vscode.webviewFrames().map((f) => f.url().slice(0, 120)),
-  );
-}
-
-/** Opens the T2Vid view container from its activity-bar item (falls back to the palette command). */
-async function openFramesView(vscode: VSCodeSession): Promise<Frame> {
-  const item = vscode.page.locator('.part.activitybar .action-item [aria-label*="T2Vid"]').first();
-  const shown = await item.waitFor({ state: 'visible', timeout: 15_000 }).then(
-    () => true,
-    () => false,
-  );
-  if (shown) {
-    await item.click();
-  } else {
-    await vscode.runCommand('T2Vid: Show Frames Preview');
-  }
-  return panelFrame(vscode);
-}
-
-/** The little of the DOM the page-side callbacks use (tests compile without the DOM lib). */
-interface DomElement {
-  hidden: boolean;
-  textContent: string | null;
-  dataset: { [key: string]: string | undefined };
-  classList: { contains(name: string): boolean };
-  getAttribute(name: string): string | null;
-  hasAttribute(name: string): boolean;
-  querySelector(selector: string): DomElement | null;
-}
-interface DomImage extends DomElement {
-  complete: boolean;
-  naturalWidth: number;
-  naturalHeight: number;
-}
-interface DomDocument {
-  getElementById(id: string): DomElement | null;
-  querySelector(selector: string): DomElement | null;
-  querySelectorAll(selector: string): Iterable<DomElement>;
 }
 
 interface PanelState {
@@ -190,13 +103,6 @@ async function waitForSample(frame: Frame, line: number, count: number, timeoutM
   );
 }
 
-/** The status bar's cursor item ("Ln 1, Col 672 (342 selected)"). */
-async function statusSelection(vscode: VSCodeSession): Promise<string> {
-  const byId = vscode.page.locator('[id="status.editor.selection"]');
-  const item = (await byId.count()) ? byId.first() : vscode.page.locator('.part.statusbar .statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first();
-  return (await item.innerText()).trim();
-}
-
 /**
  * Ctrl+G, the line number, Enter: the cursor goes to column 1 of `line` in data.jsonl. The editor's tab is clicked
  * first so the keyboard focus is in the workbench (not in the webview) and the cursor is not moved by the click.
@@ -232,15 +138,6 @@ function isPng(file: string): boolean {
     fs.closeSync(fd);
   }
   return head.equals(Buffer.from(PNG_MAGIC));
-}
-
-function timer(t: TestContext): (step: string) => void {
-  let last = Date.now();
-  return (step) => {
-    const now = Date.now();
-    t.diagnostic(`${step}: ${((now - last) / 1000).toFixed(1)} s`);
-    last = now;
-  };
 }
 
 interface ExportManifest {

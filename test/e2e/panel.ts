@@ -1,0 +1,119 @@
+/** Helpers the Frames-view E2E tests share: waiting, finding the panel's webview, engine counts, the status bar. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { TestContext } from 'node:test';
+import type { Frame } from 'playwright-core';
+import { resolveOptions, type EngineOptions } from '../../src/core/options';
+import { PreviewEngine, type PreviewResult } from '../../src/core/preview';
+import type { VSCodeSession } from './harness';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The engine's pages for `text` (default settings unless given), rendered in this process with a throwaway cache. */
+export async function enginePages(text: string, options: EngineOptions = resolveOptions()): Promise<PreviewResult['pages']> {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-e2e-engine-'));
+  try {
+    return (await new PreviewEngine(cache).render(text, options)).pages;
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined/false; the error names what was awaited and the last value seen. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, last?: () => Promise<unknown>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let value: T | undefined | false;
+    try {
+      value = await check();
+    } catch {
+      value = undefined; // a frame navigated or detached meanwhile: ask again
+    }
+    if (value !== undefined && value !== false) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      const seen = last ? await last().catch((e: unknown) => `(${(e as Error).message})`) : undefined;
+      throw new Error(`E2E: timed out after ${timeoutMs / 1000} s waiting for ${what}${seen === undefined ? '' : `; last seen: ${JSON.stringify(seen)}`}`);
+    }
+    await sleep(200);
+  }
+}
+
+/** The webview content frame of the Frames view: the nested frame that holds #t2vid-stats. */
+export async function panelFrame(vscode: VSCodeSession, timeoutMs = 60_000): Promise<Frame> {
+  return until(
+    'the Frames webview (a frame with #t2vid-stats)',
+    async () => {
+      for (const frame of vscode.webviewFrames()) {
+        if (!frame.isDetached() && (await frame.locator('#t2vid-stats').count()) > 0) {
+          return frame;
+        }
+      }
+      return undefined;
+    },
+    timeoutMs,
+    async () => vscode.webviewFrames().map((f) => f.url().slice(0, 120)),
+  );
+}
+
+/** Opens the T2Vid view container from its activity-bar item (falls back to the palette command). */
+export async function openFramesView(vscode: VSCodeSession): Promise<Frame> {
+  const item = vscode.page.locator('.part.activitybar .action-item [aria-label*="T2Vid"]').first();
+  const shown = await item.waitFor({ state: 'visible', timeout: 15_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (shown) {
+    await item.click();
+  } else {
+    await vscode.runCommand('T2Vid: Show Frames Preview');
+  }
+  return panelFrame(vscode);
+}
+
+/**
+ * The little of the DOM the page-side callbacks use. The project compiles tests without the DOM lib (they are
+ * node code), so these callbacks reach `document` through globalThis with these shapes.
+ */
+export interface DomElement {
+  id: string;
+  hidden: boolean;
+  textContent: string | null;
+  dataset: Record<string, string | undefined>;
+  classList: { contains(name: string): boolean };
+  querySelector(selector: string): DomElement | null;
+  getAttribute(name: string): string | null;
+  hasAttribute(name: string): boolean;
+  scrollIntoView(options?: { block?: string }): void;
+}
+export interface DomImage extends DomElement {
+  complete: boolean;
+  naturalWidth: number;
+  naturalHeight: number;
+  currentSrc: string;
+  addEventListener(type: string, listener: () => void, options?: { once?: boolean }): void;
+}
+export interface DomDocument {
+  getElementById(id: string): DomElement | null;
+  querySelector(selector: string): DomElement | null;
+  querySelectorAll(selector: string): Iterable<DomElement>;
+}
+
+/** The status bar's cursor item ("Ln 1, Col 672 (342 selected)"). */
+export async function statusSelection(vscode: VSCodeSession): Promise<string> {
+  const byId = vscode.page.locator('[id="status.editor.selection"]');
+  const item = (await byId.count()) ? byId.first() : vscode.page.locator('.part.statusbar .statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first();
+  return (await item.innerText()).trim();
+}
+
+/** Logs the time each step took as a test diagnostic. */
+export function timer(t: TestContext): (step: string) => void {
+  let last = Date.now();
+  return (step) => {
+    const now = Date.now();
+    t.diagnostic(`${step}: ${((now - last) / 1000).toFixed(1)} s`);
+    last = now;
+  };
+}
