@@ -11,7 +11,7 @@ import { resolveOptions } from '../src/core/options';
 import { PreviewClient } from '../src/core/previewClient';
 import { packageRoot } from '../src/core/fonts';
 
-const DEBOUNCE_MS = 120; // src/extension/framesView.ts
+const DEBOUNCE_MS = 80; // src/extension/framesView.ts
 
 function document5000(): string {
   const dir = path.join(packageRoot(), '..', 'shared', 'data', 'long-text');

@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { e2eCache, startVSCode, type VSCodeSession } from '../test/e2e/harness';
 
-const DEBOUNCE_MS = 120; // src/extension/framesView.ts
+const DEBOUNCE_MS = 80; // src/extension/framesView.ts
 const WORDS = 5000;
 const WORDS_PER_LINE = 15;
 const REPS = 10;

@@ -63,6 +63,13 @@ class CachingRenderer extends Renderer {
   }
 }
 
+/** Ask for an early look: once the pages reach past `focus` (a text offset) by `after` more pages, `onPartial` gets them. */
+export interface PartialRequest {
+  focus: number;
+  after: number;
+  onPartial: (pages: PreviewPage[]) => void;
+}
+
 export class PreviewEngine {
   private renderer: CachingRenderer | undefined;
   private key = '';
@@ -73,7 +80,7 @@ export class PreviewEngine {
   ) {}
 
   /** Render all frames of `text`; throws signal.reason if cancelled. */
-  async render(text: string, options: EngineOptions, signal?: AbortSignal): Promise<PreviewResult> {
+  async render(text: string, options: EngineOptions, signal?: AbortSignal, partial?: PartialRequest): Promise<PreviewResult> {
     const started = performance.now();
     const key = optionsKey(options, engineVersion());
     if (!this.renderer || key !== this.key) {
@@ -85,6 +92,7 @@ export class PreviewEngine {
     const locale = segmentLocale(text, options.segment.locale);
     const pages: PreviewPage[] = [];
     const writes: Array<Promise<void>> = [];
+    let early = partial ? { ...partial } : undefined;
     for await (const page of paginate(text, renderer, { segment: options.segment, signal })) {
       const name = createHash('sha256').update(key).update('\0').update(page.text).digest('hex').slice(0, 32);
       const file = path.join(this.cacheDir, `${name}.png`);
@@ -94,6 +102,14 @@ export class PreviewEngine {
         if (writes.length >= 4) {
           await writes.shift();
         }
+      }
+      if (early && page.range[1] > early.focus && early.after-- <= 0) {
+        // Pages up to the cursor are mostly layout-cache hits after an edit: show them before the rest is laid out.
+        await Promise.all(writes);
+        writes.length = 0;
+        signal?.throwIfAborted();
+        early.onPartial(pages.slice());
+        early = undefined;
       }
     }
     await Promise.all(writes);

@@ -6,10 +6,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { EngineOptions } from './options';
 import { workerScript } from './parallel';
-import { PreviewEngine, type PreviewResult } from './preview';
+import { PreviewEngine, type PreviewPage, type PreviewResult } from './preview';
 
-type ToPreview = { type: 'render'; id: number; text: string; options: EngineOptions } | { type: 'cancel'; id: number };
-type FromPreview = { type: 'result'; id: number; result: PreviewResult } | { type: 'error'; id: number; message: string; cancelled: boolean };
+type ToPreview =
+  | { type: 'render'; id: number; text: string; options: EngineOptions; focus?: { offset: number; after: number } }
+  | { type: 'cancel'; id: number };
+type FromPreview =
+  | { type: 'partial'; id: number; pages: PreviewPage[] }
+  | { type: 'result'; id: number; result: PreviewResult }
+  | { type: 'error'; id: number; message: string; cancelled: boolean };
 
 /** Runs in the preview process. */
 export function runPreviewWorker(cacheDir: string): void {
@@ -24,8 +29,18 @@ export function runPreviewWorker(cacheDir: string): void {
     }
     const controller = new AbortController();
     running.set(message.id, controller);
+    const focus = message.focus;
     engine
-      .render(message.text, message.options, controller.signal)
+      .render(
+        message.text,
+        message.options,
+        controller.signal,
+        focus && {
+          focus: focus.offset,
+          after: focus.after,
+          onPartial: (pages) => process.send?.({ type: 'partial', id: message.id, pages } satisfies FromPreview),
+        },
+      )
       .then(
         (result) => process.send?.({ type: 'result', id: message.id, result } satisfies FromPreview),
         (e: unknown) =>
@@ -45,7 +60,10 @@ export class PreviewCancelled extends Error {
 export class PreviewClient {
   private child: ChildProcess | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: PreviewResult) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: PreviewResult) => void; reject: (e: Error) => void; onPartial?: (pages: PreviewPage[]) => void }
+  >();
   private latest = 0;
 
   constructor(
@@ -64,6 +82,10 @@ export class PreviewClient {
     child.on('message', (message: FromPreview) => {
       const waiter = this.pending.get(message.id);
       if (!waiter) {
+        return;
+      }
+      if (message.type === 'partial') {
+        waiter.onPartial?.(message.pages);
         return;
       }
       this.pending.delete(message.id);
@@ -86,8 +108,12 @@ export class PreviewClient {
     return child;
   }
 
-  /** Render `text`; rejects with PreviewCancelled if a newer render was asked for meanwhile. */
-  render(text: string, options: EngineOptions): Promise<PreviewResult> {
+  /**
+   * Render `text`; rejects with PreviewCancelled if a newer render was asked for meanwhile. With `focus`, the pages
+   * up to the one holding `focus.offset` (and `focus.after` more) are also handed to `focus.onPartial` as soon as
+   * they are ready.
+   */
+  render(text: string, options: EngineOptions, focus?: { offset: number; after: number; onPartial: (pages: PreviewPage[]) => void }): Promise<PreviewResult> {
     const child = this.process();
     const id = this.nextId++;
     if (this.latest && this.pending.has(this.latest)) {
@@ -95,8 +121,14 @@ export class PreviewClient {
     }
     this.latest = id;
     return new Promise<PreviewResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      child.send({ type: 'render', id, text, options } satisfies ToPreview);
+      this.pending.set(id, { resolve, reject, onPartial: focus?.onPartial });
+      child.send({
+        type: 'render',
+        id,
+        text,
+        options,
+        focus: focus && { offset: focus.offset, after: focus.after },
+      } satisfies ToPreview);
     });
   }
 

@@ -10,11 +10,12 @@ import * as vscode from 'vscode';
 import { contextIndexAt, contextOffsets } from '../core/jsonOffsets';
 import { fileStem, recordToSample } from '../core/readers/schema';
 import { PreviewCancelled, PreviewClient } from '../core/previewClient';
-import type { PreviewResult } from '../core/preview';
+import type { PreviewPage, PreviewResult } from '../core/preview';
 import {
   DEFAULT_PANEL_SETTINGS,
   PANEL_SETTING_CHECKS,
   parseFromWebview,
+  type FrameView,
   type FromWebview,
   type PanelSettingKey,
   type PanelSettings,
@@ -27,7 +28,9 @@ import { engineOptions, fieldMapping } from './settings';
 const TEXT_LANGUAGES = new Set(['plaintext', 'markdown', 'restructuredtext', 'latex', 'asciidoc']);
 const TEXT_EXTENSIONS = new Set(['.txt', '.md', '.markdown', '.text', '.rst', '.tex', '.adoc']);
 const DATASET_EXTENSIONS = new Set(['.jsonl', '.ndjson']);
-const DEBOUNCE_MS = 120;
+const DEBOUNCE_MS = 80;
+/** Frames past the cursor's frame in an early (partial) update: about what the panel shows around it. */
+const PARTIAL_AFTER = 1;
 
 /** What the preview shows: text and, for a dataset line, where the context sits in the document. */
 interface Target {
@@ -319,30 +322,45 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       this.publish({ document: target.info, message: (e as Error).message, frames: [], wordsPerFrame: 0, width: 448, height: 448, rendering: false, renderMs: 0 });
       return;
     }
+    const previous = this.target?.document === target.document && this.state?.document ? this.state : undefined;
     this.target = target;
     this.rendering = true;
     if (this.state) {
       this.publish({ ...this.state, document: target.info, rendering: true }, target.document.uri);
     }
+    const webview = this.view?.webview;
+    const views = (pages: PreviewPage[]): FrameView[] =>
+      pages.map((p) => ({ index: p.index, src: webview ? webview.asWebviewUri(vscode.Uri.file(p.file)).toString() : '', range: p.range, words: p.words }));
+    // After an edit, the frames up to the cursor come back first (their layouts are cached): show them with the
+    // previous tail until the whole document is laid out again.
+    const editor = vscode.window.activeTextEditor;
+    const cursor = editor?.document === target.document ? target.fromDocument(target.document.offsetAt(editor.selection.active)) : -1;
+    const focus =
+      previous && cursor >= 0
+        ? {
+            offset: cursor,
+            after: PARTIAL_AFTER,
+            onPartial: (pages: PreviewPage[]) => {
+              if (this.target === target && this.rendering && this.state) {
+                const frames = [...views(pages), ...previous.frames.slice(pages.length)];
+                this.publish({ ...this.state, document: target.info, message: null, frames, rendering: true }, target.document.uri);
+              }
+            },
+          }
+        : undefined;
     try {
-      const result = await this.client.render(target.text, options);
+      const result = await this.client.render(target.text, options, focus);
       if (this.target !== target) {
         return;
       }
       this.result = result;
       this.rendering = false;
-      const webview = this.view?.webview;
       const words = result.pages.reduce((n, p) => n + p.words, 0);
       this.publish(
         {
           document: target.info,
           message: null,
-          frames: result.pages.map((p) => ({
-            index: p.index,
-            src: webview ? webview.asWebviewUri(vscode.Uri.file(p.file)).toString() : '',
-            range: p.range,
-            words: p.words,
-          })),
+          frames: views(result.pages),
           wordsPerFrame: result.pages.length ? words / result.pages.length : 0,
           width: result.width,
           height: result.height,
@@ -352,7 +370,6 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
         target.document.uri,
       );
       this.lastHighlight = -2;
-      const editor = vscode.window.activeTextEditor;
       if (editor && editor.document === target.document) {
         this.onSelection({ textEditor: editor, selections: editor.selections, kind: undefined });
       }

@@ -30,6 +30,25 @@ test('preview engine: frames cover the text, unchanged frames are reused after a
   assert.ok(bigger.pages.every((p) => !filesBefore.has(p.file.split('/').pop()!)));
 });
 
+test('preview engine: after an edit in the middle, the pages through the cursor come early and match the final ones', async (t) => {
+  const dir = tempDir(t);
+  const engine = new PreviewEngine(dir);
+  const text = levalDocuments()[3].input.slice(0, 12000);
+  const options = resolveOptions();
+  await engine.render(text, options);
+  const at = text.indexOf(' ', 6000);
+  const edited = text.slice(0, at) + ' inserted' + text.slice(at);
+  let early: Awaited<ReturnType<PreviewEngine['render']>>['pages'] | undefined;
+  const final = await engine.render(edited, options, undefined, { focus: at + 3, after: 2, onPartial: (pages) => (early = pages) });
+  assert.ok(early, 'partial pages were handed over');
+  const holder = early.findIndex((p) => p.range[0] <= at + 3 && at + 3 < p.range[1]);
+  assert.ok(holder >= 0, 'the partial pages include the cursor');
+  assert.equal(early.length, holder + 3, 'and two more after it');
+  assert.ok(early.length < final.pages.length, 'before the whole document');
+  assert.deepEqual(early, final.pages.slice(0, early.length), 'the early pages are final');
+  assert.ok(early.every((p) => fs.existsSync(p.file)), 'and their PNGs are written');
+});
+
 test('preview process: renders off the calling process; a newer request cancels the one in flight', async (t) => {
   const dir = tempDir(t);
   const client = new PreviewClient(dir);
