@@ -5,14 +5,14 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatIssue, type ReadIssue } from './core/model';
-import { OptionError, resolveOptions, type Align, type RenderOptions, type SegmentMode, type SegmentOptions } from './core/options';
+import { OptionError } from './core/options';
 import { parseFieldMapping } from './core/readers/index';
 import { runWorker, synthesizeParallel } from './core/parallel';
 import { runPreviewWorker } from './core/previewClient';
 import { DATASET_FORMATS, datasetFileName, parseShard, type DatasetFormat, type SynthSummary } from './core/synth';
 import { engineVersion } from './core/version';
 import { mergeShards } from './core/merge';
-import { interruptible, progressBar, UsageError, wholeNumber } from './cliCommon';
+import { ENGINE_ARGS, engineFromArgs, interruptible, progressBar, UsageError, wholeNumber } from './cliCommon';
 import { QA_HELP, qaCommand } from './qaCommand';
 
 const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
@@ -69,17 +69,6 @@ is non-zero only if nothing usable was produced.
 Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 `;
 
-function parseSize(value: string | undefined): { width?: number; height?: number } {
-  if (value === undefined) {
-    return {};
-  }
-  const m = /^(\d+)(?:[x×](\d+))?$/i.exec(value.trim());
-  if (!m) {
-    throw new UsageError(`--size takes N or WxH, e.g. 448 or 448x336, got ${JSON.stringify(value)}`);
-  }
-  return { width: Number(m[1]), height: Number(m[2] ?? m[1]) };
-}
-
 function report(summary: SynthSummary): string {
   const lines: string[] = [];
   if (summary.dryRun) {
@@ -111,21 +100,7 @@ async function synthCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       out: { type: 'string', short: 'o' },
-      mode: { type: 'string' },
-      words: { type: 'string' },
-      locale: { type: 'string' },
-      size: { type: 'string' },
-      'font-size': { type: 'string' },
-      font: { type: 'string' },
-      'font-file': { type: 'string' },
-      margin: { type: 'string' },
-      'margin-x': { type: 'string' },
-      'margin-y': { type: 'string' },
-      'line-spacing': { type: 'string' },
-      foreground: { type: 'string' },
-      background: { type: 'string' },
-      align: { type: 'string' },
-      'bit-depth': { type: 'string' },
+      ...ENGINE_ARGS,
       fields: { type: 'string' },
       format: { type: 'string' },
       jobs: { type: 'string', short: 'j' },
@@ -148,27 +123,7 @@ async function synthCommand(argv: string[]): Promise<number> {
   if (!DATASET_FORMATS.includes(format)) {
     throw new UsageError(`--format must be one of ${DATASET_FORMATS.join(', ')}, got ${JSON.stringify(values.format)}`);
   }
-  const margin = wholeNumber(values.margin, '--margin');
-  const align = values.align === 'center' ? 'centre' : values.align;
-  const segment: Partial<SegmentOptions> = {
-    mode: values.mode as SegmentMode | undefined,
-    wordsPerFrame: wholeNumber(values.words, '--words'),
-    locale: values.locale,
-  };
-  const render: Partial<RenderOptions> = {
-    ...parseSize(values.size),
-    fontSize: wholeNumber(values['font-size'], '--font-size'),
-    fontFamily: values.font,
-    fontFile: values['font-file'] ? path.resolve(values['font-file']) : undefined,
-    marginX: wholeNumber(values['margin-x'], '--margin-x') ?? margin,
-    marginY: wholeNumber(values['margin-y'], '--margin-y') ?? margin,
-    lineSpacing: wholeNumber(values['line-spacing'], '--line-spacing'),
-    foreground: values.foreground,
-    background: values.background,
-    align: align as Align | undefined,
-    bitDepth: wholeNumber(values['bit-depth'], '--bit-depth') as 4 | 8 | undefined,
-  };
-  const engine = resolveOptions({ segment, render });
+  const engine = engineFromArgs(values);
   const usage = <T>(parse: () => T): T => {
     try {
       return parse();

@@ -1,4 +1,6 @@
-/** What the `t2vid` commands share: usage errors, number options, the progress bar and Ctrl-C cancellation. */
+/** What the `t2vid` commands share: usage errors, number options, engine options, the progress bar and Ctrl-C cancellation. */
+import * as path from 'node:path';
+import { resolveOptions, type Align, type EngineOptions, type RenderOptions, type SegmentMode, type SegmentOptions } from './core/options';
 
 /** Bad command-line usage: exit code 2. */
 export class UsageError extends Error {}
@@ -66,4 +68,58 @@ export function interruptible(what: string): { signal: AbortSignal; dispose: () 
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** The options that decide how frames look and where they are cut: the same flags on every command that makes frames. */
+export const ENGINE_ARGS = {
+  mode: { type: 'string' },
+  words: { type: 'string' },
+  locale: { type: 'string' },
+  size: { type: 'string' },
+  'font-size': { type: 'string' },
+  font: { type: 'string' },
+  'font-file': { type: 'string' },
+  margin: { type: 'string' },
+  'margin-x': { type: 'string' },
+  'margin-y': { type: 'string' },
+  'line-spacing': { type: 'string' },
+  foreground: { type: 'string' },
+  background: { type: 'string' },
+  align: { type: 'string' },
+  'bit-depth': { type: 'string' },
+} as const;
+
+export type EngineArgValues = { [K in keyof typeof ENGINE_ARGS]?: string };
+
+/** Engine options from those flags (checked by resolveOptions, which throws OptionError naming the bad one). */
+export function engineFromArgs(values: EngineArgValues): EngineOptions {
+  let size: { width?: number; height?: number } = {};
+  if (values.size !== undefined) {
+    const m = /^(\d+)(?:[x×](\d+))?$/i.exec(values.size.trim());
+    if (!m) {
+      throw new UsageError(`--size takes N or WxH, e.g. 448 or 448x336, got ${JSON.stringify(values.size)}`);
+    }
+    size = { width: Number(m[1]), height: Number(m[2] ?? m[1]) };
+  }
+  const margin = wholeNumber(values.margin, '--margin');
+  const align = values.align === 'center' ? 'centre' : values.align;
+  const segment: Partial<SegmentOptions> = {
+    mode: values.mode as SegmentMode | undefined,
+    wordsPerFrame: wholeNumber(values.words, '--words'),
+    locale: values.locale,
+  };
+  const render: Partial<RenderOptions> = {
+    ...size,
+    fontSize: wholeNumber(values['font-size'], '--font-size'),
+    fontFamily: values.font,
+    fontFile: values['font-file'] ? path.resolve(values['font-file']) : undefined,
+    marginX: wholeNumber(values['margin-x'], '--margin-x') ?? margin,
+    marginY: wholeNumber(values['margin-y'], '--margin-y') ?? margin,
+    lineSpacing: wholeNumber(values['line-spacing'], '--line-spacing'),
+    foreground: values.foreground,
+    background: values.background,
+    align: align as Align | undefined,
+    bitDepth: wholeNumber(values['bit-depth'], '--bit-depth') as 4 | 8 | undefined,
+  };
+  return resolveOptions({ segment, render });
 }

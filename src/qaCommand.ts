@@ -3,9 +3,9 @@
  * Exit codes as `t2vid synth`: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
  */
 import { parseArgs } from 'node:util';
-import { interruptible, progressBar, UsageError, wholeNumber } from './cliCommon';
+import { ENGINE_ARGS, engineFromArgs, interruptible, progressBar, UsageError, wholeNumber } from './cliCommon';
 import { formatIssue, type ReadIssue } from './core/model';
-import { OptionError, resolveOptions, type RenderOptions, type SegmentMode, type SegmentOptions } from './core/options';
+import { OptionError } from './core/options';
 import { generateQA, type GeneratorName, type QAProgress, type QASummary } from './core/qa/run';
 import { parseFieldMapping } from './core/readers/index';
 
@@ -22,7 +22,8 @@ Generate question/answer pairs about each context, grounded in its frames (0-bas
   --timeout-ms T             per-request timeout (default 120000)
   --budget-tokens N          stop starting requests once N prompt+completion tokens are used
   --cache-dir DIR            LLM reply cache (default .t2vid-cache/qa beside the output)
-  --mode, --words, --locale, --size, --font-size, --font, --margin: as in t2vid synth (frames must match)
+  --mode, --words, --locale, --size, --font-size, --font, --font-file, --margin, --margin-x, --margin-y,
+  --line-spacing, --align (and --foreground, --background, --bit-depth): as in t2vid synth, so frames match
   --fields MAP               field mapping, as in t2vid synth
   --json                     print the run summary as JSON on stdout
   --quiet                    no progress bar
@@ -76,13 +77,7 @@ async function run(argv: string[]): Promise<number> {
       'timeout-ms': { type: 'string' },
       'budget-tokens': { type: 'string' },
       'cache-dir': { type: 'string' },
-      mode: { type: 'string' },
-      words: { type: 'string' },
-      locale: { type: 'string' },
-      size: { type: 'string' },
-      'font-size': { type: 'string' },
-      font: { type: 'string' },
-      margin: { type: 'string' },
+      ...ENGINE_ARGS,
       fields: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
@@ -124,18 +119,7 @@ async function run(argv: string[]): Promise<number> {
   } else if (values['base-url'] || values.model || values['budget-tokens'] || values['timeout-ms']) {
     throw new UsageError('--base-url, --model, --timeout-ms and --budget-tokens apply to --generator llm');
   }
-  let size: Partial<RenderOptions> = {};
-  if (values.size !== undefined) {
-    const m = /^(\d+)(?:[x×](\d+))?$/i.exec(values.size.trim());
-    if (!m) {
-      throw new UsageError(`--size takes N or WxH, got ${JSON.stringify(values.size)}`);
-    }
-    size = { width: Number(m[1]), height: Number(m[2] ?? m[1]) };
-  }
-  const margin = wholeNumber(values.margin, '--margin', 0);
-  const segment: Partial<SegmentOptions> = { mode: values.mode as SegmentMode | undefined, wordsPerFrame: wholeNumber(values.words, '--words', 1), locale: values.locale };
-  const render: Partial<RenderOptions> = { ...size, fontSize: wholeNumber(values['font-size'], '--font-size', 1), fontFamily: values.font, marginX: margin, marginY: margin };
-  const engine = resolveOptions({ segment, render });
+  const engine = engineFromArgs(values);
   let fields;
   try {
     fields = values.fields ? parseFieldMapping(values.fields) : undefined;
