@@ -15,6 +15,7 @@
  * polling ≤ 10 ms. Writes bench/RESULTS-ui.md. Run by `npm run bench`; `node out/bench/ui.js` alone takes ~1-2 min.
  * Exit 0 when measured (targets missed or not), 1 when the measurement itself failed.
  */
+import { packageRoot } from '../src/core/fonts';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,24 +34,6 @@ const TARGET_PAINT_MS = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Any = any;
 
-/** The folder whose package.json is named t2vid-studio, walking up from this file. */
-function projectRoot(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg)) {
-      try {
-        if ((JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 't2vid-studio') {
-          return dir;
-        }
-      } catch {
-        // not ours
-      }
-    }
-    if (path.dirname(dir) === dir) {
-      throw new Error(`no t2vid-studio package.json above ${__dirname}`);
-    }
-  }
-}
 
 /** The first 5,000 words of the `input` fields of leval-*.jsonl (sorted), 15 words per line. */
 function document5000(root: string): string {
@@ -486,7 +469,7 @@ function verdict(xs: number[], target: number): string {
 }
 
 async function main(): Promise<number> {
-  const root = projectRoot();
+  const root = packageRoot();
   const load = os.loadavg();
   const started = new Date();
   const cpus = os.cpus();

@@ -4,7 +4,6 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatIssue, type ReadIssue } from './core/model';
 import { OptionError } from './core/options';
 import { parseFieldMapping } from './core/readers/index';
 import { runWorker, synthesizeParallel } from './core/parallel';
@@ -12,7 +11,7 @@ import { runPreviewWorker } from './core/previewClient';
 import { DATASET_FORMATS, datasetFileName, parseShard, type DatasetFormat, type SynthSummary } from './core/synth';
 import { engineVersion } from './core/version';
 import { mergeShards } from './core/merge';
-import { ENGINE_ARGS, engineFromArgs, interruptible, progressBar, UsageError, wholeNumber } from './cliCommon';
+import { ENGINE_ARGS, engineFromArgs, interruptible, progressBar, stderrReporters, UsageError, wholeNumber } from './cliCommon';
 import { QA_HELP, qaCommand } from './qaCommand';
 
 const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
@@ -153,14 +152,7 @@ async function synthCommand(argv: string[]): Promise<number> {
     absolutePaths: values['absolute-paths'],
     signal: interrupt.signal,
     onProgress: bar?.update,
-    onIssue: (issue: ReadIssue) => {
-      clearLine();
-      process.stderr.write(`skipped ${formatIssue(issue)}\n`);
-    },
-    onSampleError: (error) => {
-      clearLine();
-      process.stderr.write(`failed ${formatIssue({ ...error.source, message: `${error.id}: ${error.message}` })}\n`);
-    },
+    ...stderrReporters(clearLine),
   });
   clearLine();
   interrupt.dispose();

@@ -1,5 +1,6 @@
 /** What the `t2vid` commands share: usage errors, number options, engine options, the progress bar and Ctrl-C cancellation. */
 import * as path from 'node:path';
+import { formatIssue, type ReadIssue, type SourceRef } from './core/model';
 import { resolveOptions, type Align, type EngineOptions, type RenderOptions, type SegmentMode, type SegmentOptions } from './core/options';
 
 /** Bad command-line usage: exit code 2. */
@@ -122,4 +123,21 @@ export function engineFromArgs(values: EngineArgValues): EngineOptions {
     bitDepth: wholeNumber(values['bit-depth'], '--bit-depth') as 4 | 8 | undefined,
   };
   return resolveOptions({ segment, render });
+}
+
+/** stderr reporters for a skipped input line and a failed sample, clearing the progress bar's line first. */
+export function stderrReporters(clearLine: () => void): {
+  onIssue: (issue: ReadIssue) => void;
+  onSampleError: (error: { id: string; source: SourceRef; message: string }) => void;
+} {
+  return {
+    onIssue: (issue) => {
+      clearLine();
+      process.stderr.write(`skipped ${formatIssue(issue)}\n`);
+    },
+    onSampleError: (error) => {
+      clearLine();
+      process.stderr.write(`failed ${formatIssue({ ...error.source, message: `${error.id}: ${error.message}` })}\n`);
+    },
+  };
 }

@@ -3,8 +3,7 @@
  * Exit codes as `t2vid synth`: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
  */
 import { parseArgs } from 'node:util';
-import { ENGINE_ARGS, engineFromArgs, interruptible, progressBar, UsageError, wholeNumber } from './cliCommon';
-import { formatIssue, type ReadIssue } from './core/model';
+import { ENGINE_ARGS, engineFromArgs, interruptible, progressBar, stderrReporters, UsageError, wholeNumber } from './cliCommon';
 import { OptionError } from './core/options';
 import { generateQA, type GeneratorName, type QAProgress, type QASummary } from './core/qa/run';
 import { parseFieldMapping } from './core/readers/index';
@@ -144,14 +143,7 @@ async function run(argv: string[]): Promise<number> {
       concurrency,
       signal: interrupt.signal,
       onProgress: bar?.update,
-      onIssue: (issue: ReadIssue) => {
-        clearLine();
-        process.stderr.write(`skipped ${formatIssue(issue)}\n`);
-      },
-      onSampleError: (error) => {
-        clearLine();
-        process.stderr.write(`failed ${formatIssue({ ...error.source, message: `${error.id}: ${error.message}` })}\n`);
-      },
+      ...stderrReporters(clearLine),
     });
   } finally {
     clearLine();

@@ -12,6 +12,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { packageRoot } from '../../src/core/fonts';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -56,24 +57,8 @@ export interface VSCodeSession {
   stop(): Promise<void>;
 }
 
-/** The repository root: the nearest folder upwards whose package.json is this extension's. */
-export function repoRoot(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg)) {
-      try {
-        if ((JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 't2vid-studio') {
-          return dir;
-        }
-      } catch {
-        // not ours: keep walking
-      }
-    }
-    if (path.dirname(dir) === dir) {
-      throw new Error(`no t2vid-studio package.json above ${__dirname}`);
-    }
-  }
-}
+/** The repository root (the folder whose package.json is this extension's). */
+export const repoRoot = packageRoot;
 
 export function e2eCache(): string {
   return process.env.T2VID_E2E_CACHE || path.join(os.homedir(), '.cache', 't2vid-e2e');
