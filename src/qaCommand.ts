@@ -11,10 +11,12 @@ import { parseFieldMapping } from './core/readers/index';
 export const QA_HELP = `Usage: t2vid qa INPUT... --out FILE.t2vid.jsonl [options]
 
 Generate question/answer pairs about each context, grounded in its frames (0-based supportingFrames).
+Each record starts with the input's own pairs (provenance "source", kind "other"), then the generated ones.
   --generator builtin|llm    builtin (default): offline, deterministic temporal questions (first mention,
                              order of passages, what comes next, counting, first/last frame);
                              llm: any OpenAI-compatible endpoint (key from OPENAI_API_KEY)
-  --per-doc N                questions per document (default 5)
+  --per-doc N                generated questions per document (default 5; the input's own pairs come on top)
+  --no-source-qa             leave the input's own question/answer pairs out of the records
   --seed S                   builtin seed (default 1)
   --base-url URL --model M   the endpoint and model (llm)
   --concurrency K            samples and requests in flight (default 4)
@@ -34,7 +36,7 @@ function report(s: QASummary): string {
   const lines = [
     `${s.cancelled ? 'cancelled' : 'done'}: ${s.generated} samples generated, ${s.resumed} already done, ${s.failed} failed` +
       (s.skipped ? `, ${s.skipped} not started` : '') +
-      `; ${s.pairs} pairs in ${s.seconds.toFixed(1)} s → ${s.out}`,
+      `; ${s.pairs} pairs generated${s.sourcePairs ? ` + ${s.sourcePairs} from the input` : ''} in ${s.seconds.toFixed(1)} s → ${s.out}`,
   ];
   if (s.generator === 'llm') {
     lines.push(`tokens: ${s.promptTokens} prompt + ${s.completionTokens} completion; ${s.requests} requests, ${s.retries} retries, ${s.cacheHits} from cache`);
@@ -69,6 +71,7 @@ async function run(argv: string[]): Promise<number> {
       out: { type: 'string', short: 'o' },
       generator: { type: 'string' },
       'per-doc': { type: 'string' },
+      'no-source-qa': { type: 'boolean' },
       seed: { type: 'string' },
       'base-url': { type: 'string' },
       model: { type: 'string' },
@@ -138,6 +141,7 @@ async function run(argv: string[]): Promise<number> {
       fields,
       generator,
       perDoc,
+      sourceQa: !values['no-source-qa'],
       seed,
       llm,
       concurrency,

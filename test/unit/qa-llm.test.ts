@@ -202,7 +202,9 @@ test('a run: the hopeless sample fails alone, others succeed in order; the cache
   assert.deepEqual([s1.promptTokens, s1.completionTokens], [600, 300]);
   const records = await readQAFile(out);
   assert.deepEqual(records.map((r) => r.id), ['docs-000001', 'docs-000003', 'docs-000004']);
-  assert.ok(records.every((r) => r.qa.length === 2 && r.qa.every((p) => p.supportingFrames.every((f) => f < r.frames.length))));
+  assert.ok(records.every((r) => r.qa.length === 3 && r.qa.every((p) => p.supportingFrames.every((f) => f < r.frames.length))));
+  assert.deepEqual(records.map((r) => r.qa.map((p) => p.provenance.generator)), Array(3).fill(['source', 'llm', 'llm']), 'the input pair, then 2 generated');
+  assert.deepEqual(records.map((r) => r.qa[0].question), ['q0', 'q2', 'q3']);
 
   for (const req of server.requests) {
     assert.equal(req.auth, `Bearer ${KEY}`);
@@ -215,7 +217,7 @@ test('a run: the hopeless sample fails alone, others succeed in order; the cache
   assert.equal(s2.cacheHits, 3);
   assert.equal(server.requests.length - n, 3, 'only the hopeless sample is asked again');
   assert.deepEqual([s2.promptTokens, s2.completionTokens], [300, 150]);
-  assert.deepEqual((await readQAFile(out2)).map((r) => r.qa), records.map((r) => r.qa));
+  assert.deepEqual((await readQAFile(out2)).map((r) => r.qa.slice(1)), records.map((r) => r.qa.slice(1)), 'the same generated pairs, from the cache');
 
   // A re-run into the same output only retries the failed sample.
   const m = server.requests.length;

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { resolveOptions } from '../../src/core/options';
 import { generateBuiltin } from '../../src/core/qa/builtin';
-import { frameRanges, generateQA, readQAFile } from '../../src/core/qa/run';
-import type { GeneratedPair, QAKind } from '../../src/core/qa/types';
+import { frameRanges, generateQA, readQAFile, sourcePairs } from '../../src/core/qa/run';
+import { isQAKind, type GeneratedPair, type QAKind, type QARecord } from '../../src/core/qa/types';
 import { Renderer } from '../../src/core/render';
 import type { Range } from '../../src/core/segment';
 import { chinesePart, levalDocuments, repoRoot, sharedData, tempDir } from './helpers';
@@ -189,8 +189,10 @@ test('generateQA writes one record per sample in input order, resumes, and survi
     assert.equal(r.context, inputs[i]);
     assert.equal(r.source.line, i + 1);
     assert.equal(r.frames.map(([a, b]) => r.context.slice(a, b)).join(''), r.context);
-    verify(r.context, r.frames, r.qa);
+    assert.deepEqual(r.qa.map((p) => p.provenance.generator), ['source', 'builtin', 'builtin', 'builtin', 'builtin'], 'the input pair, then 4 generated');
+    verify(r.context, r.frames, r.qa.slice(1));
   }
+  assert.equal(s1.sourcePairs, 3);
 
   // Re-run: nothing to do.
   const s2 = await generateQA({ inputs: [input], out, perDoc: 4, seed: 2 });
@@ -205,6 +207,64 @@ test('generateQA writes one record per sample in input order, resumes, and survi
   assert.deepEqual(after.map((r) => r.id), records.map((r) => r.id));
   assert.equal(fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).length, 3);
   assert.deepEqual(after[1].qa.map((p) => p.question), records[1].qa.map((p) => p.question), 'same seed, same questions');
+});
+
+test("generateQA keeps the input's own pairs first, in input order, with provenance 'source'; sourceQa: false leaves them out", async (t) => {
+  const dir = tempDir(t);
+  const input = levalSlice(dir, 2, 'leval-multidoc_qa.jsonl');
+  const rows = fs.readFileSync(input, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { instructions: string[]; outputs: string[] });
+  assert.ok(rows.every((r) => r.instructions.length >= 2), 'several instructions per L-Eval record');
+  const out = path.join(dir, 'qa.t2vid.jsonl');
+  const s = await generateQA({ inputs: [input], out, perDoc: 3, seed: 7 });
+  const expectedSource = rows.reduce((n, r) => n + r.instructions.length, 0);
+  assert.deepEqual([s.generated, s.pairs, s.sourcePairs], [2, 6, expectedSource], '--per-doc counts generated pairs only');
+  const records = await readQAFile(out);
+  for (const [i, r] of records.entries()) {
+    const n = rows[i].instructions.length;
+    assert.equal(r.qa.length, n + 3);
+    const kept = r.qa.slice(0, n);
+    const createdAt = kept[0].provenance.createdAt;
+    assert.ok(!Number.isNaN(Date.parse(createdAt)));
+    assert.deepEqual(
+      kept,
+      rows[i].instructions.map((question, k) => ({
+        question,
+        answer: rows[i].outputs[k],
+        kind: 'other',
+        supportingFrames: [],
+        provenance: { generator: 'source', promptVersion: 'source', createdAt, editedByUser: false },
+        status: 'new',
+      })),
+    );
+    assert.ok(kept.every((p) => isQAKind(p.kind)), "'other' is a QAKind");
+    assert.ok(r.qa.slice(n).every((p) => p.provenance.generator === 'builtin'));
+    verify(r.context, r.frames, r.qa.slice(n));
+  }
+
+  const out2 = path.join(dir, 'none.t2vid.jsonl');
+  const s2 = await generateQA({ inputs: [input], out: out2, perDoc: 3, seed: 7, sourceQa: false });
+  assert.deepEqual([s2.pairs, s2.sourcePairs], [6, 0]);
+  const without = await readQAFile(out2);
+  assert.deepEqual(
+    without.map((r) => r.qa.map((p) => p.question)),
+    records.map((r, i) => r.qa.slice(rows[i].instructions.length).map((p) => p.question)),
+    'the same generated pairs, without the input ones',
+  );
+});
+
+test('sourcePairs: blank questions are left out, a missing answer stays blank', () => {
+  const pairs = sourcePairs(
+    [
+      { question: 'Who wrote it?', answer: 'Ada.' },
+      { question: '  ', answer: 'orphan' },
+      { question: 'Why?', answer: '' },
+    ],
+    CREATED,
+  );
+  assert.deepEqual(pairs.map((p) => [p.question, p.answer, p.kind, p.provenance.generator, p.provenance.model, p.provenance.seed]), [
+    ['Who wrote it?', 'Ada.', 'other', 'source', undefined, undefined],
+    ['Why?', '', 'other', 'source', undefined, undefined],
+  ]);
 });
 
 test('generateQA stops at once when cancelled and keeps what was written', async (t) => {
@@ -244,8 +304,16 @@ test('qaCommand: --json summary, usage errors exit 2', (t) => {
   const out = path.join(dir, 'a.t2vid.jsonl');
   const ok = qa([input, '--out', out, '--per-doc', '3', '--seed', '4', '--json']);
   assert.equal(ok.code, 0, ok.stderr);
-  const summary = JSON.parse(ok.stdout) as { generated: number; pairs: number };
-  assert.deepEqual([summary.generated, summary.pairs], [2, 6]);
+  const summary = JSON.parse(ok.stdout) as { generated: number; pairs: number; sourcePairs: number };
+  assert.deepEqual([summary.generated, summary.pairs, summary.sourcePairs], [2, 6, 2]);
+  const bare = path.join(dir, 'bare.t2vid.jsonl');
+  const noSource = qa([input, '--out', bare, '--per-doc', '3', '--seed', '4', '--no-source-qa', '--json']);
+  assert.equal(noSource.code, 0, noSource.stderr);
+  assert.equal((JSON.parse(noSource.stdout) as { sourcePairs: number }).sourcePairs, 0);
+  const lines = (file: string): string[][] => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as QARecord).qa.map((p) => p.provenance.generator));
+  assert.deepEqual(lines(out), [['source', 'builtin', 'builtin', 'builtin'], ['source', 'builtin', 'builtin', 'builtin']]);
+  assert.deepEqual(lines(bare), [['builtin', 'builtin', 'builtin'], ['builtin', 'builtin', 'builtin']]);
+  assert.match(qa(['--help']).stdout, /--no-source-qa/);
   assert.equal(qa([input]).code, 2);
   assert.equal(qa([input, '--out', path.join(dir, 'x.json')]).code, 2);
   assert.equal(qa([input, '--out', out, '--generator', 'gpt']).code, 2);

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { segmentLocale, sentenceRanges, wordUnits, type Range } from '../segment';
-import type { GeneratedPair, QADocument, QAKind } from './types';
+import type { GeneratedPair, GeneratedQAKind, QADocument } from './types';
 
 export const BUILTIN_PROMPT_VERSION = 'builtin-1';
 
@@ -175,7 +175,7 @@ const ZH: Templates = {
   lastFrame: '最后一帧讲的是什么？',
 };
 
-type Draft = { question: string; answer: string; kind: QAKind; supportingFrames: number[] };
+type Draft = { question: string; answer: string; kind: GeneratedQAKind; supportingFrames: number[] };
 
 /** Generate up to `perDoc` question/answer pairs for one document and its frames. */
 export function generateBuiltin(doc: QADocument, options: BuiltinOptions): GeneratedPair[] {

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import { writeFileAtomic } from '../fsutil';
 import type { Range } from '../segment';
-import { isQAKind, QA_KINDS, type GeneratedPair, type QADocument, type QAKind } from './types';
+import { GENERATED_QA_KINDS, isGeneratedQAKind, type GeneratedPair, type GeneratedQAKind, type QADocument } from './types';
 
 export const LLM_PROMPT_VERSION = 'llm-qa-1';
 
@@ -80,7 +80,7 @@ export class LlmSampleError extends Error {
 export interface RawPair {
   question: string;
   answer: string;
-  kind: QAKind;
+  kind: GeneratedQAKind;
   supportingFrames: number[];
 }
 
@@ -100,7 +100,7 @@ export function replySchema(): Record<string, unknown> {
           properties: {
             question: { type: 'string' },
             answer: { type: 'string' },
-            kind: { type: 'string', enum: [...QA_KINDS] },
+            kind: { type: 'string', enum: [...GENERATED_QA_KINDS] },
             supportingFrames: { type: 'array', items: { type: 'integer' } },
           },
         },
@@ -159,8 +159,8 @@ export function validateReply(content: string | null | undefined, frameCount: nu
     if (typeof answer !== 'string' || !answer.trim()) {
       return { error: `pairs[${i}].answer is not a non-empty string` };
     }
-    if (!isQAKind(kind)) {
-      return { error: `pairs[${i}].kind ${JSON.stringify(kind)} is not one of ${QA_KINDS.join(', ')}` };
+    if (!isGeneratedQAKind(kind)) {
+      return { error: `pairs[${i}].kind ${JSON.stringify(kind)} is not one of ${GENERATED_QA_KINDS.join(', ')}` };
     }
     if (!Array.isArray(supportingFrames) || !supportingFrames.length) {
       return { error: `pairs[${i}].supportingFrames is not a non-empty array` };

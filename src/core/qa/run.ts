@@ -6,6 +6,8 @@
  *   after later ones (they failed before), the finished file is rewritten (atomically) in input order;
  * - cancellable (AbortSignal: no new work, in-flight requests aborted, finished lines kept), with progress.
  * A sample that fails is reported and not written, so the next run tries it again.
+ * Each record's `qa` starts with the input's own pairs (L-Eval instructions, a T2Vid question…), in input order, with
+ * provenance 'source' (unless `sourceQa: false`), followed by the generated pairs.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,7 +20,7 @@ import { Renderer } from '../render';
 import type { Range } from '../segment';
 import { generateBuiltin } from './builtin';
 import { BudgetExhaustedError, LlmGenerator, type LlmOptions } from './llm';
-import type { GeneratedPair, QARecord } from './types';
+import { SOURCE_PROMPT_VERSION, type GeneratedPair, type QARecord } from './types';
 
 export type GeneratorName = 'builtin' | 'llm';
 
@@ -30,8 +32,10 @@ export interface QARunOptions {
   engine?: EngineOptions;
   fields?: FieldMapping;
   generator?: GeneratorName;
-  /** Questions per document (default 5). */
+  /** Generated questions per document (default 5); the input's own pairs come on top. */
   perDoc?: number;
+  /** Keep the input's own question/answer pairs in each record, first (default true). */
+  sourceQa?: boolean;
   /** Built-in generator seed (default 1). */
   seed?: number;
   /** Required for generator 'llm'. cacheDir defaults to `.t2vid-cache/qa` beside the output file. */
@@ -47,6 +51,7 @@ export interface QARunOptions {
 export interface QAProgress {
   total: number;
   done: number;
+  /** Generated pairs so far. */
   pairs: number;
   current?: string;
 }
@@ -71,8 +76,10 @@ export interface QASummary {
   failed: number;
   /** Samples not attempted (budget reached or cancelled). */
   skipped: number;
-  /** Pairs written by this run. */
+  /** Generated pairs written by this run. */
   pairs: number;
+  /** Pairs kept from the input, written by this run. */
+  sourcePairs: number;
   promptTokens: number;
   completionTokens: number;
   requests: number;
@@ -82,6 +89,23 @@ export interface QASummary {
   seconds: number;
   errors: QASampleError[];
   out: string;
+}
+
+/**
+ * The input's own pairs as GeneratedPairs: kind 'other', no supporting frames, provenance 'source', status 'new'.
+ * Pairs with a blank question are left out; a blank answer (a question without one in the input) is kept.
+ */
+export function sourcePairs(qa: ReadonlyArray<{ question: string; answer: string }>, createdAt: string): GeneratedPair[] {
+  return qa
+    .filter((p) => p.question.trim() !== '')
+    .map((p) => ({
+      question: p.question,
+      answer: p.answer,
+      kind: 'other',
+      supportingFrames: [],
+      provenance: { generator: 'source', promptVersion: SOURCE_PROMPT_VERSION, createdAt, editedByUser: false },
+      status: 'new',
+    }));
 }
 
 /** The frame ranges of a context, from the real engine (the same pages `t2vid synth` renders). */
@@ -160,6 +184,7 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
   const engine = options.engine ?? resolveOptions();
   const perDoc = Math.max(1, Math.floor(options.perDoc ?? 5));
   const seed = options.seed ?? 1;
+  const keepSource = options.sourceQa ?? true;
   const jobs = Math.max(1, options.concurrency ?? 4);
   const { signal } = options;
   for (const input of options.inputs) {
@@ -188,6 +213,7 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
     failed: 0,
     skipped: 0,
     pairs: 0,
+    sourcePairs: 0,
     promptTokens: 0,
     completionTokens: 0,
     requests: 0,
@@ -263,9 +289,11 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
     } else {
       qa = generateBuiltin(doc, { perDoc, seed, locale: engine.segment.locale, createdAt });
     }
-    const record: QARecord = { id, source: sample.source, context: sample.context, frames, qa };
+    const kept = keepSource ? sourcePairs(sample.qa, createdAt) : [];
+    const record: QARecord = { id, source: sample.source, context: sample.context, frames, qa: [...kept, ...qa] };
     pairs += qa.length;
     summary.pairs += qa.length;
+    summary.sourcePairs += kept.length;
     return JSON.stringify(record) + '\n';
   };
 

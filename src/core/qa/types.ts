@@ -5,13 +5,26 @@
 import type { SourceRef } from '../model';
 import type { Range } from '../segment';
 
-export type QAKind = 'summary' | 'detail' | 'reasoning' | 'comparison' | 'temporal' | 'counting' | 'needle';
-export const QA_KINDS: readonly QAKind[] = ['summary', 'detail', 'reasoning', 'comparison', 'temporal', 'counting', 'needle'];
+/** The kinds a generator (built-in or LLM) writes. */
+export type GeneratedQAKind = 'summary' | 'detail' | 'reasoning' | 'comparison' | 'temporal' | 'counting' | 'needle';
+export const GENERATED_QA_KINDS: readonly GeneratedQAKind[] = ['summary', 'detail', 'reasoning', 'comparison', 'temporal', 'counting', 'needle'];
+/** Every kind a pair can have: a generated kind, or 'other' for a pair whose kind is not known (one kept from the input). */
+export type QAKind = GeneratedQAKind | 'other';
+export const QA_KINDS: readonly QAKind[] = [...GENERATED_QA_KINDS, 'other'];
 
 export type QAStatus = 'new' | 'accepted' | 'rejected' | 'flagged';
 
+/**
+ * Who wrote a pair: the built-in generator, an LLM, or 'source': the input dataset itself (its own question and
+ * answer, kept as they were; no model, no seed, promptVersion SOURCE_PROMPT_VERSION).
+ */
+export type PairOrigin = 'builtin' | 'llm' | 'source';
+
+/** provenance.promptVersion of a pair kept from the input dataset. */
+export const SOURCE_PROMPT_VERSION = 'source';
+
 export interface Provenance {
-  generator: 'builtin' | 'llm';
+  generator: PairOrigin;
   /** The LLM's model name (llm only). */
   model?: string;
   promptVersion: string;
@@ -25,8 +38,9 @@ export interface Provenance {
 export interface GeneratedPair {
   question: string;
   answer: string;
+  /** 'other' when not known (pairs kept from the input). */
   kind: QAKind;
-  /** 0-based indices of the frames the answer rests on. */
+  /** 0-based indices of the frames the answer rests on (empty when not known: pairs kept from the input). */
   supportingFrames: number[];
   provenance: Provenance;
   status: QAStatus;
@@ -49,6 +63,12 @@ export interface QADocument {
   frames: Range[];
 }
 
+/** Any kind a stored pair may have, 'other' included. */
 export function isQAKind(value: unknown): value is QAKind {
   return typeof value === 'string' && (QA_KINDS as readonly string[]).includes(value);
+}
+
+/** A kind a generator writes (what an LLM reply may say; never 'other'). */
+export function isGeneratedQAKind(value: unknown): value is GeneratedQAKind {
+  return typeof value === 'string' && (GENERATED_QA_KINDS as readonly string[]).includes(value);
 }
