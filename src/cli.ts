@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { OptionError } from './core/options';
 import { parseFieldMapping } from './core/readers/index';
 import { runWorker, synthesizeParallel } from './core/parallel';
+import { runStripWorker } from './core/curation/strips';
 import { runPreviewWorker } from './core/previewClient';
 import { DATASET_FORMATS, datasetFileName, parseShard, type DatasetFormat, type SynthSummary } from './core/synth';
 import { engineVersion } from './core/version';
@@ -204,6 +205,9 @@ export async function main(argv: string[]): Promise<number> {
         return -1;
       case '__preview':
         runPreviewWorker(rest[0]);
+        return -1;
+      case '__strips':
+        runStripWorker(rest[0]);
         return -1;
       case '--version':
       case '-v':

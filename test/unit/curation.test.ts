@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { DatasetIndex, NO_FILTER, type LineSource } from '../../src/core/curation/dataset';
+import { detectStyle, stringifyLike } from '../../src/core/curation/jsonStyle';
+import { applyEdit, EditError, parseRow, REVIEW_FIELD, type RowContext } from '../../src/core/curation/records';
+import { StripEngine } from '../../src/core/curation/strips';
+import { resolveOptions } from '../../src/core/options';
+import { lineHash, parseCurationFromWebview, parseCurationToWebview } from '../../src/curationProtocol';
+import { sharedData, tempDir } from './helpers';
+
+const ctx = (line: number, file = 'data.jsonl'): RowContext => ({ file, stem: 'data', line });
+const CLOCK = (): string => '2026-01-01T00:00:00.000Z';
+
+function levalLines(): { file: string; lines: string[] } {
+  const file = path.join(sharedData('long-text'), 'leval-multidoc_qa.jsonl');
+  return { file, lines: fs.readFileSync(file, 'utf8').split('\n') };
+}
+
+test('jsonStyle: a Python-written L-Eval line re-serializes byte for byte, and a compact line stays compact', () => {
+  const { lines } = levalLines();
+  for (const line of lines.filter((l) => l.trim())) {
+    const style = detectStyle(line);
+    assert.deepEqual(style, { spaced: true, ascii: true });
+    assert.equal(stringifyLike(JSON.parse(line), style), line);
+  }
+  const compact = JSON.stringify({ a: 'é "x"\n', b: [1, 2.5, null, true], c: {} });
+  assert.deepEqual(detectStyle(compact), { spaced: false, ascii: false });
+  assert.equal(stringifyLike(JSON.parse(compact), detectStyle(compact)), compact);
+  // A colon inside a string does not decide the style.
+  assert.equal(detectStyle('{"a: b": 1}').spaced, true);
+  assert.equal(detectStyle('{"a, b":1}').spaced, false);
+});
+
+test('records: an L-Eval question edit changes only that question\'s bytes', () => {
+  const { lines } = levalLines();
+  const line = lines[0];
+  const row = parseRow(line, ctx(1));
+  assert.ok(row.ok);
+  assert.equal(row.schema, 'leval');
+  assert.ok(row.pairs.length >= 2);
+  const edited = applyEdit(line, { type: 'setText', pair: 1, field: 'question', value: 'Où est la clé? "quoted"' }, ctx(1));
+  const oldQ = JSON.stringify(row.pairs[1].question).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  assert.equal(edited, line.replace(oldQ, '"O\\u00f9 est la cl\\u00e9? \\"quoted\\""'));
+  const again = parseRow(edited, ctx(1));
+  assert.ok(again.ok);
+  assert.equal(again.pairs[1].question, 'Où est la clé? "quoted"');
+  assert.equal(again.context, row.context);
+});
+
+test('records: L-Eval status, delete and add keep the lists aligned; status lives in t2vid_review', () => {
+  const { lines } = levalLines();
+  let line = lines[0];
+  const before = parseRow(line, ctx(1));
+  assert.ok(before.ok);
+  line = applyEdit(line, { type: 'setStatus', pair: 2, status: 'accepted' }, ctx(1));
+  let record = JSON.parse(line) as Record<string, unknown[]>;
+  assert.deepEqual(record[REVIEW_FIELD].slice(0, 3), ['new', 'new', 'accepted']);
+  assert.equal(record[REVIEW_FIELD].length, before.pairs.length);
+  line = applyEdit(line, { type: 'delete', pair: 0 }, ctx(1));
+  record = JSON.parse(line) as Record<string, unknown[]>;
+  assert.equal(record.instructions.length, before.pairs.length - 1);
+  assert.equal(record.outputs.length, before.pairs.length - 1);
+  assert.equal(record.instructions[0], before.pairs[1].question);
+  assert.equal(record[REVIEW_FIELD][1], 'accepted');
+  line = applyEdit(line, { type: 'add' }, ctx(1));
+  const after = parseRow(line, ctx(1));
+  assert.ok(after.ok);
+  assert.equal(after.pairs.length, before.pairs.length);
+  assert.deepEqual(after.pairs.at(-1), { question: '', answer: '', status: 'new', questionReadOnly: undefined });
+  assert.throws(() => applyEdit(line, { type: 'delete', pair: 99 }, ctx(1)), (e: unknown) => e instanceof EditError && /no pair 100/.test((e as Error).message));
+});
+
+test('records: t2vid-qa pairs: edit marks provenance, statuses, add, replace; bad lines are error rows', () => {
+  const record = {
+    id: 'doc-1',
+    source: { file: 'a.txt', line: 1 },
+    context: 'one two three',
+    frames: [[0, 13]],
+    qa: [
+      {
+        question: 'Q?',
+        answer: 'A.',
+        kind: 'detail',
+        supportingFrames: [0],
+        provenance: { generator: 'builtin', promptVersion: 'builtin-1', createdAt: 'x', editedByUser: false, seed: 1 },
+        status: 'new',
+      },
+    ],
+  };
+  let line = JSON.stringify(record);
+  const row = parseRow(line, ctx(3));
+  assert.ok(row.ok && row.schema === 't2vid-qa' && row.id === 'doc-1');
+  assert.deepEqual(row.frames, [[0, 13]]);
+  line = applyEdit(line, { type: 'setText', pair: 0, field: 'answer', value: 'B.' }, ctx(3));
+  line = applyEdit(line, { type: 'setStatus', pair: 0, status: 'flagged' }, ctx(3));
+  line = applyEdit(line, { type: 'add', question: 'New?' }, ctx(3), CLOCK);
+  const parsed = JSON.parse(line) as typeof record;
+  assert.equal(parsed.qa[0].answer, 'B.');
+  assert.equal(parsed.qa[0].provenance.editedByUser, true);
+  assert.equal(parsed.qa[0].status, 'flagged');
+  assert.deepEqual(parsed.qa[1], {
+    question: 'New?',
+    answer: '',
+    kind: 'other',
+    supportingFrames: [],
+    provenance: { generator: 'human', promptVersion: 'human', createdAt: CLOCK(), editedByUser: true },
+    status: 'new',
+  });
+  assert.ok(!line.includes('\n'));
+  const bad = parseRow('{"context": "x", "qa": [', ctx(9));
+  assert.ok(!bad.ok && /not valid JSON/.test(bad.error));
+  assert.throws(() => applyEdit('[1]', { type: 'add' }, ctx(4)), /data\.jsonl:4: expected a JSON object/);
+  const noContext = parseRow('{"text": "x"}', ctx(5));
+  assert.ok(!noContext.ok && /no context field/.test(noContext.error));
+});
+
+test('dataset index: blank lines are not rows; filters by status, generator, text and error; stats', async () => {
+  const lines = [
+    JSON.stringify({ id: 'a', context: 'alpha text', frames: [[0, 10]], qa: [{ question: 'Where is the Lighthouse?', answer: 'x', status: 'accepted', provenance: { generator: 'llm' } }] }),
+    '',
+    'not json {',
+    JSON.stringify({ id: 'b', context: 'beta text', frames: [[0, 9]], qa: [{ question: 'q', answer: 'a', status: 'new', provenance: { generator: 'builtin' } }] }),
+    '   ',
+    JSON.stringify({ context: 'gamma', question: 'What about gamma?', answer: 'g' }),
+  ];
+  const source: LineSource = { lineCount: lines.length, lineText: (i) => lines[i] };
+  const index = new DatasetIndex(source, { file: 'x.jsonl', stem: 'x' });
+  assert.deepEqual(index.filter(NO_FILTER), [0, 2, 3, 5]);
+  assert.equal(index.complete, false);
+  assert.equal(await index.build(), true);
+  assert.deepEqual(index.stats(), { rows: 4, errors: 1, pairs: 3, statuses: { new: 2, accepted: 1, rejected: 0, flagged: 0 }, complete: true });
+  assert.deepEqual(index.filter({ ...NO_FILTER, status: 'accepted' }), [0]);
+  assert.deepEqual(index.filter({ ...NO_FILTER, status: 'error' }), [2]);
+  assert.deepEqual(index.filter({ ...NO_FILTER, generator: 'builtin' }), [3]);
+  assert.deepEqual(index.filter({ ...NO_FILTER, generator: 'none' }), [5]);
+  assert.deepEqual(index.filter({ ...NO_FILTER, text: 'LIGHTHOUSE' }), [0]);
+  assert.deepEqual(index.filter({ ...NO_FILTER, text: 'gamma' }), [5]);
+  // An in-place edit keeps the other summaries; a blank line becoming a row needs a reset.
+  lines[3] = lines[3].replace('"new"', '"rejected"');
+  assert.equal(index.lineChanged(3), true);
+  assert.deepEqual(index.filter({ ...NO_FILTER, status: 'rejected' }), [3]);
+  lines[1] = '{}';
+  assert.equal(index.lineChanged(1), false);
+  index.reset();
+  assert.deepEqual(index.lines, [0, 1, 2, 3, 5]);
+});
+
+test('curation protocol: valid messages pass, malformed ones are rejected', () => {
+  assert.ok(parseCurationFromWebview({ type: 'edit', line: 3, hash: lineHash('x'), edit: { type: 'setText', pair: 0, field: 'question', value: 'v' } }));
+  assert.ok(parseCurationFromWebview({ type: 'edit', line: 3, hash: 'h', edit: { type: 'add' } }));
+  assert.equal(parseCurationFromWebview({ type: 'edit', line: 3, hash: 'h', edit: { type: 'setText', pair: 0, field: 'context', value: 'v' } }), undefined);
+  assert.equal(parseCurationFromWebview({ type: 'edit', line: -1, hash: 'h', edit: { type: 'add' } }), undefined);
+  assert.equal(parseCurationFromWebview({ type: 'edit', line: 1, hash: 'h', edit: { type: 'add' }, extra: 1 }), undefined);
+  assert.equal(parseCurationFromWebview({ type: 'requestRows', lines: new Array(201).fill(0) }), undefined);
+  assert.equal(parseCurationFromWebview({ type: 'setFilter', filter: { status: 'deleted', generator: 'all', text: '' } }), undefined);
+  assert.ok(parseCurationToWebview({ type: 'notice', level: 'error', message: '<img src=x onerror=alert(1)>' }));
+  assert.equal(parseCurationToWebview({ type: 'focus', line: 1, pair: 0, field: 'id' }), undefined);
+  assert.notEqual(lineHash('ab'), lineHash('ba'));
+});
+
+test('strips: recorded ranges are drawn exactly, as content-addressed PNGs shared between runs', async (t) => {
+  const dir = tempDir(t);
+  const engine = new StripEngine(dir);
+  const options = resolveOptions();
+  const text = 'The first frame. '.repeat(10) + 'The second frame. '.repeat(10);
+  const ranges: Array<[number, number]> = [
+    [0, 170],
+    [170, text.length],
+  ];
+  const pages = await engine.render({ text, options, ranges });
+  assert.deepEqual(
+    pages.map((p) => p.range),
+    ranges,
+  );
+  for (const page of pages) {
+    const png = fs.readFileSync(page.file);
+    assert.equal(png.subarray(1, 4).toString(), 'PNG');
+    assert.equal(png.readUInt32BE(16), options.render.width);
+  }
+  const computed = await engine.render({ text, options });
+  assert.ok(computed.length >= 1);
+  const again = await engine.render({ text, options, ranges });
+  assert.deepEqual(
+    again.map((p) => p.file),
+    pages.map((p) => p.file),
+  );
+});
