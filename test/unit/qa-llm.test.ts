@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { resolveOptions } from '../../src/core/options';
 import { LlmGenerator, LlmSampleError, retryAfterMs, type LlmOptions } from '../../src/core/qa/llm';
+import { generatePairsForDocument, regeneratePair } from '../../src/core/qa/regenerate';
 import { frameRanges, generateQA, readQAFile } from '../../src/core/qa/run';
 import type { QADocument } from '../../src/core/qa/types';
 import { Renderer } from '../../src/core/render';
@@ -181,6 +182,73 @@ test('malformed JSON and an out-of-range frame index are asked again; three bad 
   const n = server.requests.length;
   await assert.rejects(g.generate(await doc(slices(3)[2], 'third')), /request failed: HTTP 400/);
   assert.equal(server.requests.length - n, 1);
+});
+
+test('regeneratePair (llm): the request lists the existing questions and the kind; a repeat is asked again; never cached', async (t) => {
+  const dir = tempDir(t);
+  let fresh = 0;
+  const server = await fakeOpenAI(t, (body) => {
+    if (!body.messages[1].content.includes('Write exactly 1 new') || (body.messages.length === 2 && fresh === 0)) {
+      return undefined; // the usual reply: for one pair, "What happens in frame 1?", which already exists
+    }
+    fresh++;
+    const pair = { question: `Which frame says fresh thing ${fresh}?`, answer: 'Frame 2', kind: 'temporal', supportingFrames: [1] };
+    return { content: JSON.stringify({ pairs: [pair] }) };
+  });
+  const d = await doc(slices(1)[0]);
+  const cacheDir = path.join(dir, 'cache');
+  const existing = await gen(server.baseURL).generate(d);
+  assert.deepEqual(existing.map((p) => [p.question, p.kind]), [
+    ['What happens in frame 1?', 'detail'],
+    ['What happens in frame 2?', 'temporal'],
+    ['What happens in frame 3?', 'detail'],
+  ]);
+  const llm = { baseURL: server.baseURL, apiKey: KEY, model: 'fake-model', backoffBaseMs: 20, timeoutMs: 5000, cacheDir };
+  const n = server.requests.length;
+  const before = Date.now();
+  const pair = await regeneratePair(d, existing, 1, { generator: 'llm', llm });
+  assert.equal(server.requests.length - n, 2, 'the first reply repeated an existing question and was asked again');
+  const first = server.requests[n].body.messages[1].content;
+  for (const p of existing) {
+    assert.ok(first.includes(p.question), `the request names the existing question ${JSON.stringify(p.question)}`);
+  }
+  assert.match(first, /of kind "temporal"/, 'the kind of the replaced pair is asked for');
+  assert.match(first, /<frame index="0">/);
+  const retry = server.requests[n + 1].body.messages;
+  assert.match(retry[retry.length - 1].content, /"What happens in frame 1\?" already exists/);
+  assert.deepEqual([pair.question, pair.kind, pair.supportingFrames, pair.status], ['Which frame says fresh thing 1?', 'temporal', [1], 'new']);
+  assert.deepEqual({ ...pair.provenance, createdAt: '' }, { generator: 'llm', model: 'fake-model', promptVersion: 'llm-qa-1', createdAt: '', editedByUser: false });
+  assert.ok(Date.parse(pair.provenance.createdAt) >= before - 1000);
+
+  // The same call again: a new request, a new pair (no cache).
+  const m = server.requests.length;
+  const again = await regeneratePair(d, existing, 1, { generator: 'llm', llm });
+  assert.equal(server.requests.length - m, 1, 'not served from a cache');
+  assert.equal(again.question, 'Which frame says fresh thing 2?');
+  assert.ok(!fs.existsSync(cacheDir), 'regeneration writes no cache');
+
+  // A model that keeps repeating an existing question fails clearly.
+  const stuck = await fakeOpenAI(t);
+  await assert.rejects(
+    regeneratePair(d, existing, 0, { generator: 'llm', llm: { ...llm, baseURL: stuck.baseURL } }),
+    (e: unknown) => e instanceof LlmSampleError && /invalid 3 times.*already exists/.test((e as Error).message),
+  );
+  assert.equal(stuck.requests.length, 3);
+  assert.match(stuck.requests[0].body.messages[1].content, /of kind "detail"/);
+});
+
+test('generatePairsForDocument (llm): the pairs for one document, cached like a run', async (t) => {
+  const dir = tempDir(t);
+  const server = await fakeOpenAI(t);
+  const d = await doc(slices(1)[0]);
+  const llm = { baseURL: server.baseURL, apiKey: KEY, model: 'fake-model', cacheDir: path.join(dir, 'cache') };
+  const pairs = await generatePairsForDocument(d, { generator: 'llm', llm, perDoc: 4 });
+  assert.equal(pairs.length, 4);
+  assert.match(server.requests[0].body.messages[1].content, /Write exactly 4 question-answer pairs/);
+  assert.ok(pairs.every((p) => p.provenance.generator === 'llm' && p.provenance.model === 'fake-model' && p.status === 'new'));
+  const again = await generatePairsForDocument(d, { generator: 'llm', llm, perDoc: 4 });
+  assert.equal(server.requests.length, 1, 'the second call is served from the cache');
+  assert.deepEqual(again, pairs);
 });
 
 test('a run: the hopeless sample fails alone, others succeed in order; the cache makes a re-run free; the key stays out of files', async (t) => {

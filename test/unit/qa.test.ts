@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { resolveOptions } from '../../src/core/options';
 import { generateBuiltin } from '../../src/core/qa/builtin';
 import { frameRanges, generateQA, readQAFile, sourcePairs } from '../../src/core/qa/run';
+import { generatePairsForDocument, regeneratePair } from '../../src/core/qa/regenerate';
 import { isQAKind, type GeneratedPair, type QAKind, type QARecord } from '../../src/core/qa/types';
 import { Renderer } from '../../src/core/render';
 import type { Range } from '../../src/core/segment';
@@ -164,6 +165,80 @@ test('a one-frame document gets the questions that make sense; an empty one none
   assert.ok(qa.length >= 1);
   verify(context, [[0, context.length]], qa);
   assert.deepEqual(generateBuiltin({ id: 'e', context: '', frames: [] }, { perDoc: 5, seed: 1 }), []);
+});
+
+/** A pair without its creation time (regeneration stamps "now"). */
+function timeless(p: GeneratedPair): Omit<GeneratedPair, 'provenance'> & { provenance: Omit<GeneratedPair['provenance'], 'createdAt'> } {
+  const { createdAt: _createdAt, ...provenance } = p.provenance;
+  return { ...p, provenance };
+}
+
+test('regeneratePair (built-in): a new, verified question of the same kind, deterministic; the replaced one never comes back', async () => {
+  const docs = levalDocuments();
+  for (const source of [docs[0], docs[5]]) {
+    const frames = await frameRanges(source.input, renderer, engine.segment);
+    const doc = { id: 'regen', context: source.input, frames };
+    const existing = generateBuiltin(doc, { perDoc: 6, seed: 3, createdAt: CREATED });
+    assert.equal(existing.length, 6);
+    // There are only two summary questions (first and last frame); every other kind has many.
+    const summaries = existing.filter((p) => p.kind === 'summary').length;
+    for (const index of existing.keys()) {
+      const before = Date.now();
+      const pair = await regeneratePair(doc, existing, index, { generator: 'builtin' });
+      assert.ok(!existing.some((p) => p.question === pair.question), `a new question: ${pair.question}`);
+      if (existing[index].kind !== 'summary' || summaries < 2) {
+        assert.equal(pair.kind, existing[index].kind, 'the same kind as the replaced pair');
+      }
+      verify(doc.context, frames, [pair]);
+      assert.equal(pair.status, 'new');
+      assert.equal(pair.provenance.promptVersion, 'builtin-1');
+      assert.ok(typeof pair.provenance.seed === 'number' && pair.provenance.seed !== 3);
+      assert.ok(Date.parse(pair.provenance.createdAt) >= before - 1000, 'createdAt is now');
+      const again = await regeneratePair(doc, existing, index, { generator: 'builtin' });
+      assert.deepEqual(timeless(again), timeless(pair), 'deterministic for the same inputs');
+      // Regenerating the replacement gives yet another question.
+      const replaced = existing.map((p, i) => (i === index ? pair : p));
+      const third = await regeneratePair(doc, replaced, index, { generator: 'builtin' });
+      assert.ok(![...existing, pair].some((p) => p.question === third.question));
+      verify(doc.context, frames, [third]);
+    }
+  }
+});
+
+test('regeneratePair (built-in): a source pair is replaced by a generated one; an exhausted document and a bad index throw clearly', async () => {
+  const context = 'The keeper lit the lamp at dusk. The ship passed safely in the night. Nobody saw it again.';
+  const frames: Range[] = [[0, context.length]];
+  const doc = { id: 'tiny', context, frames };
+  const kept = sourcePairs([{ question: 'Who lit the lamp?', answer: 'The keeper.' }], CREATED);
+  const pair = await regeneratePair(doc, kept, 0, { generator: 'builtin', seed: 9 });
+  assert.equal(pair.provenance.generator, 'builtin');
+  verify(context, frames, [pair]);
+
+  // Collect every question the generator can ask about this one-frame text, then ask for one more.
+  const all: GeneratedPair[] = [...kept];
+  for (let i = 0; i < 20; i++) {
+    try {
+      all.push(await regeneratePair(doc, all, 0, { generator: 'builtin' }));
+    } catch (e) {
+      assert.match((e as Error).message, /built-in generator has no new question for document "tiny"/);
+      break;
+    }
+  }
+  assert.ok(all.length >= 2 && all.length < 20, `${all.length - 1} questions, then none left`);
+  assert.equal(new Set(all.map((p) => p.question)).size, all.length);
+  await assert.rejects(regeneratePair(doc, all, 0, { generator: 'builtin' }), /no new question/);
+  await assert.rejects(regeneratePair(doc, all, all.length, { generator: 'builtin' }), RangeError);
+  await assert.rejects(regeneratePair({ id: 'e', context: '', frames: [] }, kept, 0, { generator: 'builtin' }), /empty/);
+});
+
+test('generatePairsForDocument (built-in) is generateBuiltin for one document', async () => {
+  const source = levalDocuments()[2];
+  const frames = await frameRanges(source.input, renderer, engine.segment);
+  const doc = { id: 'one', context: source.input, frames };
+  const pairs = await generatePairsForDocument(doc, { generator: 'builtin', perDoc: 5, seed: 4 });
+  assert.deepEqual(pairs.map(timeless), generateBuiltin(doc, { perDoc: 5, seed: 4 }).map(timeless));
+  assert.equal(pairs.length, 5);
+  verify(doc.context, frames, pairs);
 });
 
 function levalSlice(dir: string, n: number, name = 'leval-news_summ.jsonl'): string {

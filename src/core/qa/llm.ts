@@ -6,7 +6,8 @@
  *   backoff (base 500 ms, jitter), honouring Retry-After / retry-after-ms (seconds or HTTP date);
  * - bounded concurrency (a semaphore over requests), per-request timeout, AbortSignal cancellation;
  * - token usage summed; an optional token budget stops new requests once reached (BudgetExhaustedError);
- * - an on-disk cache keyed by sha256(prompt version, model, N, frame ranges, text): a re-run costs nothing.
+ * - an on-disk cache keyed by sha256(prompt version, model, N, frame ranges, text): a re-run costs nothing;
+ * - generateOne: one new pair unlike the questions that exist (regeneration); never cached, so asking again asks anew.
  * The API key is only ever handed to the SDK (Authorization header): never written to a file, a log or an error.
  */
 import { createHash } from 'node:crypto';
@@ -109,24 +110,58 @@ export function replySchema(): Record<string, unknown> {
   };
 }
 
-export function buildMessages(doc: QADocument, perDoc: number): Array<{ role: 'system' | 'user'; content: string }> {
-  const system =
-    'You write question-answer pairs for training a video-language model. The "video" is a long text shown as consecutive frames ' +
-    '(images of text), in order. Write questions a viewer of the frames can answer, varied across these kinds: ' +
-    'summary (what a part or the whole is about), detail (a specific fact), reasoning (why or how, from the text), ' +
-    'comparison (two parts compared), temporal (order: what comes before or after, which comes first, when something is said), ' +
-    'counting (how many frames or times), needle (find one specific detail or term). Prefer questions that need the order of ' +
-    'frames or several frames. Every answer must be fully supported by the text: no outside knowledge. For each pair give ' +
-    'supportingFrames: the frame indices (as labelled, starting at 0) that hold the evidence. When a question or answer names a ' +
-    'frame, call index i "Frame i+1". Reply with JSON only, matching the schema.';
+const SYSTEM_PROMPT =
+  'You write question-answer pairs for training a video-language model. The "video" is a long text shown as consecutive frames ' +
+  '(images of text), in order. Write questions a viewer of the frames can answer, varied across these kinds: ' +
+  'summary (what a part or the whole is about), detail (a specific fact), reasoning (why or how, from the text), ' +
+  'comparison (two parts compared), temporal (order: what comes before or after, which comes first, when something is said), ' +
+  'counting (how many frames or times), needle (find one specific detail or term). Prefer questions that need the order of ' +
+  'frames or several frames. Every answer must be fully supported by the text: no outside knowledge. For each pair give ' +
+  'supportingFrames: the frame indices (as labelled, starting at 0) that hold the evidence. When a question or answer names a ' +
+  'frame, call index i "Frame i+1". Reply with JSON only, matching the schema.';
+
+/** The frames as the model sees them: a count, then each frame's text, labelled by its 0-based index. */
+function framesPrompt(doc: QADocument): string {
   const frames = doc.frames.map(([a, b], i) => `<frame index="${i}">\n${doc.context.slice(a, b).trim()}\n</frame>`).join('\n');
-  const user =
-    `The text has ${doc.frames.length} frames (indices 0 to ${doc.frames.length - 1}).\n\n${frames}\n\n` +
-    `Write exactly ${perDoc} question-answer pairs about it, of varied kinds.`;
+  return `The text has ${doc.frames.length} frames (indices 0 to ${doc.frames.length - 1}).\n\n${frames}`;
+}
+
+export function buildMessages(doc: QADocument, perDoc: number): Array<{ role: 'system' | 'user'; content: string }> {
   return [
-    { role: 'system', content: system },
+    { role: 'system', content: SYSTEM_PROMPT },
+    { role: 'user', content: `${framesPrompt(doc)}\n\nWrite exactly ${perDoc} question-answer pairs about it, of varied kinds.` },
+  ];
+}
+
+/** At most this many existing questions are listed in a regeneration prompt (the most recent are kept). */
+const MAX_LISTED_QUESTIONS = 200;
+
+/**
+ * The messages asking for ONE new pair: the frames, the questions that already exist (so the model writes a different
+ * one) and, if known, the kind wanted.
+ */
+export function buildRegenerateMessages(
+  doc: QADocument,
+  existingQuestions: readonly string[],
+  kind?: GeneratedQAKind,
+): Array<{ role: 'system' | 'user'; content: string }> {
+  const listed = existingQuestions.slice(-MAX_LISTED_QUESTIONS).map((q, i) => `${i + 1}. ${q.replace(/\s+/g, ' ').trim().slice(0, 500)}`);
+  const avoid = listed.length
+    ? `These questions about the text already exist. Do not repeat or rephrase any of them:\n${listed.join('\n')}\n\n`
+    : '';
+  const user =
+    `${framesPrompt(doc)}\n\n${avoid}Write exactly 1 new question-answer pair about it` +
+    (kind ? ` of kind "${kind}"` : '') +
+    (listed.length ? ', different from every question listed above.' : '.');
+  return [
+    { role: 'system', content: SYSTEM_PROMPT },
     { role: 'user', content: user },
   ];
+}
+
+/** Normalised for comparing questions: whitespace collapsed, case folded. */
+export function questionKey(question: string): string {
+  return question.replace(/\s+/g, ' ').trim().toLowerCase();
 }
 
 /** Check a reply against the schema by hand: the pairs, or what is wrong. */
@@ -421,25 +456,25 @@ export class LlmGenerator {
     }
   }
 
-  /** Question/answer pairs for one document; throws LlmSampleError, BudgetExhaustedError, or the abort reason. */
-  async generate(doc: QADocument, signal?: AbortSignal): Promise<GeneratedPair[]> {
+  private toPairs(raw: RawPair[], createdAt: string): GeneratedPair[] {
+    return raw.map((p) => ({
+      ...p,
+      provenance: { generator: 'llm', model: this.o.model, promptVersion: LLM_PROMPT_VERSION, createdAt, editedByUser: false },
+      status: 'new',
+    }));
+  }
+
+  /**
+   * Ask until a reply passes `check` (the schema check, then `extra`), telling the model what was wrong each time;
+   * after 1 + invalidRetries invalid replies, throw LlmSampleError.
+   */
+  private async ask(
+    doc: QADocument,
+    base: Array<{ role: 'system' | 'user'; content: string }>,
+    extra: (pairs: RawPair[]) => string | undefined,
+    signal?: AbortSignal,
+  ): Promise<RawPair[]> {
     const n = doc.frames.length;
-    if (n === 0 || !doc.context.trim()) {
-      throw new LlmSampleError('empty context: nothing to ask about');
-    }
-    const key = cacheKey(doc, this.o.model, this.o.perDoc);
-    const toPairs = (raw: RawPair[], createdAt: string): GeneratedPair[] =>
-      raw.slice(0, this.o.perDoc).map((p) => ({
-        ...p,
-        provenance: { generator: 'llm', model: this.o.model, promptVersion: LLM_PROMPT_VERSION, createdAt, editedByUser: false },
-        status: 'new',
-      }));
-    const cached = await this.readCache(key, n);
-    if (cached) {
-      this.usage.cacheHits++;
-      return toPairs(cached.pairs, cached.createdAt);
-    }
-    const base = buildMessages(doc, this.o.perDoc);
     let messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }> = base;
     let problem = '';
     const attempts = 1 + this.o.invalidRetries;
@@ -448,15 +483,17 @@ export class LlmGenerator {
       const choice = reply.choices?.[0];
       const content = choice?.message?.content;
       const refusal = (choice?.message as { refusal?: string | null } | undefined)?.refusal;
-      const check: { pairs: RawPair[] } | { error: string } = refusal
+      let check: { pairs: RawPair[] } | { error: string } = refusal
         ? { error: `the model refused: ${refusal}` }
         : choice?.finish_reason === 'length'
           ? { error: 'reply cut off at the length limit' }
           : validateReply(content, n);
       if ('pairs' in check) {
-        const createdAt = new Date().toISOString();
-        await this.writeCache({ key, promptVersion: LLM_PROMPT_VERSION, model: this.o.model, perDoc: this.o.perDoc, frameCount: n, createdAt, pairs: check.pairs });
-        return toPairs(check.pairs, createdAt);
+        const error = extra(check.pairs);
+        if (error === undefined) {
+          return check.pairs;
+        }
+        check = { error };
       }
       problem = check.error;
       messages = [
@@ -466,5 +503,47 @@ export class LlmGenerator {
       ];
     }
     throw new LlmSampleError(`the model's reply was invalid ${attempts} times; last problem: ${problem}`);
+  }
+
+  /** Question/answer pairs for one document; throws LlmSampleError, BudgetExhaustedError, or the abort reason. */
+  async generate(doc: QADocument, signal?: AbortSignal): Promise<GeneratedPair[]> {
+    const n = doc.frames.length;
+    if (n === 0 || !doc.context.trim()) {
+      throw new LlmSampleError('empty context: nothing to ask about');
+    }
+    const key = cacheKey(doc, this.o.model, this.o.perDoc);
+    const cached = await this.readCache(key, n);
+    if (cached) {
+      this.usage.cacheHits++;
+      return this.toPairs(cached.pairs.slice(0, this.o.perDoc), cached.createdAt);
+    }
+    const pairs = await this.ask(doc, buildMessages(doc, this.o.perDoc), () => undefined, signal);
+    const createdAt = new Date().toISOString();
+    await this.writeCache({ key, promptVersion: LLM_PROMPT_VERSION, model: this.o.model, perDoc: this.o.perDoc, frameCount: n, createdAt, pairs });
+    return this.toPairs(pairs.slice(0, this.o.perDoc), createdAt);
+  }
+
+  /**
+   * ONE new pair whose question differs from every question in `existingQuestions` (compared by questionKey), of
+   * `kind` if the model obliges (asked, not enforced). Never cached: each call is a new request, so asking again
+   * gives a new pair. A reply repeating an existing question counts as invalid and is asked again.
+   */
+  async generateOne(
+    doc: QADocument,
+    existingQuestions: readonly string[],
+    kind?: GeneratedQAKind,
+    signal?: AbortSignal,
+  ): Promise<GeneratedPair> {
+    if (doc.frames.length === 0 || !doc.context.trim()) {
+      throw new LlmSampleError('empty context: nothing to ask about');
+    }
+    const taken = new Set(existingQuestions.map(questionKey));
+    const pairs = await this.ask(
+      doc,
+      buildRegenerateMessages(doc, existingQuestions, kind),
+      (raw) => (taken.has(questionKey(raw[0].question)) ? `the question ${JSON.stringify(raw[0].question)} already exists; write a different one` : undefined),
+      signal,
+    );
+    return this.toPairs(pairs.slice(0, 1), new Date().toISOString())[0];
   }
 }
