@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,8 @@ import { generatePairsForDocument, regeneratePair } from '../../src/core/qa/rege
 import { frameRanges, generateQA, readQAFile } from '../../src/core/qa/run';
 import type { QADocument } from '../../src/core/qa/types';
 import { Renderer } from '../../src/core/render';
-import { levalDocuments, tempDir } from './helpers';
+import type { QASummary } from '../../src/core/qa/run';
+import { levalDocuments, repoRoot, tempDir } from './helpers';
 
 const KEY = 'sk-test-SECRET-4f1c9a7e';
 
@@ -350,4 +352,105 @@ test('cancellation stops promptly: hanging requests are aborted, finished record
   assert.equal(s.failed, 0, 'a cancelled sample is not a failure');
   assert.deepEqual((await readQAFile(out)).map((r) => r.id), ['docs-000001']);
   assert.equal(server.requests.length, 3, 'one answered, two in flight when cancelled, none started after');
+});
+
+/** The built CLI (`node dist/cli.js …`), run asynchronously so that the in-process fake endpoint can answer it. */
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('t2vid qa --generator llm (the built CLI): records with llm provenance, the key nowhere, a re-run sends nothing', async (t) => {
+  const dir = tempDir(t);
+  const server = await fakeOpenAI(t);
+  const input = inputFile(dir, slices(3));
+  const out = path.join(dir, 'qa.t2vid.jsonl');
+  const args = [
+    'qa', input, '--out', out, '--generator', 'llm', '--base-url', server.baseURL, '--model', 'cli-model', '--per-doc', '2', '--json',
+  ];
+  const r1 = await cli(args, { OPENAI_API_KEY: KEY });
+  assert.equal(r1.code, 0, r1.stderr);
+  const s1 = JSON.parse(r1.stdout) as QASummary;
+  assert.deepEqual(
+    [s1.ok, s1.generator, s1.samples, s1.generated, s1.failed, s1.pairs, s1.sourcePairs, s1.requests, s1.cacheHits],
+    [true, 'llm', 3, 3, 0, 6, 3, 3, 0],
+  );
+  assert.deepEqual([s1.promptTokens, s1.completionTokens], [300, 150]);
+  assert.equal(s1.out, out);
+  assert.ok(server.requests.every((r) => r.auth === `Bearer ${KEY}` && r.body.model === 'cli-model'));
+  const records = await readQAFile(out);
+  assert.deepEqual(records.map((r) => r.id), ['docs-000001', 'docs-000002', 'docs-000003']);
+  for (const [i, r] of records.entries()) {
+    assert.deepEqual(r.qa.map((p) => p.provenance.generator), ['source', 'llm', 'llm']);
+    assert.deepEqual([r.qa[0].question, r.qa[0].answer], [`q${i}`, `a${i}`]);
+    for (const p of r.qa.slice(1)) {
+      assert.deepEqual([p.provenance.model, p.provenance.promptVersion, p.provenance.editedByUser, p.status], ['cli-model', 'llm-qa-1', false, 'new']);
+      assert.ok(p.supportingFrames.length && p.supportingFrames.every((f) => f >= 0 && f < r.frames.length));
+    }
+  }
+  const written = fs.readFileSync(out, 'utf8');
+  for (const text of [written, r1.stdout, r1.stderr, ...filesUnder(dir).map((f) => fs.readFileSync(f, 'utf8'))]) {
+    assert.ok(!text.includes(KEY), 'the API key appears in no output, log or file');
+  }
+
+  // The same command again: everything is resumed, no request is sent, the file is unchanged.
+  const r2 = await cli(args, { OPENAI_API_KEY: KEY });
+  assert.equal(r2.code, 0, r2.stderr);
+  const s2 = JSON.parse(r2.stdout) as QASummary;
+  assert.deepEqual([s2.resumed, s2.generated, s2.requests, s2.pairs], [3, 0, 0, 0]);
+  assert.equal(server.requests.length, 3);
+  assert.equal(fs.readFileSync(out, 'utf8'), written);
+});
+
+test('t2vid qa --generator llm against an endpoint that always answers 500: per-sample errors, exit 1, written records kept', async (t) => {
+  const dir = tempDir(t);
+  const good = await fakeOpenAI(t);
+  const broken = await fakeOpenAI(t, () => ({ status: 500, headers: { 'retry-after-ms': '5' } }));
+  const contexts = slices(5);
+  const input = inputFile(dir, contexts.slice(0, 2));
+  const common = ['--generator', 'llm', '--model', 'm', '--per-doc', '2', '--json'];
+
+  // Nothing usable: every sample fails, each reported on stderr; the exit code says so.
+  const fresh = path.join(dir, 'fresh.t2vid.jsonl');
+  const r0 = await cli(['qa', input, '--out', fresh, '--base-url', broken.baseURL, ...common], { OPENAI_API_KEY: KEY });
+  assert.equal(r0.code, 1, r0.stderr);
+  const s0 = JSON.parse(r0.stdout) as QASummary;
+  assert.deepEqual([s0.ok, s0.generated, s0.failed, s0.retries], [false, 0, 2, 8]);
+  assert.equal(broken.requests.length, 10, 'each sample: the first attempt and 4 retries');
+  for (const id of ['docs-000001', 'docs-000002']) {
+    assert.match(r0.stderr, new RegExp(`failed .*docs\\.jsonl:\\d+: ${id}: request failed after 5 attempts: HTTP 500`));
+  }
+  assert.equal(fs.readFileSync(fresh, 'utf8'), '', 'no record for a failed sample');
+  assert.ok(!r0.stdout.includes(KEY) && !r0.stderr.includes(KEY));
+
+  // Records written by an earlier run survive a run in which every request fails.
+  const out = path.join(dir, 'qa.t2vid.jsonl');
+  const r1 = await cli(['qa', input, '--out', out, '--base-url', good.baseURL, ...common], { OPENAI_API_KEY: KEY });
+  assert.equal(r1.code, 0, r1.stderr);
+  const before = fs.readFileSync(out, 'utf8');
+  fs.writeFileSync(input, contexts.map((context, i) => JSON.stringify({ context, question: `q${i}`, answer: `a${i}` })).join('\n') + '\n');
+  const r2 = await cli(['qa', input, '--out', out, '--base-url', broken.baseURL, ...common], { OPENAI_API_KEY: KEY });
+  const s2 = JSON.parse(r2.stdout) as QASummary;
+  assert.deepEqual([s2.resumed, s2.generated, s2.failed], [2, 0, 3]);
+  assert.equal(r2.code, 0, 'as for t2vid synth: non-zero only when nothing usable is in the output');
+  assert.equal((r2.stderr.match(/^failed .*request failed after 5 attempts: HTTP 500/gm) ?? []).length, 3);
+  assert.equal(fs.readFileSync(out, 'utf8'), before, 'the earlier records are kept byte for byte');
+
+  // Once the endpoint works again, only the failed samples are asked for.
+  const n = good.requests.length;
+  const r3 = await cli(['qa', input, '--out', out, '--base-url', good.baseURL, ...common], { OPENAI_API_KEY: KEY });
+  assert.equal(r3.code, 0, r3.stderr);
+  assert.equal(good.requests.length - n, 3);
+  assert.ok(fs.readFileSync(out, 'utf8').startsWith(before));
+  assert.deepEqual((await readQAFile(out)).map((r) => r.id), ['docs-000001', 'docs-000002', 'docs-000003', 'docs-000004', 'docs-000005']);
 });
