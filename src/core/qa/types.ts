@@ -15,10 +15,11 @@ export const QA_KINDS: readonly QAKind[] = [...GENERATED_QA_KINDS, 'other'];
 export type QAStatus = 'new' | 'accepted' | 'rejected' | 'flagged';
 
 /**
- * Who wrote a pair: the built-in generator, an LLM, or 'source': the input dataset itself (its own question and
- * answer, kept as they were; no model, no seed, promptVersion SOURCE_PROMPT_VERSION).
+ * Who wrote a pair: the built-in generator, an LLM, 'source': the input dataset itself (its own question and answer,
+ * kept as they were; no model, no seed, promptVersion SOURCE_PROMPT_VERSION), or 'human': a person, in the curation
+ * editor (promptVersion 'human'). A person's edit of a generated pair keeps its generator and sets editedByUser.
  */
-export type PairOrigin = 'builtin' | 'llm' | 'source';
+export type PairOrigin = 'builtin' | 'llm' | 'source' | 'human';
 
 /** provenance.promptVersion of a pair kept from the input dataset. */
 export const SOURCE_PROMPT_VERSION = 'source';
