@@ -53,8 +53,13 @@ export const DEFAULT_PANEL_SETTINGS: Readonly<PanelSettings> = {
 
 export interface FrameView {
   index: number;
-  /** A webview resource URI of the rendered PNG. */
+  /** A webview resource URI of the rendered PNG; also the frame's identity (the file name is a content hash). */
   src: string;
+  /**
+   * The PNG itself, base64, for a frame the webview has not been sent before and is about to show (one an edit
+   * changed, or a visible one on the first paint): shown as a data: URI without a fetch. Absent for the others.
+   */
+  data?: string;
   /** [start, end) character offsets in the previewed text. */
   range: [number, number];
   words: number;
@@ -163,14 +168,18 @@ const isArrayOf =
 const isBool: Check = (v) => typeof v === 'boolean';
 const isFiniteNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
 
-/** Every key present with a valid value, and no other key. */
-function shape(fields: Record<string, Check>): Check {
+/** Every key of `fields` present with a valid value, keys of `optional` valid if present, and no other key. */
+function shape(fields: Record<string, Check>, optional: Record<string, Check> = {}): Check {
+  const required = Object.keys(fields);
   return (v) => {
     if (!isObject(v)) {
       return false;
     }
-    const keys = Object.keys(v);
-    return keys.length === Object.keys(fields).length && keys.every((k) => k in fields && fields[k](v[k]));
+    const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(v, k);
+    return (
+      required.every(has) &&
+      Object.keys(v).every((k) => (Object.prototype.hasOwnProperty.call(fields, k) ? fields[k](v[k]) : Object.prototype.hasOwnProperty.call(optional, k) && optional[k](v[k])))
+    );
   };
 }
 
@@ -188,7 +197,12 @@ export const PANEL_SETTING_CHECKS: Record<PanelSettingKey, Check> = {
 
 const isSettings = shape(PANEL_SETTING_CHECKS);
 const isRange: Check = (v) => Array.isArray(v) && v.length === 2 && INDEX(v[0]) && INDEX(v[1]) && (v[0] as number) <= (v[1] as number);
-const isFrame = shape({ index: INDEX, src: isString(4096), range: isRange, words: INDEX });
+/** Largest inline PNG, in base64 characters (the host inlines frames up to INLINE_MAX_BYTES). */
+export const INLINE_MAX_BYTES = 512 << 10;
+/** Base64 of a PNG: it starts with the PNG signature (\x89PNG\r\n\x1a\n is "iVBORw0KGgo"), and nothing but base64. */
+const isPngBase64: Check = (v) =>
+  typeof v === 'string' && v.length <= Math.ceil(INLINE_MAX_BYTES / 3) * 4 && v.startsWith('iVBORw0KGgo') && v.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(v);
+const isFrame = shape({ index: INDEX, src: isString(4096), range: isRange, words: INDEX }, { data: isPngBase64 });
 const isDocument = shape({ name: isString(4096), kind: isOneOf(['text', 'sample']), line: (v) => v === undefined || INDEX(v) });
 const isDocumentLoose: Check = (v) => isObject(v) && isDocument({ line: undefined, ...v });
 

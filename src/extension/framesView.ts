@@ -5,6 +5,7 @@
  * The view keeps its last state and replays it when it becomes visible again.
  */
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { contextIndexAt, contextOffsets } from '../core/jsonOffsets';
@@ -13,6 +14,7 @@ import { PreviewCancelled, PreviewClient } from '../core/previewClient';
 import type { PreviewPage, PreviewResult } from '../core/preview';
 import {
   DEFAULT_PANEL_SETTINGS,
+  INLINE_MAX_BYTES,
   PANEL_SETTING_CHECKS,
   parseFromWebview,
   type FrameView,
@@ -31,6 +33,13 @@ const DATASET_EXTENSIONS = new Set(['.jsonl', '.ndjson']);
 const DEBOUNCE_MS = 80;
 /** Frames past the cursor's frame in an early (partial) update: about what the panel shows around it. */
 const PARTIAL_AFTER = 1;
+/**
+ * Frames the webview has not been sent before are sent inline (PNG bytes in the state message) when they are within
+ * this many positions of the cursor's frame, which the panel keeps in view: the webview shows them without fetching
+ * each through the webview resource path (tens of ms per image in a browser). The others are fetched when scrolled to.
+ */
+const INLINE_AROUND = 12;
+const INLINE_MAX_FRAMES = 24;
 
 /** What the preview shows: text and, for a dataset line, where the context sits in the document. */
 interface Target {
@@ -65,6 +74,12 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private timer: NodeJS.Timeout | undefined;
   private rendering = false;
   private lastHighlight = -2;
+  /** What the last render was asked for (in flight or done): an identical refresh only re-publishes. */
+  private requested: { document: vscode.TextDocument; version: number; text: string; options: string; info: string } | undefined;
+  /** The srcs in the last state posted to the current webview (it has those frames, as URIs or inline). */
+  private shown = new Set<string>();
+  /** The PNG file of each frame src posted (for inlining). */
+  private files = new Map<string, string>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -98,8 +113,12 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       enableScripts: true,
       localResourceRoots: [dist, vscode.Uri.joinPath(this.context.extensionUri, 'media'), this.cacheDir()],
     };
+    this.shown.clear();
     view.webview.html = this.html(view.webview, dist);
     view.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw), undefined, this.disposables);
+    // Render while the webview host starts (in a browser, seconds on the first webview of a session): the state is
+    // ready by the time the webview asks for it.
+    this.schedule(0);
     view.onDidChangeVisibility(() => {
       if (view.visible) {
         this.schedule(0);
@@ -124,7 +143,63 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   }
 
   private post(message: ToWebview): void {
-    void this.view?.webview.postMessage(message);
+    const view = this.view;
+    if (!view) {
+      return;
+    }
+    if (message.type === 'state') {
+      message = this.withInline(message);
+      this.shown = new Set(message.frames.map((f) => f.src));
+    }
+    void view.webview.postMessage(message);
+  }
+
+  /** The frame position the panel keeps in view: the one under the editor's cursor, else the highlighted one, else 0. */
+  private focusPosition(frames: readonly FrameView[]): number {
+    const target = this.target;
+    const editor = vscode.window.activeTextEditor;
+    if (target && editor?.document === target.document) {
+      const offset = target.fromDocument(target.document.offsetAt(editor.selection.active));
+      if (offset >= 0) {
+        const at = frames.findIndex((f) => offset >= f.range[0] && offset < f.range[1]);
+        return at >= 0 ? at : frames.length - 1;
+      }
+    }
+    const highlighted = frames.findIndex((f) => f.index === this.lastHighlight);
+    return Math.max(0, highlighted);
+  }
+
+  /** `state` with the PNG bytes of the frames near the focus that the webview has not been sent before. */
+  private withInline(state: StateMessage): StateMessage {
+    const frames = state.frames;
+    if (!frames.length) {
+      return state;
+    }
+    const focus = this.focusPosition(frames);
+    const wanted: number[] = [];
+    for (let d = 0; d <= INLINE_AROUND && wanted.length < INLINE_MAX_FRAMES; d++) {
+      for (const at of d ? [focus + d, focus - d] : [focus]) {
+        if (at >= 0 && at < frames.length && !this.shown.has(frames[at].src) && wanted.length < INLINE_MAX_FRAMES) {
+          wanted.push(at);
+        }
+      }
+    }
+    if (!wanted.length) {
+      return state;
+    }
+    const out = frames.slice();
+    for (const at of wanted) {
+      const file = this.files.get(out[at].src);
+      try {
+        const png = file ? fs.readFileSync(file) : undefined;
+        if (png && png.length <= INLINE_MAX_BYTES) {
+          out[at] = { ...out[at], data: png.toString('base64') };
+        }
+      } catch {
+        // pruned meanwhile: the webview fetches it
+      }
+    }
+    return { ...state, frames: out };
   }
 
   private onMessage(raw: unknown): void {
@@ -142,6 +217,8 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private async handle(message: FromWebview): Promise<void> {
     switch (message.type) {
       case 'ready':
+        // A new webview document: it has no frames yet.
+        this.shown.clear();
         if (this.state) {
           this.post(this.state);
         }
@@ -311,6 +388,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       if (vscode.window.activeTextEditor || !this.target) {
         this.target = undefined;
         this.result = undefined;
+        this.requested = undefined;
         this.publish({ document: null, message, frames: [], wordsPerFrame: 0, width: 448, height: 448, rendering: false, renderMs: 0 });
       }
       return;
@@ -319,9 +397,29 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
     try {
       options = engineOptions(target.document.uri);
     } catch (e) {
+      this.requested = undefined;
       this.publish({ document: target.info, message: (e as Error).message, frames: [], wordsPerFrame: 0, width: 448, height: 448, rendering: false, renderMs: 0 });
       return;
     }
+    const request = { document: target.document, version: target.document.version, text: target.text, options: JSON.stringify(options), info: JSON.stringify(target.info) };
+    const same = this.requested;
+    if (
+      same &&
+      this.target &&
+      same.document === request.document &&
+      same.version === request.version &&
+      same.options === request.options &&
+      same.info === request.info &&
+      same.text === request.text
+    ) {
+      // Already rendered or rendering (e.g. the webview's `ready` while the render started at resolve is running).
+      this.target = target;
+      if (!this.rendering && this.state) {
+        this.publish({ ...this.state }, target.document.uri);
+      }
+      return;
+    }
+    this.requested = request;
     const previous = this.target?.document === target.document && this.state?.document ? this.state : undefined;
     this.target = target;
     this.rendering = true;
@@ -329,8 +427,15 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       this.publish({ ...this.state, document: target.info, rendering: true }, target.document.uri);
     }
     const webview = this.view?.webview;
+    if (this.files.size > 8192) {
+      this.files.clear(); // kept for the frames of recent renders only; rebuilt below
+    }
     const views = (pages: PreviewPage[]): FrameView[] =>
-      pages.map((p) => ({ index: p.index, src: webview ? webview.asWebviewUri(vscode.Uri.file(p.file)).toString() : '', range: p.range, words: p.words }));
+      pages.map((p) => {
+        const src = webview ? webview.asWebviewUri(vscode.Uri.file(p.file)).toString() : '';
+        this.files.set(src, p.file);
+        return { index: p.index, src, range: p.range, words: p.words };
+      });
     // After an edit, the frames up to the cursor come back first (their layouts are cached): show them with the
     // previous tail until the whole document is laid out again.
     const editor = vscode.window.activeTextEditor;
@@ -378,6 +483,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
         return;
       }
       this.rendering = false;
+      this.requested = undefined;
       this.log.error(`preview of ${target.info.name}: ${(e as Error).message}`);
       this.publish({ document: target.info, message: `Could not render: ${(e as Error).message}`, frames: [], wordsPerFrame: 0, width: 448, height: 448, rendering: false, renderMs: 0 }, target.document.uri);
     }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import {
+  INLINE_MAX_BYTES,
   MODEL_PROFILES,
   PANEL_SETTING_CHECKS,
   SEGMENT_MODES,
@@ -46,6 +47,9 @@ function state(overrides: Record<string, unknown> = {}): StateMessage {
   } as StateMessage;
 }
 
+/** A 1×1 grey PNG, base64 (what the host inlines for a frame the webview has not seen). */
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==';
+
 /** A copy of `value` with `edit` applied to it (for building malformed variants of a valid message). */
 function variant<T>(value: T, edit: (v: Record<string, unknown>) => void): unknown {
   const copy = structuredClone(value) as Record<string, unknown>;
@@ -63,6 +67,7 @@ test('parseToWebview accepts every valid message type', () => {
     state({ document: { name: 'doc.md', kind: 'text' }, message: 'doc.md is empty', frames: [] }),
     state({ rendering: true, version: 0 }),
     state({ frames: [{ index: 0, src: '', range: [5, 5], words: 0 }] }),
+    state({ frames: [{ index: 0, src: 'https://file+.vscode-resource.vscode-cdn.net/cache/0.png', range: [0, 5], words: 1, data: PNG }] }),
     state({ settings: { ...settings, 'segment.mode': 'fit', 'render.width': 32, 'render.height': 8192, 'preview.modelProfile': 'llava-video' } }),
     { type: 'highlight', index: 0 },
     { type: 'highlight', index: -1 },
@@ -129,6 +134,12 @@ test('parseToWebview rejects malformed messages', () => {
     ['frame without src', variant(ok, (v) => delete (v.frames as Array<Record<string, unknown>>)[0].src)],
     ['frame with a negative index', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].index = -1))],
     ['frame that is null', { ...ok, frames: [null] }],
+    ['frame data that is not base64', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = `${PNG.slice(0, -4)}<b>=`))],
+    ['frame data with a data: prefix', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = `data:image/png;base64,${PNG}`))],
+    ['frame data that is not a PNG', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = 'PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4='))],
+    ['frame data with a bad length', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = PNG.slice(0, -1)))],
+    ['frame data that is a number', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = 42))],
+    ['frame data that is undefined', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = undefined))],
     ['huge frame src', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].src = 'x'.repeat(4097)))],
     ['huge document name', { ...ok, document: { name: 'n'.repeat(4097), kind: 'text' } }],
     ['huge message', { ...ok, message: 'm'.repeat(4097) }],
@@ -240,6 +251,10 @@ test('a huge string over the limit is rejected; one at the limit is accepted', (
   assert.equal(parseToWebview(state({ message: 'm'.repeat(1 << 21) })), undefined);
   const frames = state().frames;
   assert.equal(parseToWebview(state({ frames: [{ ...frames[0], src: 's'.repeat(1 << 21) }] })), undefined);
+  // Inline PNG data: up to INLINE_MAX_BYTES of PNG.
+  const big = (bytes: number): string => `iVBORw0KGgo${'A'.repeat(Math.ceil(bytes / 3) * 4 - 11)}`;
+  assert.ok(parseToWebview(state({ frames: [{ ...frames[0], data: big(INLINE_MAX_BYTES) }] })));
+  assert.equal(parseToWebview(state({ frames: [{ ...frames[0], data: big(INLINE_MAX_BYTES + 3) }] })), undefined);
 });
 
 test('parsing never throws, whatever the input', () => {

@@ -225,10 +225,38 @@ interface Thumb {
   img: HTMLImageElement;
   num: HTMLSpanElement;
   words: HTMLSpanElement;
+  /** The frame's src (its identity), whether it is shown from that URI or from inline data. */
   src: string;
   wordCount: number;
 }
 const thumbs: Thumb[] = [];
+
+/**
+ * data: URIs of the frames the host sent inline, by src (most recently used last): a frame that moves to another
+ * position, or comes back after an undo, is shown without a fetch. Bounded: about 10 KB a frame.
+ */
+const inline = new Map<string, string>();
+const INLINE_CACHE = 512;
+
+function takeInline(frames: readonly FrameView[]): void {
+  for (const f of frames) {
+    if (f.data !== undefined) {
+      inline.delete(f.src);
+      inline.set(f.src, `data:image/png;base64,${f.data}`);
+    }
+  }
+  for (const key of inline.keys()) {
+    if (inline.size <= INLINE_CACHE) {
+      break;
+    }
+    inline.delete(key);
+  }
+}
+
+/** The state without inline image data (what is persisted and kept as `current`). */
+function withoutData(state: StateMessage): StateMessage {
+  return state.frames.some((f) => f.data !== undefined) ? { ...state, frames: state.frames.map(({ data: _data, ...f }) => f) } : state;
+}
 
 function persist(): void {
   if (current) {
@@ -325,7 +353,12 @@ function updateThumb(t: Thumb, frame: FrameView, position: number): void {
   t.root.dataset.position = String(position);
   if (t.src !== frame.src) {
     t.src = frame.src;
-    t.img.src = frame.src;
+    const data = inline.get(frame.src);
+    if (data !== undefined) {
+      inline.delete(frame.src);
+      inline.set(frame.src, data);
+    }
+    t.img.src = data ?? frame.src;
   }
   if (t.wordCount !== frame.words) {
     t.wordCount = frame.words;
@@ -412,7 +445,8 @@ function onMessage(raw: unknown): void {
         return; // an older render finished after a newer state
       }
       lastVersion = msg.version;
-      render(msg);
+      takeInline(msg.frames);
+      render(withoutData(msg));
       persist();
       return;
     case 'highlight':
