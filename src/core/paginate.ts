@@ -7,7 +7,7 @@
  */
 import type { SegmentOptions } from './options';
 import type { Block, Renderer } from './render';
-import { graphemeUnits, groupUnits, segmentLocale, wordUnits, type Range } from './segment';
+import { graphemeUnits, groupUnits, segmentLocale, wordUnits, type Range, type SegmentCache } from './segment';
 
 export interface Page {
   index: number;
@@ -18,9 +18,14 @@ export interface Page {
 
 export interface PaginateOptions {
   segment: SegmentOptions;
-  /** Groups laid out at once in words/sentences mode (keeps libuv's thread pool busy). */
-  lookahead?: number;
+  /**
+   * Groups laid out at once in words/sentences mode (keeps libuv's thread pool busy); a function is asked again
+   * before each launch (the preview narrows it while it waits for the pages through the cursor).
+   */
+  lookahead?: number | (() => number);
   signal?: AbortSignal;
+  /** Reuse the segmentation of unchanged chunks (the live preview segments the same document again and again). */
+  segmentCache?: SegmentCache;
 }
 
 type Laid = { range: Range; block: Block | undefined };
@@ -34,7 +39,7 @@ export class FrameTooSmallError extends Error {
 
 export async function* paginate(text: string, renderer: Renderer, options: PaginateOptions): AsyncGenerator<Page> {
   const locale = segmentLocale(text, options.segment.locale);
-  const units = wordUnits(text, locale);
+  const units = wordUnits(text, locale, 0, text.length, options.segmentCache);
   const signal = options.signal;
   let index = 0;
   const lay = async (units: Range[], a: number, b: number): Promise<Laid> => {
@@ -133,12 +138,12 @@ export async function* paginate(text: string, renderer: Renderer, options: Pagin
     }
     return;
   }
-  const groups = groupUnits(text, units, options.segment, locale);
-  const lookahead = Math.max(1, options.lookahead ?? 4);
+  const groups = groupUnits(text, units, options.segment, locale, options.segmentCache);
+  const lookahead = (): number => Math.max(1, (typeof options.lookahead === 'function' ? options.lookahead() : options.lookahead) ?? 4);
   const pending: Array<Promise<Laid[]>> = [];
   let next = 0;
   const launch = (): void => {
-    while (next < groups.length && pending.length < lookahead) {
+    while (next < groups.length && pending.length < lookahead()) {
       const [a, b] = groups[next++];
       const p = fitGroup(units, a, b);
       p.catch(() => undefined); // awaited below in order; avoid an unhandled rejection meanwhile

@@ -12,7 +12,7 @@ import { writeFileAtomic } from './fsutil';
 import { optionsKey, type EngineOptions } from './options';
 import { paginate } from './paginate';
 import { Renderer, type Block } from './render';
-import { countWords, segmentLocale } from './segment';
+import { countWords, SegmentCache, segmentLocale } from './segment';
 import { engineVersion } from './version';
 
 export interface PreviewPage {
@@ -70,9 +70,16 @@ export interface PartialRequest {
   onPartial: (pages: PreviewPage[]) => void;
 }
 
+/**
+ * Groups laid out at once while the pages through the cursor are awaited. Measured on a 5,000-word document, a word
+ * typed in the middle, time to those pages (median of 20): lookahead 4: 21–28 ms, 2: 23 ms, 1: 14–18 ms.
+ */
+const EARLY_LOOKAHEAD = 1;
+
 export class PreviewEngine {
   private renderer: CachingRenderer | undefined;
   private key = '';
+  private readonly segments = new SegmentCache();
 
   constructor(
     readonly cacheDir: string,
@@ -93,10 +100,13 @@ export class PreviewEngine {
     const pages: PreviewPage[] = [];
     const writes: Array<Promise<void>> = [];
     let early = partial ? { ...partial } : undefined;
-    for await (const page of paginate(text, renderer, { segment: options.segment, signal })) {
+    // Until the pages through the cursor are out, lay out one group at a time: groups past it would only hold up
+    // the cursor's (libvips lays out text one at a time per process).
+    const lookahead = (): number => (early ? EARLY_LOOKAHEAD : 4);
+    for await (const page of paginate(text, renderer, { segment: options.segment, signal, lookahead, segmentCache: this.segments })) {
       const name = createHash('sha256').update(key).update('\0').update(page.text).digest('hex').slice(0, 32);
       const file = path.join(this.cacheDir, `${name}.png`);
-      pages.push({ index: page.index, file, range: page.range, words: countWords(page.text, locale) });
+      pages.push({ index: page.index, file, range: page.range, words: countWords(page.text, locale, this.segments) });
       if (!fs.existsSync(file)) {
         writes.push(renderer.encode(page.block).then((png) => writeFileAtomic(file, png)));
         if (writes.length >= 4) {

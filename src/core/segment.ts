@@ -48,6 +48,53 @@ function chunkEnd(text: string, from: number, to: number, sentences: boolean): n
   return code >= 0xd800 && code <= 0xdbff ? hi + 1 : hi;
 }
 
+/** One chunk's segments: start offsets, lengths and word-likeness, relative to the chunk. */
+interface ChunkSegments {
+  start: Uint32Array;
+  length: Uint32Array;
+  wordLike: Uint8Array;
+}
+
+/**
+ * The segments of recently segmented chunks, by chunk text (an LRU bounded in characters). The chunks of a text
+ * depend only on the text from the chunk's start on, so after an edit every chunk but the edited one or two is a
+ * hit, and the result is exactly what segmenting from scratch gives. For the live preview, which segments the whole
+ * document again on every pause in typing.
+ */
+export class SegmentCache {
+  private readonly chunks = new Map<string, ChunkSegments>();
+  private chars = 0;
+
+  constructor(private readonly maxChars = 4 << 20) {}
+
+  segment(segmenter: Intl.Segmenter, key: string, chunk: string): ChunkSegments {
+    const full = `${key}\0${chunk}`;
+    const hit = this.chunks.get(full);
+    if (hit) {
+      this.chunks.delete(full);
+      this.chunks.set(full, hit); // most recently used last
+      return hit;
+    }
+    const all = [...segmenter.segment(chunk)];
+    const out: ChunkSegments = { start: new Uint32Array(all.length), length: new Uint32Array(all.length), wordLike: new Uint8Array(all.length) };
+    all.forEach((s, i) => {
+      out.start[i] = s.index;
+      out.length[i] = s.segment.length;
+      out.wordLike[i] = s.isWordLike === true ? 1 : 0;
+    });
+    this.chunks.set(full, out);
+    this.chars += full.length;
+    for (const [k] of this.chunks) {
+      if (this.chars <= this.maxChars) {
+        break;
+      }
+      this.chunks.delete(k);
+      this.chars -= k.length;
+    }
+    return out;
+  }
+}
+
 /** Segments of text[from, to) with absolute indices, segmenting chunk by chunk. */
 function* segments(
   text: string,
@@ -55,13 +102,22 @@ function* segments(
   locale: string | undefined,
   from = 0,
   to = text.length,
+  cache?: SegmentCache,
 ): Generator<{ start: number; end: number; isWordLike: boolean }> {
   const segmenter = new Intl.Segmenter(locale, { granularity });
+  const key = `${granularity}\0${locale ?? ''}`;
   let at = from;
   while (at < to) {
     const end = chunkEnd(text, at, to, granularity === 'sentence');
-    for (const s of segmenter.segment(text.slice(at, end))) {
-      yield { start: at + s.index, end: at + s.index + s.segment.length, isWordLike: s.isWordLike === true };
+    if (cache) {
+      const c = cache.segment(segmenter, key, text.slice(at, end));
+      for (let i = 0; i < c.start.length; i++) {
+        yield { start: at + c.start[i], end: at + c.start[i] + c.length[i], isWordLike: c.wordLike[i] === 1 };
+      }
+    } else {
+      for (const s of segmenter.segment(text.slice(at, end))) {
+        yield { start: at + s.index, end: at + s.index + s.segment.length, isWordLike: s.isWordLike === true };
+      }
     }
     at = end;
   }
@@ -89,10 +145,10 @@ export function segmentLocale(text: string, locale: string): string | undefined 
  * so that units are contiguous and cover the text. Text before the first word joins the first unit.
  * A text without any word (only punctuation) is one unit.
  */
-export function wordUnits(text: string, locale?: string, from = 0, to = text.length): Range[] {
+export function wordUnits(text: string, locale?: string, from = 0, to = text.length, cache?: SegmentCache): Range[] {
   const units: Range[] = [];
   let current: Range | undefined;
-  for (const { start, end, isWordLike } of segments(text, 'word', locale, from, to)) {
+  for (const { start, end, isWordLike } of segments(text, 'word', locale, from, to, cache)) {
     if (isWordLike) {
       if (current) {
         units.push(current);
@@ -124,9 +180,9 @@ export function graphemeUnits(text: string, range: Range): Range[] {
 }
 
 /** Sentence ranges covering the text. */
-export function sentenceRanges(text: string, locale?: string): Range[] {
+export function sentenceRanges(text: string, locale?: string, cache?: SegmentCache): Range[] {
   const out: Range[] = [];
-  for (const { start, end } of segments(text, 'sentence', locale)) {
+  for (const { start, end } of segments(text, 'sentence', locale, 0, text.length, cache)) {
     out.push([start, end]);
   }
   return out;
@@ -137,7 +193,7 @@ export function sentenceRanges(text: string, locale?: string): Range[] {
  * Each group is a list of consecutive unit indices [first, last+1).
  * `fit` mode has no a-priori grouping: it is paged by layout (see paginate.ts).
  */
-export function groupUnits(text: string, units: Range[], options: SegmentOptions, locale?: string): Array<[number, number]> {
+export function groupUnits(text: string, units: Range[], options: SegmentOptions, locale?: string, cache?: SegmentCache): Array<[number, number]> {
   const n = units.length;
   const max = options.wordsPerFrame;
   const groups: Array<[number, number]> = [];
@@ -151,7 +207,7 @@ export function groupUnits(text: string, units: Range[], options: SegmentOptions
     return groups;
   }
   // Sentence mode: map each sentence to the units that start inside it, then pack whole sentences.
-  const sentences = sentenceRanges(text, locale);
+  const sentences = sentenceRanges(text, locale, cache);
   const sentenceUnits: Array<[number, number]> = [];
   let u = 0;
   for (const [, end] of sentences) {
@@ -204,9 +260,9 @@ export function toSegments(text: string, units: Range[], groups: Array<[number, 
 }
 
 /** Count of word-like segments in a text (what "words per frame" counts). */
-export function countWords(text: string, locale?: string): number {
+export function countWords(text: string, locale?: string, cache?: SegmentCache): number {
   let n = 0;
-  for (const s of segments(text, 'word', locale)) {
+  for (const s of segments(text, 'word', locale, 0, text.length, cache)) {
     if (s.isWordLike) {
       n++;
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_SEGMENT, type SegmentOptions } from '../../src/core/options';
-import { countWords, groupUnits, segmentLocale, sentenceRanges, toSegments, wordUnits } from '../../src/core/segment';
+import { countWords, groupUnits, SegmentCache, segmentLocale, sentenceRanges, toSegments, wordUnits } from '../../src/core/segment';
 import { chinesePart, levalDocuments, sharedData } from './helpers';
 
 const words = (n: number): SegmentOptions => ({ ...DEFAULT_SEGMENT, mode: 'words', wordsPerFrame: n });
@@ -58,6 +58,27 @@ test('long texts segment in chunks without changing any boundary', () => {
   assert.equal(units.length, reference);
   assert.equal(units[0][0], 0);
   assert.equal(units[units.length - 1][1], doc.length);
+});
+
+test('the segment cache gives exactly what segmenting from scratch gives, edit after edit', () => {
+  const en = levalDocuments()[0].input.repeat(2);
+  const zh = chinesePart(fs.readFileSync(sharedData('seed-abstract-zh.txt'), 'utf8')).repeat(8);
+  for (const [locale, start] of [['en', en], ['zh', zh]] as const) {
+    const cache = new SegmentCache(1 << 16); // small: evictions happen too
+    let text = start;
+    let seed = 7;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let i = 0; i < 40; i++) {
+      // Type, delete and paste at random places, as an editor would.
+      const at = random(text.length + 1);
+      const edit = i % 3 === 0 ? '' : i % 3 === 1 ? 'lorem ' : locale === 'zh' ? '。新的句子，' : '.\n\nA new line. ';
+      text = text.slice(0, at) + edit + text.slice(at + (i % 3 === 0 ? random(40) : 0));
+      assert.deepEqual(wordUnits(text, locale, 0, text.length, cache), wordUnits(text, locale), `${locale} edit ${i}: word units`);
+      assert.deepEqual(sentenceRanges(text, locale, cache), sentenceRanges(text, locale), `${locale} edit ${i}: sentences`);
+      const page = text.slice(at, at + 500);
+      assert.equal(countWords(page, locale, cache), countWords(page, locale), `${locale} edit ${i}: word count`);
+    }
+  }
 });
 
 test('Chinese: dictionary words, not characters or whitespace, and exact text', () => {
