@@ -26,7 +26,7 @@ function copyFonts() {
 }
 
 /** Webview apps: `webview/<app>/main.ts` → `dist/webview/<app>.js`, `webview/<app>/<app>.css` → `dist/webview/<app>.css`. */
-const webviewApps = ['frames'];
+const webviewApps = ['frames', 'curation'];
 
 function copyWebviewCss() {
   const dir = path.join(__dirname, 'dist', 'webview');

@@ -130,7 +130,16 @@ export interface NoticeMessage {
   message: string;
 }
 
-export type CurationToWebview = ViewMessage | RowsMessage | StatsMessage | FramesMessage | FocusMessage | BusyMessage | NoticeMessage;
+export const REVIEW_COMMANDS = ['next', 'previous', 'accept', 'reject', 'flag', 'edit', 'find'] as const;
+export type ReviewCommand = (typeof REVIEW_COMMANDS)[number];
+
+/** A review command from the palette or a keybinding (the same as the webview's own keys). */
+export interface CommandMessage {
+  type: 'command';
+  command: ReviewCommand;
+}
+
+export type CurationToWebview = ViewMessage | RowsMessage | StatsMessage | FramesMessage | FocusMessage | BusyMessage | NoticeMessage | CommandMessage;
 
 //#endregion
 
@@ -267,6 +276,7 @@ const TO_WEBVIEW: Record<CurationToWebview['type'], Check> = {
   focus: shape({ type: isOneOf(['focus']), line: LINE, pair: PAIR, field: isField }),
   busy: shape({ type: isOneOf(['busy']), line: LINE, pair: PAIR, busy: isBool }),
   notice: shape({ type: isOneOf(['notice']), level: isOneOf(['info', 'error']), message: isString(10_000) }),
+  command: shape({ type: isOneOf(['command']), command: isOneOf(REVIEW_COMMANDS) }),
 };
 
 const isEdit: Check = (v) =>

@@ -1,8 +1,12 @@
 /** T2Vid Studio: the thin VS Code shell over src/core. */
 import * as vscode from 'vscode';
 import { pruneCache } from '../core/preview';
+import { REVIEW_COMMANDS } from '../curationProtocol';
+import { CurationEditorProvider } from './curationEditor';
 import { exportPreviewFrames } from './exportFrames';
 import { FramesViewProvider } from './framesView';
+import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor } from './qaCommands';
+import { setApiKey } from './qaSettings';
 import { synthesizeActiveDocument } from './synthesizeCommand';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -10,11 +14,12 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('T2Vid', { log: true });
   const frames = new FramesViewProvider(context, log);
+  const curation = new CurationEditorProvider(context, log);
   const guarded =
-    (run: () => Promise<unknown>) =>
-    async (): Promise<void> => {
+    <A extends unknown[]>(run: (...args: A) => Promise<unknown>) =>
+    async (...args: A): Promise<void> => {
       try {
-        await run();
+        await run(...args);
       } catch (e) {
         log.error((e as Error).stack ?? String(e));
         void vscode.window.showErrorMessage(`T2Vid: ${(e as Error).message}`);
@@ -27,8 +32,17 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('t2vid.synthesizeActiveDocument', guarded(() => synthesizeActiveDocument(log))),
     vscode.commands.registerCommand('t2vid.showFrames', guarded(async () => vscode.commands.executeCommand(`${FramesViewProvider.viewType}.focus`))),
     vscode.commands.registerCommand('t2vid.exportPreviewFrames', guarded(() => exportPreviewFrames(frames))),
+    curation,
+    vscode.window.registerCustomEditorProvider(CurationEditorProvider.viewType, curation, { supportsMultipleEditorsPerDocument: false }),
+    vscode.commands.registerCommand('t2vid.openCurationEditor', guarded((uri?: vscode.Uri) => openCurationEditor(uri))),
+    vscode.commands.registerCommand('t2vid.generateQAForActiveDocument', guarded(() => generateQAForActiveDocument(context.secrets, log))),
+    vscode.commands.registerCommand('t2vid.generateQAForDataset', guarded((uri?: vscode.Uri) => generateQAForDataset(context.secrets, log, uri))),
+    vscode.commands.registerCommand('t2vid.setApiKey', guarded(() => setApiKey(context.secrets))),
+    ...REVIEW_COMMANDS.map((command) => vscode.commands.registerCommand(`t2vid.curation.${command}`, () => curation.command(command))),
   );
   void vscode.commands.executeCommand('setContext', 't2vid.previewExtensions', ['.txt', '.md', '.markdown', '.text', '.jsonl', '.ndjson']);
+  void vscode.commands.executeCommand('setContext', 't2vid.datasetExtensions', ['.jsonl', '.ndjson']);
+  void vscode.commands.executeCommand('setContext', 't2vid.qaInputExtensions', ['.txt', '.md', '.markdown', '.text', '.jsonl', '.ndjson', '.json', '.parquet']);
   // Frames not rendered for a week leave the preview cache.
   void pruneCache(frames.cacheDir().fsPath, WEEK_MS).then((n) => n && log.info(`preview cache: removed ${n} old frames`));
 }

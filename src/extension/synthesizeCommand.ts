@@ -8,13 +8,13 @@ import { engineOptions, fieldMapping, outputSettings } from './settings';
 
 const DATASET_EXTENSIONS = ['.jsonl', '.ndjson', '.json', '.parquet'];
 
-function safeStem(name: string): string {
+export function safeStem(name: string): string {
   return name.replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'document';
 }
 
-/** Where output goes: the setting's folder inside the document's workspace folder (or beside the file). */
-function outputRoot(document: vscode.TextDocument, folder: string): vscode.Uri {
-  const workspace = vscode.workspace.getWorkspaceFolder(document.uri) ?? vscode.workspace.workspaceFolders?.[0];
+/** Where output goes: the setting's folder inside the resource's workspace folder (or beside the file). */
+export function outputRoot(resource: vscode.Uri, folder: string): vscode.Uri {
+  const workspace = vscode.workspace.getWorkspaceFolder(resource) ?? vscode.workspace.workspaceFolders?.[0];
   if (path.isAbsolute(folder)) {
     if (!vscode.workspace.isTrusted && workspace && !folder.startsWith(workspace.uri.fsPath)) {
       throw new Error('In Restricted Mode the output folder must be inside the workspace');
@@ -24,8 +24,8 @@ function outputRoot(document: vscode.TextDocument, folder: string): vscode.Uri {
   if (workspace) {
     return vscode.Uri.joinPath(workspace.uri, folder);
   }
-  if (document.uri.scheme === 'file') {
-    return vscode.Uri.file(path.join(path.dirname(document.uri.fsPath), folder));
+  if (resource.scheme === 'file') {
+    return vscode.Uri.file(path.join(path.dirname(resource.fsPath), folder));
   }
   throw new Error('Open a folder first: T2Vid writes its output into the workspace');
 }
@@ -39,7 +39,7 @@ export async function synthesizeActiveDocument(log: vscode.LogOutputChannel): Pr
   const document = editor.document;
   const engine = engineOptions(document.uri);
   const output = outputSettings(document.uri);
-  const root = outputRoot(document, output.folder);
+  const root = outputRoot(document.uri, output.folder);
   if (root.scheme !== 'file') {
     throw new Error(`T2Vid writes frames with the file system of the machine the workspace is on; ${root.toString()} is not on one`);
   }

@@ -271,3 +271,59 @@ export function divider(): HTMLElement {
   el.setAttribute('role', 'separator');
   return el;
 }
+
+export interface SearchFieldProps {
+  id: string;
+  label: string;
+  placeholder: string;
+  /** Called with the text after the user pauses typing for `delayMs` (default 200), and at once on Enter. */
+  onSearch: (text: string) => void;
+  delayMs?: number;
+}
+
+/** A `<vscode-text-field type="search">` whose label is slotted in (a `<label for>` of its inner input). */
+export function searchField(props: SearchFieldProps): Control<string> {
+  const wrap = field(props.id, 't2vid-field--search');
+  const el = document.createElement('vscode-text-field') as ValueElement;
+  el.id = props.id;
+  el.setAttribute('type', 'search');
+  el.setAttribute('placeholder', props.placeholder);
+  el.textContent = props.label;
+  let current = '';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const fire = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (el.value !== current) {
+      current = el.value;
+      props.onSearch(current);
+    }
+  };
+  el.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(fire, props.delayMs ?? 200);
+  });
+  el.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      fire();
+    }
+  });
+  wrap.append(el);
+  return {
+    element: wrap,
+    control: el,
+    setValue(value) {
+      if (isEditing(el)) {
+        return;
+      }
+      current = value;
+      el.value = value;
+    },
+    setDisabled(disabled) {
+      el.disabled = disabled;
+    },
+    setTitle(title) {
+      el.title = title;
+    },
+  };
+}

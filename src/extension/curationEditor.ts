@@ -1,0 +1,565 @@
+/**
+ * The curation editor: a CustomTextEditorProvider over JSONL datasets (`*.t2vid.jsonl` by default, "Open With…" for
+ * any `.jsonl`). The TextDocument is the model: every change is a WorkspaceEdit that replaces one line, so undo/redo,
+ * dirty state, save, hot exit and "Reopen With… Text Editor" work as in any editor, and an edit of the file from
+ * elsewhere (a text editor beside it, git) refreshes the view.
+ * The webview shows a virtualized list: it asks for the rows it is about to show and for their frame strips (rendered
+ * in a render process of their own), and sends edits addressed by line + the hash of the text it showed.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { DatasetIndex, NO_FILTER, type LineSource, type RowFilter } from '../core/curation/dataset';
+import { applyEdit, EditError, type EditOp, type PairData, type ParsedRow } from '../core/curation/records';
+import { StripClient, StripDropped, type StripPage } from '../core/curation/strips';
+import { regeneratePair } from '../core/qa/regenerate';
+import type { GeneratedPair } from '../core/qa/types';
+import { fileStem } from '../core/readers/schema';
+import type { Range } from '../core/segment';
+import {
+  lineHash,
+  parseCurationFromWebview,
+  type CurationEdit,
+  type CurationFromWebview,
+  type CurationToWebview,
+  type PairView,
+  type ReviewCommand,
+  type RowView,
+  type StatsView,
+} from '../curationProtocol';
+import { llmConnection, qaSettings, showSettingsError } from './qaSettings';
+import { engineOptions, fieldMapping } from './settings';
+import { webviewHtml } from './webviewHtml';
+
+/** Characters of each context sent with a row (the frames show the rest). */
+const CONTEXT_HEAD = 400;
+
+export class CurationEditorProvider implements vscode.CustomTextEditorProvider, vscode.Disposable {
+  static readonly viewType = 't2vid.curation';
+  private strips: StripClient | undefined;
+  private readonly sessions = new Set<CurationSession>();
+  active: CurationSession | undefined;
+
+  constructor(
+    readonly context: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  stripCacheDir(): vscode.Uri {
+    return vscode.Uri.joinPath(this.context.globalStorageUri, 'strip-cache');
+  }
+
+  stripClient(): StripClient {
+    this.strips ??= new StripClient(this.stripCacheDir().fsPath);
+    return this.strips;
+  }
+
+  resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
+    const session = new CurationSession(this, document, panel);
+    this.sessions.add(session);
+    if (panel.active) {
+      this.active = session;
+    }
+    panel.onDidChangeViewState(() => {
+      if (panel.active) {
+        this.active = session;
+      } else if (this.active === session) {
+        this.active = undefined;
+      }
+    });
+    panel.onDidDispose(() => {
+      this.sessions.delete(session);
+      if (this.active === session) {
+        this.active = undefined;
+      }
+      session.dispose();
+    });
+  }
+
+  /** A review command from the palette or a keybinding, for the active curation editor. */
+  command(command: ReviewCommand): void {
+    this.active?.post({ type: 'command', command });
+  }
+
+  dispose(): void {
+    for (const session of this.sessions) {
+      session.dispose();
+    }
+    this.strips?.dispose();
+  }
+}
+
+function pairView(pair: PairData): PairView {
+  return {
+    question: pair.question,
+    answer: pair.answer,
+    status: pair.status,
+    kind: pair.kind ?? null,
+    generator: pair.generator ?? null,
+    model: pair.model ?? null,
+    createdAt: pair.createdAt ?? null,
+    editedByUser: pair.editedByUser ?? false,
+    supportingFrames: pair.supportingFrames ?? [],
+    questionReadOnly: pair.questionReadOnly ?? false,
+  };
+}
+
+function rowView(line: number, text: string, row: ParsedRow): RowView {
+  const hash = lineHash(text);
+  if (!row.ok) {
+    return {
+      line,
+      hash,
+      ok: false,
+      error: row.error,
+      id: `line ${line + 1}`,
+      schema: null,
+      contextHead: text.slice(0, CONTEXT_HEAD),
+      contextLength: text.length,
+      frameCount: null,
+      pairs: [],
+      canAdd: false,
+      canDelete: false,
+      warnings: [],
+    };
+  }
+  return {
+    line,
+    hash,
+    ok: true,
+    error: null,
+    id: row.id,
+    schema: row.schema,
+    contextHead: row.context.slice(0, CONTEXT_HEAD),
+    contextLength: row.context.length,
+    frameCount: row.frames ? row.frames.length : null,
+    pairs: row.pairs.map(pairView),
+    canAdd: row.canAdd,
+    canDelete: row.canDelete,
+    warnings: row.warnings,
+  };
+}
+
+/** A pair as the generators see it (pairs of other formats have no provenance: they came with the data). */
+function asGenerated(pair: PairData): GeneratedPair {
+  return {
+    question: pair.question,
+    answer: pair.answer,
+    kind: (pair.kind ?? 'other') as GeneratedPair['kind'],
+    supportingFrames: pair.supportingFrames ?? [],
+    provenance: {
+      generator: (pair.generator ?? 'source') as GeneratedPair['provenance']['generator'],
+      promptVersion: pair.promptVersion ?? 'source',
+      createdAt: pair.createdAt ?? '',
+      editedByUser: pair.editedByUser ?? false,
+    },
+    status: pair.status,
+  };
+}
+
+export class CurationSession implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly index: DatasetIndex;
+  private readonly name: string;
+  private filter: RowFilter = NO_FILTER;
+  private lines: number[] = [];
+  private version = 0;
+  /** Hashes a line had before edits made here, since the last change from elsewhere: edits sent against them still apply. */
+  private readonly superseded = new Map<number, Set<string>>();
+  private applyingOwnEdit = false;
+  private queue: Promise<void> = Promise.resolve();
+  private building: AbortController | undefined;
+  private resetTimer: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  /** Frame ranges of rendered strips, by line hash (for regenerate and open-frame). */
+  private readonly strips = new Map<string, StripPage[]>();
+  private disposed = false;
+
+  constructor(
+    private readonly provider: CurationEditorProvider,
+    readonly document: vscode.TextDocument,
+    private readonly panel: vscode.WebviewPanel,
+  ) {
+    this.name = path.basename(document.uri.path);
+    this.index = new DatasetIndex(this.source(), { file: this.name, stem: fileStem(this.name), fields: this.fields() });
+    this.lines = this.index.filter(this.filter);
+    const webview = panel.webview;
+    webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(provider.context.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(provider.context.extensionUri, 'media'), provider.stripCacheDir()],
+    };
+    webview.html = webviewHtml(webview, provider.context.extensionUri, 'curation', `T2Vid Curation: ${this.name}`);
+    this.disposables.push(
+      webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document === document && e.contentChanges.length) {
+          this.onDocumentChange(e);
+        }
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('t2vid.segment') || e.affectsConfiguration('t2vid.render') || e.affectsConfiguration('t2vid.input.fields')) {
+          this.strips.clear();
+          this.scheduleReset(0);
+        }
+      }),
+    );
+  }
+
+  private fields(): ReturnType<typeof fieldMapping> {
+    try {
+      return fieldMapping(this.document.uri);
+    } catch (e) {
+      this.provider.log.warn(`t2vid.input.fields: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private source(): LineSource {
+    const document = this.document;
+    return { lineCount: document.lineCount, lineText: (i) => document.lineAt(i).text };
+  }
+
+  post(message: CurationToWebview): void {
+    if (!this.disposed) {
+      void this.panel.webview.postMessage(message);
+    }
+  }
+
+  private notice(level: 'info' | 'error', message: string): void {
+    this.post({ type: 'notice', level, message });
+    if (level === 'error') {
+      this.provider.log.warn(`${this.name}: ${message}`);
+    }
+  }
+
+  private onMessage(raw: unknown): void {
+    const message = parseCurationFromWebview(raw);
+    if (!message) {
+      this.provider.log.warn(`curation editor: ignored an invalid message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    void this.handle(message).catch((e: unknown) => {
+      this.provider.log.error((e as Error).stack ?? String(e));
+      this.notice('error', (e as Error).message);
+    });
+  }
+
+  private async handle(message: CurationFromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.postView();
+        this.postStats();
+        this.startBuild();
+        return;
+      case 'requestRows':
+        this.postRows(message.lines);
+        return;
+      case 'requestFrames':
+        return this.renderStrip(message.line, message.hash);
+      case 'setFilter':
+        this.filter = message.filter;
+        this.lines = this.index.filter(this.filter);
+        this.postView();
+        return;
+      case 'edit':
+        return this.enqueue(() => this.edit(message.line, message.hash, message.edit));
+      case 'regenerate':
+        return this.regenerate(message.line, message.hash, message.pair);
+      case 'reveal':
+        return this.reveal(message.line);
+      case 'openFrame': {
+        const page = this.strips.get(message.hash)?.[message.index];
+        if (page) {
+          await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(page.file), { viewColumn: vscode.ViewColumn.Beside, preview: true });
+        }
+        return;
+      }
+    }
+  }
+
+  private postView(): void {
+    const engine = this.engine();
+    this.version++;
+    this.post({
+      type: 'view',
+      file: this.name,
+      lines: this.lines,
+      total: this.index.rowCount,
+      filter: this.filter,
+      version: this.version,
+      frameWidth: engine?.render.width ?? 448,
+      frameHeight: engine?.render.height ?? 448,
+    });
+  }
+
+  private engine(): ReturnType<typeof engineOptions> | undefined {
+    try {
+      return engineOptions(this.document.uri);
+    } catch (e) {
+      this.notice('error', (e as Error).message);
+      return undefined;
+    }
+  }
+
+  private postRows(lines: readonly number[]): void {
+    const rows: RowView[] = [];
+    for (const line of lines) {
+      if (line < this.document.lineCount && this.index.isRow(line)) {
+        rows.push(rowView(line, this.document.lineAt(line).text, this.index.row(line)));
+      }
+    }
+    if (rows.length) {
+      this.post({ type: 'rows', version: this.version, rows });
+    }
+  }
+
+  private postStats(): void {
+    const s = this.index.stats();
+    const stats: StatsView = { rows: s.rows, errors: s.errors, pairs: s.pairs, ...s.statuses, complete: s.complete };
+    this.post({ type: 'stats', stats });
+  }
+
+  private postStatsSoon(): void {
+    if (this.statsTimer) {
+      return;
+    }
+    this.statsTimer = setTimeout(() => {
+      this.statsTimer = undefined;
+      this.postStats();
+    }, 150);
+  }
+
+  /** Summarize every row in the background (for counts and filters), posting progress now and then. */
+  private startBuild(): void {
+    this.building?.abort();
+    const controller = new AbortController();
+    this.building = controller;
+    let last = performance.now();
+    void this.index
+      .build(controller.signal, 8, () => {
+        if (performance.now() - last > 500) {
+          last = performance.now();
+          this.postStats();
+        }
+      })
+      .then((done) => {
+        if (done && !controller.signal.aborted) {
+          this.postStats();
+        }
+      });
+  }
+
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(job, job);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The line's current text if the webview's hash still describes it, else undefined (and the row is re-sent). */
+  private checkLine(line: number, hash: string): string | undefined {
+    if (line >= this.document.lineCount || !this.index.isRow(line)) {
+      this.notice('error', `line ${line + 1} is no longer a sample in ${this.name}; the list was refreshed`);
+      this.postView();
+      return undefined;
+    }
+    const text = this.document.lineAt(line).text;
+    if (lineHash(text) !== hash && !this.superseded.get(line)?.has(hash)) {
+      this.notice('info', `line ${line + 1} changed in the file meanwhile; it is shown as it is now`);
+      this.postRows([line]);
+      return undefined;
+    }
+    return text;
+  }
+
+  private async edit(line: number, hash: string, edit: CurationEdit | EditOp): Promise<void> {
+    const text = this.checkLine(line, hash);
+    if (text === undefined) {
+      return;
+    }
+    let next: string;
+    try {
+      next = applyEdit(text, edit as EditOp, { file: this.name, stem: fileStem(this.name), line: line + 1, fields: this.fields() });
+    } catch (e) {
+      if (e instanceof EditError) {
+        this.notice('error', e.message);
+        this.postRows([line]);
+        return;
+      }
+      throw e;
+    }
+    if (next === text) {
+      return;
+    }
+    const workspaceEdit = new vscode.WorkspaceEdit();
+    workspaceEdit.replace(this.document.uri, this.document.lineAt(line).range, next);
+    this.applyingOwnEdit = true;
+    let ok: boolean;
+    try {
+      ok = await vscode.workspace.applyEdit(workspaceEdit);
+    } finally {
+      this.applyingOwnEdit = false;
+    }
+    if (!ok) {
+      this.notice('error', `could not edit ${this.name} (is it read-only?)`);
+      this.postRows([line]);
+      return;
+    }
+    const seen = this.superseded.get(line) ?? new Set<string>();
+    seen.add(lineHash(text));
+    this.superseded.set(line, seen);
+    if (edit.type === 'add') {
+      const row = this.index.row(line);
+      if (row.ok) {
+        this.post({ type: 'focus', line, pair: row.pairs.length - 1, field: 'question' });
+      }
+    }
+  }
+
+  private onDocumentChange(e: vscode.TextDocumentChangeEvent): void {
+    if (!this.applyingOwnEdit) {
+      this.superseded.clear();
+    }
+    const inPlace = e.contentChanges.every((c) => c.range.start.line === c.range.end.line && !/[\r\n]/.test(c.text));
+    if (inPlace && this.resetTimer === undefined) {
+      const changed = [...new Set(e.contentChanges.map((c) => c.range.start.line))];
+      if (changed.every((line) => this.index.lineChanged(line))) {
+        this.postRows(changed);
+        this.startBuild();
+        this.postStatsSoon();
+        return;
+      }
+    }
+    this.scheduleReset(60);
+  }
+
+  /** Lines moved (or settings changed): re-read the rows, re-apply the filter, and have the webview re-ask. */
+  private scheduleReset(delayMs: number): void {
+    clearTimeout(this.resetTimer);
+    this.resetTimer = setTimeout(() => {
+      this.resetTimer = undefined;
+      this.superseded.clear();
+      this.index.reset(this.source());
+      this.lines = this.index.filter(this.filter);
+      this.postView();
+      this.postStats();
+      this.startBuild();
+    }, delayMs);
+  }
+
+  private async renderStrip(line: number, hash: string): Promise<void> {
+    if (line >= this.document.lineCount) {
+      return;
+    }
+    const text = this.document.lineAt(line).text;
+    if (lineHash(text) !== hash) {
+      return; // the webview re-asks with the new row
+    }
+    const row = this.index.row(line);
+    if (!row.ok) {
+      return;
+    }
+    const engine = this.engine();
+    if (!engine) {
+      return;
+    }
+    try {
+      const pages = await this.stripPages(hash, row.context, row.frames, engine);
+      this.post({
+        type: 'frames',
+        line,
+        hash,
+        frames: pages.map((p) => ({ index: p.index, src: this.panel.webview.asWebviewUri(vscode.Uri.file(p.file)).toString() })),
+        error: null,
+      });
+    } catch (e) {
+      if (e instanceof StripDropped) {
+        return;
+      }
+      this.post({ type: 'frames', line, hash, frames: [], error: (e as Error).message });
+    }
+  }
+
+  private async stripPages(hash: string, context: string, frames: Range[] | undefined, engine: ReturnType<typeof engineOptions>): Promise<StripPage[]> {
+    const cached = this.strips.get(hash);
+    if (cached) {
+      return cached;
+    }
+    const pages = await this.provider.stripClient().render({ text: context, options: engine, ranges: frames });
+    if (this.strips.size > 500) {
+      this.strips.delete(this.strips.keys().next().value as string);
+    }
+    this.strips.set(hash, pages);
+    return pages;
+  }
+
+  private async regenerate(line: number, hash: string, pair: number): Promise<void> {
+    const text = this.checkLine(line, hash);
+    if (text === undefined) {
+      return;
+    }
+    const row = this.index.row(line);
+    if (!row.ok || pair >= row.pairs.length) {
+      return;
+    }
+    const settings = qaSettings(this.document.uri);
+    const engine = this.engine();
+    if (!engine) {
+      return;
+    }
+    this.post({ type: 'busy', line, pair, busy: true });
+    try {
+      const pages = await this.stripPages(lineHash(text), row.context, row.frames, engine);
+      const doc = { id: row.id, context: row.context, frames: row.frames ?? pages.map((p) => p.range) };
+      const existing = row.pairs.map(asGenerated);
+      let replacement: GeneratedPair;
+      if (settings.generator === 'llm') {
+        let llm;
+        try {
+          llm = await llmConnection(this.provider.context.secrets, settings);
+        } catch (e) {
+          void showSettingsError(e);
+          return;
+        }
+        replacement = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `T2Vid: asking ${settings.model} for a new question`, cancellable: true },
+          async (_progress, token) => {
+            const controller = new AbortController();
+            const cancel = token.onCancellationRequested(() => controller.abort(new Error('cancelled')));
+            try {
+              return await regeneratePair(doc, existing, pair, { generator: 'llm', llm, signal: controller.signal });
+            } finally {
+              cancel.dispose();
+            }
+          },
+        );
+      } else {
+        // A new seed per regeneration, so pressing it again gives yet another question.
+        const seed = settings.seed + 1 + Math.floor(Math.random() * 1_000_000);
+        replacement = await regeneratePair(doc, existing, pair, { generator: 'builtin', seed, locale: engine.segment.locale });
+      }
+      const replaceWith = { ...replacement } as unknown as Record<string, unknown> & { question: string; answer: string };
+      await this.enqueue(() => this.edit(line, hash, { type: 'replace', pair, with: replaceWith }));
+    } catch (e) {
+      this.notice('error', `could not regenerate pair ${pair + 1} of ${row.id}: ${(e as Error).message}`);
+    } finally {
+      this.post({ type: 'busy', line, pair, busy: false });
+    }
+  }
+
+  private async reveal(line: number): Promise<void> {
+    const editor = await vscode.window.showTextDocument(this.document.uri, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+    const target = Math.min(line, this.document.lineCount - 1);
+    const range = this.document.lineAt(target).range;
+    editor.selection = new vscode.Selection(range.start, range.start);
+    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.building?.abort();
+    clearTimeout(this.resetTimer);
+    clearTimeout(this.statsTimer);
+    for (const d of this.disposables.splice(0)) {
+      d.dispose();
+    }
+  }
+}
