@@ -112,6 +112,8 @@ export type ToWebview = StateMessage | HighlightMessage;
 
 export interface ReadyMessage {
   type: 'ready';
+  /** The webview painted the state it had persisted (a re-shown view): it has those frames already. */
+  restored?: boolean;
 }
 /** Select and reveal the frame's source range in the editor. */
 export interface SelectFrameMessage {
@@ -224,7 +226,7 @@ const TO_WEBVIEW: Record<ToWebview['type'], Check> = {
 };
 
 const FROM_WEBVIEW: Record<FromWebview['type'], Check> = {
-  ready: shape({ type: isOneOf(['ready']) }),
+  ready: shape({ type: isOneOf(['ready']) }, { restored: isBool }),
   selectFrame: shape({ type: isOneOf(['selectFrame']), index: INDEX }),
   openFrame: shape({ type: isOneOf(['openFrame']), index: INDEX }),
   updateSetting: (v) =>

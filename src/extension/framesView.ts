@@ -217,8 +217,8 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private async handle(message: FromWebview): Promise<void> {
     switch (message.type) {
       case 'ready':
-        // A new webview document: it has no frames yet.
-        this.shown.clear();
+        // A new webview document: it has no frames yet, or those of the state it restored (the last one posted).
+        this.shown = new Set(message.restored && this.state ? this.state.frames.map((f) => f.src) : []);
         if (this.state) {
           this.post(this.state);
         }

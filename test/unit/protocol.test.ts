@@ -160,6 +160,8 @@ test('parseToWebview rejects malformed messages', () => {
 test('parseFromWebview accepts every valid message type', () => {
   const valid: FromWebview[] = [
     { type: 'ready' },
+    { type: 'ready', restored: true },
+    { type: 'ready', restored: false },
     { type: 'selectFrame', index: 0 },
     { type: 'selectFrame', index: 12 },
     { type: 'openFrame', index: 3 },
@@ -220,6 +222,8 @@ test('parseFromWebview rejects malformed messages', () => {
     ['type hasOwnProperty', { type: 'hasOwnProperty' }],
     ['type of the wrong kind', { type: ['ready'] }],
     ['extra field on ready', { type: 'ready', version: 2 }],
+    ['ready with a string restored', { type: 'ready', restored: 'yes' }],
+    ['ready with a null restored', { type: 'ready', restored: null }],
     ['extra field on exportFrames', { type: 'exportFrames', folder: '/etc' }],
     ['extra field on openSettings', { type: 'openSettings', query: 'x' }],
     ['missing index', { type: 'selectFrame' }],

@@ -447,6 +447,9 @@ function onMessage(raw: unknown): void {
       lastVersion = msg.version;
       takeInline(msg.frames);
       render(withoutData(msg));
+      if (msg.frames.length && !performance.getEntriesByName('t2vid:frames').length) {
+        performance.mark('t2vid:frames'); // the first state with frames painted (read by bench/ui.ts)
+      }
       persist();
       return;
     case 'highlight':
@@ -576,23 +579,24 @@ strip.addEventListener('keydown', (e) => {
 
 window.addEventListener('message', (e: MessageEvent<unknown>) => onMessage(e.data));
 
-function restore(): void {
+/** Paints the persisted state, if any; true if it did. */
+function restore(): boolean {
   const saved = vscode.getState();
   if (typeof saved !== 'object' || saved === null) {
-    return;
+    return false;
   }
   const { state, highlight: h } = saved as Partial<Persisted>;
   const parsed = parseToWebview(state);
   if (parsed?.type !== 'state') {
-    return;
+    return false;
   }
   highlight = typeof h === 'number' && Number.isInteger(h) ? h : -1;
   // Paint at once, but leave lastVersion alone: a restarted host counts versions from the start again.
   render(parsed);
   applyHighlight(true);
+  return true;
 }
 
-restore();
-post({ type: 'ready' });
+post({ type: 'ready', restored: restore() });
 
 //#endregion
