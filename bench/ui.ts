@@ -135,6 +135,8 @@ interface Paint {
   docLoaded?: number;
   /** The webview's own performance mark for the first host state with frames painted, after the mousedown. */
   framesMark?: number;
+  /** VS Code's webview host marks (webview/index.html/content/…) after the mousedown: started, workerReady, wroteInnerContent. */
+  hostMarks?: Record<string, number>;
   stats: string;
 }
 
@@ -225,6 +227,20 @@ async function measurePaint(vscode: VSCodeSession, exclude: Set<Frame>): Promise
   const hostOrigin = host
     ? await Promise.all([clockOffset(host), host.evaluate(() => (globalThis as Any).performance.timeOrigin as number)]).catch(() => undefined)
     : undefined;
+  const hostMarks = host
+    ? await host
+        .evaluate(() => {
+          const out: Record<string, number> = {};
+          for (const m of (globalThis as Any).performance.getEntriesByType('mark') as Any[]) {
+            const name = /^webview\/index\.html\/content\/(\w+)$/.exec(String(m.name))?.[1];
+            if (name && !(name in out)) {
+              out[name] = m.startTime as number;
+            }
+          }
+          return out;
+        })
+        .catch(() => undefined)
+    : undefined;
   if (host && process.env.T2VID_UI_HOST_TIMING) {
     const entries = await host
       .evaluate(() =>
@@ -256,6 +272,8 @@ async function measurePaint(vscode: VSCodeSession, exclude: Set<Frame>): Promise
       docResponseEnd: inFrame.nav ? web(inFrame.nav.responseEnd) - down : undefined,
       docLoaded: inFrame.nav ? web(inFrame.nav.dcl) - down : undefined,
       framesMark: inFrame.mark === undefined ? undefined : web(inFrame.mark) - down,
+      hostMarks:
+        hostOrigin && hostMarks ? Object.fromEntries(Object.entries(hostMarks).map(([k, t]) => [k, hostOrigin[1] - hostOrigin[0] + t - down])) : undefined,
       stats: inFrame.stats,
     },
   };
@@ -686,7 +704,12 @@ async function main(): Promise<number> {
       `${fmt(median(reps.map((r) => r.renderMs)))} / ${fmt(max(reps.map((r) => r.renderMs)))} | ` +
       `${fmt(median(reps.map((r) => r.toChange - DEBOUNCE_MS - r.renderMs)))} | ${fmt(median(reps.map((r) => r.typing)))} | ${max(reps.map((r) => r.updates))} |`;
     const paintNote = (label: string, p: Paint): string =>
-      `${label}: webview host frame started ${fmt(p.hostStart)} ms after the mousedown, the content document ${fmt(p.webviewStart)} ms ` +
+      `${label}: webview host frame started ${fmt(p.hostStart)} ms after the mousedown` +
+      (p.hostMarks?.started !== undefined && p.hostMarks.workerReady !== undefined
+        ? ` (VS Code's webview host: content received ${fmt(p.hostMarks.started)} ms, its service worker ready ${fmt(p.hostMarks.workerReady)} ms, ` +
+          `inner content written ${fmt(p.hostMarks.wroteInnerContent)} ms)`
+        : '') +
+      `, the content document ${fmt(p.webviewStart)} ms ` +
       `(its HTML received ${fmt(p.docResponseEnd)} ms, DOMContentLoaded ${fmt(p.docLoaded)} ms); ` +
       `${p.framesMark === undefined ? '' : `first host state with frames painted (performance mark t2vid:frames) at ${fmt(p.framesMark)} ms; `}stats at ${fmt(p.pageStats)} ms` +
       `${p.statsAtFirstCheck ? ' (already there at the first check: an upper bound)' : ''}; first visible image fetched (resource timing) at ${fmt(p.imgFetched)} ms, loaded at ${fmt(p.pageImg)} ms; ${p.renderTime || 'no render time shown'}.`;
