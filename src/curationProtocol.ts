@@ -86,7 +86,13 @@ export interface ViewMessage {
   /** Settings that shape the editor (frame aspect ratio). */
   frameWidth: number;
   frameHeight: number;
+  /** The generator "Regenerate" uses (the t2vid.qa.generator setting) and the LLM's model name (t2vid.qa.model). */
+  generator: QAGenerator;
+  llmModel: string;
 }
+
+export const QA_GENERATORS = ['builtin', 'llm'] as const;
+export type QAGenerator = (typeof QA_GENERATORS)[number];
 
 /** Row contents, answering requestRows, or pushed after an edit. */
 export interface RowsMessage {
@@ -179,6 +185,11 @@ export interface RegenerateMessage {
   hash: string;
   pair: number;
 }
+/** Choose the generator "Regenerate" uses (writes the t2vid.qa.generator workspace setting). */
+export interface SetGeneratorMessage {
+  type: 'setGenerator';
+  generator: QAGenerator;
+}
 /** Show the line in a text editor. */
 export interface RevealMessage {
   type: 'reveal';
@@ -200,7 +211,8 @@ export type CurationFromWebview =
   | EditMessage
   | RegenerateMessage
   | RevealMessage
-  | OpenFrameMessage;
+  | OpenFrameMessage
+  | SetGeneratorMessage;
 
 //#endregion
 
@@ -263,6 +275,8 @@ const TO_WEBVIEW: Record<CurationToWebview['type'], Check> = {
     version: isInt(0, Number.MAX_SAFE_INTEGER),
     frameWidth: isInt(1, 8192),
     frameHeight: isInt(1, 8192),
+    generator: isOneOf(QA_GENERATORS),
+    llmModel: isString(1000),
   }),
   rows: shape({ type: isOneOf(['rows']), version: isInt(0, Number.MAX_SAFE_INTEGER), rows: isArrayOf(isRow, MAX_ROWS_PER_REQUEST) }),
   stats: shape({ type: isOneOf(['stats']), stats: isStats }),
@@ -294,6 +308,7 @@ const FROM_WEBVIEW: Record<CurationFromWebview['type'], Check> = {
   regenerate: shape({ type: isOneOf(['regenerate']), line: LINE, hash: HASH, pair: PAIR }),
   reveal: shape({ type: isOneOf(['reveal']), line: LINE }),
   openFrame: shape({ type: isOneOf(['openFrame']), line: LINE, hash: HASH, index: isInt(0, 10_000_000) }),
+  setGenerator: shape({ type: isOneOf(['setGenerator']), generator: isOneOf(QA_GENERATORS) }),
 };
 
 /** A valid host→webview message, or undefined. */

@@ -199,6 +199,8 @@ export class CurationSession implements vscode.Disposable {
         if (e.affectsConfiguration('t2vid.segment') || e.affectsConfiguration('t2vid.render') || e.affectsConfiguration('t2vid.input.fields')) {
           this.strips.clear();
           this.scheduleReset(0);
+        } else if (e.affectsConfiguration('t2vid.qa')) {
+          this.postView();
         }
       }),
     );
@@ -266,6 +268,9 @@ export class CurationSession implements vscode.Disposable {
         return this.regenerate(message.line, message.hash, message.pair);
       case 'reveal':
         return this.reveal(message.line);
+      case 'setGenerator':
+        await vscode.workspace.getConfiguration('t2vid.qa', this.document.uri).update('generator', message.generator, vscode.ConfigurationTarget.Workspace);
+        return;
       case 'openFrame': {
         const page = this.strips.get(message.hash)?.[message.index];
         if (page) {
@@ -278,6 +283,7 @@ export class CurationSession implements vscode.Disposable {
 
   private postView(): void {
     const engine = this.engine();
+    const qa = qaSettings(this.document.uri);
     this.version++;
     this.post({
       type: 'view',
@@ -288,6 +294,8 @@ export class CurationSession implements vscode.Disposable {
       version: this.version,
       frameWidth: engine?.render.width ?? 448,
       frameHeight: engine?.render.height ?? 448,
+      generator: qa.generator,
+      llmModel: qa.model,
     });
   }
 
@@ -505,6 +513,7 @@ export class CurationSession implements vscode.Disposable {
     if (!engine) {
       return;
     }
+    this.provider.log.info(`regenerate pair ${pair + 1} of ${row.id} (${this.name}:${line + 1}) with ${settings.generator === 'llm' ? `${settings.model} at ${settings.baseUrl}` : 'the built-in generator'}`);
     this.post({ type: 'busy', line, pair, busy: true });
     try {
       const pages = await this.stripPages(lineHash(text), row.context, row.frames, engine);
@@ -536,6 +545,7 @@ export class CurationSession implements vscode.Disposable {
         const seed = settings.seed + 1 + Math.floor(Math.random() * 1_000_000);
         replacement = await regeneratePair(doc, existing, pair, { generator: 'builtin', seed, locale: engine.segment.locale });
       }
+      this.provider.log.info(`regenerated pair ${pair + 1} of ${row.id}: ${JSON.stringify(replacement.question)}`);
       const replaceWith = { ...replacement } as unknown as Record<string, unknown> & { question: string; answer: string };
       await this.enqueue(() => this.edit(line, hash, { type: 'replace', pair, with: replaceWith }));
     } catch (e) {

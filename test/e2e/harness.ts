@@ -36,8 +36,11 @@ export interface VSCodeSession {
   root: string;
   /** The code-server log (stdout and stderr). */
   logFile: string;
-  /** Runs a command through the command palette by its full title, e.g. "T2Vid: Synthesize Frames from Active Document". */
-  runCommand(title: string): Promise<void>;
+  /**
+   * Runs a command through the command palette by its full title, e.g. "T2Vid: Synthesize Frames from Active Document",
+   * and waits for the palette to close (not with `opensInput`: a command that shows an input box of its own).
+   */
+  runCommand(title: string, options?: { opensInput?: boolean }): Promise<void>;
   /** The labels of the palette rows that match `filter` (the palette is closed again afterwards). */
   paletteEntries(filter: string): Promise<string[]>;
   /** Opens a workspace file with Quick Open and waits for its editor tab. */
@@ -385,7 +388,7 @@ export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
       url,
       root,
       logFile,
-      runCommand: (title) => runCommand(page, title),
+      runCommand: (title, options) => runCommand(page, title, options?.opensInput ?? false),
       paletteEntries: (filter) => paletteEntries(page, filter),
       openFile: (relativePath) => openFile(page, relativePath),
       webviewFrames: () => page.frames().filter((f) => f.url().includes('webview')),
@@ -478,7 +481,7 @@ async function paletteEntries(page: Page, filter: string): Promise<string[]> {
   return last.map((l) => l.trim());
 }
 
-async function runCommand(page: Page, title: string): Promise<void> {
+async function runCommand(page: Page, title: string, opensInput: boolean): Promise<void> {
   await openPalette(page, `>${title}`);
   const row = page
     .locator(PALETTE_ROWS)
@@ -486,7 +489,9 @@ async function runCommand(page: Page, title: string): Promise<void> {
     .first();
   await row.waitFor({ state: 'visible' });
   await row.click();
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  if (!opensInput) {
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
 }
 
 async function openFile(page: Page, relativePath: string): Promise<void> {

@@ -125,12 +125,22 @@ const generatorFilter = dropdown({
   value: 'all',
   onChange: (value) => setFilter({ generator: value as FilterState['generator'] }),
 });
+const regenerateWith = dropdown({
+  id: 'cur-generator',
+  label: 'Regenerate with',
+  options: [
+    { value: 'builtin', label: 'Built-in generator', title: 'Questions answerable from the frames themselves; no network' },
+    { value: 'llm', label: 'LLM', title: 'The OpenAI-compatible endpoint in t2vid.qa.baseUrl / t2vid.qa.model' },
+  ],
+  value: 'builtin',
+  onChange: (value) => post({ type: 'setGenerator', generator: value === 'llm' ? 'llm' : 'builtin' }),
+});
 const search = searchField({ id: 'cur-search', label: 'Search', placeholder: 'id, question or answer', onSearch: (text) => setFilter({ text }) });
 const shown = el('span', 'cur-shown');
 shown.id = 'cur-shown';
 shown.setAttribute('aria-live', 'polite');
 const filters = el('div', 'cur-filters');
-filters.append(statusFilter.element, generatorFilter.element, search.element, shown);
+filters.append(statusFilter.element, generatorFilter.element, search.element, shown, regenerateWith.element);
 const help = el('div', 'cur-help', 'Keys: j / k next / previous pair · a accept · r reject · f flag · n new · e edit · g regenerate · Del delete · + add pair · o show line · / search');
 toolbar.append(title, filters, help);
 
@@ -168,7 +178,8 @@ function showNotice(level: 'info' | 'error', message: string): void {
 }
 
 function showStats(stats: StatsView): void {
-  const parts = [stats.complete ? `${number.format(stats.rows - stats.errors)} samples` : `${number.format(stats.rows)} lines`];
+  const samples = stats.rows - stats.errors;
+  const parts = [stats.complete ? `${number.format(samples)} ${samples === 1 ? 'sample' : 'samples'}` : `${number.format(stats.rows)} lines`];
   if (stats.complete) {
     parts.push(`${number.format(stats.pairs)} pairs`, `${number.format(stats.accepted)} accepted`, `${number.format(stats.rejected)} rejected`, `${number.format(stats.flagged)} flagged`);
     if (stats.errors) {
@@ -750,6 +761,8 @@ function applyView(message: ViewMessage): void {
   statusFilter.setValue(message.filter.status);
   generatorFilter.setValue(message.filter.generator);
   search.setValue(message.filter.text);
+  regenerateWith.setValue(message.generator);
+  regenerateWith.setTitle(message.generator === 'llm' ? `LLM: ${message.llmModel || 'no model set (t2vid.qa.model)'}` : 'Built-in generator');
   if (!sameLines) {
     rows.clear();
     requested.clear();
@@ -771,8 +784,8 @@ function applyView(message: ViewMessage): void {
     current = { index: 0, pair: 0 };
   }
   current.index = Math.min(current.index, Math.max(0, message.lines.length - 1));
-  shown.textContent =
-    message.lines.length === message.total ? `${number.format(message.total)} shown` : `${number.format(message.lines.length)} of ${number.format(message.total)} shown`;
+  const filtered = message.filter.status !== 'all' || message.filter.generator !== 'all' || message.filter.text.trim() !== '';
+  shown.textContent = filtered ? `${number.format(message.lines.length)} of ${number.format(message.total)} shown` : `${number.format(message.total)} shown`;
   empty.hidden = message.lines.length > 0;
   empty.textContent = message.total === 0 ? `${message.file} has no samples yet.` : 'No sample matches the filter.';
   schedule();
