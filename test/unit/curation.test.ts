@@ -7,6 +7,7 @@ import { detectStyle, stringifyLike } from '../../src/core/curation/jsonStyle';
 import { applyEdit, EditError, parseRow, REVIEW_FIELD, type RowContext } from '../../src/core/curation/records';
 import { StripEngine } from '../../src/core/curation/strips';
 import { resolveOptions } from '../../src/core/options';
+import { readSamples } from '../../src/core/readers/index';
 import { lineHash, parseCurationFromWebview, parseCurationToWebview } from '../../src/curationProtocol';
 import { sharedData, tempDir } from './helpers';
 
@@ -186,4 +187,39 @@ test('strips: recorded ranges are drawn exactly, as content-addressed PNGs share
     again.map((p) => p.file),
     pages.map((p) => p.file),
   );
+});
+
+test('readers: a curated *.t2vid.jsonl feeds synth and qa with its pairs, rejected ones left out (also t2vid_review)', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'curated.t2vid.jsonl');
+  const qaRecord = {
+    id: 'doc-1',
+    context: 'Some long context.',
+    frames: [[0, 18]],
+    qa: [
+      { question: 'Kept?', answer: 'yes', status: 'accepted' },
+      { question: 'Dropped?', answer: 'no', status: 'rejected' },
+      { question: 'New?', answer: 'maybe', status: 'new' },
+    ],
+  };
+  const leval = { input: 'Another context.', instructions: ['q1', 'q2'], outputs: ['a1', 'a2'], [REVIEW_FIELD]: ['rejected', 'flagged'] };
+  fs.writeFileSync(file, `${JSON.stringify(qaRecord)}\n${JSON.stringify(leval)}\n`);
+  const samples = [];
+  for await (const sample of readSamples(file)) {
+    samples.push(sample);
+  }
+  assert.deepEqual(
+    samples.map((s) => s.qa),
+    [
+      [
+        { question: 'Kept?', answer: 'yes' },
+        { question: 'New?', answer: 'maybe' },
+      ],
+      [{ question: 'q2', answer: 'a2' }],
+    ],
+  );
+  assert.equal(samples[0].meta?.schema, 't2vid-qa');
+  // The curation editor sees every pair, rejected ones included.
+  const row = parseRow(JSON.stringify(leval), ctx(2));
+  assert.ok(row.ok && row.pairs.length === 2 && row.pairs[0].status === 'rejected');
 });

@@ -13,7 +13,7 @@
  *   review status is kept beside the pairs in one added field, `t2vid_review` (a list of statuses, one per pair).
  */
 import type { FieldMapping } from '../model';
-import { isPlainRecord, recordToSample } from '../readers/schema';
+import { isPlainRecord, recordToSample, REVIEW_FIELD } from '../readers/schema';
 import type { Range } from '../segment';
 import { detectStyle, stringifyLike } from './jsonStyle';
 
@@ -22,8 +22,7 @@ export type ReviewStatus = 'new' | 'accepted' | 'rejected' | 'flagged';
 export const REVIEW_STATUSES: readonly ReviewStatus[] = ['new', 'accepted', 'rejected', 'flagged'];
 export type PairField = 'question' | 'answer';
 
-/** The field that holds review statuses in formats that have none of their own. */
-export const REVIEW_FIELD = 't2vid_review';
+export { REVIEW_FIELD };
 
 export interface PairData {
   question: string;
@@ -150,7 +149,7 @@ function parseOther(record: Record<string, unknown>, ctx: RowContext): ParsedRow
   const issues: string[] = [];
   const sample = recordToSample(
     record,
-    { file: ctx.file, stem: ctx.stem, fields: ctx.fields, onIssue: (issue) => issues.push(issue.message) },
+    { file: ctx.file, stem: ctx.stem, fields: ctx.fields, includeRejected: true, onIssue: (issue) => issues.push(issue.message) },
     { line: ctx.line, unit: 'line' },
   );
   if (!sample) {

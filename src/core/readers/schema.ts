@@ -1,13 +1,16 @@
 /**
  * Record schemas: turns one parsed record (a JSON object or a Parquet row) into a `Sample`,
- * detecting T2Vid/LongQLoRA, L-Eval and LongAlpaca records, or following an explicit field mapping.
+ * detecting T2Vid/LongQLoRA, L-Eval and LongAlpaca records, our own `*.t2vid.jsonl` records (`qa` list), or
+ * following an explicit field mapping.
+ * Pairs a curator rejected (status "rejected" in a `*.t2vid.jsonl` pair, or in the `t2vid_review` list the curation
+ * editor keeps beside other formats' pairs) are left out unless the context asks for every pair.
  * Pure functions; the format readers (json.ts, parquet.ts) call `recordToSample` once per record.
  */
 import * as path from 'node:path';
 import type { FieldMapping, QAPair, ReadIssue, Sample, SourceRef } from '../model';
 
 /** Which schema a record was read with; stored as `sample.meta.schema`. */
-export type RecordSchema = 't2vid' | 'leval' | 'longalpaca' | 'mapped';
+export type RecordSchema = 't2vid' | 't2vid-qa' | 'leval' | 'longalpaca' | 'mapped';
 
 /** State shared by every reader while it reads one file. */
 export interface ReaderContext {
@@ -17,7 +20,12 @@ export interface ReaderContext {
   fields?: FieldMapping;
   signal?: AbortSignal;
   onIssue?: (issue: ReadIssue) => void;
+  /** Keep pairs a curator rejected (default: leave them out). */
+  includeRejected?: boolean;
 }
+
+/** The field in which the curation editor keeps review statuses of formats that have none (one per pair). */
+export const REVIEW_FIELD = 't2vid_review';
 
 /** Where a record sits in its file. */
 export interface RecordPosition {
@@ -145,6 +153,10 @@ export function recordToSample(value: unknown, ctx: ReaderContext, position: Rec
   }
   const parsed = ctx.fields ? readMapped(value, ctx.fields, report) : readDetected(value, report);
   if (!parsed) return undefined;
+  if (!ctx.includeRejected) {
+    const statuses = parsed.statuses ?? (Array.isArray(value[REVIEW_FIELD]) ? (value[REVIEW_FIELD] as unknown[]) : []);
+    parsed.qa = parsed.qa.filter((_, i) => statuses[i] !== 'rejected');
+  }
   const source: SourceRef =
     position.unit === 'row' ? { file: ctx.file, line: position.line, unit: 'row' } : { file: ctx.file, line: position.line };
   return { id: recordId(ctx.stem, position), source, context: parsed.context, qa: parsed.qa, meta: { schema: parsed.schema } };
@@ -154,12 +166,15 @@ interface ParsedRecord {
   schema: RecordSchema;
   context: string;
   qa: QAPair[];
+  /** Review status of each pair, when the record keeps them with the pairs (t2vid-qa). */
+  statuses?: unknown[];
 }
 
 type Report = (message: string) => void;
 
 function readDetected(record: Record<string, unknown>, report: Report): ParsedRecord | undefined {
   const has = (key: string): boolean => Object.hasOwn(record, key);
+  if (has('context') && Array.isArray(record.qa)) return readT2VidQA(record, report);
   if (has('context')) return readT2Vid(record, report);
   if (has('input') && (has('instructions') || has('outputs'))) return readLEval(record, report);
   if (has('instruction')) return readLongAlpaca(record, report);
@@ -234,6 +249,23 @@ function readT2Vid(record: Record<string, unknown>, report: Report): ParsedRecor
   if (context === undefined) return undefined;
   const pair = makePair(record.question, record.answer, 'question', 'answer', report);
   return { schema: 't2vid', context, qa: pair ? [pair] : [] };
+}
+
+/** A `*.t2vid.jsonl` record: `qa` is a list of {question, answer, status, …}. */
+function readT2VidQA(record: Record<string, unknown>, report: Report): ParsedRecord | undefined {
+  const context = checkContext(record.context, 'context', report);
+  if (context === undefined) return undefined;
+  const qa: QAPair[] = [];
+  const statuses: unknown[] = [];
+  (record.qa as unknown[]).forEach((item, i) => {
+    const pair = isPlainRecord(item) ? makePair(item.question, item.answer, `qa[${i}].question`, `qa[${i}].answer`, report) : undefined;
+    if (!isPlainRecord(item)) report(`qa[${i}] is not an object (got ${describeValue(item)}); QA pair skipped`);
+    if (pair) {
+      qa.push(pair);
+      statuses.push((item as Record<string, unknown>).status);
+    }
+  });
+  return { schema: 't2vid-qa', context, qa, statuses };
 }
 
 /** An L-Eval list field; a lone string counts as a one-element list. */
