@@ -5,6 +5,7 @@
  * are rejected (the receiver ignores and logs them).
  * Imported by src/extension (node) and webview/ (browser): no node or vscode imports here.
  */
+import { isArrayOf, isBool, isFiniteNumber, isInt, isNullable, isObject, isOneOf, isString, parseMessage, shape, type Check } from './validate';
 
 //#region shared shapes
 
@@ -144,47 +145,6 @@ export type FromWebview = ReadyMessage | SelectFrameMessage | OpenFrameMessage |
 
 //#region validation
 
-type Check = (v: unknown) => boolean;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isInt =
-  (min: number, max: number): Check =>
-  (v) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-const isString =
-  (max = 1 << 20): Check =>
-  (v) =>
-    typeof v === 'string' && v.length <= max;
-const isNullable =
-  (check: Check): Check =>
-  (v) =>
-    v === null || check(v);
-const isOneOf =
-  (values: readonly unknown[]): Check =>
-  (v) =>
-    values.includes(v);
-const isArrayOf =
-  (check: Check, max = 1_000_000): Check =>
-  (v) =>
-    Array.isArray(v) && v.length <= max && v.every(check);
-const isBool: Check = (v) => typeof v === 'boolean';
-const isFiniteNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
-
-/** Every key of `fields` present with a valid value, keys of `optional` valid if present, and no other key. */
-function shape(fields: Record<string, Check>, optional: Record<string, Check> = {}): Check {
-  const required = Object.keys(fields);
-  return (v) => {
-    if (!isObject(v)) {
-      return false;
-    }
-    const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(v, k);
-    return (
-      required.every(has) &&
-      Object.keys(v).every((k) => (Object.prototype.hasOwnProperty.call(fields, k) ? fields[k](v[k]) : Object.prototype.hasOwnProperty.call(optional, k) && optional[k](v[k])))
-    );
-  };
-}
-
 const INDEX = isInt(0, 10_000_000);
 
 /** Allowed values of each panel setting (the same bounds as package.json's configuration). */
@@ -236,21 +196,14 @@ const FROM_WEBVIEW: Record<FromWebview['type'], Check> = {
   openSettings: shape({ type: isOneOf(['openSettings']) }),
 };
 
-function parse<T extends { type: string }>(table: Record<string, Check>, message: unknown): T | undefined {
-  if (!isObject(message) || typeof message.type !== 'string' || !Object.prototype.hasOwnProperty.call(table, message.type)) {
-    return undefined;
-  }
-  return table[message.type](message) ? (message as T) : undefined;
-}
-
 /** A valid host→webview message, or undefined. */
 export function parseToWebview(message: unknown): ToWebview | undefined {
-  return parse<ToWebview>(TO_WEBVIEW, message);
+  return parseMessage<ToWebview>(TO_WEBVIEW, message);
 }
 
 /** A valid webview→host message, or undefined. */
 export function parseFromWebview(message: unknown): FromWebview | undefined {
-  return parse<FromWebview>(FROM_WEBVIEW, message);
+  return parseMessage<FromWebview>(FROM_WEBVIEW, message);
 }
 
 //#endregion

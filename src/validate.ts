@@ -18,10 +18,6 @@ export const isNullable =
   (check: Check): Check =>
   (v) =>
     v === null || check(v);
-export const isOptional =
-  (check: Check): Check =>
-  (v) =>
-    v === undefined || check(v);
 export const isOneOf =
   (values: readonly unknown[]): Check =>
   (v) =>
@@ -33,19 +29,15 @@ export const isArrayOf =
 export const isBool: Check = (v) => typeof v === 'boolean';
 export const isFiniteNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
 
-/**
- * Every required key present with a valid value, optional keys (checks built with isOptional) may be missing, and
- * no other key.
- */
-export function shape(fields: Record<string, Check>): Check {
-  const required = Object.entries(fields)
-    .filter(([, check]) => !check(undefined))
-    .map(([key]) => key);
+/** Every key of `fields` present with a valid value, keys of `optional` valid if present, and no other key. */
+export function shape(fields: Record<string, Check>, optional: Record<string, Check> = {}): Check {
+  const required = Object.keys(fields);
+  const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
   return (v) => {
     if (!isObject(v)) {
       return false;
     }
-    return required.every((k) => k in v) && Object.keys(v).every((k) => Object.prototype.hasOwnProperty.call(fields, k) && fields[k](v[k]));
+    return required.every((k) => own(v, k)) && Object.keys(v).every((k) => (own(fields, k) ? fields[k](v[k]) : own(optional, k) && optional[k](v[k])));
   };
 }
 

@@ -4,7 +4,6 @@
  * renders cancelled; frames are content-addressed PNGs in the extension's storage, shown through asWebviewUri.
  * The view keeps its last state and replays it when it becomes visible again.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -26,6 +25,7 @@ import {
   type ToWebview,
 } from '../protocol';
 import { engineOptions, fieldMapping } from './settings';
+import { webviewHtml } from './webviewHtml';
 
 const TEXT_LANGUAGES = new Set(['plaintext', 'markdown', 'restructuredtext', 'latex', 'asciidoc']);
 const TEXT_EXTENSIONS = new Set(['.txt', '.md', '.markdown', '.text', '.rst', '.tex', '.adoc']);
@@ -114,7 +114,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       localResourceRoots: [dist, vscode.Uri.joinPath(this.context.extensionUri, 'media'), this.cacheDir()],
     };
     this.shown.clear();
-    view.webview.html = this.html(view.webview, dist);
+    view.webview.html = webviewHtml(view.webview, this.context.extensionUri, 'frames', 'T2Vid Frames', true);
     view.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw), undefined, this.disposables);
     // Render while the webview host starts (in a browser, seconds on the first webview of a session): the state is
     // ready by the time the webview asks for it.
@@ -125,21 +125,6 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       }
     }, undefined, this.disposables);
     view.onDidDispose(() => (this.view = undefined), undefined, this.disposables);
-  }
-
-  private html(webview: vscode.Webview, dist: vscode.Uri): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'frames.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'frames.css'));
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource} data:`,
-      // FAST (inside the toolkit) probes :focus-visible with a <style> element that carries the csp-nonce.
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}"><meta property="csp-nonce" content="${nonce}"><meta name="viewport" content="width=device-width, initial-scale=1.0"><link href="${style}" rel="stylesheet"><title>T2Vid Frames</title></head><body><div id="app"></div><script nonce="${nonce}" src="${script}"></script></body></html>`;
   }
 
   private post(message: ToWebview): void {

@@ -2,14 +2,15 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, app: string, title: string): string {
+/** `inlineImages`: also allow `data:` images (PNG bytes sent in a validated message). */
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, app: string, title: string, inlineImages = false): string {
   const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, `${app}.js`));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, `${app}.css`));
   const csp = [
     "default-src 'none'",
-    `img-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource}${inlineImages ? ' data:' : ''}`,
     // FAST (inside the toolkit) probes :focus-visible with a <style> element that carries the csp-nonce.
     `style-src ${webview.cspSource} 'nonce-${nonce}'`,
     `font-src ${webview.cspSource}`,
