@@ -196,4 +196,33 @@ test('curation editor: L-Eval rows with frame strips, inline edit, undo, redo, s
   assert.equal(fs.readFileSync(file, 'utf8').split('\n')[2], BROKEN, 'the invalid line is kept byte for byte');
   await vscode.screenshot('curation-editor-reviewed');
   lap('review key a → accepted on disk');
+
+  // Add a pair: the caret lands in its question; typed text is saved. Then delete it again.
+  const before = records[0].instructions.length;
+  await frame.locator('.cur-row[data-line="0"] .cur-row__actions .cur-button', { hasText: 'Add pair' }).click();
+  row = await waitRow(frame, 0, `${before + 1} pairs`, (s) => s.pairs === before + 1);
+  const added = frame.locator(`.cur-row[data-line="0"] .cur-pair[data-pair="${before}"] textarea[data-field="question"]`);
+  await until('the caret in the new question', async () => (await added.evaluate((a) => a === (a as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement)) || undefined, 10_000);
+  await vscode.page.keyboard.type('Which frame names the DMV?', { delay: 5 });
+  await added.press('Escape');
+  row = await waitRow(frame, 0, 'the added question', (s) => s.questions[before] === 'Which frame names the DMV?');
+  await vscode.page.keyboard.press('Control+s');
+  await until('the added pair on disk', async () => {
+    const saved1 = JSON.parse(fs.readFileSync(file, 'utf8').split('\n')[0]) as Leval & { t2vid_review: string[] };
+    return (saved1.instructions[before] === 'Which frame names the DMV?' && saved1.outputs[before] === '' && saved1.t2vid_review.length === before + 1) || undefined;
+  }, 10_000);
+  await frame.locator(`.cur-row[data-line="0"] .cur-pair[data-pair="${before}"] .cur-button`, { hasText: 'Delete' }).click();
+  row = await waitRow(frame, 0, `${before} pairs again`, (s) => s.pairs === before);
+  lap('add pair (caret in it), type, save; delete');
+
+  // A change made elsewhere (the file rewritten on disk while the editor has no unsaved change) shows at once.
+  await vscode.page.keyboard.press('Control+s');
+  await until('the tab to be clean', async () => !(await tabDirty(vscode!)) || undefined, 10_000);
+  const onDisk = fs.readFileSync(file, 'utf8').split('\n');
+  const third = JSON.parse(onDisk[4]) as Leval;
+  third.instructions[0] = 'Changed outside the editor?';
+  onDisk[4] = stringifyLike(third, { spaced: true, ascii: true });
+  fs.writeFileSync(file, onDisk.join('\n'));
+  await waitRow(frame, 4, 'the outside change', (s) => s.questions[0] === 'Changed outside the editor?', 20_000);
+  lap('external change shown');
 });

@@ -275,7 +275,8 @@ function render(): void {
     const line = lines[i];
     let node = mounted.get(line);
     const data = rows.get(line);
-    if (!node || node.dataset.hash !== (data?.hash ?? '')) {
+    // A row being re-fetched (after the file changed) keeps showing its last content until the new one arrives.
+    if (!node || (data !== undefined && node.dataset.hash !== data.hash)) {
       const fresh = buildRow(i, line, data);
       if (node) {
         patchOrReplace(node, fresh);
@@ -774,10 +775,9 @@ function applyView(message: ViewMessage): void {
     }
     mounted.clear();
   } else {
+    // Same rows, but any of them may have changed (the file was reloaded or edited elsewhere): fetch them again.
+    rows.clear();
     requested.clear();
-    for (const line of rows.keys()) {
-      requested.add(line); // still valid; rows pushed after edits keep them fresh
-    }
   }
   if (filterChanged) {
     scroller.scrollTop = 0;
@@ -795,21 +795,28 @@ function applyRows(list: RowView[]): void {
   for (const row of list) {
     requested.delete(row.line);
     rows.set(row.line, row);
-    if (pendingFocus && pendingFocus.line === row.line && row.pairs.length > pendingFocus.pair) {
-      const focus = pendingFocus;
-      pendingFocus = undefined;
-      requestAnimationFrame(() => {
-        const index = view?.lines.indexOf(focus.line) ?? -1;
-        if (index >= 0) {
-          setCurrent(index, focus.pair, true);
-        }
-        requestAnimationFrame(() =>
-          mounted.get(focus.line)?.querySelector<HTMLTextAreaElement>(`.cur-pair[data-pair="${focus.pair}"] textarea[data-field="${focus.field}"]`)?.focus(),
-        );
-      });
-    }
   }
+  tryFocus();
   schedule();
+}
+
+/** Puts the caret in the field the host asked for (after "add pair") once the row has that pair. */
+function tryFocus(): void {
+  const focus = pendingFocus;
+  const row = focus && rows.get(focus.line);
+  if (!focus || !row || row.pairs.length <= focus.pair) {
+    return;
+  }
+  pendingFocus = undefined;
+  requestAnimationFrame(() => {
+    const index = view?.lines.indexOf(focus.line) ?? -1;
+    if (index >= 0) {
+      setCurrent(index, focus.pair, true);
+    }
+    requestAnimationFrame(() =>
+      mounted.get(focus.line)?.querySelector<HTMLTextAreaElement>(`.cur-pair[data-pair="${focus.pair}"] textarea[data-field="${focus.field}"]`)?.focus(),
+    );
+  });
 }
 
 function applyFrames(line: number, hash: string, thumbs: FrameThumb[], error: string | null): void {
@@ -843,7 +850,7 @@ function onMessage(message: CurationToWebview): void {
       return applyFrames(message.line, message.hash, message.frames, message.error);
     case 'focus':
       pendingFocus = { line: message.line, pair: message.pair, field: message.field };
-      applyRows([]);
+      tryFocus();
       return;
     case 'busy': {
       const key = `${message.line}:${message.pair}`;
