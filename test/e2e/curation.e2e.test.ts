@@ -225,4 +225,28 @@ test('curation editor: L-Eval rows with frame strips, inline edit, undo, redo, s
   fs.writeFileSync(file, onDisk.join('\n'));
   await waitRow(frame, 4, 'the outside change', (s) => s.questions[0] === 'Changed outside the editor?', 20_000);
   lap('external change shown');
+
+  // Hidden and shown again (the webview is rebuilt): the list comes back where it was.
+  await scrollTowards(frame, 1);
+  await frame.locator('.cur-row[data-line="1"]').evaluate((r) => (r as unknown as DomElement).scrollIntoView({ block: 'start' }));
+  await new Promise((r) => setTimeout(r, 500));
+  const tabs = vscode.page.locator('.tabs-container .tab[data-resource-name="data.jsonl"]');
+  assert.equal(await tabs.count(), 2, 'the text editor and the curation editor of data.jsonl');
+  const curationTab = (await tabs.nth(0).getAttribute('class'))?.includes('active') ? 0 : 1;
+  await tabs.nth(1 - curationTab).click();
+  await tabs.nth(curationTab).click();
+  const again = await curationFrame(vscode);
+  await until('row 2 at the top of the list after the webview came back', async () => {
+    return again.evaluate(() => {
+      const doc = (globalThis as unknown as { document: DomDocument }).document;
+      const list = doc.getElementById('cur-list') as unknown as { getBoundingClientRect(): { top: number; bottom: number } } | null;
+      const row = doc.querySelector('.cur-row[data-line="1"]') as unknown as { getBoundingClientRect(): { top: number } } | null;
+      if (!list || !row) {
+        return undefined;
+      }
+      const top = row.getBoundingClientRect().top - list.getBoundingClientRect().top;
+      return Math.abs(top) < 40 || undefined;
+    });
+  }, 20_000);
+  lap('scroll position restored');
 });

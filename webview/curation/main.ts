@@ -331,7 +331,48 @@ function measure(): void {
   }
 }
 
-scroller.addEventListener('scroll', schedule, { passive: true });
+/** What survives the tab being hidden (the webview is rebuilt when shown again): the row at the top and the pair. */
+interface Persisted {
+  file: string;
+  topLine: number;
+  delta: number;
+  current: { index: number; pair: number };
+}
+
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+function saveState(): void {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => {
+    if (!view || view.lines.length === 0) {
+      return;
+    }
+    recomputeOffsets();
+    const index = rowAt(scroller.scrollTop);
+    vscode.setState<Persisted>({ file: view.file, topLine: view.lines[index], delta: scroller.scrollTop - offsets[index], current });
+  }, 200);
+}
+
+/** Scrolls back to where the list was before the webview was rebuilt (once, on the first view). */
+function restoreState(message: ViewMessage): void {
+  const saved = vscode.getState() as Persisted | undefined;
+  if (!saved || saved.file !== message.file || typeof saved.topLine !== 'number') {
+    return;
+  }
+  const index = message.lines.indexOf(saved.topLine);
+  if (index < 0) {
+    return;
+  }
+  recomputeOffsets();
+  scroller.scrollTop = offsets[index] + Math.max(0, saved.delta);
+  if (Number.isInteger(saved.current?.index) && saved.current.index < message.lines.length) {
+    current = { index: saved.current.index, pair: Math.max(0, saved.current.pair | 0) };
+  }
+}
+
+scroller.addEventListener('scroll', () => {
+  schedule();
+  saveState();
+}, { passive: true });
 new ResizeObserver(schedule).observe(scroller);
 
 //#endregion
@@ -751,6 +792,7 @@ document.addEventListener('keydown', (e) => {
 //#region messages
 
 function applyView(message: ViewMessage): void {
+  const first = view === undefined;
   const filterChanged = !view || JSON.stringify(view.filter) !== JSON.stringify(message.filter) || view.file !== message.file;
   const sameLines = view !== undefined && view.lines.length === message.lines.length && view.lines.every((l, i) => l === message.lines[i]);
   const oldHeights = new Map<number, number>();
@@ -779,7 +821,9 @@ function applyView(message: ViewMessage): void {
     rows.clear();
     requested.clear();
   }
-  if (filterChanged) {
+  if (first) {
+    restoreState(message);
+  } else if (filterChanged) {
     scroller.scrollTop = 0;
     current = { index: 0, pair: 0 };
   }
