@@ -170,6 +170,7 @@ export class CurationSession implements vscode.Disposable {
   private building: AbortController | undefined;
   private resetTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
+  private firstBuildTimer: NodeJS.Timeout | undefined;
   /** Frame ranges of rendered strips, by line hash (for regenerate and open-frame). */
   private readonly strips = new Map<string, StripPage[]>();
   private disposed = false;
@@ -250,7 +251,10 @@ export class CurationSession implements vscode.Disposable {
       case 'ready':
         this.postView();
         this.postStats();
-        this.startBuild();
+        // Index once the first frame strip is out (or after a second): on a 100,000-line file indexing takes about half
+        // a second of CPU, which the first rows and the strip's render process would otherwise wait for or share.
+        clearTimeout(this.firstBuildTimer);
+        this.firstBuildTimer = setTimeout(() => this.startFirstBuild(), 1000);
         return;
       case 'requestRows':
         this.postRows(message.lines);
@@ -334,6 +338,14 @@ export class CurationSession implements vscode.Disposable {
       this.statsTimer = undefined;
       this.postStats();
     }, 150);
+  }
+
+  private startFirstBuild(): void {
+    if (this.firstBuildTimer !== undefined) {
+      clearTimeout(this.firstBuildTimer);
+      this.firstBuildTimer = undefined;
+      this.startBuild();
+    }
   }
 
   /** Summarize every row in the background (for counts and filters), posting progress now and then. */
@@ -478,6 +490,7 @@ export class CurationSession implements vscode.Disposable {
         frames: pages.map((p) => ({ index: p.index, src: this.panel.webview.asWebviewUri(vscode.Uri.file(p.file)).toString() })),
         error: null,
       });
+      this.startFirstBuild();
     } catch (e) {
       if (e instanceof StripDropped) {
         return;
@@ -568,6 +581,7 @@ export class CurationSession implements vscode.Disposable {
     this.building?.abort();
     clearTimeout(this.resetTimer);
     clearTimeout(this.statsTimer);
+    clearTimeout(this.firstBuildTimer);
     for (const d of this.disposables.splice(0)) {
       d.dispose();
     }
