@@ -859,6 +859,9 @@ async function main(): Promise<number> {
       warm.push(w.open);
       process.stderr.write(`curation bench: warm open ${i + 1}: ${JSON.stringify(w.open)}\n`);
     }
+    if (process.env.T2VID_CURATION_OPEN_ONLY) {
+      return 0; // investigation: the opens alone (see stderr)
+    }
     await sleep(2000);
 
     // 2. Scrolling.
