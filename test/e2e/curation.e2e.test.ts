@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { stringifyLike } from '../../src/core/curation/jsonStyle';
 import { repoRoot, startVSCode, type VSCodeSession } from './harness';
-import { enginePages, timer, until, type DomDocument, type DomElement } from './panel';
+import { curationFrame, enginePages, timer, until, type DomDocument, type DomElement } from './panel';
 
 const SOURCE = path.join('long-text', 'leval-multidoc_qa.jsonl');
 const BROKEN = '{"input": "broken line, kept as is", ';
@@ -35,23 +35,6 @@ function levalLines(n: number): string[] {
     .slice(0, n);
   assert.equal(lines.length, n, `${file} has fewer than ${n} records`);
   return lines;
-}
-
-/** The curation webview's content frame (the one holding #cur-list). */
-async function curationFrame(vscode: VSCodeSession): Promise<Frame> {
-  return until(
-    'the curation webview (a frame with #cur-list)',
-    async () => {
-      for (const frame of vscode.webviewFrames()) {
-        if (!frame.isDetached() && (await frame.locator('#cur-list').count()) > 0) {
-          return frame;
-        }
-      }
-      return undefined;
-    },
-    60_000,
-    async () => vscode.webviewFrames().map((f) => f.url().slice(0, 120)),
-  );
 }
 
 interface RowState {

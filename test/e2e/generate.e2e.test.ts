@@ -16,7 +16,7 @@ import type { Frame } from 'playwright-core';
 import type { QARecord } from '../../src/core/qa/types';
 import { fakeOpenAI } from '../unit/openaiPeer';
 import { repoRoot, startVSCode, type VSCodeSession } from './harness';
-import { timer, until, type DomDocument, type DomElement } from './panel';
+import { curationFrame, timer, until, type DomDocument, type DomElement } from './panel';
 
 const KEY = 'sk-e2e-SECRET-77d0c2';
 const PER_DOC = 4;
@@ -26,21 +26,6 @@ function levalInput(): string {
   const first = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.trim());
   assert.ok(first, `${file} is empty`);
   return (JSON.parse(first) as { input: string }).input;
-}
-
-async function curationFrame(vscode: VSCodeSession): Promise<Frame> {
-  return until(
-    'the curation webview (a frame with #cur-list)',
-    async () => {
-      for (const frame of vscode.webviewFrames()) {
-        if (!frame.isDetached() && (await frame.locator('#cur-list').count()) > 0) {
-          return frame;
-        }
-      }
-      return undefined;
-    },
-    90_000,
-  );
 }
 
 interface Shown {

@@ -41,13 +41,13 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
   }
 }
 
-/** The webview content frame of the Frames view: the nested frame that holds #t2vid-stats. */
-export async function panelFrame(vscode: VSCodeSession, timeoutMs = 60_000): Promise<Frame> {
+/** The content frame of a webview: the nested frame that holds `selector` (e.g. #t2vid-stats, #cur-list). */
+export async function webviewFrame(vscode: VSCodeSession, selector: string, what: string, timeoutMs = 60_000): Promise<Frame> {
   return until(
-    'the Frames webview (a frame with #t2vid-stats)',
+    `${what} (a frame with ${selector})`,
     async () => {
       for (const frame of vscode.webviewFrames()) {
-        if (!frame.isDetached() && (await frame.locator('#t2vid-stats').count()) > 0) {
+        if (!frame.isDetached() && (await frame.locator(selector).count()) > 0) {
           return frame;
         }
       }
@@ -56,6 +56,16 @@ export async function panelFrame(vscode: VSCodeSession, timeoutMs = 60_000): Pro
     timeoutMs,
     async () => vscode.webviewFrames().map((f) => f.url().slice(0, 120)),
   );
+}
+
+/** The webview content frame of the Frames view. */
+export async function panelFrame(vscode: VSCodeSession, timeoutMs = 60_000): Promise<Frame> {
+  return webviewFrame(vscode, '#t2vid-stats', 'the Frames webview', timeoutMs);
+}
+
+/** The webview content frame of the curation editor. */
+export async function curationFrame(vscode: VSCodeSession, timeoutMs = 90_000): Promise<Frame> {
+  return webviewFrame(vscode, '#cur-list', 'the curation webview', timeoutMs);
 }
 
 /** Opens the T2Vid view container from its activity-bar item (falls back to the palette command). */

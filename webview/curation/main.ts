@@ -23,15 +23,10 @@ import {
   type ViewMessage,
 } from '../../src/curationProtocol';
 import { dropdown, registerComponents, searchField } from '../components/toolkit';
+import { el, vscodeApi } from '../components/dom';
 
-interface VsCodeApi {
-  postMessage(message: CurationFromWebview): void;
-  getState(): unknown;
-  setState<T>(state: T): T;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
 
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi<CurationFromWebview>();
 const number = new Intl.NumberFormat('en');
 
 /** Height of a row before it is measured. */
@@ -63,17 +58,6 @@ const GENERATOR_LABELS: Record<string, string> = {
 
 function post(message: CurationFromWebview): void {
   vscode.postMessage(message);
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
 }
 
 function isTyping(target: EventTarget | null): boolean {

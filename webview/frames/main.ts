@@ -18,13 +18,8 @@ import {
   type StateMessage,
 } from '../../src/protocol';
 import { button, divider, dropdown, numberField, progressRing, registerComponents } from '../components/toolkit';
+import { el, vscodeApi } from '../components/dom';
 
-interface VsCodeApi {
-  postMessage(message: FromWebview): void;
-  getState(): unknown;
-  setState<T>(state: T): T;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
 
 /** What survives hiding the view (`vscode.setState`). */
 interface Persisted {
@@ -32,7 +27,7 @@ interface Persisted {
   highlight: number;
 }
 
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi<FromWebview>();
 
 const MODE_LABELS: Record<SegmentMode, string> = { words: 'Words', sentences: 'Sentences', fit: 'Fit to frame' };
 const MODE_TITLES: Record<SegmentMode, string> = {
@@ -61,17 +56,6 @@ function updateSetting<K extends PanelSettingKey>(key: K, value: PanelSettings[K
 //#endregion
 
 //#region DOM helpers
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
