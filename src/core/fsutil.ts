@@ -30,8 +30,15 @@ export class AtomicStream {
     this.handle = fs.promises.open(this.tmp, 'w');
   }
 
-  async write(text: string): Promise<void> {
-    await (await this.handle).write(text);
+  async write(data: string | Uint8Array): Promise<void> {
+    const h = await this.handle;
+    if (typeof data === 'string') {
+      await h.write(data);
+      return;
+    }
+    for (let done = 0; done < data.length; ) {
+      done += (await h.write(data, done, data.length - done)).bytesWritten;
+    }
   }
 
   async commit(): Promise<void> {

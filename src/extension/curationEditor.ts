@@ -34,7 +34,10 @@ import { webviewHtml } from './webviewHtml';
 const CONTEXT_HEAD = 400;
 
 export class CurationEditorProvider implements vscode.CustomTextEditorProvider, vscode.Disposable {
+  /** The default editor of `*.t2vid.jsonl`. */
   static readonly viewType = 't2vid.curation';
+  /** The same editor, offered by "Open With…" for any JSONL. */
+  static readonly anyJsonlViewType = 't2vid.curationJsonl';
   private strips: StripClient | undefined;
   private readonly sessions = new Set<CurationSession>();
   active: CurationSession | undefined;
@@ -54,7 +57,12 @@ export class CurationEditorProvider implements vscode.CustomTextEditorProvider, 
   }
 
   resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
-    const session = new CurationSession(this, document, panel);
+    this.attach(new TextDocumentModel(document), panel);
+  }
+
+  /** Opens a session of `model` in `panel` (both the text and the large-file editor end here). */
+  attach(model: DatasetModel, panel: vscode.WebviewPanel): void {
+    const session = new CurationSession(this, model, panel);
     this.sessions.add(session);
     if (panel.active) {
       this.active = session;
@@ -156,6 +164,66 @@ function asGenerated(pair: PairData): GeneratedPair {
   };
 }
 
+/** Where a curation session reads and writes lines: a TextDocument, or a large file (largeDataset.ts). */
+export interface DatasetModel {
+  readonly uri: vscode.Uri;
+  readonly lineCount: number;
+  lineText(line: number): string;
+  /** Replaces one line (the text holds no line break) as one undoable edit; resolves false if it could not. */
+  replaceLine(line: number, text: string): Thenable<boolean>;
+  /** Lines changed in place (`lines`), or anything may have moved (`lines` undefined); `own`: made by replaceLine. */
+  onDidChange(listener: (e: { lines: number[] | undefined; own: boolean }) => void): vscode.Disposable;
+  /** Shows a line in a text editor (a large file cannot be: VS Code's text editor does not take it). */
+  reveal?(line: number): Promise<void>;
+}
+
+/** A dataset as a TextDocument: edits are WorkspaceEdits, so undo/redo/save/hot exit are VS Code's. */
+export class TextDocumentModel implements DatasetModel {
+  private applying = false;
+
+  constructor(readonly document: vscode.TextDocument) {}
+
+  get uri(): vscode.Uri {
+    return this.document.uri;
+  }
+
+  get lineCount(): number {
+    return this.document.lineCount;
+  }
+
+  lineText(line: number): string {
+    return this.document.lineAt(line).text;
+  }
+
+  async replaceLine(line: number, text: string): Promise<boolean> {
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(this.document.uri, this.document.lineAt(line).range, text);
+    this.applying = true;
+    try {
+      return await vscode.workspace.applyEdit(edit);
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  onDidChange(listener: (e: { lines: number[] | undefined; own: boolean }) => void): vscode.Disposable {
+    return vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document !== this.document || e.contentChanges.length === 0) {
+        return;
+      }
+      const inPlace = e.contentChanges.every((c) => c.range.start.line === c.range.end.line && !/[\r\n]/.test(c.text));
+      listener({ lines: inPlace ? [...new Set(e.contentChanges.map((c) => c.range.start.line))] : undefined, own: this.applying });
+    });
+  }
+
+  async reveal(line: number): Promise<void> {
+    const editor = await vscode.window.showTextDocument(this.document.uri, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+    const range = this.document.lineAt(Math.min(line, this.document.lineCount - 1)).range;
+    editor.selection = new vscode.Selection(range.start, range.start);
+    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+}
+
 export class CurationSession implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly index: DatasetIndex;
@@ -165,7 +233,6 @@ export class CurationSession implements vscode.Disposable {
   private version = 0;
   /** Hashes a line had before edits made here, since the last change from elsewhere: edits sent against them still apply. */
   private readonly superseded = new Map<number, Set<string>>();
-  private applyingOwnEdit = false;
   private queue: Promise<void> = Promise.resolve();
   private building: AbortController | undefined;
   private resetTimer: NodeJS.Timeout | undefined;
@@ -177,10 +244,10 @@ export class CurationSession implements vscode.Disposable {
 
   constructor(
     private readonly provider: CurationEditorProvider,
-    readonly document: vscode.TextDocument,
+    readonly model: DatasetModel,
     private readonly panel: vscode.WebviewPanel,
   ) {
-    this.name = path.basename(document.uri.path);
+    this.name = path.basename(model.uri.path);
     this.index = new DatasetIndex(this.source(), { file: this.name, stem: fileStem(this.name), fields: this.fields() });
     this.lines = this.index.filter(this.filter);
     const webview = panel.webview;
@@ -191,11 +258,7 @@ export class CurationSession implements vscode.Disposable {
     webview.html = webviewHtml(webview, provider.context.extensionUri, 'curation', `T2Vid Curation: ${this.name}`);
     this.disposables.push(
       webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
-      vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.document === document && e.contentChanges.length) {
-          this.onDocumentChange(e);
-        }
-      }),
+      model.onDidChange((e) => this.onDocumentChange(e)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('t2vid.segment') || e.affectsConfiguration('t2vid.render') || e.affectsConfiguration('t2vid.input.fields')) {
           this.strips.clear();
@@ -209,7 +272,7 @@ export class CurationSession implements vscode.Disposable {
 
   private fields(): ReturnType<typeof fieldMapping> {
     try {
-      return fieldMapping(this.document.uri);
+      return fieldMapping(this.model.uri);
     } catch (e) {
       this.provider.log.warn(`t2vid.input.fields: ${(e as Error).message}`);
       return undefined;
@@ -217,8 +280,8 @@ export class CurationSession implements vscode.Disposable {
   }
 
   private source(): LineSource {
-    const document = this.document;
-    return { lineCount: document.lineCount, lineText: (i) => document.lineAt(i).text };
+    const model = this.model;
+    return { lineCount: model.lineCount, lineText: (i) => model.lineText(i) };
   }
 
   post(message: CurationToWebview): void {
@@ -273,7 +336,7 @@ export class CurationSession implements vscode.Disposable {
       case 'reveal':
         return this.reveal(message.line);
       case 'setGenerator':
-        await vscode.workspace.getConfiguration('t2vid.qa', this.document.uri).update('generator', message.generator, vscode.ConfigurationTarget.Workspace);
+        await vscode.workspace.getConfiguration('t2vid.qa', this.model.uri).update('generator', message.generator, vscode.ConfigurationTarget.Workspace);
         return;
       case 'openFrame': {
         const page = this.strips.get(message.hash)?.[message.index];
@@ -287,7 +350,7 @@ export class CurationSession implements vscode.Disposable {
 
   private postView(): void {
     const engine = this.engine();
-    const qa = qaSettings(this.document.uri);
+    const qa = qaSettings(this.model.uri);
     this.version++;
     this.post({
       type: 'view',
@@ -305,7 +368,7 @@ export class CurationSession implements vscode.Disposable {
 
   private engine(): ReturnType<typeof engineOptions> | undefined {
     try {
-      return engineOptions(this.document.uri);
+      return engineOptions(this.model.uri);
     } catch (e) {
       this.notice('error', (e as Error).message);
       return undefined;
@@ -315,8 +378,8 @@ export class CurationSession implements vscode.Disposable {
   private postRows(lines: readonly number[]): void {
     const rows: RowView[] = [];
     for (const line of lines) {
-      if (line < this.document.lineCount && this.index.isRow(line)) {
-        rows.push(rowView(line, this.document.lineAt(line).text, this.index.row(line)));
+      if (line < this.model.lineCount && this.index.isRow(line)) {
+        rows.push(rowView(line, this.model.lineText(line), this.index.row(line)));
       }
     }
     if (rows.length) {
@@ -376,12 +439,12 @@ export class CurationSession implements vscode.Disposable {
 
   /** The line's current text if the webview's hash still describes it, else undefined (and the row is re-sent). */
   private checkLine(line: number, hash: string): string | undefined {
-    if (line >= this.document.lineCount || !this.index.isRow(line)) {
+    if (line >= this.model.lineCount || !this.index.isRow(line)) {
       this.notice('error', `line ${line + 1} is no longer a sample in ${this.name}; the list was refreshed`);
       this.postView();
       return undefined;
     }
-    const text = this.document.lineAt(line).text;
+    const text = this.model.lineText(line);
     if (lineHash(text) !== hash && !this.superseded.get(line)?.has(hash)) {
       this.notice('info', `line ${line + 1} changed in the file meanwhile; it is shown as it is now`);
       this.postRows([line]);
@@ -409,15 +472,7 @@ export class CurationSession implements vscode.Disposable {
     if (next === text) {
       return;
     }
-    const workspaceEdit = new vscode.WorkspaceEdit();
-    workspaceEdit.replace(this.document.uri, this.document.lineAt(line).range, next);
-    this.applyingOwnEdit = true;
-    let ok: boolean;
-    try {
-      ok = await vscode.workspace.applyEdit(workspaceEdit);
-    } finally {
-      this.applyingOwnEdit = false;
-    }
+    const ok = await this.model.replaceLine(line, next);
     if (!ok) {
       this.notice('error', `could not edit ${this.name} (is it read-only?)`);
       this.postRows([line]);
@@ -434,14 +489,13 @@ export class CurationSession implements vscode.Disposable {
     }
   }
 
-  private onDocumentChange(e: vscode.TextDocumentChangeEvent): void {
-    if (!this.applyingOwnEdit) {
+  private onDocumentChange(e: { lines: number[] | undefined; own: boolean }): void {
+    if (!e.own) {
       this.superseded.clear();
     }
-    const inPlace = e.contentChanges.every((c) => c.range.start.line === c.range.end.line && !/[\r\n]/.test(c.text));
-    if (inPlace && this.resetTimer === undefined) {
-      const changed = [...new Set(e.contentChanges.map((c) => c.range.start.line))];
-      if (changed.every((line) => this.index.lineChanged(line))) {
+    if (e.lines && this.resetTimer === undefined) {
+      const changed = e.lines;
+      if (changed.every((line) => line < this.model.lineCount && this.index.lineChanged(line))) {
         this.postRows(changed);
         this.startBuild();
         this.postStatsSoon();
@@ -466,10 +520,10 @@ export class CurationSession implements vscode.Disposable {
   }
 
   private async renderStrip(line: number, hash: string): Promise<void> {
-    if (line >= this.document.lineCount) {
+    if (line >= this.model.lineCount) {
       return;
     }
-    const text = this.document.lineAt(line).text;
+    const text = this.model.lineText(line);
     if (lineHash(text) !== hash) {
       return; // the webview re-asks with the new row
     }
@@ -521,7 +575,7 @@ export class CurationSession implements vscode.Disposable {
     if (!row.ok || pair >= row.pairs.length) {
       return;
     }
-    const settings = qaSettings(this.document.uri);
+    const settings = qaSettings(this.model.uri);
     const engine = this.engine();
     if (!engine) {
       return;
@@ -569,11 +623,11 @@ export class CurationSession implements vscode.Disposable {
   }
 
   private async reveal(line: number): Promise<void> {
-    const editor = await vscode.window.showTextDocument(this.document.uri, { viewColumn: vscode.ViewColumn.Beside, preview: true });
-    const target = Math.min(line, this.document.lineCount - 1);
-    const range = this.document.lineAt(target).range;
-    editor.selection = new vscode.Selection(range.start, range.start);
-    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    if (!this.model.reveal) {
+      this.notice('info', `${this.name} is larger than VS Code's text editor takes; line ${line + 1} cannot be shown there`);
+      return;
+    }
+    await this.model.reveal(line);
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { pruneCache } from '../core/preview';
 import { REVIEW_COMMANDS } from '../curationProtocol';
 import { CurationEditorProvider } from './curationEditor';
+import { LargeDatasetEditorProvider } from './largeDataset';
 import { exportPreviewFrames } from './exportFrames';
 import { FramesViewProvider } from './framesView';
 import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor } from './qaCommands';
@@ -34,6 +35,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('t2vid.exportPreviewFrames', guarded(() => exportPreviewFrames(frames))),
     curation,
     vscode.window.registerCustomEditorProvider(CurationEditorProvider.viewType, curation, { supportsMultipleEditorsPerDocument: false }),
+    vscode.window.registerCustomEditorProvider(CurationEditorProvider.anyJsonlViewType, curation, { supportsMultipleEditorsPerDocument: false }),
+    vscode.window.registerCustomEditorProvider(LargeDatasetEditorProvider.viewType, new LargeDatasetEditorProvider(curation), { supportsMultipleEditorsPerDocument: false }),
     vscode.commands.registerCommand('t2vid.openCurationEditor', guarded((uri?: vscode.Uri) => openCurationEditor(uri))),
     vscode.commands.registerCommand('t2vid.generateQAForActiveDocument', guarded(() => generateQAForActiveDocument(context.secrets, log))),
     vscode.commands.registerCommand('t2vid.generateQAForDataset', guarded((uri?: vscode.Uri) => generateQAForDataset(context.secrets, log, uri))),

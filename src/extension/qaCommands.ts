@@ -10,6 +10,7 @@ import { formatIssue } from '../core/model';
 import { generateQA, type QARunOptions } from '../core/qa/run';
 import { SUPPORTED_EXTENSIONS } from '../core/readers/index';
 import { CurationEditorProvider } from './curationEditor';
+import { LARGE_FILE_BYTES, LargeDatasetEditorProvider } from './largeDataset';
 import { llmConnection, qaSettings, showSettingsError } from './qaSettings';
 import { engineOptions, fieldMapping, outputSettings } from './settings';
 import { outputRoot, safeStem } from './synthesizeCommand';
@@ -80,7 +81,7 @@ async function runGeneration(secrets: vscode.SecretStorage, log: vscode.LogOutpu
     void vscode.window.showWarningMessage(`T2Vid: Q&A for ${label}: ${detail}.`, 'Show Output').then((pick) => pick && log.show());
   }
   if (fs.existsSync(out)) {
-    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(out), CurationEditorProvider.viewType);
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(out), await curationViewType(vscode.Uri.file(out)));
   }
 }
 
@@ -150,8 +151,14 @@ export async function generateQAForDataset(secrets: vscode.SecretStorage, log: v
   );
 }
 
+/** The file of the active tab, also when VS Code did not hand it to extensions (a text file over 50 MB). */
+function activeTabUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputText || input instanceof vscode.TabInputCustom ? input.uri : undefined;
+}
+
 export async function openCurationEditor(uri?: vscode.Uri): Promise<void> {
-  let target = uri ?? vscode.window.activeTextEditor?.document.uri;
+  let target = uri ?? vscode.window.activeTextEditor?.document.uri ?? activeTabUri();
   if (!target || !/\.(jsonl|ndjson)$/i.test(target.path)) {
     const picked = await vscode.window.showOpenDialog({
       title: 'T2Vid: Open Curation Editor',
@@ -163,6 +170,20 @@ export async function openCurationEditor(uri?: vscode.Uri): Promise<void> {
     target = picked?.[0];
   }
   if (target) {
-    await vscode.commands.executeCommand('vscode.openWith', target, CurationEditorProvider.viewType);
+    await vscode.commands.executeCommand('vscode.openWith', target, await curationViewType(target));
   }
+}
+
+/** The editor for a dataset: the large-file one past VS Code's text sync limit, else the text-document one. */
+export async function curationViewType(uri: vscode.Uri): Promise<string> {
+  const size = await vscode.workspace.fs.stat(uri).then(
+    (st) => st.size,
+    () => 0,
+  );
+  const thresholdMB = vscode.workspace.getConfiguration('t2vid.curation', uri).get<number>('largeFileThresholdMB', 50);
+  const threshold = Math.min(LARGE_FILE_BYTES, Math.max(1, Number.isFinite(thresholdMB) ? thresholdMB : 50) * 1024 * 1024);
+  if (size >= threshold) {
+    return LargeDatasetEditorProvider.viewType;
+  }
+  return /\.t2vid\.jsonl$/i.test(uri.path) ? CurationEditorProvider.viewType : CurationEditorProvider.anyJsonlViewType;
 }

@@ -111,19 +111,21 @@ async function gotoLine(vscode: VSCodeSession, line: number): Promise<void> {
   const page = vscode.page;
   await page.locator('.tabs-container .tab[data-resource-name="data.jsonl"]').first().click();
   const input = page.locator('.quick-input-widget .quick-input-box input');
+  // On a loaded machine the box can close again before it takes the text (the workbench moved the focus): retry.
   for (let attempt = 1; ; attempt++) {
     await page.keyboard.press('Control+g');
     try {
       await input.waitFor({ state: 'visible', timeout: 5000 });
+      await input.fill(`:${line}`, { timeout: 5000 });
       break;
     } catch (e) {
       if (attempt === 3) {
-        throw new Error(`E2E: Ctrl+G did not open Go to Line: ${(e as Error).message}`);
+        throw new Error(`E2E: Ctrl+G did not open a usable Go to Line box: ${(e as Error).message}`);
       }
+      await page.keyboard.press('Escape');
       await page.locator('.tabs-container .tab[data-resource-name="data.jsonl"]').first().click();
     }
   }
-  await input.fill(`:${line}`);
   await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   await until(`the status bar at Ln ${line}, Col 1`, async () => (await statusSelection(vscode)) === `Ln ${line}, Col 1`, 10_000, () => statusSelection(vscode));

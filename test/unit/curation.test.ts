@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { DatasetIndex, NO_FILTER, type LineSource } from '../../src/core/curation/dataset';
 import { detectStyle, stringifyLike } from '../../src/core/curation/jsonStyle';
+import { LineFile } from '../../src/core/curation/lineFile';
 import { applyEdit, EditError, parseRow, REVIEW_FIELD, type RowContext } from '../../src/core/curation/records';
 import { StripEngine } from '../../src/core/curation/strips';
 import { resolveOptions } from '../../src/core/options';
@@ -222,4 +223,47 @@ test('readers: a curated *.t2vid.jsonl feeds synth and qa with its pairs, reject
   // The curation editor sees every pair, rejected ones included.
   const row = parseRow(JSON.stringify(leval), ctx(2));
   assert.ok(row.ok && row.pairs.length === 2 && row.pairs[0].status === 'rejected');
+});
+
+test('LineFile: lines by byte offset (UTF-8, CRLF), edits in an overlay, atomic save keeps every other byte, backup/restore', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'big.jsonl');
+  const { lines } = levalLines();
+  const records = lines.filter((l) => l.trim()).slice(0, 3);
+  const original = `${records[0]}\r\n{"context": "中文 é", "qa": []}\n\n${records[1]}\nnot json\n${records[2]}\n`;
+  fs.writeFileSync(file, original);
+  const lf = await LineFile.open(file);
+  const expected = original.split('\n').map((l) => l.replace(/\r$/, ''));
+  assert.equal(lf.lineCount, expected.length);
+  expected.forEach((text, i) => assert.equal(lf.lineText(i), text, `line ${i + 1}`));
+  // Edit line 2 (UTF-8) and line 4; the CRLF of line 1 and every other byte stay.
+  const edited2 = applyEdit(lf.lineText(1), { type: 'add', question: '哪一帧?' }, ctx(2), CLOCK);
+  lf.setLine(1, edited2);
+  lf.setLine(3, applyEdit(lf.lineText(3), { type: 'setStatus', pair: 0, status: 'flagged' }, ctx(4)));
+  assert.equal(lf.dirty, true);
+  const backup = lf.backup();
+  await lf.save();
+  const saved = fs.readFileSync(file, 'utf8');
+  const want = original.split('\n');
+  want[1] = edited2;
+  want[3] = lf.lineText(3);
+  assert.equal(saved, want.join('\n'));
+  assert.ok(saved.startsWith(`${records[0]}\r\n`));
+  assert.equal(lf.dirty, false);
+  assert.equal(lf.lineText(4), 'not json');
+  assert.deepEqual(fs.readdirSync(dir), ['big.jsonl'], 'no temp file left behind');
+  // A backup restores onto a file with the same lines; not onto another one.
+  const fresh = await LineFile.open(file);
+  assert.equal(fresh.restore(backup), true);
+  assert.equal(fresh.lineText(1), edited2);
+  fs.writeFileSync(path.join(dir, 'other.jsonl'), 'x\n');
+  const other = await LineFile.open(path.join(dir, 'other.jsonl'));
+  assert.equal(other.restore(backup), false);
+  assert.equal(await fresh.changedOnDisk(), false);
+  fs.appendFileSync(file, 'more\n');
+  assert.equal(await fresh.changedOnDisk(), true);
+  for (const f of [lf, fresh, other]) {
+    f.close();
+  }
+  assert.throws(() => lf.setLine(0, 'a\nb'), /line break/);
 });
