@@ -407,7 +407,7 @@ function buildRow(index: number, line: number, data: RowView | undefined): HTMLE
     node.append(el('div', 'cur-row__warning', warning));
   }
   node.append(buildStrip(data));
-  const context = el('div', 'cur-row__context', data.contextHead + (data.contextLength > data.contextHead.length ? ' …' : ''));
+  const context = el('div', 'cur-row__context', data.contextHead.trimStart() + (data.contextLength > data.contextHead.length ? ' …' : ''));
   context.title = `${number.format(data.contextLength)} characters`;
   node.append(context);
   const pairs = el('div', 'cur-pairs');
@@ -537,7 +537,13 @@ function highlightFrames(section: HTMLElement, indices: number[]): void {
   strip?.querySelectorAll<HTMLElement>('.cur-thumb').forEach((img) => img.classList.toggle('cur-thumb--support', indices.includes(Number(img.dataset.frame))));
 }
 
+/** Chromium sizes a textarea to its content by CSS (`field-sizing`), without a forced layout per field. */
+const CSS_SIZED = typeof CSS !== 'undefined' && CSS.supports('field-sizing', 'content');
+
 function autosize(area: HTMLTextAreaElement): void {
+  if (CSS_SIZED) {
+    return;
+  }
   area.style.height = 'auto';
   area.style.height = `${area.scrollHeight + 2}px`;
 }
@@ -585,7 +591,9 @@ function textField(data: RowView, p: number, field: 'question' | 'answer', value
       (area.closest('.cur-pair') as HTMLElement | null)?.focus();
     }
   });
-  requestAnimationFrame(() => autosize(area));
+  if (!CSS_SIZED) {
+    requestAnimationFrame(() => autosize(area));
+  }
   wrap.append(area);
   return wrap;
 }
