@@ -169,6 +169,8 @@ export interface DatasetModel {
   readonly uri: vscode.Uri;
   readonly lineCount: number;
   lineText(line: number): string;
+  /** True if the line holds only whitespace (optional: a model that can tell without reading the line offers it). */
+  isBlank?(line: number): boolean;
   /** Replaces one line (the text holds no line break) as one undoable edit; resolves false if it could not. */
   replaceLine(line: number, text: string): Thenable<boolean>;
   /** Lines changed in place (`lines`), or anything may have moved (`lines` undefined); `own`: made by replaceLine. */
@@ -281,7 +283,7 @@ export class CurationSession implements vscode.Disposable {
 
   private source(): LineSource {
     const model = this.model;
-    return { lineCount: model.lineCount, lineText: (i) => model.lineText(i) };
+    return { lineCount: model.lineCount, lineText: (i) => model.lineText(i), isBlank: model.isBlank?.bind(model) };
   }
 
   post(message: CurationToWebview): void {

@@ -36,6 +36,10 @@ export class LargeDatasetDocument implements vscode.CustomDocument, DatasetModel
     return this.lines.lineText(line);
   }
 
+  isBlank(line: number): boolean {
+    return this.lines.isBlank(line);
+  }
+
   private fire(lines: number[] | undefined, own: boolean): void {
     for (const listener of this.listeners) {
       listener({ lines, own });

@@ -10,6 +10,8 @@ export interface LineSource {
   readonly lineCount: number;
   /** Text of a 0-based line, without its line break. */
   lineText(line: number): string;
+  /** True if the line holds only whitespace; a source that can answer without reading the whole line offers it. */
+  isBlank?(line: number): boolean;
 }
 
 export type StatusFilter = 'all' | ReviewStatus | 'error';
@@ -81,8 +83,9 @@ export class DatasetIndex {
   reset(source: LineSource = this.source): void {
     this.source = source;
     const lines: number[] = [];
+    const blank = (i: number): boolean => (source.isBlank ? source.isBlank(i) : source.lineText(i).trim() === '');
     for (let i = 0; i < source.lineCount; i++) {
-      if (source.lineText(i).trim() !== '') {
+      if (!blank(i)) {
         lines.push(i);
       }
     }

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import { AtomicStream } from '../fsutil';
 
 const CHUNK = 1 << 22;
+const PEEK = 64;
 
 export interface FileStamp {
   size: number;
@@ -31,6 +32,7 @@ export class LineFile {
   private size = 0;
   private fd = -1;
   private readonly overlay = new Map<number, string>();
+  private readonly peek = Buffer.allocUnsafe(PEEK);
   stamp: FileStamp = { size: 0, mtimeMs: 0 };
 
   private constructor(readonly file: string) {}
@@ -126,6 +128,33 @@ export class LineFile {
       done += n;
     }
     return buffer.toString('utf8');
+  }
+
+  /**
+   * True if line `i` holds only whitespace, reading at most its first 64 bytes when they settle it: telling the rows
+   * of a 200 MB file from its blank lines then reads ~6 MB instead of the whole file.
+   */
+  isBlank(i: number): boolean {
+    if (this.overlay.has(i) || !Number.isInteger(i) || i < 0 || i >= this.count) {
+      return this.lineText(i).trim() === '';
+    }
+    const start = this.starts[i];
+    const end = i + 1 < this.count ? this.starts[i + 1] - 1 : this.size;
+    const n = Math.min(end - start, PEEK);
+    if (n <= 0) {
+      return true;
+    }
+    const n0 = fs.readSync(this.fd, this.peek, 0, n, start);
+    for (let k = 0; k < n0; k++) {
+      const b = this.peek[k];
+      if (b >= 0x80) {
+        break; // maybe a Unicode space: decide on the whole line
+      }
+      if (b !== 0x20 && (b < 0x09 || b > 0x0d)) {
+        return false;
+      }
+    }
+    return this.lineText(i).trim() === '';
   }
 
   /** Replaces line `i` (in memory until save). */
