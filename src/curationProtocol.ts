@@ -89,6 +89,8 @@ export interface ViewMessage {
   /** The generator "Regenerate" uses (the t2vid.qa.generator setting) and the LLM's model name (t2vid.qa.model). */
   generator: QAGenerator;
   llmModel: string;
+  /** 'large': the large-file editor (lines read on demand; no text editor to show a line in). */
+  mode: 'text' | 'large';
 }
 
 export const QA_GENERATORS = ['builtin', 'llm'] as const;
@@ -277,6 +279,7 @@ const TO_WEBVIEW: Record<CurationToWebview['type'], Check> = {
     frameHeight: isInt(1, 8192),
     generator: isOneOf(QA_GENERATORS),
     llmModel: isString(1000),
+    mode: isOneOf(['text', 'large']),
   }),
   rows: shape({ type: isOneOf(['rows']), version: isInt(0, Number.MAX_SAFE_INTEGER), rows: isArrayOf(isRow, MAX_ROWS_PER_REQUEST) }),
   stats: shape({ type: isOneOf(['stats']), stats: isStats }),

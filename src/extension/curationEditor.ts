@@ -365,6 +365,7 @@ export class CurationSession implements vscode.Disposable {
       frameHeight: engine?.render.height ?? 448,
       generator: qa.generator,
       llmModel: qa.model,
+      mode: this.model.reveal ? 'text' : 'large',
     });
   }
 

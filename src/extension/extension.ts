@@ -6,7 +6,7 @@ import { CurationEditorProvider } from './curationEditor';
 import { LargeDatasetEditorProvider } from './largeDataset';
 import { exportPreviewFrames } from './exportFrames';
 import { FramesViewProvider } from './framesView';
-import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor } from './qaCommands';
+import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor, redirectLargeDatasets } from './qaCommands';
 import { setApiKey } from './qaSettings';
 import { synthesizeActiveDocument } from './synthesizeCommand';
 
@@ -37,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerCustomEditorProvider(CurationEditorProvider.viewType, curation, { supportsMultipleEditorsPerDocument: false }),
     vscode.window.registerCustomEditorProvider(CurationEditorProvider.anyJsonlViewType, curation, { supportsMultipleEditorsPerDocument: false }),
     vscode.window.registerCustomEditorProvider(LargeDatasetEditorProvider.viewType, new LargeDatasetEditorProvider(curation), { supportsMultipleEditorsPerDocument: false }),
+    redirectLargeDatasets(),
     vscode.commands.registerCommand('t2vid.openCurationEditor', guarded((uri?: vscode.Uri) => openCurationEditor(uri))),
     vscode.commands.registerCommand('t2vid.generateQAForActiveDocument', guarded(() => generateQAForActiveDocument(context.secrets, log))),
     vscode.commands.registerCommand('t2vid.generateQAForDataset', guarded((uri?: vscode.Uri) => generateQAForDataset(context.secrets, log, uri))),

@@ -187,3 +187,24 @@ export async function curationViewType(uri: vscode.Uri): Promise<string> {
   }
   return /\.t2vid\.jsonl$/i.test(uri.path) ? CurationEditorProvider.viewType : CurationEditorProvider.anyJsonlViewType;
 }
+
+/**
+ * A dataset over VS Code's text-sync limit cannot open in the text-document curation editor (the default editor of
+ * `*.t2vid.jsonl`, or picked with Open With): when such a tab opens, it is replaced by the large-file editor.
+ */
+export function redirectLargeDatasets(): vscode.Disposable {
+  const textViewTypes = new Set([CurationEditorProvider.viewType, CurationEditorProvider.anyJsonlViewType]);
+  return vscode.window.tabGroups.onDidChangeTabs(async (e) => {
+    for (const tab of e.opened) {
+      const input = tab.input;
+      if (!(input instanceof vscode.TabInputCustom) || !textViewTypes.has(input.viewType)) {
+        continue;
+      }
+      const viewType = await curationViewType(input.uri);
+      if (viewType === LargeDatasetEditorProvider.viewType) {
+        await vscode.window.tabGroups.close(tab);
+        await vscode.commands.executeCommand('vscode.openWith', input.uri, viewType, tab.group.viewColumn);
+      }
+    }
+  });
+}

@@ -73,5 +73,24 @@ test('curation editor for large files: edit, undo, redo, save; only that questio
   assert.equal(saved.length, want.length);
   assert.ok(saved === want, 'the saved file differs from the original in question 2 of line 1 only');
   assert.deepEqual(fs.readdirSync(workspace).filter((n) => n.startsWith('.')), [], 'no temp file left beside the dataset');
+  assert.equal(await frame.locator('#cur-mode').getAttribute('data-mode'), 'large');
   lap('saved; file on disk checked');
+
+  // A *.t2vid.jsonl opens in the curation editor by default; past the threshold it is handed to the large-file one.
+  fs.writeFileSync(path.join(workspace, 'big.t2vid.jsonl'), original);
+  await vscode.openFile('big.t2vid.jsonl');
+  await until(
+    'big.t2vid.jsonl in the large-file editor',
+    async () => {
+      for (const f of vscode!.webviewFrames()) {
+        if (!f.isDetached() && (await f.locator('.cur-title__file', { hasText: 'big.t2vid.jsonl' }).count()) && (await f.locator('#cur-mode[data-mode="large"]').count())) {
+          return (await f.locator('.cur-row[data-line="0"] textarea').count()) > 0 || undefined;
+        }
+      }
+      return undefined;
+    },
+    60_000,
+  );
+  assert.equal(await vscode.page.locator('.tabs-container .tab[data-resource-name="big.t2vid.jsonl"]').count(), 1, 'one tab: the text-editor one was replaced');
+  lap('big.t2vid.jsonl (default editor) handed to the large-file editor');
 });

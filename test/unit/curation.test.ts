@@ -235,7 +235,10 @@ test('LineFile: lines by byte offset (UTF-8, CRLF), edits in an overlay, atomic 
   const lf = await LineFile.open(file);
   const expected = original.split('\n').map((l) => l.replace(/\r$/, ''));
   assert.equal(lf.lineCount, expected.length);
-  expected.forEach((text, i) => assert.equal(lf.lineText(i), text, `line ${i + 1}`));
+  expected.forEach((text, i) => {
+    assert.equal(lf.lineText(i), text, `line ${i + 1}`);
+    assert.equal(lf.isBlank(i), text.trim() === '', `line ${i + 1} blank`);
+  });
   // Edit line 2 (UTF-8) and line 4; the CRLF of line 1 and every other byte stay.
   const edited2 = applyEdit(lf.lineText(1), { type: 'add', question: '哪一帧?' }, ctx(2), CLOCK);
   lf.setLine(1, edited2);
@@ -266,4 +269,12 @@ test('LineFile: lines by byte offset (UTF-8, CRLF), edits in an overlay, atomic 
     f.close();
   }
   assert.throws(() => lf.setLine(0, 'a\nb'), /line break/);
+  // Blank-line detection reads a line's first bytes only, but must agree with the whole line.
+  const spaces = path.join(dir, 'spaces.jsonl');
+  fs.writeFileSync(spaces, `${' '.repeat(100)}\n${' '.repeat(100)}x\n\u3000\t\r\n\r\n{}`);
+  const sp = await LineFile.open(spaces);
+  assert.deepEqual([0, 1, 2, 3, 4].map((i) => sp.isBlank(i)), [true, false, true, true, false]);
+  sp.setLine(0, '{"a": 1}');
+  assert.equal(sp.isBlank(0), false);
+  sp.close();
 });

@@ -93,7 +93,11 @@ const title = el('div', 'cur-title');
 const fileName = el('span', 'cur-title__file');
 const statsText = el('span', 'cur-title__stats');
 statsText.id = 'cur-stats';
-title.append(fileName, statsText);
+const modeChip = el('span', 'cur-chip', 'large file');
+modeChip.id = 'cur-mode';
+modeChip.title = 'Opened in the editor for large files: lines are read from disk on demand, edits are kept until saved';
+modeChip.hidden = true;
+title.append(fileName, modeChip, statsText);
 
 const statusFilter = dropdown({
   id: 'cur-filter-status',
@@ -388,7 +392,9 @@ function buildRow(index: number, line: number, data: RowView | undefined): HTMLE
     head.append(el('span', 'cur-chip', data.schema));
   }
   const actions = el('span', 'cur-row__actions');
-  actions.append(smallButton('Show line', 'Show this line in a text editor (o)', () => post({ type: 'reveal', line })));
+  if (view?.mode !== 'large') {
+    actions.append(smallButton('Show line', 'Show this line in a text editor (o)', () => post({ type: 'reveal', line })));
+  }
   if (data.ok && data.canAdd) {
     actions.append(smallButton('Add pair', 'Add an empty question and answer (+)', () => sendEdit(line, { type: 'add' })));
   }
@@ -793,6 +799,8 @@ function applyView(message: ViewMessage): void {
   }
   view = message;
   fileName.textContent = message.file;
+  modeChip.hidden = message.mode !== 'large';
+  modeChip.dataset.mode = message.mode;
   statusFilter.setValue(message.filter.status);
   generatorFilter.setValue(message.filter.generator);
   search.setValue(message.filter.text);
