@@ -194,17 +194,26 @@ export async function curationViewType(uri: vscode.Uri): Promise<string> {
  */
 export function redirectLargeDatasets(): vscode.Disposable {
   const textViewTypes = new Set([CurationEditorProvider.viewType, CurationEditorProvider.anyJsonlViewType]);
-  return vscode.window.tabGroups.onDidChangeTabs(async (e) => {
+  const check = async (tab: vscode.Tab): Promise<void> => {
+    const input = tab.input;
+    if (!(input instanceof vscode.TabInputCustom) || !textViewTypes.has(input.viewType)) {
+      return;
+    }
+    const viewType = await curationViewType(input.uri);
+    if (viewType === LargeDatasetEditorProvider.viewType) {
+      await vscode.window.tabGroups.close(tab);
+      await vscode.commands.executeCommand('vscode.openWith', input.uri, viewType, tab.group.viewColumn);
+    }
+  };
+  // Opening such a tab is what activates the extension: look at the tabs already open too.
+  for (const group of vscode.window.tabGroups.all) {
+    for (const tab of group.tabs) {
+      void check(tab);
+    }
+  }
+  return vscode.window.tabGroups.onDidChangeTabs((e) => {
     for (const tab of e.opened) {
-      const input = tab.input;
-      if (!(input instanceof vscode.TabInputCustom) || !textViewTypes.has(input.viewType)) {
-        continue;
-      }
-      const viewType = await curationViewType(input.uri);
-      if (viewType === LargeDatasetEditorProvider.viewType) {
-        await vscode.window.tabGroups.close(tab);
-        await vscode.commands.executeCommand('vscode.openWith', input.uri, viewType, tab.group.viewColumn);
-      }
+      void check(tab);
     }
   });
 }
