@@ -32,6 +32,7 @@
  * ~8 min (`--large --generate-only` writes the large dataset and keeps it). Exit 0 when measured (targets missed or
  * not), 1 when the measurement itself failed.
  */
+import { mulberry32 } from '../src/core/qa/builtin';
 import { packageRoot } from '../src/core/fonts';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -58,18 +59,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 type Any = any;
 
 //#region dataset
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Source {
   file: string;
@@ -203,7 +192,7 @@ function record(i: number, sources: Source[], rand: () => number, shape: Shape):
 
 /** Writes `rows` record lines to `file` (streamed in chunks); returns the size in bytes and the last line's number. */
 function writeDataset(file: string, rows: number, sources: Source[], shape: Shape, seed: number): { bytes: number; invalid: number } {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const fd = fs.openSync(file, 'w');
   let chunk: string[] = [];
   let invalid = 0;
