@@ -129,7 +129,8 @@ shown.id = 'cur-shown';
 shown.setAttribute('aria-live', 'polite');
 const filters = el('div', 'cur-filters');
 filters.append(statusFilter.element, generatorFilter.element, search.element, shown, regenerateWith.element);
-const help = el('div', 'cur-help', 'Keys: j / k next / previous pair · a accept · r reject · f flag · n new · e edit · g regenerate · Del delete · + add pair · o show line · / search');
+const HELP = 'Keys: j / k next / previous pair · a accept · r reject · f flag · n new · e edit · g regenerate · Del delete · + add pair';
+const help = el('div', 'cur-help', `${HELP} · o show line · / search`);
 toolbar.append(title, filters, help);
 
 const notice = el('div', 'cur-notice');
@@ -800,6 +801,7 @@ function applyView(message: ViewMessage): void {
   view = message;
   fileName.textContent = message.file;
   modeChip.hidden = message.mode !== 'large';
+  help.textContent = message.mode === 'large' ? `${HELP} · / search` : `${HELP} · o show line · / search`;
   modeChip.dataset.mode = message.mode;
   statusFilter.setValue(message.filter.status);
   generatorFilter.setValue(message.filter.generator);
