@@ -153,10 +153,15 @@ test('curation editor: L-Eval rows with frame strips, inline edit, undo, redo, s
   lap('edited question 2');
 
   // Undo and redo are VS Code's, on the document.
-  await vscode.page.keyboard.press('Control+z');
+  // The keys go to the pair (a click on its header, as a user would), not to a text field: in a text field the
+  // browser's own undo of that field would answer Ctrl+Z.
+  const pairHeader = frame.locator('.cur-row[data-line="0"] .cur-pair[data-pair="1"] .cur-pair__meta');
+  await pairHeader.click();
+  await pairHeader.press('Control+z');
   row = await waitRow(frame, 0, 'the old question back (undo)', (s) => s.questions[1] === records[0].instructions[1]);
   await until('the tab to be clean after undo', async () => !(await tabDirty(vscode!)) || undefined, 10_000);
-  await vscode.page.keyboard.press('Control+Shift+z');
+  await pairHeader.click();
+  await pairHeader.press('Control+Shift+z');
   row = await waitRow(frame, 0, 'the new question again (redo)', (s) => s.questions[1] === NEW_QUESTION);
   lap('undo, redo');
 
@@ -173,6 +178,14 @@ test('curation editor: L-Eval rows with frame strips, inline edit, undo, redo, s
   await frame.locator('.cur-row[data-line="0"] .cur-pair[data-pair="0"] .cur-pair__meta').click();
   await frame.locator('.cur-row[data-line="0"] .cur-pair[data-pair="0"]').press('a');
   row = await waitRow(frame, 0, 'pair 1 accepted', (s) => s.statuses[0] === 'Accepted');
+  // Accepting moved the review cursor to pair 2; the contributed keybinding Ctrl+Alt+Backspace rejects it (a VS Code
+  // command, "T2Vid Curation: Reject Q&A Pair", sent to the webview).
+  await until('pair 2 current', async () => (await frame.locator('.cur-row[data-line="0"] .cur-pair[data-pair="1"].cur-pair--current').count()) || undefined, 10_000);
+  await vscode.page.keyboard.press('Control+Alt+Backspace');
+  row = await waitRow(frame, 0, 'pair 2 rejected by the keybinding', (s) => s.statuses[1] === 'Rejected');
+  // Its Reject button toggles it back to new.
+  await frame.locator('.cur-row[data-line="0"] .cur-pair[data-pair="1"] .cur-button', { hasText: 'Reject' }).click();
+  row = await waitRow(frame, 0, 'pair 2 back to new', (s) => s.statuses[1] === 'New');
   await vscode.page.keyboard.press('Control+s');
   await until('the tab to be clean after the second save', async () => !(await tabDirty(vscode!)) || undefined, 10_000);
   const review = (JSON.parse(fs.readFileSync(file, 'utf8').split('\n')[0]) as { t2vid_review?: string[] }).t2vid_review;

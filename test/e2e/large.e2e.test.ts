@@ -76,6 +76,13 @@ test('curation editor for large files: edit, undo, redo, save; only that questio
   assert.equal(await frame.locator('#cur-mode').getAttribute('data-mode'), 'large');
   lap('saved; file on disk checked');
 
+  // Another program rewrites the file while nothing is unsaved here: the editor shows the new content.
+  const outside = { ...edited, instructions: edited.instructions.map((q, i) => (i === 0 ? 'Rewritten by another program?' : q)) };
+  fs.writeFileSync(file, [stringifyLike(outside, { spaced: true, ascii: true }), ...lines.slice(1)].join('\n') + '\n');
+  const q0 = frame.locator('.cur-row[data-line="0"] .cur-pair[data-pair="0"] textarea[data-field="question"]');
+  await until('the rewritten question', async () => ((await q0.inputValue()) === 'Rewritten by another program?' ? true : undefined), 20_000, () => q0.inputValue());
+  lap('change on disk shown');
+
   // A *.t2vid.jsonl opens in the curation editor by default; past the threshold it is handed to the large-file one.
   fs.writeFileSync(path.join(workspace, 'big.t2vid.jsonl'), original);
   await vscode.openFile('big.t2vid.jsonl');
