@@ -70,6 +70,8 @@ export interface FrameThumb {
   index: number;
   /** A webview resource URI of the PNG. */
   src: string;
+  /** The recorded range does not fit a frame at the current settings; the image is cut at the frame's edge. */
+  clipped: boolean;
 }
 
 //#region to webview
@@ -287,7 +289,7 @@ const TO_WEBVIEW: Record<CurationToWebview['type'], Check> = {
     type: isOneOf(['frames']),
     line: LINE,
     hash: HASH,
-    frames: isArrayOf(shape({ index: isInt(0, 10_000_000), src: isString(4096) }), 100_000),
+    frames: isArrayOf(shape({ index: isInt(0, 10_000_000), src: isString(4096), clipped: isBool }), 100_000),
     error: isNullable(isString(10_000)),
   }),
   focus: shape({ type: isOneOf(['focus']), line: LINE, pair: PAIR, field: isField }),

@@ -139,6 +139,23 @@ export class Renderer {
     return !block || (block.height <= this.availHeight && block.width <= this.availWidth);
   }
 
+  /**
+   * The top-left part of a block that fits the frame. Synthesis never needs it (paging splits text until it fits);
+   * the curation editor does, to draw a frame range recorded with other settings.
+   */
+  clip(block: Block): Block {
+    const width = Math.min(block.width, this.availWidth);
+    const height = Math.min(block.height, this.availHeight);
+    if (width === block.width && height === block.height) {
+      return block;
+    }
+    const data = Buffer.alloc(width * height);
+    for (let y = 0; y < height; y++) {
+      block.data.copy(data, y * width, y * block.width, y * block.width + width);
+    }
+    return { width, height, data };
+  }
+
   /** Place the block (vertically centred, aligned horizontally) and encode the frame as PNG. */
   async encode(block: Block | undefined): Promise<Buffer> {
     const o = this.options;

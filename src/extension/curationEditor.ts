@@ -544,7 +544,7 @@ export class CurationSession implements vscode.Disposable {
         type: 'frames',
         line,
         hash,
-        frames: pages.map((p) => ({ index: p.index, src: this.panel.webview.asWebviewUri(vscode.Uri.file(p.file)).toString() })),
+        frames: pages.map((p) => ({ index: p.index, src: this.panel.webview.asWebviewUri(vscode.Uri.file(p.file)).toString(), clipped: p.clipped })),
         error: null,
       });
       this.startFirstBuild();

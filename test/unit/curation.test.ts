@@ -158,6 +158,8 @@ test('curation protocol: valid messages pass, malformed ones are rejected', () =
   assert.equal(parseCurationFromWebview({ type: 'requestRows', lines: new Array(201).fill(0) }), undefined);
   assert.equal(parseCurationFromWebview({ type: 'setFilter', filter: { status: 'deleted', generator: 'all', text: '' } }), undefined);
   assert.ok(parseCurationToWebview({ type: 'notice', level: 'error', message: '<img src=x onerror=alert(1)>' }));
+  assert.ok(parseCurationToWebview({ type: 'frames', line: 1, hash: 'h', frames: [{ index: 0, src: 'x', clipped: false }], error: null }));
+  assert.equal(parseCurationToWebview({ type: 'frames', line: 1, hash: 'h', frames: [{ index: 0, src: 'x' }], error: null }), undefined);
   assert.equal(parseCurationToWebview({ type: 'focus', line: 1, pair: 0, field: 'id' }), undefined);
   assert.notEqual(lineHash('ab'), lineHash('ba'));
 });
@@ -181,6 +183,14 @@ test('strips: recorded ranges are drawn exactly, as content-addressed PNGs share
     assert.equal(png.subarray(1, 4).toString(), 'PNG');
     assert.equal(png.readUInt32BE(16), options.render.width);
   }
+  assert.ok(pages.every((p) => !p.clipped));
+  // A range recorded with other settings that does not fit now is drawn cut, not refused.
+  const tooMuch = 'word '.repeat(600);
+  const [cut] = await engine.render({ text: tooMuch, options, ranges: [[0, tooMuch.length]] });
+  assert.equal(cut.clipped, true);
+  const cutPng = fs.readFileSync(cut.file);
+  assert.equal(cutPng.readUInt32BE(16), options.render.width);
+  assert.equal(cutPng.readUInt32BE(20), options.render.height);
   const computed = await engine.render({ text, options });
   assert.ok(computed.length >= 1);
   const again = await engine.render({ text, options, ranges });

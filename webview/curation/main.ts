@@ -465,7 +465,10 @@ function fillStrip(strip: HTMLElement, data: RowView): void {
     const img = el('img', 'cur-thumb');
     img.src = thumb.src;
     img.alt = `Frame ${thumb.index + 1}`;
-    img.title = `Frame ${thumb.index + 1} (double-click to open)`;
+    img.title = thumb.clipped
+      ? `Frame ${thumb.index + 1}: its recorded text does not fit a frame at the current settings (it was made with others); shown cut at the edge`
+      : `Frame ${thumb.index + 1} (double-click to open)`;
+    img.classList.toggle('cur-thumb--clipped', thumb.clipped);
     img.loading = 'lazy';
     img.decoding = 'async';
     img.dataset.frame = String(thumb.index);

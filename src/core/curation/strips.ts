@@ -23,6 +23,8 @@ export interface StripPage {
   /** Absolute path of the PNG. */
   file: string;
   range: Range;
+  /** A recorded range whose text does not fit a frame at the current settings: drawn cut at the frame's edge. */
+  clipped: boolean;
 }
 
 export interface StripRequest {
@@ -45,7 +47,7 @@ export class StripEngine {
   async render(request: StripRequest, signal?: AbortSignal): Promise<StripPage[]> {
     if (!request.ranges) {
       const result = await this.preview.render(request.text, request.options, signal);
-      return result.pages.map((p) => ({ index: p.index, file: p.file, range: p.range }));
+      return result.pages.map((p) => ({ index: p.index, file: p.file, range: p.range, clipped: false }));
     }
     const key = optionsKey(request.options, engineVersion());
     if (!this.renderer || key !== this.key) {
@@ -59,12 +61,15 @@ export class StripEngine {
       const text = request.text.slice(range[0], range[1]);
       const name = createHash('sha256').update(key).update('\0').update(text).digest('hex').slice(0, 32);
       const file = path.join(this.cacheDir, `${name}.png`);
-      if (!fs.existsSync(file)) {
-        // A recorded range drawn with other settings may not fit the frame: it is drawn as far as it goes.
+      const clippedFile = path.join(this.cacheDir, `${name}.clipped.png`);
+      let clipped = fs.existsSync(clippedFile);
+      if (!clipped && !fs.existsSync(file)) {
+        // A range recorded with other settings may not fit the frame now: it is drawn cut at the frame's edge.
         const block = await this.renderer.layout(text);
-        await writeFileAtomic(file, await this.renderer.encode(block));
+        clipped = !this.renderer.fits(block);
+        await writeFileAtomic(clipped ? clippedFile : file, await this.renderer.encode(block && clipped ? this.renderer.clip(block) : block));
       }
-      pages.push({ index, file, range });
+      pages.push({ index, file: clipped ? clippedFile : file, range, clipped });
     }
     return pages;
   }
