@@ -32,6 +32,7 @@
  * ~8 min (`--large --generate-only` writes the large dataset and keeps it). Exit 0 when measured (targets missed or
  * not), 1 when the measurement itself failed.
  */
+import { clockOffset, mousedowns, recordMousedowns } from './browser';
 import { mulberry32 } from '../src/core/qa/builtin';
 import { packageRoot } from '../src/core/fonts';
 import * as fs from 'node:fs';
@@ -225,21 +226,6 @@ const max = (xs: number[]): number => (xs.length ? Math.max(...xs) : NaN);
 const fmt = (ms: number | undefined, digits = 0): string => (ms === undefined || !Number.isFinite(ms) ? '–' : ms.toFixed(digits));
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
-/** performance.timeOrigin + performance.now() − Date.now(), averaged over 20 ms: maps a document's clock to Date. */
-async function clockOffset(target: Page | Frame): Promise<number> {
-  return target.evaluate(() => {
-    const p = (globalThis as Any).performance;
-    const start = p.now();
-    let sum = 0;
-    let n = 0;
-    while (p.now() - start < 20) {
-      sum += p.timeOrigin + p.now() - Date.now();
-      n++;
-    }
-    return sum / n;
-  });
-}
-
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, pollMs = 10): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -385,14 +371,7 @@ async function measureOpen(vscode: VSCodeSession, exclude: Set<Frame>): Promise<
     .first();
   await row.waitFor({ state: 'visible' });
   await sleep(300);
-  await page.evaluate(() => {
-    const g = globalThis as Any;
-    g.__curDown = [];
-    if (!g.__curDownInstalled) {
-      g.__curDownInstalled = true;
-      g.addEventListener('mousedown', (e: Any) => g.__curDown.push(g.performance.timeOrigin + e.timeStamp), true);
-    }
-  });
+  await recordMousedowns(page);
   const pageOff = await clockOffset(page);
   const t0 = performance.now();
   await row.click();
@@ -422,7 +401,7 @@ async function measureOpen(vscode: VSCodeSession, exclude: Set<Frame>): Promise<
       messages: (g.__curMsgs ?? []) as Array<{ type: string; t: number; n: number; complete?: boolean }>,
     };
   });
-  const downs = ((await page.evaluate(() => (globalThis as Any).__curDown)) as number[]) ?? [];
+  const downs = await mousedowns(page);
   if (!downs.length) {
     throw new Error('no mousedown recorded for the palette row click');
   }

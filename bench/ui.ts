@@ -17,6 +17,7 @@
  * polling ≤ 10 ms. Writes bench/RESULTS-ui.md. Run by `npm run bench`; `node out/bench/ui.js` alone takes ~1-2 min.
  * Exit 0 when measured (targets missed or not), 1 when the measurement itself failed.
  */
+import { clockOffset, mousedowns, recordMousedowns } from './browser';
 import { packageRoot } from '../src/core/fonts';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -70,21 +71,6 @@ const median = (xs: number[]): number => {
 };
 const max = (xs: number[]): number => Math.max(...xs);
 const fmt = (ms: number | undefined): string => (ms === undefined || !Number.isFinite(ms) ? '–' : ms.toFixed(0));
-
-/** performance.timeOrigin + performance.now() − Date.now(), averaged over 20 ms: maps a document's clock to Date. */
-async function clockOffset(target: Page | Frame): Promise<number> {
-  return target.evaluate(() => {
-    const p = (globalThis as Any).performance;
-    const start = p.now();
-    let sum = 0;
-    let n = 0;
-    while (p.now() - start < 20) {
-      sum += p.timeOrigin + p.now() - Date.now();
-      n++;
-    }
-    return sum / n;
-  });
-}
 
 /** The Frames webview's content frame (the one with #t2vid-stats), not one of `exclude`; polls every 10 ms. */
 async function findPanelFrame(vscode: VSCodeSession, exclude: Set<Frame>, timeoutMs: number): Promise<Frame | undefined> {
@@ -145,14 +131,7 @@ async function measurePaint(vscode: VSCodeSession, exclude: Set<Frame>): Promise
   const page = vscode.page;
   const item = activityItem(page);
   await item.waitFor({ state: 'visible', timeout: 30_000 });
-  await page.evaluate(() => {
-    const g = globalThis as Any;
-    g.__t2vidDown = [];
-    if (!g.__t2vidDownInstalled) {
-      g.__t2vidDownInstalled = true;
-      g.addEventListener('mousedown', (e: Any) => g.__t2vidDown.push(g.performance.timeOrigin + e.timeStamp), true);
-    }
-  });
+  await recordMousedowns(page);
   const pageOff = await clockOffset(page);
   const t0 = performance.now();
   await item.click();
@@ -249,7 +228,7 @@ async function measurePaint(vscode: VSCodeSession, exclude: Set<Frame>): Promise
       .catch(() => []);
     process.stderr.write(`ui bench: webview host frame entries (ms after its start): ${entries.join(' | ')}\n`);
   }
-  const downs = (await page.evaluate(() => (globalThis as Any).__t2vidDown as number[])) ?? [];
+  const downs = await mousedowns(page);
   if (!downs.length) {
     throw new Error('no mousedown recorded for the activity-bar click');
   }

@@ -59,9 +59,13 @@ test('curation editor for large files: edit, undo, redo, save; only that questio
   await question.fill(NEW_QUESTION);
   await question.press('Escape');
   await until('the tab to be dirty', async () => (await dirty()) || undefined, 10_000);
-  await vscode.page.keyboard.press('Control+z');
+  // Keys to the pair's header (a click, as a user would), not to a text field (see curation.e2e.test.ts).
+  const pairHeader = frame.locator('.cur-row[data-line="0"] .cur-pair[data-pair="1"] .cur-pair__meta');
+  await pairHeader.click();
+  await pairHeader.press('Control+z');
   await until('the old question back (undo)', async () => ((await question.inputValue()) === first.instructions[1] ? true : undefined), 10_000, () => question.inputValue());
-  await vscode.page.keyboard.press('Control+Shift+z');
+  await pairHeader.click();
+  await pairHeader.press('Control+Shift+z');
   await until('the new question again (redo)', async () => ((await question.inputValue()) === NEW_QUESTION ? true : undefined), 10_000, () => question.inputValue());
   lap('edit, undo, redo');
 
