@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { stringifyLike } from '../../src/core/curation/jsonStyle';
 import { repoRoot, startVSCode, type VSCodeSession } from './harness';
-import { curationFrame, enginePages, timer, until, type DomDocument, type DomElement } from './panel';
+import { curationFrame, enginePages, scrollTowards, timer, until, type DomDocument, type DomElement } from './panel';
 
 const SOURCE = path.join('long-text', 'leval-multidoc_qa.jsonl');
 const BROKEN = '{"input": "broken line, kept as is", ';
@@ -63,21 +63,6 @@ async function rowState(frame: Frame, line: number): Promise<RowState | undefine
       loaded: thumbs.filter((t) => t.complete && t.naturalWidth > 0).length,
       error: row.querySelector('.cur-row__error')?.textContent ?? null,
     };
-  }, line);
-}
-
-/** Scrolls the virtualized list towards `line` (rows exist only near the viewport). */
-async function scrollTowards(frame: Frame, line: number): Promise<void> {
-  await frame.evaluate((l) => {
-    const doc = (globalThis as unknown as { document: DomDocument }).document;
-    const row = doc.querySelector(`.cur-row[data-line="${l}"]`);
-    const list = doc.getElementById('cur-list') as unknown as { scrollTop: number; clientHeight: number };
-    if (row) {
-      row.scrollIntoView({ block: 'nearest' });
-      return;
-    }
-    const lines = [...doc.querySelectorAll('.cur-row')].map((r) => Number(r.dataset.line));
-    list.scrollTop += (lines.length && Math.min(...lines) > l ? -0.8 : 0.8) * list.clientHeight;
   }, line);
 }
 

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { stringifyLike } from '../../src/core/curation/jsonStyle';
 import { repoRoot, startVSCode, type VSCodeSession } from './harness';
-import { curationFrame, timer, until } from './panel';
+import { curationFrame, scrollTowards, timer, until } from './panel';
 
 const NEW_QUESTION = 'Which frames describe the renewal — and in what order?';
 
@@ -33,6 +33,8 @@ test('curation editor for large files: edit, undo, redo, save; only that questio
   });
   const file = path.join(workspace, 'big.jsonl');
   fs.writeFileSync(file, original);
+  // Written before VS Code starts: Quick Open caches the file list it first builds.
+  fs.writeFileSync(path.join(workspace, 'big.t2vid.jsonl'), original);
   vscode = await startVSCode({ workspace, startTimeout: 90_000, settings: { 'files.autoSave': 'off', 't2vid.curation.largeFileThresholdMB': 1 } });
   lap(`code-server up; big.jsonl: ${(original.length / 1e6).toFixed(1)} MB, ${lines.length} lines`);
 
@@ -46,7 +48,15 @@ test('curation editor for large files: edit, undo, redo, save; only that questio
   const first = JSON.parse(lines[0]) as { instructions: string[] };
   assert.equal(await question.inputValue(), first.instructions[1]);
   const broken = frame.locator('.cur-row[data-line="3"] .cur-row__error');
-  await until('the invalid line as an error row', async () => ((await broken.count()) ? true : undefined), 20_000);
+  await until(
+    'the invalid line as an error row',
+    async () => {
+      await scrollTowards(frame, 3);
+      return (await broken.count()) ? true : undefined;
+    },
+    20_000,
+  );
+  await frame.locator('#cur-list').evaluate((list) => ((list as unknown as { scrollTop: number }).scrollTop = 0));
   const stats = await until('the counts', async () => {
     const text = await frame.locator('#cur-stats').textContent();
     return text && !text.includes('counting') ? text : undefined;
@@ -88,7 +98,6 @@ test('curation editor for large files: edit, undo, redo, save; only that questio
   lap('change on disk shown');
 
   // A *.t2vid.jsonl opens in the curation editor by default; past the threshold it is handed to the large-file one.
-  fs.writeFileSync(path.join(workspace, 'big.t2vid.jsonl'), original);
   await vscode.openFile('big.t2vid.jsonl');
   await until(
     'big.t2vid.jsonl in the large-file editor',

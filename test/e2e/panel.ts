@@ -127,3 +127,18 @@ export function timer(t: TestContext): (step: string) => void {
     last = now;
   };
 }
+
+/** Scrolls the virtualized list towards `line` (rows exist only near the viewport). */
+export async function scrollTowards(frame: Frame, line: number): Promise<void> {
+  await frame.evaluate((l) => {
+    const doc = (globalThis as unknown as { document: DomDocument }).document;
+    const row = doc.querySelector(`.cur-row[data-line="${l}"]`);
+    const list = doc.getElementById('cur-list') as unknown as { scrollTop: number; clientHeight: number };
+    if (row) {
+      row.scrollIntoView({ block: 'nearest' });
+      return;
+    }
+    const lines = [...doc.querySelectorAll('.cur-row')].map((r) => Number(r.dataset.line));
+    list.scrollTop += (lines.length && Math.min(...lines) > l ? -0.8 : 0.8) * list.clientHeight;
+  }, line);
+}
