@@ -211,7 +211,7 @@ test('curation editor: L-Eval rows with frame strips, inline edit, undo, redo, s
   // Hidden and shown again (the webview is rebuilt): the list comes back where it was.
   await scrollTowards(frame, 1);
   await frame.locator('.cur-row[data-line="1"]').evaluate((r) => (r as unknown as DomElement).scrollIntoView({ block: 'start' }));
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 1000)); // the webview saves its scroll position 200 ms after scrolling stops
   const tabs = vscode.page.locator('.tabs-container .tab[data-resource-name="data.jsonl"]');
   assert.equal(await tabs.count(), 2, 'the text editor and the curation editor of data.jsonl');
   const curationTab = (await tabs.nth(0).getAttribute('class'))?.includes('active') ? 0 : 1;
