@@ -80,6 +80,11 @@ export class CurationEditorProvider implements vscode.CustomTextEditorProvider, 
         this.active = undefined;
       }
       session.dispose();
+      if (this.sessions.size === 0) {
+        // No curation editor left: stop the strip render process (a new editor starts it again).
+        this.strips?.dispose();
+        this.strips = undefined;
+      }
     });
   }
 
