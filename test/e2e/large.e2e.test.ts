@@ -97,6 +97,17 @@ test('curation editor for large files: edit, undo, redo, save; only that questio
   await until('the rewritten question', async () => ((await q0.inputValue()) === 'Rewritten by another program?' ? true : undefined), 20_000, () => q0.inputValue());
   lap('change on disk shown');
 
+  // File: Revert File drops an unsaved edit (VS Code's revert of the custom document).
+  await q0.click();
+  await q0.fill('An edit to drop');
+  await q0.press('Escape');
+  await until('the tab to be dirty before revert', async () => (await dirty()) || undefined, 10_000);
+  await vscode.runCommand('File: Revert File');
+  await until('the question from the file after revert', async () => ((await q0.inputValue()) === 'Rewritten by another program?' ? true : undefined), 20_000, () => q0.inputValue());
+  await until('the tab to be clean after revert', async () => !(await dirty()) || undefined, 10_000);
+  assert.ok(fs.readFileSync(file, 'utf8').includes('Rewritten by another program?'), 'revert did not write the file');
+  lap('revert');
+
   // A *.t2vid.jsonl opens in the curation editor by default; past the threshold it is handed to the large-file one.
   await vscode.openFile('big.t2vid.jsonl');
   await until(
