@@ -7,23 +7,15 @@
  * applies an edit only if the line still has that text (or a text the host itself wrote since), so an edit never
  * lands on a line that changed under it.
  */
+import { GENERATOR_FILTERS, REVIEW_STATUSES, STATUS_FILTERS, type ReviewStatus, type RowFilter } from './core/curation/vocabulary';
 import { isArrayOf, isBool, isInt, isNullable, isOneOf, isString, parseMessage, shape, type Check } from './validate';
 
-export const REVIEW_STATUSES = ['new', 'accepted', 'rejected', 'flagged'] as const;
-export type ReviewStatusName = (typeof REVIEW_STATUSES)[number];
-export const STATUS_FILTERS = ['all', ...REVIEW_STATUSES, 'error'] as const;
-export const GENERATOR_FILTERS = ['all', 'builtin', 'llm', 'source', 'human', 'none'] as const;
-
-export interface FilterState {
-  status: (typeof STATUS_FILTERS)[number];
-  generator: (typeof GENERATOR_FILTERS)[number];
-  text: string;
-}
+export { GENERATOR_FILTERS, REVIEW_STATUSES, STATUS_FILTERS, type ReviewStatus, type RowFilter };
 
 export interface PairView {
   question: string;
   answer: string;
-  status: ReviewStatusName;
+  status: ReviewStatus;
   kind: string | null;
   generator: string | null;
   model: string | null;
@@ -82,7 +74,7 @@ export interface ViewMessage {
   file: string;
   lines: number[];
   total: number;
-  filter: FilterState;
+  filter: RowFilter;
   /** Monotonic: rows the webview holds from an older view are re-requested. */
   version: number;
   /** Settings that shape the editor (frame aspect ratio). */
@@ -157,7 +149,7 @@ export type CurationToWebview = ViewMessage | RowsMessage | StatsMessage | Frame
 
 export type CurationEdit =
   | { type: 'setText'; pair: number; field: 'question' | 'answer'; value: string }
-  | { type: 'setStatus'; pair: number; status: ReviewStatusName }
+  | { type: 'setStatus'; pair: number; status: ReviewStatus }
   | { type: 'delete'; pair: number }
   | { type: 'add' };
 
@@ -175,7 +167,7 @@ export interface RequestFramesMessage {
 }
 export interface SetFilterMessage {
   type: 'setFilter';
-  filter: FilterState;
+  filter: RowFilter;
 }
 export interface EditMessage {
   type: 'edit';

@@ -8,7 +8,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DatasetIndex, NO_FILTER, type LineSource, type RowFilter } from '../core/curation/dataset';
+import { DatasetIndex, NO_FILTER, type LineSource } from '../core/curation/dataset';
+import type { RowFilter } from '../core/curation/vocabulary';
 import { applyEdit, EditError, type EditOp, type PairData, type ParsedRow } from '../core/curation/records';
 import { StripClient, StripDropped, type StripPage } from '../core/curation/strips';
 import { regeneratePair } from '../core/qa/regenerate';

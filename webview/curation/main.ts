@@ -13,11 +13,11 @@ import {
   type CurationEdit,
   type CurationFromWebview,
   type CurationToWebview,
-  type FilterState,
+  type RowFilter,
   type FrameThumb,
   type PairView,
   type ReviewCommand,
-  type ReviewStatusName,
+  type ReviewStatus,
   type RowView,
   type StatsView,
   type ViewMessage,
@@ -104,14 +104,14 @@ const statusFilter = dropdown({
   label: 'Status',
   options: STATUS_FILTERS.map((value) => ({ value, label: STATUS_LABELS[value] })),
   value: 'all',
-  onChange: (value) => setFilter({ status: value as FilterState['status'] }),
+  onChange: (value) => setFilter({ status: value as RowFilter['status'] }),
 });
 const generatorFilter = dropdown({
   id: 'cur-filter-generator',
   label: 'Generator',
   options: GENERATOR_FILTERS.map((value) => ({ value, label: GENERATOR_LABELS[value] })),
   value: 'all',
-  onChange: (value) => setFilter({ generator: value as FilterState['generator'] }),
+  onChange: (value) => setFilter({ generator: value as RowFilter['generator'] }),
 });
 const regenerateWith = dropdown({
   id: 'cur-generator',
@@ -150,7 +150,7 @@ empty.hidden = true;
 
 app.append(toolbar, notice, empty, scroller);
 
-function setFilter(change: Partial<FilterState>): void {
+function setFilter(change: Partial<RowFilter>): void {
   if (!view) {
     return;
   }
@@ -368,7 +368,7 @@ new ResizeObserver(schedule).observe(scroller);
 
 //#region rows
 
-function statusLabel(status: ReviewStatusName): string {
+function statusLabel(status: ReviewStatus): string {
   return STATUS_LABELS[status];
 }
 
@@ -516,7 +516,7 @@ function buildPair(data: RowView, p: number, pair: PairView): HTMLElement {
   section.append(meta);
   section.append(textField(data, p, 'question', pair.question, pair.questionReadOnly), textField(data, p, 'answer', pair.answer, false));
   const actions = el('div', 'cur-pair__actions');
-  const status = (s: ReviewStatusName, label: string, tip: string): HTMLButtonElement => {
+  const status = (s: ReviewStatus, label: string, tip: string): HTMLButtonElement => {
     const b = smallButton(label, tip, () => sendEdit(data.line, { type: 'setStatus', pair: p, status: pair.status === s ? 'new' : s }), `cur-button--${s}`);
     b.setAttribute('aria-pressed', String(pair.status === s));
     return b;

@@ -4,7 +4,8 @@
  * indexed), and filtering by status, generator and text. Lines are read through a LineSource, so the editor reads
  * its TextDocument and the tests an array, with no copy of the file.
  */
-import { parseRow, REVIEW_STATUSES, searchText, type ParsedRow, type ReviewStatus, type RowContext } from './records';
+import { parseRow, searchText, type ParsedRow, type RowContext } from './records';
+import { REVIEW_STATUSES, type ReviewStatus, type RowFilter } from './vocabulary';
 
 export interface LineSource {
   readonly lineCount: number;
@@ -12,18 +13,6 @@ export interface LineSource {
   lineText(line: number): string;
   /** True if the line holds only whitespace; a source that can answer without reading the whole line offers it. */
   isBlank?(line: number): boolean;
-}
-
-export type StatusFilter = 'all' | ReviewStatus | 'error';
-export const STATUS_FILTERS: readonly StatusFilter[] = ['all', ...REVIEW_STATUSES, 'error'];
-export const GENERATOR_FILTERS = ['all', 'builtin', 'llm', 'source', 'human', 'none'] as const;
-export type GeneratorFilter = (typeof GENERATOR_FILTERS)[number];
-
-export interface RowFilter {
-  status: StatusFilter;
-  generator: GeneratorFilter;
-  /** Case-insensitive substring of the id, a question or an answer. */
-  text: string;
 }
 
 export const NO_FILTER: RowFilter = { status: 'all', generator: 'all', text: '' };

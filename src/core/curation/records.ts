@@ -16,10 +16,9 @@ import type { FieldMapping } from '../model';
 import { isPlainRecord, recordToSample, REVIEW_FIELD } from '../readers/schema';
 import type { Range } from '../segment';
 import { detectStyle, stringifyLike } from './jsonStyle';
+import { REVIEW_STATUSES, type ReviewStatus } from './vocabulary';
 
 export type RowSchema = 't2vid-qa' | 't2vid' | 'leval' | 'longalpaca' | 'mapped';
-export type ReviewStatus = 'new' | 'accepted' | 'rejected' | 'flagged';
-export const REVIEW_STATUSES: readonly ReviewStatus[] = ['new', 'accepted', 'rejected', 'flagged'];
 export type PairField = 'question' | 'answer';
 
 export { REVIEW_FIELD };
