@@ -93,20 +93,16 @@ export class LineFile {
     return this.overlay.size > 0;
   }
 
-  /** The byte range of line `i` in the file, without its line break (\n or \r\n). */
+  /** The byte range of line `i` in the file up to its \n (a \r before it is in the range; lineText drops it). */
   private range(i: number): { start: number; end: number } {
-    const start = this.starts[i];
-    let end = i + 1 < this.count ? this.starts[i + 1] - 1 : this.size;
-    if (i + 1 < this.count && end > start && this.byteAt(end - 1) === 13) {
-      end--;
-    }
-    return { start, end };
+    return { start: this.starts[i], end: i + 1 < this.count ? this.starts[i + 1] - 1 : this.size };
   }
 
-  private byteAt(offset: number): number {
+  /** Whether the byte at `offset` is a \r (read only when saving an edited line, to keep its \r\n). */
+  private isCarriageReturn(offset: number): boolean {
     const b = Buffer.alloc(1);
     fs.readSync(this.fd, b, 0, 1, offset);
-    return b[0];
+    return b[0] === 13;
   }
 
   /** The text of line `i` as it is now (edited or from the file), without its line break. */
@@ -127,7 +123,8 @@ export class LineFile {
       }
       done += n;
     }
-    return buffer.toString('utf8');
+    const text = buffer.toString('utf8');
+    return i + 1 < this.count && text.endsWith('\r') ? text.slice(0, -1) : text;
   }
 
   /**
@@ -193,7 +190,8 @@ export class LineFile {
         const { start, end } = this.range(i);
         await copy(start);
         await out.write(this.overlay.get(i) as string);
-        from = end; // the line's own line break is copied with the next run
+        // The line's own line break (\r\n or \n) is copied with the next run.
+        from = i + 1 < this.count && end > start && this.isCarriageReturn(end - 1) ? end - 1 : end;
       }
       await copy(this.size);
       await out.commit();
