@@ -12,7 +12,7 @@ import { runPreviewWorker } from './core/previewClient';
 import { DATASET_FORMATS, datasetFileName, parseShard, type DatasetFormat, type SynthSummary } from './core/synth';
 import { engineVersion } from './core/version';
 import { mergeShards } from './core/merge';
-import { ENGINE_ARGS, engineFromArgs, interruptible, progressBar, stderrReporters, UsageError, wholeNumber } from './cliCommon';
+import { ENGINE_ARGS, engineFromArgs, finishRun, interruptible, progressBar, stderrReporters, UsageError, wholeNumber } from './cliCommon';
 import { QA_HELP, qaCommand } from './qaCommand';
 
 const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
@@ -157,15 +157,7 @@ async function synthCommand(argv: string[]): Promise<number> {
   });
   clearLine();
   interrupt.dispose();
-  if (json) {
-    process.stdout.write(JSON.stringify(summary) + '\n');
-  } else {
-    process.stderr.write(report(summary) + '\n');
-  }
-  if (summary.cancelled) {
-    return 130;
-  }
-  return summary.ok ? 0 : 1;
+  return finishRun(summary, json, report);
 }
 
 async function mergeCommand(argv: string[]): Promise<number> {

@@ -141,3 +141,19 @@ export function stderrReporters(clearLine: () => void): {
     },
   };
 }
+
+/**
+ * The end of a run command: the summary as one JSON line on stdout (`--json`) or the human report on stderr, then the
+ * exit code: 130 if cancelled, 1 if the run produced nothing usable, 0 otherwise.
+ */
+export function finishRun<S extends { ok: boolean; cancelled: boolean }>(summary: S, json: boolean, report: (summary: S) => string): number {
+  if (json) {
+    process.stdout.write(JSON.stringify(summary) + '\n');
+  } else {
+    process.stderr.write(report(summary) + '\n');
+  }
+  if (summary.cancelled) {
+    return 130;
+  }
+  return summary.ok ? 0 : 1;
+}

@@ -3,7 +3,7 @@
  * Exit codes as `t2vid synth`: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
  */
 import { parseArgs } from 'node:util';
-import { ENGINE_ARGS, engineFromArgs, interruptible, progressBar, stderrReporters, UsageError, wholeNumber } from './cliCommon';
+import { ENGINE_ARGS, engineFromArgs, finishRun, interruptible, progressBar, stderrReporters, UsageError, wholeNumber } from './cliCommon';
 import { OptionError } from './core/options';
 import { generateQA, type GeneratorName, type QAProgress, type QASummary } from './core/qa/run';
 import { parseFieldMapping } from './core/readers/index';
@@ -153,13 +153,5 @@ async function run(argv: string[]): Promise<number> {
     clearLine();
     interrupt.dispose();
   }
-  if (values.json) {
-    process.stdout.write(JSON.stringify(summary) + '\n');
-  } else {
-    process.stderr.write(report(summary) + '\n');
-  }
-  if (summary.cancelled) {
-    return 130;
-  }
-  return summary.ok ? 0 : 1;
+  return finishRun(summary, values.json === true, report);
 }
