@@ -109,7 +109,13 @@ async function waitForSample(frame: Frame, line: number, count: number, timeoutM
  */
 async function gotoLine(vscode: VSCodeSession, line: number): Promise<void> {
   const page = vscode.page;
-  await page.locator('.tabs-container .tab[data-resource-name="data.jsonl"]').first().click();
+  // Click the tab, then take the mouse off it: the tab's hover (the file's path) opens after a pause and can close
+  // the Go to Line box while it is being filled.
+  const focusEditor = async (): Promise<void> => {
+    await page.locator('.tabs-container .tab[data-resource-name="data.jsonl"]').first().click();
+    await page.mouse.move(1, 1);
+  };
+  await focusEditor();
   const input = page.locator('.quick-input-widget .quick-input-box input');
   // On a loaded machine the box can close again before it takes the text (the workbench moved the focus): retry.
   for (let attempt = 1; ; attempt++) {
@@ -120,10 +126,11 @@ async function gotoLine(vscode: VSCodeSession, line: number): Promise<void> {
       break;
     } catch (e) {
       if (attempt === 3) {
-        throw new Error(`E2E: Ctrl+G did not open a usable Go to Line box: ${(e as Error).message}`);
+        const shot = await vscode.screenshot('dataset-goto-line-failed');
+        throw new Error(`E2E: Ctrl+G did not open a usable Go to Line box (screenshot ${shot}): ${(e as Error).message}`);
       }
       await page.keyboard.press('Escape');
-      await page.locator('.tabs-container .tab[data-resource-name="data.jsonl"]').first().click();
+      await focusEditor();
     }
   }
   await page.keyboard.press('Enter');
