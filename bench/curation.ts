@@ -32,14 +32,14 @@
  * ~8 min (`--large --generate-only` writes the large dataset and keeps it). Exit 0 when measured (targets missed or
  * not), 1 when the measurement itself failed.
  */
-import { clockOffset, mousedowns, recordMousedowns } from './browser';
+import { clockOffset, mousedowns, recordMousedowns } from '../test/support/browser';
 import { mulberry32 } from '../src/core/qa/builtin';
 import { packageRoot } from '../src/core/fonts';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { e2eCache, startVSCode, type VSCodeSession } from '../test/e2e/harness';
+import { e2eCache, startVSCode, type VSCodeSession } from '../test/support/harness';
 
 const ROWS = 100_000;
 const INVALID_EVERY = 9_973;

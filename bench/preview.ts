@@ -1,6 +1,6 @@
 /**
  * Preview latency: what the Frames view waits for after a keystroke. A 5,000-word document (L-Eval text from
- * ../shared/data) is rendered through the real preview process (PreviewClient → t2vid __preview), then edited the
+ * ../shared/data) is rendered through the real preview process (PreviewClient → dist/worker.js preview), then edited the
  * way a person types: a character at the end, a word in the middle. Reports milliseconds (median and worst of N).
  * Run by `npm run bench`; `node out/bench/preview.js` alone takes ~20 s.
  */

@@ -17,13 +17,13 @@
  * polling ≤ 10 ms. Writes bench/RESULTS-ui.md. Run by `npm run bench`; `node out/bench/ui.js` alone takes ~1-2 min.
  * Exit 0 when measured (targets missed or not), 1 when the measurement itself failed.
  */
-import { clockOffset, mousedowns, recordMousedowns } from './browser';
+import { clockOffset, mousedowns, recordMousedowns } from '../test/support/browser';
 import { packageRoot } from '../src/core/fonts';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Frame, type Page } from 'playwright-core';
-import { CHROMIUM, e2eCache, startVSCode, type VSCodeSession } from '../test/e2e/harness';
+import { CHROMIUM, e2eCache, startVSCode, type VSCodeSession } from '../test/support/harness';
 
 const DEBOUNCE_MS = 80; // src/extension/framesView.ts
 const WORDS = 5000;

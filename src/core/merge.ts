@@ -1,7 +1,7 @@
 /** Joining the per-shard datasets of a sharded run (`t2vid merge`) into one, checking that no shard is missing. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AtomicStream } from './fsutil';
+import { AtomicStream } from './util/fsutil';
 import { datasetFileName, type DatasetFormat } from './synth';
 
 export interface MergeResult {

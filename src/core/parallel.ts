@@ -1,16 +1,14 @@
 /**
  * Both cores busy: libvips runs the body of its text operation under a process-wide lock (Pango and fontconfig
  * are not thread-safe), so threads cannot lay out two frames at once; processes can. A parallel run forks one
- * render process per core (the `t2vid` bin's hidden `__worker` command), gives each a deterministic sub-shard,
+ * render process per core (`dist/worker.js render`), gives each a deterministic sub-shard,
  * and then assembles the dataset in this process from the manifests they wrote — the resume path, so the
  * result is byte-identical to a one-process run, and a worker that dies only costs its unfinished samples,
  * which the assembling pass renders itself.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import * as path from 'node:path';
-import { packageRoot } from './fonts';
+import { forkWorker, workerScript } from './util/worker';
 import type { ReadIssue } from './model';
 import { synthesize, type SampleError, type SynthOptions, type SynthProgress, type SynthSummary } from './synth';
 
@@ -25,11 +23,6 @@ export type FromWorker =
   | { type: 'done'; summary: SynthSummary }
   | { type: 'failed'; message: string };
 
-/** The bundled CLI that hosts workers, if built. */
-export function workerScript(): string | undefined {
-  const file = path.join(packageRoot(), 'dist', 'cli.js');
-  return fs.existsSync(file) ? file : undefined;
-}
 
 /** Runs in the worker process: one message in, progress and a summary out. */
 export function runWorker(): void {
@@ -90,7 +83,7 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
     new Promise((resolve) => {
       progress[index] = { total: 0, done: 0, frames: 0 };
       const workerOptions: WorkerOptions = { ...plain, format: 'none', subShard: { index, count: processes }, jobs: 1 };
-      const child = fork(script, ['__worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+      const child = forkWorker(script, 'render');
       workers.push(child);
       let summary: SynthSummary | undefined;
       child.on('message', (message: FromWorker) => {

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './fsutil';
+import { writeFileAtomic } from './util/fsutil';
 import { optionsKey, type EngineOptions } from './options';
 import { paginate } from './paginate';
 import { Renderer, type Block } from './render';

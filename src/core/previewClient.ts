@@ -1,11 +1,11 @@
 /**
- * The preview render process: a long-lived child (the `t2vid` bin's hidden `__preview` command) that owns a
+ * The preview render process: a long-lived child (`dist/worker.js preview`) that owns a
  * PreviewEngine. The client sends one render at a time; a newer request cancels the one in flight, so a fast typist
  * only ever waits for the latest text. No vscode import: the extension and the tests both use this.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { EngineOptions } from './options';
-import { workerScript } from './parallel';
+import { forkWorker, workerScript } from './util/worker';
 import { PreviewEngine, type PreviewPage, type PreviewResult } from './preview';
 
 type ToPreview =
@@ -75,10 +75,7 @@ export class PreviewClient {
     if (this.child && this.child.connected) {
       return this.child;
     }
-    if (!this.script) {
-      throw new Error('the t2vid render process is missing (dist/cli.js): run `npm run build`');
-    }
-    const child = fork(this.script, ['__preview', this.cacheDir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+    const child = forkWorker(this.script, 'preview', this.cacheDir);
     child.on('message', (message: FromPreview) => {
       const waiter = this.pending.get(message.id);
       if (!waiter) {

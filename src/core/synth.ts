@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic, AtomicStream, ensureWritableDir } from './fsutil';
+import { writeFileAtomic, AtomicStream, ensureWritableDir } from './util/fsutil';
 import type { FieldMapping, FrameRecord, QAPair, ReadIssue, Sample, SourceRef } from './model';
 import { optionsKey, type EngineOptions } from './options';
 import { paginate } from './paginate';

@@ -1,14 +1,14 @@
 /** T2Vid Studio: the thin VS Code shell over src/core. */
 import * as vscode from 'vscode';
 import { pruneCache } from '../core/preview';
-import { REVIEW_COMMANDS } from '../curationProtocol';
-import { CurationEditorProvider } from './curationEditor';
-import { LargeDatasetEditorProvider } from './largeDataset';
-import { exportPreviewFrames } from './exportFrames';
-import { FramesViewProvider } from './framesView';
-import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor, redirectLargeDatasets } from './qaCommands';
-import { setApiKey } from './qaSettings';
-import { synthesizeActiveDocument } from './synthesizeCommand';
+import { REVIEW_COMMANDS } from '../shared/protocol/curation';
+import { CurationEditorProvider } from './curation/curationEditor';
+import { LargeDatasetEditorProvider } from './curation/largeDataset';
+import { exportPreviewFrames } from './frames/exportFrames';
+import { FramesViewProvider } from './frames/framesView';
+import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor, redirectLargeDatasets } from './qa/qaCommands';
+import { setApiKey } from './config/qaSettings';
+import { synthesizeActiveDocument } from './synth/synthesizeCommand';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 

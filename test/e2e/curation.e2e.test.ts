@@ -13,8 +13,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { stringifyLike } from '../../src/core/curation/jsonStyle';
-import { repoRoot, startVSCode, type VSCodeSession } from './harness';
-import { curationFrame, enginePages, scrollTowards, timer, until, type DomDocument, type DomElement } from './panel';
+import { repoRoot, startVSCode, type VSCodeSession } from '../support/harness';
+import { curationFrame, enginePages, scrollTowards, timer, until, type DomDocument, type DomElement } from '../support/panel';
 
 const SOURCE = path.join('long-text', 'leval-multidoc_qa.jsonl');
 const BROKEN = '{"input": "broken line, kept as is", ';

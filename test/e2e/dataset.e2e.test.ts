@@ -12,8 +12,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { contextOffsets } from '../../src/core/jsonOffsets';
-import { repoRoot, startVSCode, type VSCodeSession } from './harness';
-import { enginePages, openFramesView, panelFrame, statusSelection, timer, until, type DomDocument, type DomImage } from './panel';
+import { repoRoot, startVSCode, type VSCodeSession } from '../support/harness';
+import { enginePages, openFramesView, panelFrame, statusSelection, timer, until, type DomDocument, type DomImage } from '../support/panel';
 
 const SOURCE = path.join('long-text', 'leval-scientific_qa.jsonl');
 const BROKEN = '{"input": "broken';

@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { resolveOptions } from '../../src/core/options';
-import { repoRoot, startVSCode, type VSCodeSession } from './harness';
-import { enginePages, openFramesView, panelFrame, sleep, statusSelection, timer, until, type DomDocument, type DomImage } from './panel';
+import { repoRoot, startVSCode, type VSCodeSession } from '../support/harness';
+import { enginePages, openFramesView, panelFrame, sleep, statusSelection, timer, until, type DomDocument, type DomImage } from '../support/panel';
 
 /** The `input` of the first record of ../shared/data/long-text/leval-news_summ.jsonl (read, never copied into the repo). */
 function newsText(): string {

@@ -14,9 +14,9 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import type { QARecord } from '../../src/core/qa/types';
-import { fakeOpenAI } from '../unit/openaiPeer';
-import { repoRoot, startVSCode, type VSCodeSession } from './harness';
-import { curationFrame, timer, until, type DomDocument, type DomElement } from './panel';
+import { fakeOpenAI } from '../support/openaiPeer';
+import { repoRoot, startVSCode, type VSCodeSession } from '../support/harness';
+import { curationFrame, timer, until, type DomDocument, type DomElement } from '../support/panel';
 
 const KEY = 'sk-e2e-SECRET-77d0c2';
 const PER_DOC = 4;

@@ -10,8 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { stringifyLike } from '../../src/core/curation/jsonStyle';
-import { repoRoot, startVSCode, type VSCodeSession } from './harness';
-import { curationFrame, scrollTowards, timer, until } from './panel';
+import { repoRoot, startVSCode, type VSCodeSession } from '../support/harness';
+import { curationFrame, scrollTowards, timer, until } from '../support/panel';
 
 const NEW_QUESTION = 'Which frames describe the renewal — and in what order?';
 

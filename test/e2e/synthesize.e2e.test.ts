@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { repoRoot, startVSCode, type VSCodeSession } from './harness';
+import { repoRoot, startVSCode, type VSCodeSession } from '../support/harness';
 
 const COMMAND = 'T2Vid: Synthesize Frames from Active Document';
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import type { SampleManifest, SynthSummary } from '../../src/core/synth';
 import type { MiniCpmVEntry } from '../../src/core/writers/minicpmv';
 import { placeholder } from '../../src/core/writers/minicpmv';
-import { repoRoot, sharedData, tempDir } from './helpers';
+import { repoRoot, sharedData, tempDir } from '../support/helpers';
 
 const CLI = path.join(repoRoot(), 'dist', 'cli.js');
 

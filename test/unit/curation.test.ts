@@ -9,8 +9,8 @@ import { applyEdit, EditError, parseRow, REVIEW_FIELD, type RowContext } from '.
 import { StripEngine } from '../../src/core/curation/strips';
 import { resolveOptions } from '../../src/core/options';
 import { readSamples } from '../../src/core/readers/index';
-import { lineHash, parseCurationFromWebview, parseCurationToWebview } from '../../src/curationProtocol';
-import { sharedData, tempDir } from './helpers';
+import { lineHash, parseCurationFromWebview, parseCurationToWebview } from '../../src/shared/protocol/curation';
+import { sharedData, tempDir } from '../support/helpers';
 
 const ctx = (line: number, file = 'data.jsonl'): RowContext => ({ file, stem: 'data', line });
 const CLOCK = (): string => '2026-01-01T00:00:00.000Z';

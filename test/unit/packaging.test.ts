@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { repoRoot } from './helpers';
+import { repoRoot } from '../support/helpers';
 
 /** A .vscodeignore glob as vsce reads it (minimatch: `**` any depth, `*` and `?` within one path segment). */
 function globToRegExp(glob: string): RegExp {
@@ -49,6 +49,7 @@ test('.vscodeignore ships every file the extension loads at run time (bundles, w
     'README.md',
     (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main: string }).main.replace(/^\.\//, ''),
     'dist/cli.js',
+    'dist/worker.js',
     ...webviewApps.flatMap((app) => [`dist/webview/${app}.js`, `dist/webview/${app}.css`]),
     ...fs.readdirSync(path.join(root, 'media', 'fonts')).map((f) => `media/fonts/${f}`),
     'media/t2vid.svg',
@@ -59,7 +60,7 @@ test('.vscodeignore ships every file the extension loads at run time (bundles, w
     assert.ok(fs.existsSync(path.join(root, file)), `${file} exists after the build`);
     assert.ok(shipped(rules, file), `${file} is left out of the package by .vscodeignore`);
   }
-  for (const file of ['src/extension/extension.ts', 'test/unit/packaging.test.ts', 'out/src/cli.js', 'node_modules/typescript/package.json']) {
+  for (const file of ['src/extension/extension.ts', 'test/unit/packaging.test.ts', 'out/src/cli/main.js', 'node_modules/typescript/package.json']) {
     assert.ok(!shipped(rules, file), `${file} should not be packaged`);
   }
 });

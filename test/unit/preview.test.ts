@@ -5,7 +5,7 @@ import { contextIndexAt, contextOffsets, jsonStringOffsets } from '../../src/cor
 import { resolveOptions } from '../../src/core/options';
 import { PreviewEngine } from '../../src/core/preview';
 import { PreviewCancelled, PreviewClient } from '../../src/core/previewClient';
-import { levalDocuments, tempDir } from './helpers';
+import { levalDocuments, tempDir } from '../support/helpers';
 
 test('preview engine: frames cover the text, unchanged frames are reused after an edit', async (t) => {
   const dir = tempDir(t);

@@ -14,7 +14,7 @@ import {
   type PanelSettings,
   type StateMessage,
   type ToWebview,
-} from '../../src/protocol';
+} from '../../src/shared/protocol/frames';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -282,7 +282,7 @@ test('parsing never throws, whatever the input', () => {
 //#region webview sources
 
 test('the webview never inserts data as HTML', () => {
-  const files = ['webview/frames/main.ts', 'webview/components/toolkit.ts'];
+  const files = ['webview/frames/main.ts', 'webview/shared/toolkit.ts'];
   const forbidden = [/\.innerHTML\b/, /\.outerHTML\b/, /\binsertAdjacentHTML\b/, /\bdocument\.write(ln)?\b/, /\bDOMParser\b/, /\bcreateContextualFragment\b/];
   for (const file of files) {
     const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -299,7 +299,7 @@ test('only the components module imports the toolkit', () => {
   const importers = walk(path.join(ROOT, 'webview'))
     .filter((f) => /@vscode\/webview-ui-toolkit/.test(fs.readFileSync(f, 'utf8')))
     .map((f) => path.relative(ROOT, f).split(path.sep).join('/'));
-  assert.deepEqual(importers, ['webview/components/toolkit.ts']);
+  assert.deepEqual(importers, ['webview/shared/toolkit.ts']);
 });
 
 //#endregion

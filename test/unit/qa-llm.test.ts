@@ -10,8 +10,8 @@ import { frameRanges, generateQA, readQAFile } from '../../src/core/qa/run';
 import type { QADocument } from '../../src/core/qa/types';
 import { Renderer } from '../../src/core/render';
 import type { QASummary } from '../../src/core/qa/run';
-import { levalDocuments, repoRoot, tempDir } from './helpers';
-import { fakeOpenAI } from './openaiPeer';
+import { levalDocuments, repoRoot, tempDir } from '../support/helpers';
+import { fakeOpenAI } from '../support/openaiPeer';
 
 const KEY = 'sk-test-SECRET-4f1c9a7e';
 

@@ -10,7 +10,7 @@ import { generatePairsForDocument, regeneratePair } from '../../src/core/qa/rege
 import { isQAKind, type GeneratedPair, type QAKind, type QARecord } from '../../src/core/qa/types';
 import { Renderer } from '../../src/core/render';
 import type { Range } from '../../src/core/segment';
-import { chinesePart, levalDocuments, repoRoot, sharedData, tempDir } from './helpers';
+import { chinesePart, levalDocuments, repoRoot, sharedData, tempDir } from '../support/helpers';
 
 const engine = resolveOptions();
 const renderer = new Renderer(engine.render);
@@ -371,7 +371,7 @@ test('qaCommand: --json summary, usage errors exit 2', (t) => {
   const dir = tempDir(t);
   const input = levalSlice(dir, 2);
   const script = "require(process.argv[1]).qaCommand(process.argv.slice(2)).then((c) => { process.exitCode = c; })";
-  const cmd = path.join(repoRoot(), 'out', 'src', 'qaCommand.js');
+  const cmd = path.join(repoRoot(), 'out', 'src', 'cli', 'qa.js');
   const qa = (args: string[]): { code: number | null; stdout: string; stderr: string } => {
     const r = spawnSync(process.execPath, ['-e', script, cmd, ...args], { encoding: 'utf8', env: { ...process.env, OPENAI_API_KEY: '' } });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { resolveOptions, type RenderOptions, type SegmentMode } from '../../src/core/options';
 import { FrameTooSmallError, paginate, type Page } from '../../src/core/paginate';
 import { Renderer } from '../../src/core/render';
-import { chinesePart, levalDocuments, sharedData, tempDir } from './helpers';
+import { chinesePart, levalDocuments, sharedData, tempDir } from '../support/helpers';
 
 async function pages(text: string, mode: SegmentMode, render: Partial<RenderOptions> = {}, wordsPerFrame = 115) {
   const options = resolveOptions({ segment: { mode, wordsPerFrame }, render });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_SEGMENT, type SegmentOptions } from '../../src/core/options';
 import { countWords, groupUnits, SegmentCache, segmentLocale, sentenceRanges, toSegments, wordUnits } from '../../src/core/segment';
-import { chinesePart, levalDocuments, sharedData } from './helpers';
+import { chinesePart, levalDocuments, sharedData } from '../support/helpers';
 
 const words = (n: number): SegmentOptions => ({ ...DEFAULT_SEGMENT, mode: 'words', wordsPerFrame: n });
 const sentences = (n: number): SegmentOptions => ({ ...DEFAULT_SEGMENT, mode: 'sentences', wordsPerFrame: n });

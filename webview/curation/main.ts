@@ -21,9 +21,9 @@ import {
   type RowView,
   type StatsView,
   type ViewMessage,
-} from '../../src/curationProtocol';
-import { dropdown, registerComponents, searchField } from '../components/toolkit';
-import { el, vscodeApi } from '../components/dom';
+} from '../../src/shared/protocol/curation';
+import { dropdown, registerComponents, searchField } from '../shared/toolkit';
+import { el, vscodeApi } from '../shared/dom';
 
 
 const vscode = vscodeApi<CurationFromWebview>();

@@ -16,9 +16,9 @@ import {
   type PanelSettings,
   type SegmentMode,
   type StateMessage,
-} from '../../src/protocol';
-import { button, divider, dropdown, numberField, progressRing, registerComponents } from '../components/toolkit';
-import { el, vscodeApi } from '../components/dom';
+} from '../../src/shared/protocol/frames';
+import { button, divider, dropdown, numberField, progressRing, registerComponents } from '../shared/toolkit';
+import { el, vscodeApi } from '../shared/dom';
 
 
 /** What survives hiding the view (`vscode.setState`). */

@@ -5,7 +5,7 @@
  * its TextDocument and the tests an array, with no copy of the file.
  */
 import { parseRow, searchText, type ParsedRow, type RowContext } from './records';
-import { REVIEW_STATUSES, type ReviewStatus, type RowFilter } from './vocabulary';
+import { REVIEW_STATUSES, type ReviewStatus, type RowFilter } from '../../shared/vocabulary';
 
 export interface LineSource {
   readonly lineCount: number;

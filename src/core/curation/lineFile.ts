@@ -7,7 +7,7 @@
  * Lines are 0-based; like a TextDocument, a file that ends with a line break has an empty last line.
  */
 import * as fs from 'node:fs';
-import { AtomicStream } from '../fsutil';
+import { AtomicStream } from '../util/fsutil';
 
 const CHUNK = 1 << 22;
 const PEEK = 64;

@@ -16,7 +16,7 @@ import type { FieldMapping } from '../model';
 import { isPlainRecord, recordToSample, REVIEW_FIELD } from '../readers/schema';
 import type { Range } from '../segment';
 import { detectStyle, stringifyLike } from './jsonStyle';
-import { REVIEW_STATUSES, type ReviewStatus } from './vocabulary';
+import { REVIEW_STATUSES, type ReviewStatus } from '../../shared/vocabulary';
 
 export type RowSchema = 't2vid-qa' | 't2vid' | 'leval' | 'longalpaca' | 'mapped';
 export type PairField = 'question' | 'answer';

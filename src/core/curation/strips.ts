@@ -1,18 +1,18 @@
 /**
  * Frame strips for the curation editor: the frames of one sample's context, rendered by the real engine into
  * content-addressed PNGs (hash of settings + page text, like the preview), in a render process of their own (the
- * `t2vid` bin's hidden `__strips` command) so the extension host never lays out text.
+ * `dist/worker.js strips`) so the extension host never lays out text.
  * - A record that carries its frame ranges (a `*.t2vid.jsonl` line) is drawn with exactly those ranges, so a
  *   question's "Frame 3" is the frame the generator saw; other records are paginated with the current settings.
  * - Requests are served newest first (the rows the user scrolled to last), one at a time; old ones are dropped.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../fsutil';
+import { writeFileAtomic } from '../util/fsutil';
 import { optionsKey, type EngineOptions } from '../options';
-import { workerScript } from '../parallel';
+import { forkWorker, workerScript } from '../util/worker';
 import { PreviewEngine } from '../preview';
 import { Renderer } from '../render';
 import type { Range } from '../segment';
@@ -139,10 +139,7 @@ export class StripClient {
     if (this.child && this.child.connected) {
       return this.child;
     }
-    if (!this.script) {
-      throw new Error('the t2vid render process is missing (dist/cli.js): run `npm run build`');
-    }
-    const child = fork(this.script, ['__strips', this.cacheDir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+    const child = forkWorker(this.script, 'strips', this.cacheDir);
     child.on('message', (message: FromStrips) => {
       const current = this.inFlight;
       if (!current || current.id !== message.id) {

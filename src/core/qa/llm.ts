@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
-import { writeFileAtomic } from '../fsutil';
+import { writeFileAtomic } from '../util/fsutil';
 import type { Range } from '../segment';
 import { GENERATED_QA_KINDS, isGeneratedQAKind, type GeneratedPair, type GeneratedQAKind, type QADocument } from './types';
 

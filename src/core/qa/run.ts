@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../fsutil';
+import { writeFileAtomic } from '../util/fsutil';
 import type { FieldMapping, ReadIssue, Sample, SourceRef } from '../model';
 import { resolveOptions, type EngineOptions, type SegmentOptions } from '../options';
 import { paginate } from '../paginate';

@@ -7,10 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { contextIndexAt, contextOffsets } from '../core/jsonOffsets';
-import { fileStem, recordToSample } from '../core/readers/schema';
-import { PreviewCancelled, PreviewClient } from '../core/previewClient';
-import type { PreviewPage, PreviewResult } from '../core/preview';
+import { contextIndexAt, contextOffsets } from '../../core/jsonOffsets';
+import { fileStem, recordToSample } from '../../core/readers/schema';
+import { PreviewCancelled, PreviewClient } from '../../core/previewClient';
+import type { PreviewPage, PreviewResult } from '../../core/preview';
 import {
   DEFAULT_PANEL_SETTINGS,
   INLINE_MAX_BYTES,
@@ -23,9 +23,9 @@ import {
   type PreviewDocument,
   type StateMessage,
   type ToWebview,
-} from '../protocol';
-import { engineOptions, fieldMapping } from './settings';
-import { webviewHtml } from './webviewHtml';
+} from '../../shared/protocol/frames';
+import { engineOptions, fieldMapping } from '../config/settings';
+import { webviewHtml } from '../common/webviewHtml';
 
 const TEXT_LANGUAGES = new Set(['plaintext', 'markdown', 'restructuredtext', 'latex', 'asciidoc']);
 const TEXT_EXTENSIONS = new Set(['.txt', '.md', '.markdown', '.text', '.rst', '.tex', '.adoc']);

@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LineFile } from '../core/curation/lineFile';
+import { LineFile } from '../../core/curation/lineFile';
 import type { CurationEditorProvider, DatasetModel } from './curationEditor';
 
 /** Files at least this large open in the large-file editor (VS Code's limit for syncing text to extensions). */

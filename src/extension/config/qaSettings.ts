@@ -3,7 +3,7 @@
  * which lives only in SecretStorage ("T2Vid: Set API Key"): never in settings, logs or output files.
  */
 import * as vscode from 'vscode';
-import type { LlmConnection } from '../core/qa/regenerate';
+import type { LlmConnection } from '../../core/qa/regenerate';
 
 export const API_KEY_SECRET = 't2vid.qa.apiKey';
 

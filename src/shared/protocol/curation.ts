@@ -7,8 +7,8 @@
  * applies an edit only if the line still has that text (or a text the host itself wrote since), so an edit never
  * lands on a line that changed under it.
  */
-import { GENERATOR_FILTERS, REVIEW_STATUSES, STATUS_FILTERS, type ReviewStatus, type RowFilter } from './core/curation/vocabulary';
-import { isArrayOf, isBool, isInt, isNullable, isOneOf, isString, parseMessage, shape, type Check } from './validate';
+import { GENERATOR_FILTERS, REVIEW_STATUSES, STATUS_FILTERS, type ReviewStatus, type RowFilter } from '../vocabulary';
+import { isArrayOf, isBool, isInt, isNullable, isOneOf, isString, parseMessage, shape, type Check } from '../validate';
 
 export { GENERATOR_FILTERS, REVIEW_STATUSES, STATUS_FILTERS, type ReviewStatus, type RowFilter };
 

@@ -1,7 +1,7 @@
 /** What the `t2vid` commands share: usage errors, number options, engine options, the progress bar and Ctrl-C cancellation. */
 import * as path from 'node:path';
-import { formatIssue, type ReadIssue, type SourceRef } from './core/model';
-import { resolveOptions, type Align, type EngineOptions, type RenderOptions, type SegmentMode, type SegmentOptions } from './core/options';
+import { formatIssue, type ReadIssue, type SourceRef } from '../core/model';
+import { resolveOptions, type Align, type EngineOptions, type RenderOptions, type SegmentMode, type SegmentOptions } from '../core/options';
 
 /** Bad command-line usage: exit code 2. */
 export class UsageError extends Error {}

@@ -6,14 +6,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatIssue } from '../core/model';
-import { generateQA, type QARunOptions } from '../core/qa/run';
-import { SUPPORTED_EXTENSIONS } from '../core/readers/index';
-import { CurationEditorProvider } from './curationEditor';
-import { LARGE_FILE_BYTES, LargeDatasetEditorProvider } from './largeDataset';
-import { llmConnection, qaSettings, showSettingsError } from './qaSettings';
-import { engineOptions, fieldMapping, outputSettings } from './settings';
-import { outputRoot, safeStem } from './synthesizeCommand';
+import { formatIssue } from '../../core/model';
+import { generateQA, type QARunOptions } from '../../core/qa/run';
+import { SUPPORTED_EXTENSIONS } from '../../core/readers/index';
+import { CurationEditorProvider } from '../curation/curationEditor';
+import { LARGE_FILE_BYTES, LargeDatasetEditorProvider } from '../curation/largeDataset';
+import { llmConnection, qaSettings, showSettingsError } from '../config/qaSettings';
+import { engineOptions, fieldMapping, outputSettings } from '../config/settings';
+import { outputRoot, safeStem } from '../synth/synthesizeCommand';
 
 const DATASET_EXTENSIONS = new Set(['.jsonl', '.ndjson', '.json', '.parquet']);
 

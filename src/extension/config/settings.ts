@@ -1,9 +1,9 @@
 /** VS Code settings → core options. One name per setting: `t2vid.render.fontSize` ↔ `render.fontSize` ↔ `--font-size`. */
 import * as vscode from 'vscode';
-import type { FieldMapping } from '../core/model';
-import { resolveOptions, type EngineOptions, type RenderOptions, type SegmentOptions } from '../core/options';
-import { parseFieldMapping } from '../core/readers/index';
-import type { DatasetFormat } from '../core/synth';
+import type { FieldMapping } from '../../core/model';
+import { resolveOptions, type EngineOptions, type RenderOptions, type SegmentOptions } from '../../core/options';
+import { parseFieldMapping } from '../../core/readers/index';
+import type { DatasetFormat } from '../../core/synth';
 
 const SEGMENT_KEYS: Array<keyof SegmentOptions> = ['mode', 'wordsPerFrame', 'locale'];
 const RENDER_KEYS: Array<keyof RenderOptions> = [

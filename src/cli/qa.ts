@@ -3,10 +3,10 @@
  * Exit codes as `t2vid synth`: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
  */
 import { parseArgs } from 'node:util';
-import { ENGINE_ARGS, engineFromArgs, finishRun, interruptible, progressBar, stderrReporters, UsageError, wholeNumber } from './cliCommon';
-import { OptionError } from './core/options';
-import { generateQA, type GeneratorName, type QAProgress, type QASummary } from './core/qa/run';
-import { parseFieldMapping } from './core/readers/index';
+import { ENGINE_ARGS, engineFromArgs, finishRun, interruptible, progressBar, stderrReporters, UsageError, wholeNumber } from './common';
+import { OptionError } from '../core/options';
+import { generateQA, type GeneratorName, type QAProgress, type QASummary } from '../core/qa/run';
+import { parseFieldMapping } from '../core/readers/index';
 
 export const QA_HELP = `Usage: t2vid qa INPUT... --out FILE.t2vid.jsonl [options]
 

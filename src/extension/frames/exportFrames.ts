@@ -1,9 +1,9 @@
 /** "Export these frames": copy the previewed frames next to the document, with a manifest of their source ranges. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { engineVersion } from '../core/version';
+import { engineVersion } from '../../core/version';
 import type { FramesViewProvider } from './framesView';
-import { engineOptions } from './settings';
+import { engineOptions } from '../config/settings';
 
 export async function exportPreviewFrames(view: FramesViewProvider): Promise<vscode.Uri | undefined> {
   const current = view.current();

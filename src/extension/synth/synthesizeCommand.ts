@@ -1,10 +1,10 @@
 /** "T2Vid: Synthesize Frames from Active Document": the engine on the active editor, with cancellable progress. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatIssue, type Sample } from '../core/model';
+import { formatIssue, type Sample } from '../../core/model';
 
-import { synthesizeParallel } from '../core/parallel';
-import { engineOptions, fieldMapping, outputSettings } from './settings';
+import { synthesizeParallel } from '../../core/parallel';
+import { engineOptions, fieldMapping, outputSettings } from '../config/settings';
 
 const DATASET_EXTENSIONS = ['.jsonl', '.ndjson', '.json', '.parquet'];
 

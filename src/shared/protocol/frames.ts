@@ -5,7 +5,7 @@
  * are rejected (the receiver ignores and logs them).
  * Imported by src/extension (node) and webview/ (browser): no node or vscode imports here.
  */
-import { isArrayOf, isBool, isFiniteNumber, isInt, isNullable, isObject, isOneOf, isString, parseMessage, shape, type Check } from './validate';
+import { isArrayOf, isBool, isFiniteNumber, isInt, isNullable, isObject, isOneOf, isString, parseMessage, shape, type Check } from '../validate';
 
 //#region shared shapes
 

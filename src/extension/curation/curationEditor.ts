@@ -8,14 +8,14 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DatasetIndex, NO_FILTER, type LineSource } from '../core/curation/dataset';
-import type { RowFilter } from '../core/curation/vocabulary';
-import { applyEdit, EditError, type EditOp, type PairData, type ParsedRow } from '../core/curation/records';
-import { StripClient, StripDropped, type StripPage } from '../core/curation/strips';
-import { regeneratePair } from '../core/qa/regenerate';
-import type { GeneratedPair } from '../core/qa/types';
-import { fileStem } from '../core/readers/schema';
-import type { Range } from '../core/segment';
+import { DatasetIndex, NO_FILTER, type LineSource } from '../../core/curation/dataset';
+import type { RowFilter } from '../../shared/vocabulary';
+import { applyEdit, EditError, type EditOp, type PairData, type ParsedRow } from '../../core/curation/records';
+import { StripClient, StripDropped, type StripPage } from '../../core/curation/strips';
+import { regeneratePair } from '../../core/qa/regenerate';
+import type { GeneratedPair } from '../../core/qa/types';
+import { fileStem } from '../../core/readers/schema';
+import type { Range } from '../../core/segment';
 import {
   lineHash,
   parseCurationFromWebview,
@@ -26,10 +26,10 @@ import {
   type ReviewCommand,
   type RowView,
   type StatsView,
-} from '../curationProtocol';
-import { llmConnection, qaSettings, showSettingsError } from './qaSettings';
-import { engineOptions, fieldMapping } from './settings';
-import { webviewHtml } from './webviewHtml';
+} from '../../shared/protocol/curation';
+import { llmConnection, qaSettings, showSettingsError } from '../config/qaSettings';
+import { engineOptions, fieldMapping } from '../config/settings';
+import { webviewHtml } from '../common/webviewHtml';
 
 /** Characters of each context sent with a row (the frames show the rest). */
 const CONTEXT_HEAD = 400;

@@ -1,0 +1,104 @@
+/**
+ * `t2vid`: the headless CLI over src/core (what a Slurm array job runs); one file per command beside this one.
+ * Setting names match the core options and the VS Code settings: --font-size ↔ fontSize ↔ t2vid.render.fontSize.
+ */
+import { OptionError } from '../core/options';
+import { engineVersion } from '../core/version';
+import { UsageError } from './common';
+import { mergeCommand } from './merge';
+import { QA_HELP, qaCommand } from './qa';
+import { synthCommand } from './synth';
+
+const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
+
+Usage:
+  t2vid synth INPUT... --out DIR [options]   render frames and write a training dataset
+  t2vid merge DIR [--format minicpm-v]        join the shard datasets of a sharded run in DIR
+  t2vid qa INPUT... --out FILE.t2vid.jsonl     generate question/answer pairs (t2vid qa --help)
+  t2vid --help | --version
+
+Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
+L-Eval {input, instructions[], outputs[]}, LongAlpaca {instruction, output, input?};
+.parquet (Hugging Face datasets); any other schema through --fields.
+
+Segmentation:
+  --mode words|sentences|fit   words: N words a frame; sentences: whole sentences up to N words;
+                               fit: as much text as fits each frame (default: words)
+  --words N                    words per frame (default 115, as the T2Vid reference)
+  --locale TAG                 word/sentence rules, e.g. en, zh, ja (default: from the text)
+Rendering (no frame ever clips: a piece that overflows is split further):
+  --size N | WxH               frame size in pixels (default 448)
+  --font-size N                font size in pixels (default 20)
+  --font FAMILIES              Pango family list (default "DejaVu Sans,Noto Sans SC", both bundled)
+  --font-file PATH             register a TTF/OTF file; name its family first in --font
+  --margin N                   margins in pixels (default 20); --margin-x N, --margin-y N
+  --line-spacing N             extra pixels between lines (default 0)
+  --foreground C, --background C   colours, #rgb or #rrggbb (default black on white)
+  --align left|centre|right    line alignment (default left)
+  --bit-depth 4|8              greyscale PNG depth (default 4: 16 grey levels, ~0.4× the bytes of the
+                               same frame as an antialiased RGB PNG; OCR reads it as well)
+Input:
+  --fields MAP                 field mapping, e.g. context=text,question=prompt,answer=response
+                               (dotted paths reach nested fields: context=doc.body)
+Run:
+  --out DIR                    output folder: frames/<id>/frame_00000.png, frames/<id>/manifest.json,
+                               and the dataset (minicpm-v.json)
+  --format minicpm-v|none      dataset format (default minicpm-v: the MiniCPM-V multi-image JSON)
+  --jobs N                     render processes (default: one per core; libvips lays out text in one
+                               thread per process, so processes are what use every core)
+  --shard i/n                  take every n-th sample starting at i (0-based); deterministic, so a
+                               Slurm array can run --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT;
+                               each shard writes minicpm-v.shard-IIII-of-NNNN.json; join with t2vid merge
+  --limit N                    only the first N samples (after --shard)
+  --absolute-paths             write absolute image paths into the dataset (default: relative to DIR)
+  --force                      re-render samples that are already complete
+  --dry-run                    read and segment everything, report counts, write nothing
+  --json                       print the run summary as one JSON object on stdout
+  --quiet                      no progress bar
+
+Resume: re-running the same command skips every sample whose manifest is complete for the same
+context and settings; an interrupted run (Ctrl-C, a killed job) picks up where it stopped.
+Bad input: a line that cannot be used is reported as FILE:LINE: reason and skipped; the exit code
+is non-zero only if nothing usable was produced.
+Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(command === 'qa' ? QA_HELP : HELP);
+    return 0;
+  }
+  try {
+    switch (command) {
+      case 'synth':
+        return await synthCommand(rest);
+      case 'merge':
+        return await mergeCommand(rest);
+      case 'qa':
+        return await qaCommand(rest);
+      case '--version':
+      case '-v':
+        process.stdout.write(`${engineVersion()}\n`);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP);
+        return 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (e) {
+    const usage = e instanceof UsageError || e instanceof OptionError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`t2vid: ${(e as Error).message}\n${usage ? "see 't2vid --help'\n" : ''}`);
+    return usage ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
