@@ -4,8 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 
-export type SegmentMode = 'words' | 'sentences' | 'fit';
-export type Align = 'left' | 'centre' | 'right';
+import { ALIGNS, SEGMENT_MODES, type Align, type SegmentMode } from '../shared/vocabulary';
+
+export { ALIGNS, SEGMENT_MODES, type Align, type SegmentMode };
 
 export interface SegmentOptions {
   /** How the context is cut into frames. */
@@ -93,7 +94,7 @@ function int(value: unknown, name: string, min: number, max: number): number {
 export function resolveOptions(partial: { segment?: Partial<SegmentOptions>; render?: Partial<RenderOptions> } = {}): EngineOptions {
   const segment: SegmentOptions = { ...DEFAULT_SEGMENT, ...stripUndefined(partial.segment ?? {}) };
   const render: RenderOptions = { ...DEFAULT_RENDER, ...stripUndefined(partial.render ?? {}) };
-  if (!['words', 'sentences', 'fit'].includes(segment.mode)) {
+  if (!SEGMENT_MODES.includes(segment.mode)) {
     throw new OptionError(`mode must be words, sentences or fit, got ${JSON.stringify(segment.mode)}`);
   }
   segment.wordsPerFrame = int(segment.wordsPerFrame, 'wordsPerFrame', 1, 100000);

@@ -1,7 +1,27 @@
 /**
- * The review vocabulary, defined once for the curation core, its message protocol and its webview: pair statuses,
- * the status and generator filters, and the filter itself. No imports: the webview bundle includes this file.
+ * The vocabulary, defined once for the core, the CLI, the protocols, the webviews and package.json (tied by a unit
+ * test): segment modes, alignments, review statuses, generators, and the curation filters. No imports: the webview
+ * bundles include this file.
  */
+
+/** How a context is cut into frames. */
+export const SEGMENT_MODES = ['words', 'sentences', 'fit'] as const;
+export type SegmentMode = (typeof SEGMENT_MODES)[number];
+
+/** Line alignment in a frame. */
+export const ALIGNS = ['left', 'centre', 'right'] as const;
+export type Align = (typeof ALIGNS)[number];
+
+/** The generators a person can run (CLI `--generator`, setting `t2vid.qa.generator`). */
+export const QA_GENERATORS = ['builtin', 'llm'] as const;
+export type QAGenerator = (typeof QA_GENERATORS)[number];
+
+/**
+ * Who wrote a pair: a generator, 'source': the input dataset itself (its own question and answer), or 'human': a
+ * person, in the curation editor.
+ */
+export const PAIR_ORIGINS = [...QA_GENERATORS, 'source', 'human'] as const;
+export type PairOrigin = (typeof PAIR_ORIGINS)[number];
 
 export const REVIEW_STATUSES = ['new', 'accepted', 'rejected', 'flagged'] as const;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
@@ -11,7 +31,7 @@ export const STATUS_FILTERS = ['all', ...REVIEW_STATUSES, 'error'] as const;
 export type StatusFilter = (typeof STATUS_FILTERS)[number];
 
 /** A provenance generator, or 'none' for pairs without provenance. */
-export const GENERATOR_FILTERS = ['all', 'builtin', 'llm', 'source', 'human', 'none'] as const;
+export const GENERATOR_FILTERS = ['all', ...PAIR_ORIGINS, 'none'] as const;
 export type GeneratorFilter = (typeof GENERATOR_FILTERS)[number];
 
 export interface RowFilter {

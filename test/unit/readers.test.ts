@@ -75,10 +75,10 @@ const TRICKY =
 // ---------------------------------------------------------------------------------------------
 // Formats and schemas
 
-test('SUPPORTED_EXTENSIONS lists every format', () => {
+test('SUPPORTED_EXTENSIONS lists every format, the text types the Frames view previews included', () => {
   assert.deepEqual(
     [...SUPPORTED_EXTENSIONS].sort(),
-    ['.json', '.jsonl', '.markdown', '.md', '.ndjson', '.parquet', '.text', '.txt'],
+    ['.adoc', '.json', '.jsonl', '.markdown', '.md', '.ndjson', '.parquet', '.rst', '.tex', '.text', '.txt'],
   );
 });
 

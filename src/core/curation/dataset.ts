@@ -5,7 +5,7 @@
  * its TextDocument and the tests an array, with no copy of the file.
  */
 import { parseRow, searchText, type ParsedRow, type RowContext } from './records';
-import { REVIEW_STATUSES, type ReviewStatus, type RowFilter } from '../../shared/vocabulary';
+import { PAIR_ORIGINS, REVIEW_STATUSES, type ReviewStatus, type RowFilter } from '../../shared/vocabulary';
 
 export interface LineSource {
   readonly lineCount: number;
@@ -40,7 +40,7 @@ export interface DatasetStats {
   complete: boolean;
 }
 
-const GENERATED_BY = new Set(['builtin', 'llm', 'source', 'human']);
+const GENERATED_BY = new Set<string>(PAIR_ORIGINS);
 
 function summarize(row: ParsedRow, text: string): Summary {
   if (!row.ok) {

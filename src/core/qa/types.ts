@@ -12,14 +12,11 @@ export const GENERATED_QA_KINDS: readonly GeneratedQAKind[] = ['summary', 'detai
 export type QAKind = GeneratedQAKind | 'other';
 export const QA_KINDS: readonly QAKind[] = [...GENERATED_QA_KINDS, 'other'];
 
-export type QAStatus = 'new' | 'accepted' | 'rejected' | 'flagged';
+import type { PairOrigin, ReviewStatus } from '../../shared/vocabulary';
 
-/**
- * Who wrote a pair: the built-in generator, an LLM, 'source': the input dataset itself (its own question and answer,
- * kept as they were; no model, no seed, promptVersion SOURCE_PROMPT_VERSION), or 'human': a person, in the curation
- * editor (promptVersion 'human'). A person's edit of a generated pair keeps its generator and sets editedByUser.
- */
-export type PairOrigin = 'builtin' | 'llm' | 'source' | 'human';
+export type { PairOrigin };
+export type QAStatus = ReviewStatus;
+
 
 /** provenance.promptVersion of a pair kept from the input dataset. */
 export const SOURCE_PROMPT_VERSION = 'source';

@@ -8,7 +8,8 @@ import type { FieldMapping, ReadIssue, Sample } from '../model';
 import { readJson, readJsonl } from './json';
 import { readParquet } from './parquet';
 import { fileStem, type ReaderContext } from './schema';
-import { readText, TEXT_EXTENSIONS } from './text';
+import { readText } from './text';
+import { formatOfExtension, SUPPORTED_EXTENSIONS, type InputFormat } from '../../shared/fileTypes';
 
 export { parseFieldMapping, splitLongAlpacaInstruction, fileStem } from './schema';
 export type { RecordSchema } from './schema';
@@ -22,21 +23,11 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
-type Format = 'text' | 'jsonl' | 'json' | 'parquet';
-
-const FORMATS: ReadonlyMap<string, Format> = new Map<string, Format>([
-  ...TEXT_EXTENSIONS.map((ext): [string, Format] => [ext, 'text']),
-  ['.jsonl', 'jsonl'],
-  ['.ndjson', 'jsonl'],
-  ['.json', 'json'],
-  ['.parquet', 'parquet'],
-]);
-
 /** File extensions `readSamples` accepts (lower case, with the dot). */
-export const SUPPORTED_EXTENSIONS: string[] = [...FORMATS.keys()];
+export { SUPPORTED_EXTENSIONS };
 
-function formatOf(file: string): Format | undefined {
-  return FORMATS.get(path.extname(file).toLowerCase());
+function formatOf(file: string): InputFormat | undefined {
+  return formatOfExtension(path.extname(file));
 }
 
 /** Whether `readSamples` can read this file, judged by its extension. */

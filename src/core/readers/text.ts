@@ -4,7 +4,7 @@ import type { Sample } from '../model';
 import { reportIssue, type ReaderContext } from './schema';
 
 /** Extensions read as one text document each. */
-export const TEXT_EXTENSIONS: readonly string[] = ['.txt', '.md', '.markdown', '.text'];
+export { TEXT_EXTENSIONS } from '../../shared/fileTypes';
 
 /**
  * Yields the file as one Sample: id = file stem, context = the text exactly as stored (a leading BOM removed,

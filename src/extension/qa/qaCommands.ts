@@ -109,12 +109,12 @@ export async function generateQAForActiveDocument(secrets: vscode.SecretStorage,
       void vscode.window.showWarningMessage(`T2Vid: ${name} is empty: nothing to ask about.`);
       return;
     }
-    if (!document.isUntitled && !document.isDirty && SUPPORTED_EXTENSIONS.includes(ext)) {
+    if (!document.isUntitled && !document.isDirty && (SUPPORTED_EXTENSIONS as readonly string[]).includes(ext)) {
       input = document.uri.fsPath;
     } else {
       // Unsaved text: generate from what is on screen (a temporary copy with the document's name).
       const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 't2vid-qa-'));
-      input = path.join(dir, SUPPORTED_EXTENSIONS.includes(ext) ? name : `${safeStem(name)}.txt`);
+      input = path.join(dir, (SUPPORTED_EXTENSIONS as readonly string[]).includes(ext) ? name : `${safeStem(name)}.txt`);
       await fs.promises.writeFile(input, document.getText());
     }
   }

@@ -7,7 +7,7 @@
  * applies an edit only if the line still has that text (or a text the host itself wrote since), so an edit never
  * lands on a line that changed under it.
  */
-import { GENERATOR_FILTERS, REVIEW_STATUSES, STATUS_FILTERS, type ReviewStatus, type RowFilter } from '../vocabulary';
+import { GENERATOR_FILTERS, QA_GENERATORS, REVIEW_STATUSES, STATUS_FILTERS, type QAGenerator, type ReviewStatus, type RowFilter } from '../vocabulary';
 import { isArrayOf, isBool, isInt, isNullable, isOneOf, isString, parseMessage, shape, type Check } from '../validate';
 
 export { GENERATOR_FILTERS, REVIEW_STATUSES, STATUS_FILTERS, type ReviewStatus, type RowFilter };
@@ -87,8 +87,7 @@ export interface ViewMessage {
   mode: 'text' | 'large';
 }
 
-export const QA_GENERATORS = ['builtin', 'llm'] as const;
-export type QAGenerator = (typeof QA_GENERATORS)[number];
+export { QA_GENERATORS, type QAGenerator } from '../vocabulary';
 
 /** Row contents, answering requestRows, or pushed after an edit. */
 export interface RowsMessage {

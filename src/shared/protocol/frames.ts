@@ -5,29 +5,14 @@
  * are rejected (the receiver ignores and logs them).
  * Imported by src/extension (node) and webview/ (browser): no node or vscode imports here.
  */
+import { SEGMENT_MODES, type SegmentMode } from '../vocabulary';
+import { DEFAULT_MODEL_PROFILE, MODEL_PROFILES } from '../profiles';
 import { isArrayOf, isBool, isFiniteNumber, isInt, isNullable, isObject, isOneOf, isString, parseMessage, shape, type Check } from '../validate';
 
 //#region shared shapes
 
-export type SegmentMode = 'words' | 'sentences' | 'fit';
-export const SEGMENT_MODES: readonly SegmentMode[] = ['words', 'sentences', 'fit'];
-
-/** Visual-token profiles (tokens per 448×448 frame; ../shared/FORMATS.md "Visual tokens per frame"). */
-export interface ModelProfile {
-  id: string;
-  label: string;
-  tokensPerFrame: number;
-  /** Estimate, not an exact count (e.g. pairing of video frames, pooling). */
-  note: string;
-}
-
-export const MODEL_PROFILES: readonly ModelProfile[] = [
-  { id: 'minicpm-v-2.5', label: 'MiniCPM-Llama3-V 2.5', tokensPerFrame: 96, note: '96 per frame with --max_slice_nums 1 (T2Vid)' },
-  { id: 'idefics3', label: 'Idefics3-8B', tokensPerFrame: 169, note: '169 per frame with do_image_splitting=False (T2Vid)' },
-  { id: 'qwen2-vl', label: 'Qwen2 / Qwen2.5-VL (video)', tokensPerFrame: 128, note: '256 per 2 frames at 448×448 (temporal patch 2)' },
-  { id: 'internvl2.5', label: 'InternVL2.5 (video)', tokensPerFrame: 256, note: '256 per 448 tile, one tile per video frame' },
-  { id: 'llava-video', label: 'LLaVA-Video-7B', tokensPerFrame: 182, note: '169 pooled + 13 newline tokens per frame (average pooling)' },
-];
+export { SEGMENT_MODES, type SegmentMode } from '../vocabulary';
+export { MODEL_PROFILES, type ModelProfile } from '../profiles';
 
 /** The panel's controls: each is a VS Code setting of the same name under `t2vid.` */
 export interface PanelSettings {
@@ -49,7 +34,7 @@ export const DEFAULT_PANEL_SETTINGS: Readonly<PanelSettings> = {
   'render.fontSize': 20,
   'render.width': 448,
   'render.height': 448,
-  'preview.modelProfile': 'minicpm-v-2.5',
+  'preview.modelProfile': DEFAULT_MODEL_PROFILE,
 };
 
 export interface FrameView {
