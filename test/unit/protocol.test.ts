@@ -29,7 +29,7 @@ const settings: PanelSettings = {
 
 function state(overrides: Record<string, unknown> = {}): StateMessage {
   return {
-    type: 'state',
+    type: 'frames/state',
     document: { name: 'lighthouse-keepers.md', kind: 'text' },
     message: null,
     settings: { ...settings },
@@ -69,9 +69,9 @@ test('parseToWebview accepts every valid message type', () => {
     state({ frames: [{ index: 0, src: '', range: [5, 5], words: 0 }] }),
     state({ frames: [{ index: 0, src: 'https://file+.vscode-resource.vscode-cdn.net/cache/0.png', range: [0, 5], words: 1, data: PNG }] }),
     state({ settings: { ...settings, 'segment.mode': 'fit', 'render.width': 32, 'render.height': 8192, 'preview.modelProfile': 'llava-video' } }),
-    { type: 'highlight', index: 0 },
-    { type: 'highlight', index: -1 },
-    { type: 'highlight', index: 41 },
+    { type: 'frames/highlight', index: 0 },
+    { type: 'frames/highlight', index: -1 },
+    { type: 'frames/highlight', index: 41 },
   ];
   for (const message of valid) {
     assert.deepEqual(parseToWebview(message), message, JSON.stringify(message).slice(0, 200));
@@ -97,7 +97,7 @@ test('parseToWebview rejects malformed messages', () => {
     ['an array', [ok]],
     ['no type', variant(ok, (v) => delete v.type)],
     ['unknown type', { ...ok, type: 'reset' }],
-    ['a from-webview type', { type: 'ready' }],
+    ['a from-webview type', { type: 'frames/ready' }],
     ['type of the wrong kind', { ...ok, type: 1 }],
     ['type from the prototype', { type: 'toString' }],
     ['missing field', variant(ok, (v) => delete v.version)],
@@ -143,10 +143,10 @@ test('parseToWebview rejects malformed messages', () => {
     ['huge frame src', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].src = 'x'.repeat(4097)))],
     ['huge document name', { ...ok, document: { name: 'n'.repeat(4097), kind: 'text' } }],
     ['huge message', { ...ok, message: 'm'.repeat(4097) }],
-    ['highlight without index', { type: 'highlight' }],
-    ['highlight below -1', { type: 'highlight', index: -2 }],
-    ['highlight with a string index', { type: 'highlight', index: '3' }],
-    ['highlight with an extra field', { type: 'highlight', index: 3, scroll: true }],
+    ['highlight without index', { type: 'frames/highlight' }],
+    ['highlight below -1', { type: 'frames/highlight', index: -2 }],
+    ['highlight with a string index', { type: 'frames/highlight', index: '3' }],
+    ['highlight with an extra field', { type: 'frames/highlight', index: 3, scroll: true }],
   ];
   for (const [name, message] of cases) {
     assert.equal(parseToWebview(message), undefined, name);
@@ -159,20 +159,20 @@ test('parseToWebview rejects malformed messages', () => {
 
 test('parseFromWebview accepts every valid message type', () => {
   const valid: FromWebview[] = [
-    { type: 'ready' },
-    { type: 'ready', restored: true },
-    { type: 'ready', restored: false },
-    { type: 'selectFrame', index: 0 },
-    { type: 'selectFrame', index: 12 },
-    { type: 'openFrame', index: 3 },
-    { type: 'exportFrames' },
-    { type: 'openSettings' },
-    { type: 'updateSetting', key: 'segment.mode', value: 'sentences' },
-    { type: 'updateSetting', key: 'segment.wordsPerFrame', value: 115 },
-    { type: 'updateSetting', key: 'render.fontSize', value: 4 },
-    { type: 'updateSetting', key: 'render.width', value: 512 },
-    { type: 'updateSetting', key: 'render.height', value: 512 },
-    { type: 'updateSetting', key: 'preview.modelProfile', value: 'qwen2-vl' },
+    { type: 'frames/ready' },
+    { type: 'frames/ready', restored: true },
+    { type: 'frames/ready', restored: false },
+    { type: 'frames/selectFrame', index: 0 },
+    { type: 'frames/selectFrame', index: 12 },
+    { type: 'frames/openFrame', index: 3 },
+    { type: 'frames/exportFrames' },
+    { type: 'frames/openSettings' },
+    { type: 'frames/updateSetting', key: 'segment.mode', value: 'sentences' },
+    { type: 'frames/updateSetting', key: 'segment.wordsPerFrame', value: 115 },
+    { type: 'frames/updateSetting', key: 'render.fontSize', value: 4 },
+    { type: 'frames/updateSetting', key: 'render.width', value: 512 },
+    { type: 'frames/updateSetting', key: 'render.height', value: 512 },
+    { type: 'frames/updateSetting', key: 'preview.modelProfile', value: 'qwen2-vl' },
   ];
   for (const message of valid) {
     assert.deepEqual(parseFromWebview(message), message, JSON.stringify(message));
@@ -199,11 +199,11 @@ test('updateSetting accepts exactly the values PANEL_SETTING_CHECKS allows', () 
   for (const key of Object.keys(PANEL_SETTING_CHECKS) as PanelSettingKey[]) {
     for (const value of good[key]) {
       assert.ok(PANEL_SETTING_CHECKS[key](value), `${key}=${String(value)}`);
-      assert.ok(parseFromWebview({ type: 'updateSetting', key, value }), `${key}=${String(value)}`);
+      assert.ok(parseFromWebview({ type: 'frames/updateSetting', key, value }), `${key}=${String(value)}`);
     }
     for (const value of bad[key]) {
       assert.equal(PANEL_SETTING_CHECKS[key](value), false, `${key}=${String(value)}`);
-      assert.equal(parseFromWebview({ type: 'updateSetting', key, value }), undefined, `${key}=${String(value)}`);
+      assert.equal(parseFromWebview({ type: 'frames/updateSetting', key, value }), undefined, `${key}=${String(value)}`);
     }
   }
 });
@@ -213,35 +213,35 @@ test('parseFromWebview rejects malformed messages', () => {
     ['null', null],
     ['undefined', undefined],
     ['a string', 'ready'],
-    ['an array', [{ type: 'ready' }]],
-    ['a function', () => ({ type: 'ready' })],
+    ['an array', [{ type: 'frames/ready' }]],
+    ['a function', () => ({ type: 'frames/ready' })],
     ['no type', {}],
     ['unknown type', { type: 'runCommand', command: 'workbench.action.terminal.new' }],
-    ['a to-webview type', { type: 'highlight', index: 1 }],
+    ['a to-webview type', { type: 'frames/highlight', index: 1 }],
     ['type from the prototype', { type: '__proto__' }],
     ['type hasOwnProperty', { type: 'hasOwnProperty' }],
-    ['type of the wrong kind', { type: ['ready'] }],
-    ['extra field on ready', { type: 'ready', version: 2 }],
-    ['ready with a string restored', { type: 'ready', restored: 'yes' }],
-    ['ready with a null restored', { type: 'ready', restored: null }],
-    ['extra field on exportFrames', { type: 'exportFrames', folder: '/etc' }],
-    ['extra field on openSettings', { type: 'openSettings', query: 'x' }],
-    ['missing index', { type: 'selectFrame' }],
-    ['negative index', { type: 'selectFrame', index: -1 }],
-    ['fractional index', { type: 'openFrame', index: 1.5 }],
-    ['string index', { type: 'openFrame', index: '1' }],
-    ['huge index', { type: 'openFrame', index: 1e12 }],
-    ['extra field on selectFrame', { type: 'selectFrame', index: 1, range: [0, 1] }],
-    ['updateSetting without value', { type: 'updateSetting', key: 'render.fontSize' }],
-    ['updateSetting without key', { type: 'updateSetting', value: 20 }],
-    ['updateSetting with an unknown key', { type: 'updateSetting', key: 'render.fontFile', value: '/tmp/x.ttf' }],
-    ['updateSetting with a prototype key', { type: 'updateSetting', key: 'constructor', value: 1 }],
-    ['updateSetting with an extra field', { type: 'updateSetting', key: 'render.fontSize', value: 20, target: 'global' }],
-    ['updateSetting with an object value', { type: 'updateSetting', key: 'render.fontSize', value: { valueOf: 20 } }],
-    ['updateSetting with a boolean value', { type: 'updateSetting', key: 'segment.mode', value: true }],
-    ['updateSetting out of range', { type: 'updateSetting', key: 'render.fontSize', value: 1000 }],
-    ['updateSetting with a number as string', { type: 'updateSetting', key: 'render.width', value: '448' }],
-    ['updateSetting with a huge string', { type: 'updateSetting', key: 'preview.modelProfile', value: 'x'.repeat(2 << 20) }],
+    ['type of the wrong kind', { type: ['frames/ready'] }],
+    ['extra field on ready', { type: 'frames/ready', version: 2 }],
+    ['ready with a string restored', { type: 'frames/ready', restored: 'yes' }],
+    ['ready with a null restored', { type: 'frames/ready', restored: null }],
+    ['extra field on exportFrames', { type: 'frames/exportFrames', folder: '/etc' }],
+    ['extra field on openSettings', { type: 'frames/openSettings', query: 'x' }],
+    ['missing index', { type: 'frames/selectFrame' }],
+    ['negative index', { type: 'frames/selectFrame', index: -1 }],
+    ['fractional index', { type: 'frames/openFrame', index: 1.5 }],
+    ['string index', { type: 'frames/openFrame', index: '1' }],
+    ['huge index', { type: 'frames/openFrame', index: 1e12 }],
+    ['extra field on selectFrame', { type: 'frames/selectFrame', index: 1, range: [0, 1] }],
+    ['updateSetting without value', { type: 'frames/updateSetting', key: 'render.fontSize' }],
+    ['updateSetting without key', { type: 'frames/updateSetting', value: 20 }],
+    ['updateSetting with an unknown key', { type: 'frames/updateSetting', key: 'render.fontFile', value: '/tmp/x.ttf' }],
+    ['updateSetting with a prototype key', { type: 'frames/updateSetting', key: 'constructor', value: 1 }],
+    ['updateSetting with an extra field', { type: 'frames/updateSetting', key: 'render.fontSize', value: 20, target: 'global' }],
+    ['updateSetting with an object value', { type: 'frames/updateSetting', key: 'render.fontSize', value: { valueOf: 20 } }],
+    ['updateSetting with a boolean value', { type: 'frames/updateSetting', key: 'segment.mode', value: true }],
+    ['updateSetting out of range', { type: 'frames/updateSetting', key: 'render.fontSize', value: 1000 }],
+    ['updateSetting with a number as string', { type: 'frames/updateSetting', key: 'render.width', value: '448' }],
+    ['updateSetting with a huge string', { type: 'frames/updateSetting', key: 'preview.modelProfile', value: 'x'.repeat(2 << 20) }],
   ];
   for (const [name, message] of cases) {
     assert.equal(parseFromWebview(message), undefined, name);
@@ -264,9 +264,9 @@ test('a huge string over the limit is rejected; one at the limit is accepted', (
 test('parsing never throws, whatever the input', () => {
   const odd: unknown[] = [
     Object.create(null),
-    { type: 'state', settings: null, frames: null },
-    { type: 'state', frames: [1, 2, 3] },
-    { type: 'updateSetting', key: 'segment.mode' },
+    { type: 'frames/state', settings: null, frames: null },
+    { type: 'frames/state', frames: [1, 2, 3] },
+    { type: 'frames/updateSetting', key: 'segment.mode' },
     new Proxy({}, { get: () => 'state' }),
     Symbol('x'),
     10n,

@@ -121,7 +121,7 @@ const regenerateWith = dropdown({
     { value: 'llm', label: 'LLM', title: 'The OpenAI-compatible endpoint in t2vid.qa.baseUrl / t2vid.qa.model' },
   ],
   value: 'builtin',
-  onChange: (value) => post({ type: 'setGenerator', generator: value === 'llm' ? 'llm' : 'builtin' }),
+  onChange: (value) => post({ type: 'curation/setGenerator', generator: value === 'llm' ? 'llm' : 'builtin' }),
 });
 const search = searchField({ id: 'cur-search', label: 'Search', placeholder: 'id, question or answer', onSearch: (text) => setFilter({ text }) });
 const shown = el('span', 'cur-shown');
@@ -154,7 +154,7 @@ function setFilter(change: Partial<RowFilter>): void {
   if (!view) {
     return;
   }
-  post({ type: 'setFilter', filter: { ...view.filter, ...change } });
+  post({ type: 'curation/setFilter', filter: { ...view.filter, ...change } });
 }
 
 let noticeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -248,7 +248,7 @@ function render(): void {
   for (let i = 0; i < want.length; i += BATCH) {
     const batch = want.slice(i, i + BATCH);
     batch.forEach((line) => requested.add(line));
-    post({ type: 'requestRows', lines: batch });
+    post({ type: 'curation/requestRows', lines: batch });
   }
   const keep = new Set<number>();
   for (let i = first; i < last; i++) {
@@ -394,7 +394,7 @@ function buildRow(index: number, line: number, data: RowView | undefined): HTMLE
   }
   const actions = el('span', 'cur-row__actions');
   if (view?.mode !== 'large') {
-    actions.append(smallButton('Show line', 'Show this line in a text editor (o)', () => post({ type: 'reveal', line })));
+    actions.append(smallButton('Show line', 'Show this line in a text editor (o)', () => post({ type: 'curation/reveal', line })));
   }
   if (data.ok && data.canAdd) {
     actions.append(smallButton('Add pair', 'Add an empty question and answer (+)', () => sendEdit(line, { type: 'add' })));
@@ -426,7 +426,7 @@ function buildRow(index: number, line: number, data: RowView | undefined): HTMLE
   const key = `${line}:${data.hash}`;
   if (!frames.has(key) && !framesRequested.has(key)) {
     framesRequested.add(key);
-    post({ type: 'requestFrames', line, hash: data.hash });
+    post({ type: 'curation/requestFrames', line, hash: data.hash });
   }
   return node;
 }
@@ -473,7 +473,7 @@ function fillStrip(strip: HTMLElement, data: RowView): void {
     img.decoding = 'async';
     img.dataset.frame = String(thumb.index);
     img.style.aspectRatio = view ? `${view.frameWidth} / ${view.frameHeight}` : '1';
-    img.addEventListener('dblclick', () => post({ type: 'openFrame', line: data.line, hash: data.hash, index: thumb.index }));
+    img.addEventListener('dblclick', () => post({ type: 'curation/openFrame', line: data.line, hash: data.hash, index: thumb.index }));
     strip.append(img);
   }
 }
@@ -525,7 +525,7 @@ function buildPair(data: RowView, p: number, pair: PairView): HTMLElement {
     status('accepted', 'Accept', 'Accept this pair (a)'),
     status('rejected', 'Reject', 'Reject this pair (r)'),
     status('flagged', 'Flag', 'Flag this pair for another look (f)'),
-    smallButton('Regenerate', 'Replace with a new question from the configured generator (g)', () => post({ type: 'regenerate', line: data.line, hash: data.hash, pair: p })),
+    smallButton('Regenerate', 'Replace with a new question from the configured generator (g)', () => post({ type: 'curation/regenerate', line: data.line, hash: data.hash, pair: p })),
   );
   if (data.canDelete) {
     actions.append(smallButton('Delete', 'Delete this pair (Del)', () => sendEdit(data.line, { type: 'delete', pair: p }), 'cur-button--delete'));
@@ -637,7 +637,7 @@ function sendEdit(line: number, edit: CurationEdit): void {
   if (!row) {
     return;
   }
-  post({ type: 'edit', line, hash: row.hash, edit });
+  post({ type: 'curation/edit', line, hash: row.hash, edit });
 }
 
 //#endregion
@@ -719,7 +719,7 @@ function review(command: ReviewCommand | 'new' | 'regenerate' | 'delete' | 'add'
       return;
     case 'reveal':
       if (row) {
-        post({ type: 'reveal', line: row.line });
+        post({ type: 'curation/reveal', line: row.line });
       }
       return;
     case 'add':
@@ -750,7 +750,7 @@ function review(command: ReviewCommand | 'new' | 'regenerate' | 'delete' | 'add'
       mounted.get(row.line)?.querySelector<HTMLTextAreaElement>(`.cur-pair[data-pair="${current.pair}"] textarea:not([readonly])`)?.focus();
       return;
     case 'regenerate':
-      post({ type: 'regenerate', line: row.line, hash: row.hash, pair: current.pair });
+      post({ type: 'curation/regenerate', line: row.line, hash: row.hash, pair: current.pair });
       return;
     case 'delete':
       if (row.canDelete) {
@@ -886,22 +886,22 @@ function applyFrames(line: number, hash: string, thumbs: FrameThumb[], error: st
 
 function onMessage(message: CurationToWebview): void {
   switch (message.type) {
-    case 'view':
+    case 'curation/view':
       return applyView(message);
-    case 'rows':
+    case 'curation/rows':
       if (view && message.version >= view.version - 1) {
         applyRows(message.rows);
       }
       return;
-    case 'stats':
+    case 'curation/stats':
       return showStats(message.stats);
-    case 'frames':
+    case 'curation/frames':
       return applyFrames(message.line, message.hash, message.frames, message.error);
-    case 'focus':
+    case 'curation/focus':
       pendingFocus = { line: message.line, pair: message.pair, field: message.field };
       tryFocus();
       return;
-    case 'busy': {
+    case 'curation/busy': {
       const key = `${message.line}:${message.pair}`;
       if (message.busy) {
         busy.add(key);
@@ -915,9 +915,9 @@ function onMessage(message: CurationToWebview): void {
       }
       return;
     }
-    case 'notice':
+    case 'curation/notice':
       return showNotice(message.level, message.message);
-    case 'command':
+    case 'curation/command':
       return review(message.command);
   }
 }
@@ -931,6 +931,6 @@ window.addEventListener('message', (event: MessageEvent) => {
   onMessage(message);
 });
 
-post({ type: 'ready' });
+post({ type: 'curation/ready' });
 
 //#endregion

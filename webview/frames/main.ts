@@ -49,7 +49,7 @@ function updateSetting<K extends PanelSettingKey>(key: K, value: PanelSettings[K
     console.warn(`t2vid: not sending an invalid ${key}`, value);
     return false;
   }
-  post({ type: 'updateSetting', key, value });
+  post({ type: 'frames/updateSetting', key, value });
   return true;
 }
 
@@ -142,8 +142,9 @@ const profileControl = dropdown({
   options: MODEL_PROFILES.map((p) => ({ value: p.id, label: p.label, title: `${p.tokensPerFrame} visual tokens per frame: ${p.note}` })),
   value: DEFAULT_PANEL_SETTINGS['preview.modelProfile'],
   onChange: (value) => {
-    if (MODEL_PROFILES.some((p) => p.id === value) && updateSetting('preview.modelProfile', value)) {
-      settings = { ...settings, 'preview.modelProfile': value };
+    const profile = MODEL_PROFILES.find((p) => p.id === value);
+    if (profile && updateSetting('preview.modelProfile', profile.id)) {
+      settings = { ...settings, 'preview.modelProfile': profile.id };
       if (current) {
         renderStats(current);
       }
@@ -157,14 +158,14 @@ const exportButton = button({
   label: 'Export these frames',
   appearance: 'primary',
   title: 'Write the previewed frames next to the document',
-  onClick: () => post({ type: 'exportFrames' }),
+  onClick: () => post({ type: 'frames/exportFrames' }),
 });
 const settingsButton = button({
   id: 't2vid-settings',
   label: 'Settings',
   appearance: 'secondary',
   title: 'Open all T2Vid settings',
-  onClick: () => post({ type: 'openSettings' }),
+  onClick: () => post({ type: 'frames/openSettings' }),
 });
 
 const controls = el('section', 't2vid-controls');
@@ -424,7 +425,7 @@ function onMessage(raw: unknown): void {
     return;
   }
   switch (msg.type) {
-    case 'state':
+    case 'frames/state':
       if (msg.version < lastVersion) {
         return; // an older render finished after a newer state
       }
@@ -436,7 +437,7 @@ function onMessage(raw: unknown): void {
       }
       persist();
       return;
-    case 'highlight':
+    case 'frames/highlight':
       if (msg.index !== highlight) {
         highlight = msg.index;
         applyHighlight(true);
@@ -463,7 +464,7 @@ function frameAt(target: EventTarget | null): { position: number; index: number 
 function select(index: number): void {
   highlight = index; // optimistic: the host confirms with a highlight message
   applyHighlight(false);
-  post({ type: 'selectFrame', index });
+  post({ type: 'frames/selectFrame', index });
 }
 
 strip.addEventListener('click', (e) => {
@@ -481,7 +482,7 @@ strip.addEventListener('click', (e) => {
 strip.addEventListener('dblclick', (e) => {
   const hit = frameAt(e.target);
   if (hit) {
-    post({ type: 'openFrame', index: hit.index });
+    post({ type: 'frames/openFrame', index: hit.index });
   }
 });
 
@@ -542,7 +543,7 @@ strip.addEventListener('keydown', (e) => {
         focusIndex = at;
         applyFocus(false);
         if (e.key === ' ' || e.shiftKey) {
-          post({ type: 'openFrame', index: frame.index });
+          post({ type: 'frames/openFrame', index: frame.index });
         } else {
           select(frame.index);
         }
@@ -571,7 +572,7 @@ function restore(): boolean {
   }
   const { state, highlight: h } = saved as Partial<Persisted>;
   const parsed = parseToWebview(state);
-  if (parsed?.type !== 'state') {
+  if (parsed?.type !== 'frames/state') {
     return false;
   }
   highlight = typeof h === 'number' && Number.isInteger(h) ? h : -1;
@@ -581,6 +582,6 @@ function restore(): boolean {
   return true;
 }
 
-post({ type: 'ready', restored: restore() });
+post({ type: 'frames/ready', restored: restore() });
 
 //#endregion
