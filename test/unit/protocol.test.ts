@@ -281,8 +281,19 @@ test('parsing never throws, whatever the input', () => {
 
 //#region webview sources
 
-test('the webview never inserts data as HTML', () => {
-  const files = ['webview/frames/main.ts', 'webview/shared/toolkit.ts'];
+/** Every file under webview/ (all apps and webview/shared), relative to the repository root. */
+function webviewFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return walk(path.join(ROOT, 'webview')).map((f) => path.relative(ROOT, f).split(path.sep).join('/'));
+}
+
+test('no webview file inserts data as HTML', () => {
+  const files = webviewFiles().filter((f) => /\.(ts|js)$/.test(f));
+  // Both apps, the shared modules and the curation split are all covered (not a fixed list).
+  for (const expected of ['webview/frames/main.ts', 'webview/curation/main.ts', 'webview/curation/rows.ts', 'webview/shared/toolkit.ts', 'webview/shared/ipc.ts', 'webview/shared/dom.ts']) {
+    assert.ok(files.includes(expected), `${expected} is scanned`);
+  }
   const forbidden = [/\.innerHTML\b/, /\.outerHTML\b/, /\binsertAdjacentHTML\b/, /\bdocument\.write(ln)?\b/, /\bDOMParser\b/, /\bcreateContextualFragment\b/];
   for (const file of files) {
     const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -291,6 +302,22 @@ test('the webview never inserts data as HTML', () => {
       assert.doesNotMatch(source, pattern, `${file} uses ${pattern.source}`);
     }
   }
+  // The guard itself catches each form.
+  for (const sample of ['el.innerHTML = x', 'el.outerHTML = x', 'el.insertAdjacentHTML("beforeend", x)', 'document.write(x)', 'document.writeln(x)']) {
+    assert.ok(forbidden.some((p) => p.test(sample)), sample);
+  }
+});
+
+test('each webview app links the shared vscode.css, and it is the only base stylesheet', () => {
+  const css = webviewFiles().filter((f) => f.endsWith('.css'));
+  assert.deepEqual(css.sort(), ['webview/curation/curation.css', 'webview/frames/frames.css', 'webview/shared/vscode.css']);
+  const base = fs.readFileSync(path.join(ROOT, 'webview/shared/vscode.css'), 'utf8');
+  assert.match(base, /\[hidden\]\s*\{\s*display: none !important;/);
+  for (const app of ['webview/frames/frames.css', 'webview/curation/curation.css']) {
+    assert.doesNotMatch(fs.readFileSync(path.join(ROOT, app), 'utf8'), /\[hidden\]\s*\{/, `${app} repeats the base`);
+  }
+  const html = fs.readFileSync(path.join(ROOT, 'src/extension/common/webviewHtml.ts'), 'utf8');
+  assert.ok(html.indexOf("'vscode.css'") >= 0 && html.indexOf('<link href="${base}"') < html.indexOf('<link href="${style}"'), 'vscode.css is linked before the app stylesheet');
 });
 
 test('only the components module imports the toolkit', () => {

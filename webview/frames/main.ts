@@ -12,14 +12,15 @@ import {
   parseToWebview,
   type FrameView,
   type FromWebview,
+  type ToWebview,
   type PanelSettingKey,
   type PanelSettings,
   type SegmentMode,
   type StateMessage,
 } from '../../src/shared/protocol/frames';
 import { button, divider, dropdown, numberField, progressRing, registerComponents } from '../shared/toolkit';
-import { el, vscodeApi } from '../shared/dom';
-
+import { el } from '../shared/dom';
+import { createIpc } from '../shared/ipc';
 
 /** What survives hiding the view (`vscode.setState`). */
 interface Persisted {
@@ -27,7 +28,7 @@ interface Persisted {
   highlight: number;
 }
 
-const vscode = vscodeApi<FromWebview>();
+const ipc = createIpc<ToWebview, FromWebview>(parseToWebview);
 
 const MODE_LABELS: Record<SegmentMode, string> = { words: 'Words', sentences: 'Sentences', fit: 'Fit to frame' };
 const MODE_TITLES: Record<SegmentMode, string> = {
@@ -40,7 +41,7 @@ const number = new Intl.NumberFormat('en');
 //#region messages
 
 function post(message: FromWebview): void {
-  vscode.postMessage(message);
+  ipc.post(message);
 }
 
 /** Sends one setting if it passes the protocol's check (the host checks again). */
@@ -245,7 +246,7 @@ function withoutData(state: StateMessage): StateMessage {
 
 function persist(): void {
   if (current) {
-    vscode.setState<Persisted>({ state: current, highlight });
+    ipc.setState<Persisted>({ state: current, highlight });
   }
 }
 
@@ -418,12 +419,7 @@ function applyFocus(reveal: boolean): void {
   }
 }
 
-function onMessage(raw: unknown): void {
-  const msg = parseToWebview(raw);
-  if (!msg) {
-    console.warn('t2vid: ignored an invalid message', raw);
-    return;
-  }
+function onMessage(msg: ToWebview): void {
   switch (msg.type) {
     case 'frames/state':
       if (msg.version < lastVersion) {
@@ -562,11 +558,9 @@ strip.addEventListener('keydown', (e) => {
 
 //#region start
 
-window.addEventListener('message', (e: MessageEvent<unknown>) => onMessage(e.data));
-
 /** Paints the persisted state, if any; true if it did. */
 function restore(): boolean {
-  const saved = vscode.getState();
+  const saved = ipc.getState();
   if (typeof saved !== 'object' || saved === null) {
     return false;
   }
@@ -582,6 +576,6 @@ function restore(): boolean {
   return true;
 }
 
-post({ type: 'frames/ready', restored: restore() });
+ipc.connect(onMessage, { type: 'frames/ready', restored: restore() });
 
 //#endregion
