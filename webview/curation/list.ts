@@ -47,6 +47,7 @@ export function resetList(lines: readonly number[], previous: readonly number[] 
   const old = new Map<number, number>();
   previous?.forEach((line, i) => old.set(line, list.heightOf(i)));
   list.reset(lines.length, (i) => old.get(lines[i]));
+  sizeSpacer();
   for (const node of mounted.values()) {
     node.remove();
   }
@@ -147,6 +148,7 @@ function measure(): void {
 
 /** Scrolls so that row `index` is at the top, `margin` pixels below the edge. */
 export function scrollToIndex(index: number, margin = 0): void {
+  sizeSpacer();
   scroller.scrollTop = list.scrollTopOf(index, -margin);
   schedule();
 }
@@ -182,6 +184,7 @@ export function restoreState(file: string, lines: readonly number[]): void {
   if (index < 0) {
     return;
   }
+  sizeSpacer(); // the scroller must be tall enough before scrollTop is set, or the browser clamps it
   scroller.scrollTop = list.scrollTopOf(index, Math.max(0, Number(saved.delta) || 0));
   const current = saved.current;
   if (current && Number.isInteger(current.index) && current.index < lines.length) {
