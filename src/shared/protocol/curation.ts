@@ -9,7 +9,8 @@
  * lands on a line that changed under it.
  */
 import { GENERATOR_FILTERS, QA_GENERATORS, REVIEW_STATUSES, STATUS_FILTERS } from '../vocabulary';
-import { int, intArray, message, parser, text, v } from './schema';
+import * as v from 'valibot';
+import { int, intArray, message, parser, text } from './schema';
 
 export { GENERATOR_FILTERS, QA_GENERATORS, REVIEW_STATUSES, STATUS_FILTERS, type QAGenerator, type ReviewStatus, type RowFilter } from '../vocabulary';
 

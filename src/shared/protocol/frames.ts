@@ -8,7 +8,8 @@
  */
 import { SEGMENT_MODES } from '../vocabulary';
 import { DEFAULT_MODEL_PROFILE, MODEL_PROFILE_IDS } from '../profiles';
-import { finite, int, message, parser, text, v } from './schema';
+import * as v from 'valibot';
+import { finite, int, message, parser, text } from './schema';
 
 export { SEGMENT_MODES, type SegmentMode } from '../vocabulary';
 export { MODEL_PROFILES, type ModelProfile } from '../profiles';

@@ -6,8 +6,6 @@
  */
 import * as v from 'valibot';
 
-export { v };
-
 /** An integer in [min, max]. */
 export const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 
