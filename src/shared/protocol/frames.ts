@@ -145,9 +145,6 @@ const OpenSettingsSchema = message('frames/openSettings', {});
 
 export const FromWebviewSchema = v.variant('type', [ReadySchema, SelectFrameSchema, OpenFrameSchema, UpdateSettingSchema, ExportFramesSchema, OpenSettingsSchema]);
 export type FromWebview = v.InferOutput<typeof FromWebviewSchema>;
-export type ReadyMessage = v.InferOutput<typeof ReadySchema>;
-/** One setting change; `UpdateSettingMessage<'render.fontSize'>` carries a number. */
-export type UpdateSettingMessage<K extends PanelSettingKey = PanelSettingKey> = { type: 'frames/updateSetting'; key: K; value: PanelSettings[K] };
 
 //#endregion
 
