@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import {
+  DEFAULT_PANEL_SETTINGS,
   INLINE_MAX_BYTES,
   MODEL_PROFILES,
   PANEL_SETTING_CHECKS,
@@ -204,6 +205,34 @@ test('updateSetting accepts exactly the values PANEL_SETTING_CHECKS allows', () 
     for (const value of bad[key]) {
       assert.equal(PANEL_SETTING_CHECKS[key](value), false, `${key}=${String(value)}`);
       assert.equal(parseFromWebview({ type: 'frames/updateSetting', key, value }), undefined, `${key}=${String(value)}`);
+    }
+  }
+});
+
+test("the panel settings' checks and defaults are package.json's: bounds, enums and defaults of each t2vid.<key>", () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { contributes: { configuration: unknown } };
+  const sections = ([] as Array<{ properties: Record<string, { type: string; minimum?: number; maximum?: number; enum?: unknown[]; default: unknown }> }>).concat(
+    pkg.contributes.configuration as never,
+  );
+  const properties = Object.assign({}, ...sections.map((s) => s.properties)) as Record<string, { type: string; minimum?: number; maximum?: number; enum?: unknown[]; default: unknown }>;
+  for (const key of Object.keys(PANEL_SETTING_CHECKS) as PanelSettingKey[]) {
+    const setting = properties[`t2vid.${key}`];
+    assert.ok(setting, `package.json declares t2vid.${key}`);
+    const check = PANEL_SETTING_CHECKS[key];
+    assert.equal(DEFAULT_PANEL_SETTINGS[key], setting.default, `${key}: default`);
+    assert.ok(check(setting.default), `${key}: the default passes`);
+    if (setting.enum) {
+      for (const value of setting.enum) {
+        assert.ok(check(value), `${key}: ${String(value)} passes`);
+      }
+      assert.equal(check('not-in-the-enum'), false, `${key}: only the enum passes`);
+    } else {
+      assert.equal(setting.type, 'integer', key);
+      const { minimum, maximum } = setting as { minimum: number; maximum: number };
+      assert.ok(check(minimum) && check(maximum), `${key}: [${minimum}, ${maximum}] pass`);
+      assert.equal(check(minimum - 1), false, `${key}: below ${minimum}`);
+      assert.equal(check(maximum + 1), false, `${key}: above ${maximum}`);
+      assert.equal(check(minimum + 0.5), false, `${key}: not an integer`);
     }
   }
 });
