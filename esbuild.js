@@ -27,12 +27,14 @@ function copyFonts() {
 
 /** Webview apps: `webview/<app>/main.ts` → `dist/webview/<app>.js`, `webview/<app>/<app>.css` → `dist/webview/<app>.css`. */
 const webviewApps = ['frames', 'curation'];
+/** Stylesheets copied to dist/webview: each app's own, and the base they share (linked before it). */
+const webviewCss = [['shared/vscode.css', 'vscode.css'], ...webviewApps.map((app) => [`${app}/${app}.css`, `${app}.css`])];
 
 function copyWebviewCss() {
   const dir = path.join(__dirname, 'dist', 'webview');
   fs.mkdirSync(dir, { recursive: true });
-  for (const app of webviewApps) {
-    fs.copyFileSync(path.join(__dirname, 'webview', app, `${app}.css`), path.join(dir, `${app}.css`));
+  for (const [from, to] of webviewCss) {
+    fs.copyFileSync(path.join(__dirname, 'webview', from), path.join(dir, to));
   }
 }
 
@@ -93,8 +95,8 @@ async function main() {
   ]);
   if (watch) {
     // The stylesheets are not in any import graph: watch them directly.
-    for (const app of webviewApps) {
-      fs.watch(path.join(__dirname, 'webview', app, `${app}.css`), () => copyWebviewCss());
+    for (const [from] of webviewCss) {
+      fs.watch(path.join(__dirname, 'webview', from), () => copyWebviewCss());
     }
     await Promise.all(contexts.map((c) => c.watch()));
     return;

@@ -322,7 +322,7 @@ function recordMessages(): void {
   g.__curMsgs = [];
   g.addEventListener('message', (e: Any) => {
     const type = e.data?.type;
-    if (['view', 'rows', 'stats', 'frames'].includes(type) && g.__curMsgs.length < 40 && g.__curMsgs.filter((m: Any) => m.type === type).length < 3) {
+    if (['curation/view', 'curation/rows', 'curation/stats', 'curation/frames'].includes(type) && g.__curMsgs.length < 40 && g.__curMsgs.filter((m: Any) => m.type === type).length < 3) {
       g.__curMsgs.push({ type, t: g.performance.timeOrigin + g.performance.now(), n: e.data.lines?.length ?? e.data.rows?.length ?? e.data.frames?.length ?? 0, complete: e.data.stats?.complete });
     }
   });
@@ -914,7 +914,7 @@ function report(m: Measured, lastLine: number, extra: string[] = []): string[] {
     `${label}: webview document started ${fmt(o.webviewStart)} ms after the mousedown (DOMContentLoaded ${fmt(o.docLoaded)} ms); first loaded row (line ${o.firstRowLine + 1}) ` +
     `${fmt(o.pageRow)} ms, its image ${fmt(o.pageImg)} ms, indexed ${fmt(o.pageComplete)} ms` +
     `${Object.values(o.atInstall).some(Boolean) ? ` (already there when the probe was installed: ${Object.keys(o.atInstall).filter((k) => o.atInstall[k]).join(', ')}; upper bounds)` : ''}` +
-    `${o.messages.length ? `; messages received: ${o.messages.map((x) => `${x.type}${x.type === 'stats' ? (x.complete ? ' (complete)' : ' (counting)') : ` (${x.n})`} ${fmt(x.t)}`).join(', ')}` : ''}.`;
+    `${o.messages.length ? `; messages received: ${o.messages.map((x) => `${x.type}${x.type === 'curation/stats' ? (x.complete ? ' (complete)' : ' (counting)') : ` (${x.n})`} ${fmt(x.t)}`).join(', ')}` : ''}.`;
   return [
     ...table,
     ...extra,

@@ -150,17 +150,17 @@ test('dataset index: blank lines are not rows; filters by status, generator, tex
 });
 
 test('curation protocol: valid messages pass, malformed ones are rejected', () => {
-  assert.ok(parseCurationFromWebview({ type: 'edit', line: 3, hash: lineHash('x'), edit: { type: 'setText', pair: 0, field: 'question', value: 'v' } }));
-  assert.ok(parseCurationFromWebview({ type: 'edit', line: 3, hash: 'h', edit: { type: 'add' } }));
-  assert.equal(parseCurationFromWebview({ type: 'edit', line: 3, hash: 'h', edit: { type: 'setText', pair: 0, field: 'context', value: 'v' } }), undefined);
-  assert.equal(parseCurationFromWebview({ type: 'edit', line: -1, hash: 'h', edit: { type: 'add' } }), undefined);
-  assert.equal(parseCurationFromWebview({ type: 'edit', line: 1, hash: 'h', edit: { type: 'add' }, extra: 1 }), undefined);
-  assert.equal(parseCurationFromWebview({ type: 'requestRows', lines: new Array(201).fill(0) }), undefined);
-  assert.equal(parseCurationFromWebview({ type: 'setFilter', filter: { status: 'deleted', generator: 'all', text: '' } }), undefined);
-  assert.ok(parseCurationToWebview({ type: 'notice', level: 'error', message: '<img src=x onerror=alert(1)>' }));
-  assert.ok(parseCurationToWebview({ type: 'frames', line: 1, hash: 'h', frames: [{ index: 0, src: 'x', clipped: false }], error: null }));
-  assert.equal(parseCurationToWebview({ type: 'frames', line: 1, hash: 'h', frames: [{ index: 0, src: 'x' }], error: null }), undefined);
-  assert.equal(parseCurationToWebview({ type: 'focus', line: 1, pair: 0, field: 'id' }), undefined);
+  assert.ok(parseCurationFromWebview({ type: 'curation/edit', line: 3, hash: lineHash('x'), edit: { type: 'setText', pair: 0, field: 'question', value: 'v' } }));
+  assert.ok(parseCurationFromWebview({ type: 'curation/edit', line: 3, hash: 'h', edit: { type: 'add' } }));
+  assert.equal(parseCurationFromWebview({ type: 'curation/edit', line: 3, hash: 'h', edit: { type: 'setText', pair: 0, field: 'context', value: 'v' } }), undefined);
+  assert.equal(parseCurationFromWebview({ type: 'curation/edit', line: -1, hash: 'h', edit: { type: 'add' } }), undefined);
+  assert.equal(parseCurationFromWebview({ type: 'curation/edit', line: 1, hash: 'h', edit: { type: 'add' }, extra: 1 }), undefined);
+  assert.equal(parseCurationFromWebview({ type: 'curation/requestRows', lines: new Array(201).fill(0) }), undefined);
+  assert.equal(parseCurationFromWebview({ type: 'curation/setFilter', filter: { status: 'deleted', generator: 'all', text: '' } }), undefined);
+  assert.ok(parseCurationToWebview({ type: 'curation/notice', level: 'error', message: '<img src=x onerror=alert(1)>' }));
+  assert.ok(parseCurationToWebview({ type: 'curation/frames', line: 1, hash: 'h', frames: [{ index: 0, src: 'x', clipped: false }], error: null }));
+  assert.equal(parseCurationToWebview({ type: 'curation/frames', line: 1, hash: 'h', frames: [{ index: 0, src: 'x' }], error: null }), undefined);
+  assert.equal(parseCurationToWebview({ type: 'curation/focus', line: 1, pair: 0, field: 'id' }), undefined);
   assert.notEqual(lineHash('ab'), lineHash('ba'));
 });
 

@@ -51,6 +51,7 @@ test('.vscodeignore ships every file the extension loads at run time (bundles, w
     'dist/cli.js',
     'dist/worker.js',
     ...webviewApps.flatMap((app) => [`dist/webview/${app}.js`, `dist/webview/${app}.css`]),
+    'dist/webview/vscode.css',
     ...fs.readdirSync(path.join(root, 'media', 'fonts')).map((f) => `media/fonts/${f}`),
     'media/t2vid.svg',
     'node_modules/sharp/package.json',

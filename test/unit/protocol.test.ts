@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import {
+  DEFAULT_PANEL_SETTINGS,
   INLINE_MAX_BYTES,
   MODEL_PROFILES,
   PANEL_SETTING_CHECKS,
@@ -29,7 +30,7 @@ const settings: PanelSettings = {
 
 function state(overrides: Record<string, unknown> = {}): StateMessage {
   return {
-    type: 'state',
+    type: 'frames/state',
     document: { name: 'lighthouse-keepers.md', kind: 'text' },
     message: null,
     settings: { ...settings },
@@ -69,9 +70,9 @@ test('parseToWebview accepts every valid message type', () => {
     state({ frames: [{ index: 0, src: '', range: [5, 5], words: 0 }] }),
     state({ frames: [{ index: 0, src: 'https://file+.vscode-resource.vscode-cdn.net/cache/0.png', range: [0, 5], words: 1, data: PNG }] }),
     state({ settings: { ...settings, 'segment.mode': 'fit', 'render.width': 32, 'render.height': 8192, 'preview.modelProfile': 'llava-video' } }),
-    { type: 'highlight', index: 0 },
-    { type: 'highlight', index: -1 },
-    { type: 'highlight', index: 41 },
+    { type: 'frames/highlight', index: 0 },
+    { type: 'frames/highlight', index: -1 },
+    { type: 'frames/highlight', index: 41 },
   ];
   for (const message of valid) {
     assert.deepEqual(parseToWebview(message), message, JSON.stringify(message).slice(0, 200));
@@ -97,7 +98,7 @@ test('parseToWebview rejects malformed messages', () => {
     ['an array', [ok]],
     ['no type', variant(ok, (v) => delete v.type)],
     ['unknown type', { ...ok, type: 'reset' }],
-    ['a from-webview type', { type: 'ready' }],
+    ['a from-webview type', { type: 'frames/ready' }],
     ['type of the wrong kind', { ...ok, type: 1 }],
     ['type from the prototype', { type: 'toString' }],
     ['missing field', variant(ok, (v) => delete v.version)],
@@ -143,10 +144,10 @@ test('parseToWebview rejects malformed messages', () => {
     ['huge frame src', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].src = 'x'.repeat(4097)))],
     ['huge document name', { ...ok, document: { name: 'n'.repeat(4097), kind: 'text' } }],
     ['huge message', { ...ok, message: 'm'.repeat(4097) }],
-    ['highlight without index', { type: 'highlight' }],
-    ['highlight below -1', { type: 'highlight', index: -2 }],
-    ['highlight with a string index', { type: 'highlight', index: '3' }],
-    ['highlight with an extra field', { type: 'highlight', index: 3, scroll: true }],
+    ['highlight without index', { type: 'frames/highlight' }],
+    ['highlight below -1', { type: 'frames/highlight', index: -2 }],
+    ['highlight with a string index', { type: 'frames/highlight', index: '3' }],
+    ['highlight with an extra field', { type: 'frames/highlight', index: 3, scroll: true }],
   ];
   for (const [name, message] of cases) {
     assert.equal(parseToWebview(message), undefined, name);
@@ -159,20 +160,20 @@ test('parseToWebview rejects malformed messages', () => {
 
 test('parseFromWebview accepts every valid message type', () => {
   const valid: FromWebview[] = [
-    { type: 'ready' },
-    { type: 'ready', restored: true },
-    { type: 'ready', restored: false },
-    { type: 'selectFrame', index: 0 },
-    { type: 'selectFrame', index: 12 },
-    { type: 'openFrame', index: 3 },
-    { type: 'exportFrames' },
-    { type: 'openSettings' },
-    { type: 'updateSetting', key: 'segment.mode', value: 'sentences' },
-    { type: 'updateSetting', key: 'segment.wordsPerFrame', value: 115 },
-    { type: 'updateSetting', key: 'render.fontSize', value: 4 },
-    { type: 'updateSetting', key: 'render.width', value: 512 },
-    { type: 'updateSetting', key: 'render.height', value: 512 },
-    { type: 'updateSetting', key: 'preview.modelProfile', value: 'qwen2-vl' },
+    { type: 'frames/ready' },
+    { type: 'frames/ready', restored: true },
+    { type: 'frames/ready', restored: false },
+    { type: 'frames/selectFrame', index: 0 },
+    { type: 'frames/selectFrame', index: 12 },
+    { type: 'frames/openFrame', index: 3 },
+    { type: 'frames/exportFrames' },
+    { type: 'frames/openSettings' },
+    { type: 'frames/updateSetting', key: 'segment.mode', value: 'sentences' },
+    { type: 'frames/updateSetting', key: 'segment.wordsPerFrame', value: 115 },
+    { type: 'frames/updateSetting', key: 'render.fontSize', value: 4 },
+    { type: 'frames/updateSetting', key: 'render.width', value: 512 },
+    { type: 'frames/updateSetting', key: 'render.height', value: 512 },
+    { type: 'frames/updateSetting', key: 'preview.modelProfile', value: 'qwen2-vl' },
   ];
   for (const message of valid) {
     assert.deepEqual(parseFromWebview(message), message, JSON.stringify(message));
@@ -199,11 +200,39 @@ test('updateSetting accepts exactly the values PANEL_SETTING_CHECKS allows', () 
   for (const key of Object.keys(PANEL_SETTING_CHECKS) as PanelSettingKey[]) {
     for (const value of good[key]) {
       assert.ok(PANEL_SETTING_CHECKS[key](value), `${key}=${String(value)}`);
-      assert.ok(parseFromWebview({ type: 'updateSetting', key, value }), `${key}=${String(value)}`);
+      assert.ok(parseFromWebview({ type: 'frames/updateSetting', key, value }), `${key}=${String(value)}`);
     }
     for (const value of bad[key]) {
       assert.equal(PANEL_SETTING_CHECKS[key](value), false, `${key}=${String(value)}`);
-      assert.equal(parseFromWebview({ type: 'updateSetting', key, value }), undefined, `${key}=${String(value)}`);
+      assert.equal(parseFromWebview({ type: 'frames/updateSetting', key, value }), undefined, `${key}=${String(value)}`);
+    }
+  }
+});
+
+test("the panel settings' checks and defaults are package.json's: bounds, enums and defaults of each t2vid.<key>", () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { contributes: { configuration: unknown } };
+  const sections = ([] as Array<{ properties: Record<string, { type: string; minimum?: number; maximum?: number; enum?: unknown[]; default: unknown }> }>).concat(
+    pkg.contributes.configuration as never,
+  );
+  const properties = Object.assign({}, ...sections.map((s) => s.properties)) as Record<string, { type: string; minimum?: number; maximum?: number; enum?: unknown[]; default: unknown }>;
+  for (const key of Object.keys(PANEL_SETTING_CHECKS) as PanelSettingKey[]) {
+    const setting = properties[`t2vid.${key}`];
+    assert.ok(setting, `package.json declares t2vid.${key}`);
+    const check = PANEL_SETTING_CHECKS[key];
+    assert.equal(DEFAULT_PANEL_SETTINGS[key], setting.default, `${key}: default`);
+    assert.ok(check(setting.default), `${key}: the default passes`);
+    if (setting.enum) {
+      for (const value of setting.enum) {
+        assert.ok(check(value), `${key}: ${String(value)} passes`);
+      }
+      assert.equal(check('not-in-the-enum'), false, `${key}: only the enum passes`);
+    } else {
+      assert.equal(setting.type, 'integer', key);
+      const { minimum, maximum } = setting as { minimum: number; maximum: number };
+      assert.ok(check(minimum) && check(maximum), `${key}: [${minimum}, ${maximum}] pass`);
+      assert.equal(check(minimum - 1), false, `${key}: below ${minimum}`);
+      assert.equal(check(maximum + 1), false, `${key}: above ${maximum}`);
+      assert.equal(check(minimum + 0.5), false, `${key}: not an integer`);
     }
   }
 });
@@ -213,35 +242,35 @@ test('parseFromWebview rejects malformed messages', () => {
     ['null', null],
     ['undefined', undefined],
     ['a string', 'ready'],
-    ['an array', [{ type: 'ready' }]],
-    ['a function', () => ({ type: 'ready' })],
+    ['an array', [{ type: 'frames/ready' }]],
+    ['a function', () => ({ type: 'frames/ready' })],
     ['no type', {}],
     ['unknown type', { type: 'runCommand', command: 'workbench.action.terminal.new' }],
-    ['a to-webview type', { type: 'highlight', index: 1 }],
+    ['a to-webview type', { type: 'frames/highlight', index: 1 }],
     ['type from the prototype', { type: '__proto__' }],
     ['type hasOwnProperty', { type: 'hasOwnProperty' }],
-    ['type of the wrong kind', { type: ['ready'] }],
-    ['extra field on ready', { type: 'ready', version: 2 }],
-    ['ready with a string restored', { type: 'ready', restored: 'yes' }],
-    ['ready with a null restored', { type: 'ready', restored: null }],
-    ['extra field on exportFrames', { type: 'exportFrames', folder: '/etc' }],
-    ['extra field on openSettings', { type: 'openSettings', query: 'x' }],
-    ['missing index', { type: 'selectFrame' }],
-    ['negative index', { type: 'selectFrame', index: -1 }],
-    ['fractional index', { type: 'openFrame', index: 1.5 }],
-    ['string index', { type: 'openFrame', index: '1' }],
-    ['huge index', { type: 'openFrame', index: 1e12 }],
-    ['extra field on selectFrame', { type: 'selectFrame', index: 1, range: [0, 1] }],
-    ['updateSetting without value', { type: 'updateSetting', key: 'render.fontSize' }],
-    ['updateSetting without key', { type: 'updateSetting', value: 20 }],
-    ['updateSetting with an unknown key', { type: 'updateSetting', key: 'render.fontFile', value: '/tmp/x.ttf' }],
-    ['updateSetting with a prototype key', { type: 'updateSetting', key: 'constructor', value: 1 }],
-    ['updateSetting with an extra field', { type: 'updateSetting', key: 'render.fontSize', value: 20, target: 'global' }],
-    ['updateSetting with an object value', { type: 'updateSetting', key: 'render.fontSize', value: { valueOf: 20 } }],
-    ['updateSetting with a boolean value', { type: 'updateSetting', key: 'segment.mode', value: true }],
-    ['updateSetting out of range', { type: 'updateSetting', key: 'render.fontSize', value: 1000 }],
-    ['updateSetting with a number as string', { type: 'updateSetting', key: 'render.width', value: '448' }],
-    ['updateSetting with a huge string', { type: 'updateSetting', key: 'preview.modelProfile', value: 'x'.repeat(2 << 20) }],
+    ['type of the wrong kind', { type: ['frames/ready'] }],
+    ['extra field on ready', { type: 'frames/ready', version: 2 }],
+    ['ready with a string restored', { type: 'frames/ready', restored: 'yes' }],
+    ['ready with a null restored', { type: 'frames/ready', restored: null }],
+    ['extra field on exportFrames', { type: 'frames/exportFrames', folder: '/etc' }],
+    ['extra field on openSettings', { type: 'frames/openSettings', query: 'x' }],
+    ['missing index', { type: 'frames/selectFrame' }],
+    ['negative index', { type: 'frames/selectFrame', index: -1 }],
+    ['fractional index', { type: 'frames/openFrame', index: 1.5 }],
+    ['string index', { type: 'frames/openFrame', index: '1' }],
+    ['huge index', { type: 'frames/openFrame', index: 1e12 }],
+    ['extra field on selectFrame', { type: 'frames/selectFrame', index: 1, range: [0, 1] }],
+    ['updateSetting without value', { type: 'frames/updateSetting', key: 'render.fontSize' }],
+    ['updateSetting without key', { type: 'frames/updateSetting', value: 20 }],
+    ['updateSetting with an unknown key', { type: 'frames/updateSetting', key: 'render.fontFile', value: '/tmp/x.ttf' }],
+    ['updateSetting with a prototype key', { type: 'frames/updateSetting', key: 'constructor', value: 1 }],
+    ['updateSetting with an extra field', { type: 'frames/updateSetting', key: 'render.fontSize', value: 20, target: 'global' }],
+    ['updateSetting with an object value', { type: 'frames/updateSetting', key: 'render.fontSize', value: { valueOf: 20 } }],
+    ['updateSetting with a boolean value', { type: 'frames/updateSetting', key: 'segment.mode', value: true }],
+    ['updateSetting out of range', { type: 'frames/updateSetting', key: 'render.fontSize', value: 1000 }],
+    ['updateSetting with a number as string', { type: 'frames/updateSetting', key: 'render.width', value: '448' }],
+    ['updateSetting with a huge string', { type: 'frames/updateSetting', key: 'preview.modelProfile', value: 'x'.repeat(2 << 20) }],
   ];
   for (const [name, message] of cases) {
     assert.equal(parseFromWebview(message), undefined, name);
@@ -264,9 +293,9 @@ test('a huge string over the limit is rejected; one at the limit is accepted', (
 test('parsing never throws, whatever the input', () => {
   const odd: unknown[] = [
     Object.create(null),
-    { type: 'state', settings: null, frames: null },
-    { type: 'state', frames: [1, 2, 3] },
-    { type: 'updateSetting', key: 'segment.mode' },
+    { type: 'frames/state', settings: null, frames: null },
+    { type: 'frames/state', frames: [1, 2, 3] },
+    { type: 'frames/updateSetting', key: 'segment.mode' },
     new Proxy({}, { get: () => 'state' }),
     Symbol('x'),
     10n,
@@ -281,8 +310,19 @@ test('parsing never throws, whatever the input', () => {
 
 //#region webview sources
 
-test('the webview never inserts data as HTML', () => {
-  const files = ['webview/frames/main.ts', 'webview/shared/toolkit.ts'];
+/** Every file under webview/ (all apps and webview/shared), relative to the repository root. */
+function webviewFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return walk(path.join(ROOT, 'webview')).map((f) => path.relative(ROOT, f).split(path.sep).join('/'));
+}
+
+test('no webview file inserts data as HTML', () => {
+  const files = webviewFiles().filter((f) => /\.(ts|js)$/.test(f));
+  // Both apps, the shared modules and the curation split are all covered (not a fixed list).
+  for (const expected of ['webview/frames/main.ts', 'webview/curation/main.ts', 'webview/curation/rows.ts', 'webview/shared/toolkit.ts', 'webview/shared/ipc.ts', 'webview/shared/dom.ts']) {
+    assert.ok(files.includes(expected), `${expected} is scanned`);
+  }
   const forbidden = [/\.innerHTML\b/, /\.outerHTML\b/, /\binsertAdjacentHTML\b/, /\bdocument\.write(ln)?\b/, /\bDOMParser\b/, /\bcreateContextualFragment\b/];
   for (const file of files) {
     const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -291,6 +331,22 @@ test('the webview never inserts data as HTML', () => {
       assert.doesNotMatch(source, pattern, `${file} uses ${pattern.source}`);
     }
   }
+  // The guard itself catches each form.
+  for (const sample of ['el.innerHTML = x', 'el.outerHTML = x', 'el.insertAdjacentHTML("beforeend", x)', 'document.write(x)', 'document.writeln(x)']) {
+    assert.ok(forbidden.some((p) => p.test(sample)), sample);
+  }
+});
+
+test('each webview app links the shared vscode.css, and it is the only base stylesheet', () => {
+  const css = webviewFiles().filter((f) => f.endsWith('.css'));
+  assert.deepEqual(css.sort(), ['webview/curation/curation.css', 'webview/frames/frames.css', 'webview/shared/vscode.css']);
+  const base = fs.readFileSync(path.join(ROOT, 'webview/shared/vscode.css'), 'utf8');
+  assert.match(base, /\[hidden\]\s*\{\s*display: none !important;/);
+  for (const app of ['webview/frames/frames.css', 'webview/curation/curation.css']) {
+    assert.doesNotMatch(fs.readFileSync(path.join(ROOT, app), 'utf8'), /\[hidden\]\s*\{/, `${app} repeats the base`);
+  }
+  const html = fs.readFileSync(path.join(ROOT, 'src/extension/common/webviewHtml.ts'), 'utf8');
+  assert.ok(html.indexOf("'vscode.css'") >= 0 && html.indexOf('<link href="${base}"') < html.indexOf('<link href="${style}"'), 'vscode.css is linked before the app stylesheet');
 });
 
 test('only the components module imports the toolkit', () => {

@@ -12,14 +12,15 @@ import {
   parseToWebview,
   type FrameView,
   type FromWebview,
+  type ToWebview,
   type PanelSettingKey,
   type PanelSettings,
   type SegmentMode,
   type StateMessage,
 } from '../../src/shared/protocol/frames';
 import { button, divider, dropdown, numberField, progressRing, registerComponents } from '../shared/toolkit';
-import { el, vscodeApi } from '../shared/dom';
-
+import { el } from '../shared/dom';
+import { createIpc } from '../shared/ipc';
 
 /** What survives hiding the view (`vscode.setState`). */
 interface Persisted {
@@ -27,7 +28,7 @@ interface Persisted {
   highlight: number;
 }
 
-const vscode = vscodeApi<FromWebview>();
+const ipc = createIpc<ToWebview, FromWebview>(parseToWebview);
 
 const MODE_LABELS: Record<SegmentMode, string> = { words: 'Words', sentences: 'Sentences', fit: 'Fit to frame' };
 const MODE_TITLES: Record<SegmentMode, string> = {
@@ -40,7 +41,7 @@ const number = new Intl.NumberFormat('en');
 //#region messages
 
 function post(message: FromWebview): void {
-  vscode.postMessage(message);
+  ipc.post(message);
 }
 
 /** Sends one setting if it passes the protocol's check (the host checks again). */
@@ -49,7 +50,7 @@ function updateSetting<K extends PanelSettingKey>(key: K, value: PanelSettings[K
     console.warn(`t2vid: not sending an invalid ${key}`, value);
     return false;
   }
-  post({ type: 'updateSetting', key, value });
+  post({ type: 'frames/updateSetting', key, value });
   return true;
 }
 
@@ -142,8 +143,9 @@ const profileControl = dropdown({
   options: MODEL_PROFILES.map((p) => ({ value: p.id, label: p.label, title: `${p.tokensPerFrame} visual tokens per frame: ${p.note}` })),
   value: DEFAULT_PANEL_SETTINGS['preview.modelProfile'],
   onChange: (value) => {
-    if (MODEL_PROFILES.some((p) => p.id === value) && updateSetting('preview.modelProfile', value)) {
-      settings = { ...settings, 'preview.modelProfile': value };
+    const profile = MODEL_PROFILES.find((p) => p.id === value);
+    if (profile && updateSetting('preview.modelProfile', profile.id)) {
+      settings = { ...settings, 'preview.modelProfile': profile.id };
       if (current) {
         renderStats(current);
       }
@@ -157,14 +159,14 @@ const exportButton = button({
   label: 'Export these frames',
   appearance: 'primary',
   title: 'Write the previewed frames next to the document',
-  onClick: () => post({ type: 'exportFrames' }),
+  onClick: () => post({ type: 'frames/exportFrames' }),
 });
 const settingsButton = button({
   id: 't2vid-settings',
   label: 'Settings',
   appearance: 'secondary',
   title: 'Open all T2Vid settings',
-  onClick: () => post({ type: 'openSettings' }),
+  onClick: () => post({ type: 'frames/openSettings' }),
 });
 
 const controls = el('section', 't2vid-controls');
@@ -244,7 +246,7 @@ function withoutData(state: StateMessage): StateMessage {
 
 function persist(): void {
   if (current) {
-    vscode.setState<Persisted>({ state: current, highlight });
+    ipc.setState<Persisted>({ state: current, highlight });
   }
 }
 
@@ -417,14 +419,9 @@ function applyFocus(reveal: boolean): void {
   }
 }
 
-function onMessage(raw: unknown): void {
-  const msg = parseToWebview(raw);
-  if (!msg) {
-    console.warn('t2vid: ignored an invalid message', raw);
-    return;
-  }
+function onMessage(msg: ToWebview): void {
   switch (msg.type) {
-    case 'state':
+    case 'frames/state':
       if (msg.version < lastVersion) {
         return; // an older render finished after a newer state
       }
@@ -436,7 +433,7 @@ function onMessage(raw: unknown): void {
       }
       persist();
       return;
-    case 'highlight':
+    case 'frames/highlight':
       if (msg.index !== highlight) {
         highlight = msg.index;
         applyHighlight(true);
@@ -463,7 +460,7 @@ function frameAt(target: EventTarget | null): { position: number; index: number 
 function select(index: number): void {
   highlight = index; // optimistic: the host confirms with a highlight message
   applyHighlight(false);
-  post({ type: 'selectFrame', index });
+  post({ type: 'frames/selectFrame', index });
 }
 
 strip.addEventListener('click', (e) => {
@@ -481,7 +478,7 @@ strip.addEventListener('click', (e) => {
 strip.addEventListener('dblclick', (e) => {
   const hit = frameAt(e.target);
   if (hit) {
-    post({ type: 'openFrame', index: hit.index });
+    post({ type: 'frames/openFrame', index: hit.index });
   }
 });
 
@@ -542,7 +539,7 @@ strip.addEventListener('keydown', (e) => {
         focusIndex = at;
         applyFocus(false);
         if (e.key === ' ' || e.shiftKey) {
-          post({ type: 'openFrame', index: frame.index });
+          post({ type: 'frames/openFrame', index: frame.index });
         } else {
           select(frame.index);
         }
@@ -561,17 +558,15 @@ strip.addEventListener('keydown', (e) => {
 
 //#region start
 
-window.addEventListener('message', (e: MessageEvent<unknown>) => onMessage(e.data));
-
 /** Paints the persisted state, if any; true if it did. */
 function restore(): boolean {
-  const saved = vscode.getState();
+  const saved = ipc.getState();
   if (typeof saved !== 'object' || saved === null) {
     return false;
   }
   const { state, highlight: h } = saved as Partial<Persisted>;
   const parsed = parseToWebview(state);
-  if (parsed?.type !== 'state') {
+  if (parsed?.type !== 'frames/state') {
     return false;
   }
   highlight = typeof h === 'number' && Number.isInteger(h) ? h : -1;
@@ -581,6 +576,6 @@ function restore(): boolean {
   return true;
 }
 
-post({ type: 'ready', restored: restore() });
+ipc.connect(onMessage, { type: 'frames/ready', restored: restore() });
 
 //#endregion

@@ -91,7 +91,7 @@ export class CurationEditorProvider implements vscode.CustomTextEditorProvider, 
 
   /** A review command from the palette or a keybinding, for the active curation editor. */
   command(command: ReviewCommand): void {
-    this.active?.post({ type: 'command', command });
+    this.active?.post({ type: 'curation/command', command });
   }
 
   dispose(): void {
@@ -299,7 +299,7 @@ export class CurationSession implements vscode.Disposable {
   }
 
   private notice(level: 'info' | 'error', message: string): void {
-    this.post({ type: 'notice', level, message });
+    this.post({ type: 'curation/notice', level, message });
     if (level === 'error') {
       this.provider.log.warn(`${this.name}: ${message}`);
     }
@@ -319,7 +319,7 @@ export class CurationSession implements vscode.Disposable {
 
   private async handle(message: CurationFromWebview): Promise<void> {
     switch (message.type) {
-      case 'ready':
+      case 'curation/ready':
         this.postView();
         this.postStats();
         // Index once the first frame strip is out (or after a second): on a 100,000-line file indexing takes about half
@@ -327,26 +327,26 @@ export class CurationSession implements vscode.Disposable {
         clearTimeout(this.firstBuildTimer);
         this.firstBuildTimer = setTimeout(() => this.startFirstBuild(), 1000);
         return;
-      case 'requestRows':
+      case 'curation/requestRows':
         this.postRows(message.lines);
         return;
-      case 'requestFrames':
+      case 'curation/requestFrames':
         return this.renderStrip(message.line, message.hash);
-      case 'setFilter':
+      case 'curation/setFilter':
         this.filter = message.filter;
         this.lines = this.index.filter(this.filter);
         this.postView();
         return;
-      case 'edit':
+      case 'curation/edit':
         return this.enqueue(() => this.edit(message.line, message.hash, message.edit));
-      case 'regenerate':
+      case 'curation/regenerate':
         return this.regenerate(message.line, message.hash, message.pair);
-      case 'reveal':
+      case 'curation/reveal':
         return this.reveal(message.line);
-      case 'setGenerator':
+      case 'curation/setGenerator':
         await vscode.workspace.getConfiguration('t2vid.qa', this.model.uri).update('generator', message.generator, vscode.ConfigurationTarget.Workspace);
         return;
-      case 'openFrame': {
+      case 'curation/openFrame': {
         const page = this.strips.get(message.hash)?.[message.index];
         if (page) {
           await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(page.file), { viewColumn: vscode.ViewColumn.Beside, preview: true });
@@ -361,7 +361,7 @@ export class CurationSession implements vscode.Disposable {
     const qa = qaSettings(this.model.uri);
     this.version++;
     this.post({
-      type: 'view',
+      type: 'curation/view',
       file: this.name,
       lines: this.lines,
       total: this.index.rowCount,
@@ -392,14 +392,14 @@ export class CurationSession implements vscode.Disposable {
       }
     }
     if (rows.length) {
-      this.post({ type: 'rows', version: this.version, rows });
+      this.post({ type: 'curation/rows', version: this.version, rows });
     }
   }
 
   private postStats(): void {
     const s = this.index.stats();
     const stats: StatsView = { rows: s.rows, errors: s.errors, pairs: s.pairs, ...s.statuses, complete: s.complete };
-    this.post({ type: 'stats', stats });
+    this.post({ type: 'curation/stats', stats });
   }
 
   private postStatsSoon(): void {
@@ -493,7 +493,7 @@ export class CurationSession implements vscode.Disposable {
     if (edit.type === 'add') {
       const row = this.index.row(line);
       if (row.ok) {
-        this.post({ type: 'focus', line, pair: row.pairs.length - 1, field: 'question' });
+        this.post({ type: 'curation/focus', line, pair: row.pairs.length - 1, field: 'question' });
       }
     }
   }
@@ -547,7 +547,7 @@ export class CurationSession implements vscode.Disposable {
     try {
       const pages = await this.stripPages(hash, row.context, row.frames, engine);
       this.post({
-        type: 'frames',
+        type: 'curation/frames',
         line,
         hash,
         frames: pages.map((p) => ({ index: p.index, src: this.panel.webview.asWebviewUri(vscode.Uri.file(p.file)).toString(), clipped: p.clipped })),
@@ -558,7 +558,7 @@ export class CurationSession implements vscode.Disposable {
       if (e instanceof StripDropped) {
         return;
       }
-      this.post({ type: 'frames', line, hash, frames: [], error: (e as Error).message });
+      this.post({ type: 'curation/frames', line, hash, frames: [], error: (e as Error).message });
     }
   }
 
@@ -590,7 +590,7 @@ export class CurationSession implements vscode.Disposable {
       return;
     }
     this.provider.log.info(`regenerate pair ${pair + 1} of ${row.id} (${this.name}:${line + 1}) with ${settings.generator === 'llm' ? `${settings.model} at ${settings.baseUrl}` : 'the built-in generator'}`);
-    this.post({ type: 'busy', line, pair, busy: true });
+    this.post({ type: 'curation/busy', line, pair, busy: true });
     try {
       const pages = await this.stripPages(lineHash(text), row.context, row.frames, engine);
       const doc = { id: row.id, context: row.context, frames: row.frames ?? pages.map((p) => p.range) };
@@ -627,7 +627,7 @@ export class CurationSession implements vscode.Disposable {
     } catch (e) {
       this.notice('error', `could not regenerate pair ${pair + 1} of ${row.id}: ${(e as Error).message}`);
     } finally {
-      this.post({ type: 'busy', line, pair, busy: false });
+      this.post({ type: 'curation/busy', line, pair, busy: false });
     }
   }
 

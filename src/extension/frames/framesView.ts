@@ -132,7 +132,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
     if (!view) {
       return;
     }
-    if (message.type === 'state') {
+    if (message.type === 'frames/state') {
       message = this.withInline(message);
       this.shown = new Set(message.frames.map((f) => f.src));
     }
@@ -201,7 +201,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
 
   private async handle(message: FromWebview): Promise<void> {
     switch (message.type) {
-      case 'ready':
+      case 'frames/ready':
         // A new webview document: it has no frames yet, or those of the state it restored (the last one posted).
         this.shown = new Set(message.restored && this.state ? this.state.frames.map((f) => f.src) : []);
         if (this.state) {
@@ -209,21 +209,21 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
         }
         this.schedule(0);
         return;
-      case 'selectFrame':
+      case 'frames/selectFrame':
         return this.selectFrame(message.index);
-      case 'openFrame': {
+      case 'frames/openFrame': {
         const page = this.result?.pages[message.index];
         if (page) {
           await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(page.file), { viewColumn: vscode.ViewColumn.Beside, preview: true });
         }
         return;
       }
-      case 'updateSetting':
+      case 'frames/updateSetting':
         return this.updateSetting(message.key, message.value);
-      case 'exportFrames':
+      case 'frames/exportFrames':
         await vscode.commands.executeCommand('t2vid.exportPreviewFrames');
         return;
-      case 'openSettings':
+      case 'frames/openSettings':
         await vscode.commands.executeCommand('workbench.action.openSettings', 't2vid.');
         return;
     }
@@ -258,7 +258,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private highlight(index: number): void {
     if (index !== this.lastHighlight) {
       this.lastHighlight = index;
-      this.post({ type: 'highlight', index });
+      this.post({ type: 'frames/highlight', index });
     }
   }
 
@@ -358,7 +358,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   }
 
   private publish(partial: Omit<StateMessage, 'type' | 'version' | 'settings'>, scope?: vscode.ConfigurationScope): void {
-    this.state = { type: 'state', ...partial, settings: this.settings(scope), version: ++this.version };
+    this.state = { type: 'frames/state', ...partial, settings: this.settings(scope), version: ++this.version };
     this.post(this.state);
   }
 
