@@ -21,8 +21,10 @@ import type { Range } from '../segment';
 import { generateBuiltin } from './builtin';
 import { BudgetExhaustedError, LlmGenerator, type LlmOptions } from './llm';
 import { SOURCE_PROMPT_VERSION, type GeneratedPair, type QARecord } from './types';
+import type { QAGenerator } from '../../shared/vocabulary';
 
-export type GeneratorName = 'builtin' | 'llm';
+/** The generators a person can run (one list: src/shared/vocabulary.ts). */
+export type GeneratorName = QAGenerator;
 
 export interface QARunOptions {
   inputs: string[];

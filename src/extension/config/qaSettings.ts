@@ -3,12 +3,15 @@
  * which lives only in SecretStorage ("T2Vid: Set API Key"): never in settings, logs or output files.
  */
 import * as vscode from 'vscode';
+import { OPTION_TABLE, type SettingName } from '../../core/options';
 import type { LlmConnection } from '../../core/qa/regenerate';
+import { boundsOf } from '../../shared/settings';
+import { QA_GENERATORS, type QAGenerator } from '../../shared/vocabulary';
 
 export const API_KEY_SECRET = 't2vid.qa.apiKey';
 
 export interface QASettings {
-  generator: 'builtin' | 'llm';
+  generator: QAGenerator;
   perDoc: number;
   seed: number;
   baseUrl: string;
@@ -21,19 +24,23 @@ export interface QASettings {
 
 export function qaSettings(scope?: vscode.ConfigurationScope): QASettings {
   const section = vscode.workspace.getConfiguration('t2vid.qa', scope);
-  const whole = (key: string, fallback: number, min: number): number => {
-    const value = section.get<number>(key, fallback);
-    return Number.isInteger(value) && value >= min ? value : fallback;
+  // A value a hand-edited settings.json made invalid falls back to the default.
+  const whole = (name: SettingName & `qa.${string}`): number => {
+    const fallback = OPTION_TABLE[name].default as number;
+    const value = section.get<number>(name.slice('qa.'.length), fallback);
+    const { min, max } = boundsOf(name);
+    return Number.isInteger(value) && value >= min && value <= max ? value : fallback;
   };
+  const generator = section.get<string>('generator', OPTION_TABLE['qa.generator'].default);
   return {
-    generator: section.get<string>('generator') === 'llm' ? 'llm' : 'builtin',
-    perDoc: whole('perDoc', 5, 1),
-    seed: whole('seed', 1, 0),
+    generator: QA_GENERATORS.find((g) => g === generator) ?? OPTION_TABLE['qa.generator'].default,
+    perDoc: whole('qa.perDoc'),
+    seed: whole('qa.seed'),
     baseUrl: section.get<string>('baseUrl', '').trim(),
     model: section.get<string>('model', '').trim(),
-    concurrency: whole('concurrency', 4, 1),
-    timeoutMs: whole('timeoutMs', 120_000, 1),
-    budgetTokens: whole('budgetTokens', 0, 0),
+    concurrency: whole('qa.concurrency'),
+    timeoutMs: whole('qa.timeoutMs'),
+    budgetTokens: whole('qa.budgetTokens'),
   };
 }
 
