@@ -1,6 +1,6 @@
 /**
  * Q&A generation settings (`t2vid.qa.*`, one name per CLI flag: `t2vid.qa.perDoc` ↔ `--per-doc`) and the API key,
- * which lives only in SecretStorage ("T2Vid: Set API Key"): never in settings, logs or output files.
+ * which lives only in SecretStorage ("T2Vid: Set API Key…"): never in settings, logs or output files.
  */
 import * as vscode from 'vscode';
 import { OPTION_TABLE, type SettingName } from '../../core/options';
@@ -81,7 +81,7 @@ export async function llmConnection(secrets: vscode.SecretStorage, settings: QAS
   let apiKey = (await secrets.get(API_KEY_SECRET)) ?? '';
   if (!apiKey) {
     if (!isLoopback(settings.baseUrl)) {
-      throw new SettingsError(`no API key for ${settings.baseUrl}: run "T2Vid: Set API Key"`, { label: 'Set API Key', command: 't2vid.setApiKey' });
+      throw new SettingsError(`no API key for ${settings.baseUrl}: run "T2Vid: Set API Key…"`, { label: 'Set API Key', command: 't2vid.setApiKey' });
     }
     apiKey = 'no-key';
   }
@@ -94,7 +94,7 @@ export async function llmConnection(secrets: vscode.SecretStorage, settings: QAS
   };
 }
 
-/** "T2Vid: Set API Key": stores (or, when left empty, removes) the key in SecretStorage. */
+/** "T2Vid: Set API Key…": stores (or, when left empty, removes) the key in SecretStorage. */
 export async function setApiKey(secrets: vscode.SecretStorage): Promise<void> {
   const had = Boolean(await secrets.get(API_KEY_SECRET));
   const value = await vscode.window.showInputBox({
