@@ -9,7 +9,7 @@ import { mergeCommand } from './merge';
 import { QA_HELP, qaCommand } from './qa';
 import { synthCommand } from './synth';
 
-const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
+export const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
 
 Usage:
   t2vid synth INPUT... --out DIR [options]   render frames and write a training dataset
