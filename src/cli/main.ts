@@ -2,7 +2,8 @@
  * `t2vid`: the headless CLI over src/core (what a Slurm array job runs); one file per command beside this one.
  * Setting names match the core options and the VS Code settings: --font-size ↔ fontSize ↔ t2vid.render.fontSize.
  */
-import { OptionError } from '../core/options';
+import { ALIGNS, OptionError, SEGMENT_MODES } from '../core/options';
+import { DATASET_FORMATS } from '../core/synth';
 import { engineVersion } from '../core/version';
 import { defaultOf as d, UsageError } from './common';
 import { mergeCommand } from './merge';
@@ -22,7 +23,7 @@ L-Eval {input, instructions[], outputs[]}, LongAlpaca {instruction, output, inpu
 .parquet (Hugging Face datasets); any other schema through --fields.
 
 Segmentation:
-  --mode words|sentences|fit   words: N words a frame; sentences: whole sentences up to N words;
+  --mode ${SEGMENT_MODES.join('|')}   words: N words a frame; sentences: whole sentences up to N words;
                                fit: as much text as fits each frame (default: ${d('segment.mode')})
   --words N                    words per frame (default ${d('segment.wordsPerFrame')}, as the T2Vid reference)
   --locale TAG                 word/sentence rules, e.g. en, zh, ja (default: from the text)
@@ -34,7 +35,7 @@ Rendering (no frame ever clips: a piece that overflows is split further):
   --margin N                   margins in pixels (default ${d('render.marginX')}); --margin-x N, --margin-y N
   --line-spacing N             extra pixels between lines (default ${d('render.lineSpacing')})
   --foreground C, --background C   colours, #rgb or #rrggbb (default black on white)
-  --align left|centre|right    line alignment (default ${d('render.align')})
+  --align ${ALIGNS.join('|')}    line alignment (default ${d('render.align')})
   --bit-depth 4|8              greyscale PNG depth (default ${d('render.bitDepth')}: 16 grey levels, ~0.4× the bytes of the
                                same frame as an antialiased RGB PNG; OCR reads it as well)
 Input:
@@ -43,7 +44,7 @@ Input:
 Run:
   --out DIR                    output folder: frames/<id>/frame_00000.png, frames/<id>/manifest.json,
                                and the dataset (minicpm-v.json)
-  --format minicpm-v|none      dataset format (default ${d('output.format')}: the MiniCPM-V multi-image JSON)
+  --format ${DATASET_FORMATS.join('|')}      dataset format (default ${d('output.format')}: the MiniCPM-V multi-image JSON)
   --jobs N                     render processes (default: one per core; libvips lays out text in one
                                thread per process, so processes are what use every core)
   --shard i/n                  take every n-th sample starting at i (0-based); deterministic, so a
