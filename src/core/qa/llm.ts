@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
+import { SETTINGS } from '../../shared/settings';
 import { writeFileAtomic } from '../util/fsutil';
 import type { Range } from '../segment';
 import { GENERATED_QA_KINDS, isGeneratedQAKind, type GeneratedPair, type GeneratedQAKind, type QADocument } from './types';
@@ -350,13 +351,13 @@ export class LlmGenerator {
       baseURL: options.baseURL,
       model: options.model,
       perDoc: Math.max(1, Math.floor(options.perDoc)),
-      timeoutMs: options.timeoutMs ?? 120_000,
+      timeoutMs: options.timeoutMs ?? SETTINGS['qa.timeoutMs'].default,
       maxRetries: options.maxRetries ?? 4,
       invalidRetries: options.invalidRetries ?? 2,
       backoffBaseMs: options.backoffBaseMs ?? 500,
       maxBackoffMs: options.maxBackoffMs ?? 30_000,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 120_000,
-      concurrency: Math.max(1, options.concurrency ?? 4),
+      concurrency: Math.max(1, options.concurrency ?? SETTINGS['qa.concurrency'].default),
       random: options.random ?? Math.random,
       budgetTokens: options.budgetTokens,
       cacheDir: options.cacheDir,
