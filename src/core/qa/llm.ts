@@ -10,16 +10,16 @@
  * - generateOne: one new pair unlike the questions that exist (regeneration); never cached, so asking again asks anew.
  * The API key is only ever handed to the SDK (Authorization header): never written to a file, a log or an error.
  */
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import { SETTINGS } from '../../shared/settings';
-import { writeFileAtomic } from '../util/fsutil';
-import type { Range } from '../segment';
-import { GENERATED_QA_KINDS, isGeneratedQAKind, type GeneratedPair, type GeneratedQAKind, type QADocument } from './types';
+import { Semaphore, sleep } from '../util/async';
+import { cacheKey, LlmCache } from './llmCache';
+import { buildMessages, buildRegenerateMessages, LLM_PROMPT_VERSION, questionKey } from './llmPrompts';
+import { replySchema, validateReply, type RawPair } from './llmReply';
+import type { GeneratedPair, GeneratedQAKind, QADocument } from './types';
 
-export const LLM_PROMPT_VERSION = 'llm-qa-1';
+export { LLM_PROMPT_VERSION, buildMessages, buildRegenerateMessages, questionKey, replySchema, validateReply, cacheKey, Semaphore };
+export type { RawPair };
 
 export interface LlmOptions {
   /** e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1 */
@@ -78,146 +78,8 @@ export class LlmSampleError extends Error {
   }
 }
 
-/** The pair as the model returns it (before provenance). */
-export interface RawPair {
-  question: string;
-  answer: string;
-  kind: GeneratedQAKind;
-  supportingFrames: number[];
-}
 
-/** JSON schema of the reply (strict structured output). */
-export function replySchema(): Record<string, unknown> {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['pairs'],
-    properties: {
-      pairs: {
-        type: 'array',
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['question', 'answer', 'kind', 'supportingFrames'],
-          properties: {
-            question: { type: 'string' },
-            answer: { type: 'string' },
-            kind: { type: 'string', enum: [...GENERATED_QA_KINDS] },
-            supportingFrames: { type: 'array', items: { type: 'integer' } },
-          },
-        },
-      },
-    },
-  };
-}
 
-const SYSTEM_PROMPT =
-  'You write question-answer pairs for training a video-language model. The "video" is a long text shown as consecutive frames ' +
-  '(images of text), in order. Write questions a viewer of the frames can answer, varied across these kinds: ' +
-  'summary (what a part or the whole is about), detail (a specific fact), reasoning (why or how, from the text), ' +
-  'comparison (two parts compared), temporal (order: what comes before or after, which comes first, when something is said), ' +
-  'counting (how many frames or times), needle (find one specific detail or term). Prefer questions that need the order of ' +
-  'frames or several frames. Every answer must be fully supported by the text: no outside knowledge. For each pair give ' +
-  'supportingFrames: the frame indices (as labelled, starting at 0) that hold the evidence. When a question or answer names a ' +
-  'frame, call index i "Frame i+1". Reply with JSON only, matching the schema.';
-
-/** The frames as the model sees them: a count, then each frame's text, labelled by its 0-based index. */
-function framesPrompt(doc: QADocument): string {
-  const frames = doc.frames.map(([a, b], i) => `<frame index="${i}">\n${doc.context.slice(a, b).trim()}\n</frame>`).join('\n');
-  return `The text has ${doc.frames.length} frames (indices 0 to ${doc.frames.length - 1}).\n\n${frames}`;
-}
-
-export function buildMessages(doc: QADocument, perDoc: number): Array<{ role: 'system' | 'user'; content: string }> {
-  return [
-    { role: 'system', content: SYSTEM_PROMPT },
-    { role: 'user', content: `${framesPrompt(doc)}\n\nWrite exactly ${perDoc} question-answer pairs about it, of varied kinds.` },
-  ];
-}
-
-/** At most this many existing questions are listed in a regeneration prompt (the most recent are kept). */
-const MAX_LISTED_QUESTIONS = 200;
-
-/**
- * The messages asking for ONE new pair: the frames, the questions that already exist (so the model writes a different
- * one) and, if known, the kind wanted.
- */
-export function buildRegenerateMessages(
-  doc: QADocument,
-  existingQuestions: readonly string[],
-  kind?: GeneratedQAKind,
-): Array<{ role: 'system' | 'user'; content: string }> {
-  const listed = existingQuestions.slice(-MAX_LISTED_QUESTIONS).map((q, i) => `${i + 1}. ${q.replace(/\s+/g, ' ').trim().slice(0, 500)}`);
-  const avoid = listed.length
-    ? `These questions about the text already exist. Do not repeat or rephrase any of them:\n${listed.join('\n')}\n\n`
-    : '';
-  const user =
-    `${framesPrompt(doc)}\n\n${avoid}Write exactly 1 new question-answer pair about it` +
-    (kind ? ` of kind "${kind}"` : '') +
-    (listed.length ? ', different from every question listed above.' : '.');
-  return [
-    { role: 'system', content: SYSTEM_PROMPT },
-    { role: 'user', content: user },
-  ];
-}
-
-/** Normalised for comparing questions: whitespace collapsed, case folded. */
-export function questionKey(question: string): string {
-  return question.replace(/\s+/g, ' ').trim().toLowerCase();
-}
-
-/** Check a reply against the schema by hand: the pairs, or what is wrong. */
-export function validateReply(content: string | null | undefined, frameCount: number): { pairs: RawPair[] } | { error: string } {
-  if (typeof content !== 'string' || !content.trim()) {
-    return { error: 'empty reply' };
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(content);
-  } catch (e) {
-    return { error: `reply is not JSON (${(e as Error).message})` };
-  }
-  if (!data || typeof data !== 'object' || Array.isArray(data) || !Array.isArray((data as { pairs?: unknown }).pairs)) {
-    return { error: 'reply is not an object with a "pairs" array' };
-  }
-  const pairs = (data as { pairs: unknown[] }).pairs;
-  if (!pairs.length) {
-    return { error: '"pairs" is empty' };
-  }
-  const out: RawPair[] = [];
-  for (const [i, p] of pairs.entries()) {
-    if (!p || typeof p !== 'object' || Array.isArray(p)) {
-      return { error: `pairs[${i}] is not an object` };
-    }
-    const { question, answer, kind, supportingFrames } = p as Record<string, unknown>;
-    if (typeof question !== 'string' || !question.trim()) {
-      return { error: `pairs[${i}].question is not a non-empty string` };
-    }
-    if (typeof answer !== 'string' || !answer.trim()) {
-      return { error: `pairs[${i}].answer is not a non-empty string` };
-    }
-    if (!isGeneratedQAKind(kind)) {
-      return { error: `pairs[${i}].kind ${JSON.stringify(kind)} is not one of ${GENERATED_QA_KINDS.join(', ')}` };
-    }
-    if (!Array.isArray(supportingFrames) || !supportingFrames.length) {
-      return { error: `pairs[${i}].supportingFrames is not a non-empty array` };
-    }
-    for (const [j, f] of supportingFrames.entries()) {
-      if (typeof f !== 'number' || !Number.isInteger(f) || f < 0 || f >= frameCount) {
-        return { error: `pairs[${i}].supportingFrames[${j}] = ${JSON.stringify(f)} is out of range (frames 0 to ${frameCount - 1})` };
-      }
-    }
-    out.push({ question: question.trim(), answer: answer.trim(), kind, supportingFrames: [...new Set(supportingFrames as number[])].sort((a, b) => a - b) });
-  }
-  return { pairs: out };
-}
-
-export function cacheKey(doc: { context: string; frames: Range[] }, model: string, perDoc: number): string {
-  return createHash('sha256')
-    .update(JSON.stringify([LLM_PROMPT_VERSION, model, perDoc, doc.frames]))
-    .update('\0')
-    .update(doc.context)
-    .digest('hex');
-}
 
 /** Retry-After (seconds or HTTP date) or retry-after-ms, in ms; undefined if absent or unreadable. */
 export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
@@ -239,77 +101,7 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
-/** A counting semaphore whose waits can be cancelled. */
-export class Semaphore {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(readonly size: number) {}
-
-  async acquire(signal?: AbortSignal): Promise<() => void> {
-    signal?.throwIfAborted();
-    if (this.active >= this.size) {
-      await new Promise<void>((resolve, reject) => {
-        const wake = (): void => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const onAbort = (): void => {
-          const i = this.waiting.indexOf(wake);
-          if (i >= 0) {
-            this.waiting.splice(i, 1);
-          }
-          reject(signal!.reason);
-        };
-        this.waiting.push(wake);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-    } else {
-      this.active++;
-    }
-    let released = false;
-    return () => {
-      if (released) {
-        return;
-      }
-      released = true;
-      const next = this.waiting.shift();
-      if (next) {
-        next(); // the slot passes straight to the next waiter
-      } else {
-        this.active--;
-      }
-    };
-  }
-}
-
-interface CacheEntry {
-  key: string;
-  promptVersion: string;
-  model: string;
-  perDoc: number;
-  frameCount: number;
-  createdAt: string;
-  pairs: RawPair[];
-}
 
 function describe(e: unknown): string {
   if (e instanceof APIError && e.status) {
@@ -334,6 +126,7 @@ export class LlmGenerator {
   budgetExhausted = false;
   private readonly client: OpenAI;
   private readonly semaphore: Semaphore;
+  private readonly cache: LlmCache;
   private readonly o: Required<Omit<LlmOptions, 'budgetTokens' | 'cacheDir' | 'temperature' | 'onRetry' | 'apiKey'>> &
     Pick<LlmOptions, 'budgetTokens' | 'cacheDir' | 'temperature' | 'onRetry'>;
 
@@ -366,6 +159,7 @@ export class LlmGenerator {
     };
     this.client = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, timeout: this.o.timeoutMs, maxRetries: 0 });
     this.semaphore = new Semaphore(this.o.concurrency);
+    this.cache = new LlmCache(options.cacheDir);
   }
 
   get model(): string {
@@ -374,30 +168,6 @@ export class LlmGenerator {
 
   private usedTokens(): number {
     return this.usage.promptTokens + this.usage.completionTokens;
-  }
-
-  private async readCache(key: string, frameCount: number): Promise<CacheEntry | undefined> {
-    if (!this.o.cacheDir) {
-      return undefined;
-    }
-    try {
-      const entry = JSON.parse(await fs.promises.readFile(path.join(this.o.cacheDir, `${key}.json`), 'utf8')) as CacheEntry;
-      if (entry.key !== key || !Array.isArray(entry.pairs)) {
-        return undefined;
-      }
-      const check = validateReply(JSON.stringify({ pairs: entry.pairs }), frameCount);
-      return 'pairs' in check ? { ...entry, pairs: check.pairs } : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private async writeCache(entry: CacheEntry): Promise<void> {
-    if (!this.o.cacheDir) {
-      return;
-    }
-    await fs.promises.mkdir(this.o.cacheDir, { recursive: true });
-    await writeFileAtomic(path.join(this.o.cacheDir, `${entry.key}.json`), JSON.stringify(entry, null, 1) + '\n');
   }
 
   /** One chat completion, with our retry loop; a hopeless request throws LlmSampleError. */
@@ -513,14 +283,14 @@ export class LlmGenerator {
       throw new LlmSampleError('empty context: nothing to ask about');
     }
     const key = cacheKey(doc, this.o.model, this.o.perDoc);
-    const cached = await this.readCache(key, n);
+    const cached = await this.cache.read(key, n);
     if (cached) {
       this.usage.cacheHits++;
       return this.toPairs(cached.pairs.slice(0, this.o.perDoc), cached.createdAt);
     }
     const pairs = await this.ask(doc, buildMessages(doc, this.o.perDoc), () => undefined, signal);
     const createdAt = new Date().toISOString();
-    await this.writeCache({ key, promptVersion: LLM_PROMPT_VERSION, model: this.o.model, perDoc: this.o.perDoc, frameCount: n, createdAt, pairs });
+    await this.cache.write({ key, promptVersion: LLM_PROMPT_VERSION, model: this.o.model, perDoc: this.o.perDoc, frameCount: n, createdAt, pairs });
     return this.toPairs(pairs.slice(0, this.o.perDoc), createdAt);
   }
 
