@@ -360,10 +360,10 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private publish(partial: Omit<StateMessage, 'type' | 'version' | 'settings'>, scope?: vscode.ConfigurationScope): void {
     this.state = { type: 'state', ...partial, settings: this.settings(scope), version: ++this.version };
     this.post(this.state);
-    this.setHasFrames(Boolean(this.target && this.result?.pages.length));
+    this.setHasFrames(partial.frames.length > 0);
   }
 
-  /** The `t2vid.hasFrames` context key: "Export Previewed Frames" shows (palette, view title) only when there are some. */
+  /** The `t2vid.hasFrames` context key (frames shown in the view): "Export Previewed Frames" shows in the palette and the view title only then. */
   private setHasFrames(value: boolean): void {
     if (value !== this.hasFrames) {
       this.hasFrames = value;
