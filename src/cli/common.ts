@@ -1,21 +1,35 @@
 /** What the `t2vid` commands share: usage errors, number options, engine options, the progress bar and Ctrl-C cancellation. */
 import * as path from 'node:path';
 import { formatIssue, type ReadIssue, type SourceRef } from '../core/model';
-import { resolveOptions, type Align, type EngineOptions, type RenderOptions, type SegmentMode, type SegmentOptions } from '../core/options';
+import { OPTION_TABLE, resolveOptions, type Align, type EngineOptions, type RenderOptions, type SegmentMode, type SegmentOptions, type SettingName, type SettingSpec } from '../core/options';
+import { boundsOf } from '../shared/settings';
 
 /** Bad command-line usage: exit code 2. */
 export class UsageError extends Error {}
 
 /** A whole-number option (undefined when absent); throws UsageError naming the option. */
-export function wholeNumber(value: string | undefined, name: string, min?: number): number | undefined {
+export function wholeNumber(value: string | undefined, name: string, min?: number, max?: number): number | undefined {
   if (value === undefined) {
     return undefined;
   }
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || (min !== undefined && n < min)) {
-    throw new UsageError(`${name} takes a whole number${min !== undefined ? ` ≥ ${min}` : ''}, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isInteger(n) || (min !== undefined && n < min) || (max !== undefined && n > max)) {
+    const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` ≥ ${min}` : max !== undefined ? ` ≤ ${max}` : '';
+    throw new UsageError(`${name} takes a whole number${range}, got ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+/** The whole-number flag of a setting in the option table, checked against the table's bounds. */
+export function settingNumber(value: string | undefined, setting: SettingName): number | undefined {
+  const spec: SettingSpec = OPTION_TABLE[setting];
+  const { min, max } = boundsOf(setting);
+  return wholeNumber(value, spec.flag ?? setting, Number.isFinite(min) ? min : undefined, Number.isFinite(max) ? max : undefined);
+}
+
+/** A setting's default as the CLI help prints it. */
+export function defaultOf(setting: SettingName): string {
+  return String(OPTION_TABLE[setting].default);
 }
 
 /** A one-line progress bar on a TTY, redrawn at most every 100 ms; `detail` adds the command's own counters. */

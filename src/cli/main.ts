@@ -2,14 +2,15 @@
  * `t2vid`: the headless CLI over src/core (what a Slurm array job runs); one file per command beside this one.
  * Setting names match the core options and the VS Code settings: --font-size ↔ fontSize ↔ t2vid.render.fontSize.
  */
-import { OptionError } from '../core/options';
+import { ALIGNS, OptionError, SEGMENT_MODES } from '../core/options';
+import { DATASET_FORMATS } from '../core/synth';
 import { engineVersion } from '../core/version';
-import { UsageError } from './common';
+import { defaultOf as d, UsageError } from './common';
 import { mergeCommand } from './merge';
 import { QA_HELP, qaCommand } from './qa';
 import { synthCommand } from './synth';
 
-const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
+export const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
 
 Usage:
   t2vid synth INPUT... --out DIR [options]   render frames and write a training dataset
@@ -22,20 +23,20 @@ L-Eval {input, instructions[], outputs[]}, LongAlpaca {instruction, output, inpu
 .parquet (Hugging Face datasets); any other schema through --fields.
 
 Segmentation:
-  --mode words|sentences|fit   words: N words a frame; sentences: whole sentences up to N words;
-                               fit: as much text as fits each frame (default: words)
-  --words N                    words per frame (default 115, as the T2Vid reference)
+  --mode ${SEGMENT_MODES.join('|')}   words: N words a frame; sentences: whole sentences up to N words;
+                               fit: as much text as fits each frame (default: ${d('segment.mode')})
+  --words N                    words per frame (default ${d('segment.wordsPerFrame')}, as the T2Vid reference)
   --locale TAG                 word/sentence rules, e.g. en, zh, ja (default: from the text)
 Rendering (no frame ever clips: a piece that overflows is split further):
-  --size N | WxH               frame size in pixels (default 448)
-  --font-size N                font size in pixels (default 20)
-  --font FAMILIES              Pango family list (default "DejaVu Sans,Noto Sans SC", both bundled)
+  --size N | WxH               frame size in pixels (default ${d('render.width')})
+  --font-size N                font size in pixels (default ${d('render.fontSize')})
+  --font FAMILIES              Pango family list (default "${d('render.fontFamily')}", both bundled)
   --font-file PATH             register a TTF/OTF file; name its family first in --font
-  --margin N                   margins in pixels (default 20); --margin-x N, --margin-y N
-  --line-spacing N             extra pixels between lines (default 0)
+  --margin N                   margins in pixels (default ${d('render.marginX')}); --margin-x N, --margin-y N
+  --line-spacing N             extra pixels between lines (default ${d('render.lineSpacing')})
   --foreground C, --background C   colours, #rgb or #rrggbb (default black on white)
-  --align left|centre|right    line alignment (default left)
-  --bit-depth 4|8              greyscale PNG depth (default 4: 16 grey levels, ~0.4× the bytes of the
+  --align ${ALIGNS.join('|')}    line alignment (default ${d('render.align')})
+  --bit-depth 4|8              greyscale PNG depth (default ${d('render.bitDepth')}: 16 grey levels, ~0.4× the bytes of the
                                same frame as an antialiased RGB PNG; OCR reads it as well)
 Input:
   --fields MAP                 field mapping, e.g. context=text,question=prompt,answer=response
@@ -43,7 +44,7 @@ Input:
 Run:
   --out DIR                    output folder: frames/<id>/frame_00000.png, frames/<id>/manifest.json,
                                and the dataset (minicpm-v.json)
-  --format minicpm-v|none      dataset format (default minicpm-v: the MiniCPM-V multi-image JSON)
+  --format ${DATASET_FORMATS.join('|')}      dataset format (default ${d('output.format')}: the MiniCPM-V multi-image JSON)
   --jobs N                     render processes (default: one per core; libvips lays out text in one
                                thread per process, so processes are what use every core)
   --shard i/n                  take every n-th sample starting at i (0-based); deterministic, so a

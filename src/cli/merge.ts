@@ -1,6 +1,7 @@
 /** `t2vid merge DIR`: join the shard datasets of a sharded run. */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { OPTION_TABLE } from '../core/options';
 import { mergeShards } from '../core/merge';
 import { DATASET_FORMATS, datasetFileName, type DatasetFormat } from '../core/synth';
 import { UsageError } from './common';
@@ -10,7 +11,7 @@ export async function mergeCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) {
     throw new UsageError('merge takes one folder: the --out folder of the sharded run');
   }
-  const format = (values.format ?? 'minicpm-v') as DatasetFormat;
+  const format = (values.format ?? OPTION_TABLE['output.format'].default) as DatasetFormat;
   if (format === 'none' || !DATASET_FORMATS.includes(format)) {
     throw new UsageError(`--format must be minicpm-v, got ${JSON.stringify(values.format)}`);
   }

@@ -3,24 +3,25 @@
  * Exit codes as `t2vid synth`: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
  */
 import { parseArgs } from 'node:util';
-import { ENGINE_ARGS, engineFromArgs, finishRun, interruptible, progressBar, stderrReporters, UsageError, wholeNumber } from './common';
+import { defaultOf as d, ENGINE_ARGS, engineFromArgs, finishRun, interruptible, progressBar, settingNumber, stderrReporters, UsageError } from './common';
 import { OptionError } from '../core/options';
-import { generateQA, type GeneratorName, type QAProgress, type QASummary } from '../core/qa/run';
+import { generateQA, type QAProgress, type QASummary } from '../core/qa/run';
+import { QA_GENERATORS, type QAGenerator } from '../shared/vocabulary';
 import { parseFieldMapping } from '../core/readers/index';
 
 export const QA_HELP = `Usage: t2vid qa INPUT... --out FILE.t2vid.jsonl [options]
 
 Generate question/answer pairs about each context, grounded in its frames (0-based supportingFrames).
 Each record starts with the input's own pairs (provenance "source", kind "other"), then the generated ones.
-  --generator builtin|llm    builtin (default): offline, deterministic temporal questions (first mention,
+  --generator ${QA_GENERATORS.join('|')}    ${d('qa.generator')} (default): offline, deterministic temporal questions (first mention,
                              order of passages, what comes next, counting, first/last frame);
                              llm: any OpenAI-compatible endpoint (key from OPENAI_API_KEY)
-  --per-doc N                generated questions per document (default 5; the input's own pairs come on top)
+  --per-doc N                generated questions per document (default ${d('qa.perDoc')}; the input's own pairs come on top)
   --no-source-qa             leave the input's own question/answer pairs out of the records
-  --seed S                   builtin seed (default 1)
+  --seed S                   builtin seed (default ${d('qa.seed')})
   --base-url URL --model M   the endpoint and model (llm)
-  --concurrency K            samples and requests in flight (default 4)
-  --timeout-ms T             per-request timeout (default 120000)
+  --concurrency K            samples and requests in flight (default ${d('qa.concurrency')})
+  --timeout-ms T             per-request timeout (default ${d('qa.timeoutMs')})
   --budget-tokens N          stop starting requests once N prompt+completion tokens are used
   --cache-dir DIR            LLM reply cache (default .t2vid-cache/qa beside the output)
   --mode, --words, --locale, --size, --font-size, --font, --font-file, --margin, --margin-x, --margin-y,
@@ -31,6 +32,26 @@ Each record starts with the input's own pairs (provenance "source", kind "other"
 Resume: samples already in the output file are skipped; failed samples are retried by the next run.
 Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 `;
+
+/** The flags of `t2vid qa`. */
+export const QA_ARGS = {
+  out: { type: 'string', short: 'o' },
+  generator: { type: 'string' },
+  'per-doc': { type: 'string' },
+  'no-source-qa': { type: 'boolean' },
+  seed: { type: 'string' },
+  'base-url': { type: 'string' },
+  model: { type: 'string' },
+  concurrency: { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  'budget-tokens': { type: 'string' },
+  'cache-dir': { type: 'string' },
+  ...ENGINE_ARGS,
+  fields: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 function report(s: QASummary): string {
   const lines = [
@@ -64,28 +85,7 @@ export async function qaCommand(argv: string[]): Promise<number> {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: 'string', short: 'o' },
-      generator: { type: 'string' },
-      'per-doc': { type: 'string' },
-      'no-source-qa': { type: 'boolean' },
-      seed: { type: 'string' },
-      'base-url': { type: 'string' },
-      model: { type: 'string' },
-      concurrency: { type: 'string' },
-      'timeout-ms': { type: 'string' },
-      'budget-tokens': { type: 'string' },
-      'cache-dir': { type: 'string' },
-      ...ENGINE_ARGS,
-      fields: { type: 'string' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: QA_ARGS });
   if (values.help) {
     process.stdout.write(QA_HELP);
     return 0;
@@ -99,15 +99,16 @@ async function run(argv: string[]): Promise<number> {
   if (!values.out.endsWith('.t2vid.jsonl')) {
     throw new UsageError(`--out must name a .t2vid.jsonl file, got ${JSON.stringify(values.out)}`);
   }
-  const generator = (values.generator ?? 'builtin') as GeneratorName;
-  if (generator !== 'builtin' && generator !== 'llm') {
-    throw new UsageError(`--generator must be builtin or llm, got ${JSON.stringify(values.generator)}`);
+  const generator = QA_GENERATORS.find((g) => g === (values.generator ?? d('qa.generator'))) as QAGenerator | undefined;
+  if (!generator) {
+    throw new UsageError(`--generator must be ${QA_GENERATORS.join(' or ')}, got ${JSON.stringify(values.generator)}`);
   }
-  const perDoc = wholeNumber(values['per-doc'], '--per-doc', 1);
-  const seed = wholeNumber(values.seed, '--seed', 0);
-  const concurrency = wholeNumber(values.concurrency, '--concurrency', 1);
-  const timeoutMs = wholeNumber(values['timeout-ms'], '--timeout-ms', 1);
-  const budgetTokens = wholeNumber(values['budget-tokens'], '--budget-tokens', 1);
+  const perDoc = settingNumber(values['per-doc'], 'qa.perDoc');
+  const seed = settingNumber(values.seed, 'qa.seed');
+  const concurrency = settingNumber(values.concurrency, 'qa.concurrency');
+  const timeoutMs = settingNumber(values['timeout-ms'], 'qa.timeoutMs');
+  // 0: no cap, as the setting.
+  const budgetTokens = settingNumber(values['budget-tokens'], 'qa.budgetTokens') || undefined;
   let llm: Parameters<typeof generateQA>[0]['llm'];
   if (generator === 'llm') {
     const apiKey = process.env.OPENAI_API_KEY ?? '';

@@ -1,9 +1,26 @@
 /** `t2vid synth INPUT... --out DIR`: render frames and write a training dataset. */
 import { parseArgs } from 'node:util';
+import { OPTION_TABLE } from '../core/options';
 import { parseFieldMapping } from '../core/readers/index';
 import { synthesizeParallel } from '../core/parallel';
 import { DATASET_FORMATS, parseShard, type DatasetFormat, type SynthSummary } from '../core/synth';
 import { ENGINE_ARGS, engineFromArgs, finishRun, interruptible, progressBar, stderrReporters, UsageError, wholeNumber } from './common';
+
+/** The flags of `t2vid synth`. */
+export const SYNTH_ARGS = {
+  out: { type: 'string', short: 'o' },
+  ...ENGINE_ARGS,
+  fields: { type: 'string' },
+  format: { type: 'string' },
+  jobs: { type: 'string', short: 'j' },
+  shard: { type: 'string' },
+  limit: { type: 'string' },
+  'absolute-paths': { type: 'boolean' },
+  force: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
 
 function report(summary: SynthSummary): string {
   const lines: string[] = [];
@@ -31,31 +48,14 @@ function report(summary: SynthSummary): string {
 }
 
 export async function synthCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: 'string', short: 'o' },
-      ...ENGINE_ARGS,
-      fields: { type: 'string' },
-      format: { type: 'string' },
-      jobs: { type: 'string', short: 'j' },
-      shard: { type: 'string' },
-      limit: { type: 'string' },
-      'absolute-paths': { type: 'boolean' },
-      force: { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: SYNTH_ARGS });
   if (!positionals.length) {
     throw new UsageError('synth needs at least one INPUT file');
   }
   if (!values.out && !values['dry-run']) {
     throw new UsageError('synth needs --out DIR');
   }
-  const format = (values.format ?? 'minicpm-v') as DatasetFormat;
+  const format = (values.format ?? OPTION_TABLE['output.format'].default) as DatasetFormat;
   if (!DATASET_FORMATS.includes(format)) {
     throw new UsageError(`--format must be one of ${DATASET_FORMATS.join(', ')}, got ${JSON.stringify(values.format)}`);
   }

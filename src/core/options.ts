@@ -1,12 +1,15 @@
 /**
  * Engine options: one name per setting everywhere.
- * `fontSize` here is `t2vid.render.fontSize` in VS Code settings and `--font-size` in the CLI.
+ * `fontSize` here is `t2vid.render.fontSize` in VS Code settings and `--font-size` in the CLI. Defaults and bounds come
+ * from the option table (src/shared/settings.ts), which package.json's configuration is tied to by a unit test.
  */
 import { createHash } from 'node:crypto';
 
+import { boundsOf, SETTINGS, type SettingName } from '../shared/settings';
 import { ALIGNS, SEGMENT_MODES, type Align, type SegmentMode } from '../shared/vocabulary';
 
 export { ALIGNS, SEGMENT_MODES, type Align, type SegmentMode };
+export { SETTINGS as OPTION_TABLE, SETTING_NAMES, settingKey, type SettingName, type SettingSpec } from '../shared/settings';
 
 export interface SegmentOptions {
   /** How the context is cut into frames. */
@@ -42,23 +45,43 @@ export interface EngineOptions {
   render: RenderOptions;
 }
 
-export const DEFAULT_SEGMENT: SegmentOptions = { mode: 'words', wordsPerFrame: 115, locale: '' };
+export const SEGMENT_KEYS = ['mode', 'wordsPerFrame', 'locale'] as const satisfies ReadonlyArray<keyof SegmentOptions>;
+export const RENDER_KEYS = [
+  'width',
+  'height',
+  'fontSize',
+  'fontFamily',
+  'fontFile',
+  'marginX',
+  'marginY',
+  'lineSpacing',
+  'foreground',
+  'background',
+  'align',
+  'bitDepth',
+] as const satisfies ReadonlyArray<keyof RenderOptions>;
 
-export const DEFAULT_FONT_FAMILY = 'DejaVu Sans,Noto Sans SC';
+export const DEFAULT_SEGMENT: SegmentOptions = {
+  mode: SETTINGS['segment.mode'].default,
+  wordsPerFrame: SETTINGS['segment.wordsPerFrame'].default,
+  locale: SETTINGS['segment.locale'].default,
+};
+
+export const DEFAULT_FONT_FAMILY = SETTINGS['render.fontFamily'].default;
 
 export const DEFAULT_RENDER: RenderOptions = {
-  width: 448,
-  height: 448,
-  fontSize: 20,
+  width: SETTINGS['render.width'].default,
+  height: SETTINGS['render.height'].default,
+  fontSize: SETTINGS['render.fontSize'].default,
   fontFamily: DEFAULT_FONT_FAMILY,
-  fontFile: '',
-  marginX: 20,
-  marginY: 20,
-  lineSpacing: 0,
-  foreground: '#000000',
-  background: '#ffffff',
-  align: 'left',
-  bitDepth: 4,
+  fontFile: SETTINGS['render.fontFile'].default,
+  marginX: SETTINGS['render.marginX'].default,
+  marginY: SETTINGS['render.marginY'].default,
+  lineSpacing: SETTINGS['render.lineSpacing'].default,
+  foreground: SETTINGS['render.foreground'].default,
+  background: SETTINGS['render.background'].default,
+  align: SETTINGS['render.align'].default,
+  bitDepth: SETTINGS['render.bitDepth'].default,
 };
 
 /** Thrown for options a user gave that cannot work; the message says which and why. */
@@ -82,7 +105,9 @@ export function parseColour(value: string, name: string): [number, number, numbe
   return [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
 }
 
-function int(value: unknown, name: string, min: number, max: number): number {
+function int(value: unknown, setting: SettingName): number {
+  const name = setting.slice(setting.indexOf('.') + 1);
+  const { min, max } = boundsOf(setting);
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
     throw new OptionError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
@@ -95,21 +120,23 @@ export function resolveOptions(partial: { segment?: Partial<SegmentOptions>; ren
   const segment: SegmentOptions = { ...DEFAULT_SEGMENT, ...stripUndefined(partial.segment ?? {}) };
   const render: RenderOptions = { ...DEFAULT_RENDER, ...stripUndefined(partial.render ?? {}) };
   if (!SEGMENT_MODES.includes(segment.mode)) {
-    throw new OptionError(`mode must be words, sentences or fit, got ${JSON.stringify(segment.mode)}`);
+    throw new OptionError(`mode must be ${oneOf(SEGMENT_MODES)}, got ${JSON.stringify(segment.mode)}`);
   }
-  segment.wordsPerFrame = int(segment.wordsPerFrame, 'wordsPerFrame', 1, 100000);
-  render.width = int(render.width, 'width', 32, 8192);
-  render.height = int(render.height, 'height', 32, 8192);
-  render.fontSize = int(render.fontSize, 'fontSize', 4, 512);
-  render.marginX = int(render.marginX, 'marginX', 0, 4096);
-  render.marginY = int(render.marginY, 'marginY', 0, 4096);
-  render.lineSpacing = int(render.lineSpacing, 'lineSpacing', 0, 1024);
-  render.bitDepth = int(render.bitDepth, 'bitDepth', 4, 8) as 4 | 8;
-  if (render.bitDepth !== 4 && render.bitDepth !== 8) {
-    throw new OptionError(`bitDepth must be 4 or 8, got ${render.bitDepth}`);
+  segment.wordsPerFrame = int(segment.wordsPerFrame, 'segment.wordsPerFrame');
+  render.width = int(render.width, 'render.width');
+  render.height = int(render.height, 'render.height');
+  render.fontSize = int(render.fontSize, 'render.fontSize');
+  render.marginX = int(render.marginX, 'render.marginX');
+  render.marginY = int(render.marginY, 'render.marginY');
+  render.lineSpacing = int(render.lineSpacing, 'render.lineSpacing');
+  const depths: readonly number[] = SETTINGS['render.bitDepth'].enum;
+  const depth = typeof render.bitDepth === 'string' && (render.bitDepth as string).trim() !== '' ? Number(render.bitDepth) : render.bitDepth;
+  if (!depths.includes(depth)) {
+    throw new OptionError(`bitDepth must be ${oneOf(depths)}, got ${JSON.stringify(render.bitDepth)}`);
   }
-  if (!['left', 'centre', 'right'].includes(render.align)) {
-    throw new OptionError(`align must be left, centre or right, got ${JSON.stringify(render.align)}`);
+  render.bitDepth = depth as 4 | 8;
+  if (!ALIGNS.includes(render.align)) {
+    throw new OptionError(`align must be ${oneOf(ALIGNS)}, got ${JSON.stringify(render.align)}`);
   }
   if (render.width - 2 * render.marginX < render.fontSize || render.height - 2 * render.marginY < render.fontSize * 1.5) {
     throw new OptionError(
@@ -122,6 +149,11 @@ export function resolveOptions(partial: { segment?: Partial<SegmentOptions>; ren
   parseColour(render.foreground, 'foreground');
   parseColour(render.background, 'background');
   return { segment, render };
+}
+
+/** `a, b or c`. */
+function oneOf(values: readonly (string | number)[]): string {
+  return values.length > 1 ? `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}` : String(values[0]);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic, AtomicStream, ensureWritableDir } from './util/fsutil';
 import type { FieldMapping, FrameRecord, QAPair, ReadIssue, Sample, SourceRef } from './model';
+import { SETTINGS } from '../shared/settings';
 import { optionsKey, type EngineOptions } from './options';
 import { paginate } from './paginate';
 import { readSamples } from './readers/index';
@@ -212,7 +213,7 @@ function peakRssMB(): number {
 export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
   const started = performance.now();
   const out = path.resolve(options.out);
-  const format = options.format ?? 'minicpm-v';
+  const format = options.format ?? SETTINGS['output.format'].default;
   const { engine, signal } = options;
   const key = optionsKey(engine, engineVersion());
   for (const input of options.inputs) {

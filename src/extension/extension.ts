@@ -42,11 +42,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('t2vid.generateQAForActiveDocument', guarded(() => generateQAForActiveDocument(context.secrets, log))),
     vscode.commands.registerCommand('t2vid.generateQAForDataset', guarded((uri?: vscode.Uri) => generateQAForDataset(context.secrets, log, uri))),
     vscode.commands.registerCommand('t2vid.setApiKey', guarded(() => setApiKey(context.secrets))),
+    vscode.commands.registerCommand('t2vid.openSettings', guarded(async () => vscode.commands.executeCommand('workbench.action.openSettings', 't2vid.'))),
     ...REVIEW_COMMANDS.map((command) => vscode.commands.registerCommand(`t2vid.curation.${command}`, () => curation.command(command))),
   );
-  void vscode.commands.executeCommand('setContext', 't2vid.previewExtensions', ['.txt', '.md', '.markdown', '.text', '.jsonl', '.ndjson']);
-  void vscode.commands.executeCommand('setContext', 't2vid.datasetExtensions', ['.jsonl', '.ndjson']);
-  void vscode.commands.executeCommand('setContext', 't2vid.qaInputExtensions', ['.txt', '.md', '.markdown', '.text', '.jsonl', '.ndjson', '.json', '.parquet']);
   // Frames not rendered for a week leave the preview cache.
   void pruneCache(frames.cacheDir().fsPath, WEEK_MS).then((n) => n && log.info(`preview cache: removed ${n} old frames`));
 }

@@ -234,6 +234,11 @@ test('Frames view: dark theme, and an empty document', { timeout: 300_000 }, asy
   assert.match(state.stats, new RegExp(`^${pages.length} frames · `), `stats: ${state.stats}`);
   await screenshot(vscode, 'frames-dark');
   lap(`view opened, ${state.thumbs} frames loaded`);
+  // The view's title bar: Export while there are frames (context key t2vid.hasFrames), Settings always.
+  const exportAction = vscode.page.locator('.part.sidebar .title-actions [aria-label="Export Previewed Frames"]');
+  const settingsAction = vscode.page.locator('.part.sidebar .title-actions [aria-label="Open Settings"]');
+  await exportAction.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await settingsAction.first().waitFor({ state: 'visible', timeout: 10_000 });
 
   await vscode.openFile('empty.txt');
   frame = await panelFrame(vscode);
@@ -249,6 +254,8 @@ test('Frames view: dark theme, and an empty document', { timeout: 300_000 }, asy
   assert.match(message, /empty/i, `message: ${message}`);
   assert.match(message, /empty\.txt/, `message names the document: ${message}`);
   assert.equal((await panelState(frame)).statsFrames, 0);
+  await exportAction.first().waitFor({ state: 'hidden', timeout: 10_000 });
+  assert.ok(await settingsAction.first().isVisible(), 'Open Settings stays in the view title');
   await screenshot(vscode, 'frames-empty');
   lap(`empty.txt → "${message}"`);
 });

@@ -2,7 +2,7 @@
  * E2E: Q&A generation from the palette and regeneration in the curation editor, in a real VS Code (code-server +
  * Chromium). "T2Vid: Generate Q&A for Active Document" on an L-Eval text (from ../shared/data) writes
  * t2vid-out/<name>.t2vid.jsonl with the built-in generator and opens it in the curation editor; "Regenerate" replaces
- * a pair with a new built-in question; a status filter hides the row; then "T2Vid: Set API Key" stores a key in
+ * a pair with a new built-in question; a status filter hides the row; then "T2Vid: Set API Key…" stores a key in
  * SecretStorage, the generator setting switches to the LLM, and "Regenerate" asks a real HTTP server on loopback that
  * speaks the OpenAI protocol (it must receive the key as a Bearer token; the key must be in no file). Every step is
  * checked in the file on disk after Ctrl+S.
@@ -132,7 +132,7 @@ test('Q&A: generate for the active document, regenerate (built-in, then LLM with
   lap('3. reject + filters');
 
   // 4. The LLM: key into SecretStorage through the palette, generator setting → llm, regenerate pair 3.
-  await vscode.runCommand('T2Vid: Set API Key', { opensInput: true });
+  await vscode.runCommand('T2Vid: Set API Key…', { opensInput: true });
   const input = vscode.page.locator('.quick-input-widget .quick-input-box input[type="password"]');
   await input.waitFor({ state: 'visible' });
   assert.equal(await input.getAttribute('type'), 'password', 'the key is typed into a password box');

@@ -31,6 +31,17 @@ test('synthesize the active document from the command palette', { timeout: 240_0
 
   await vscode.openFile('lighthouse-keepers.md');
 
+  // Before any T2Vid command, view or editor has activated the extension, its menus are already there: the
+  // when-clauses test the file's extension (resourceExtname), not context keys set in activate().
+  const page = vscode.page;
+  await page.locator('.editor-actions [aria-label="Show Frames Preview"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'lighthouse-keepers.md' }).first().click({ button: 'right' });
+  // Menus read a single "&" as a mnemonic marker, so the item shows as "Generate QA for Dataset…".
+  const menuItem = page.locator('.monaco-menu .action-label', { hasText: /^Generate Q&?A for Dataset…$/ });
+  await menuItem.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await page.keyboard.press('Escape');
+  await menuItem.first().waitFor({ state: 'hidden', timeout: 10_000 });
+
   // Contributed under category "T2Vid", shown once an editor is open (its `when` clause).
   const entries = await vscode.paletteEntries('T2Vid: Synthesize');
   assert.ok(entries.includes(COMMAND), `palette rows for "T2Vid: Synthesize": ${JSON.stringify(entries)}`);

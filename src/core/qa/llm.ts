@@ -11,6 +11,7 @@
  * The API key is only ever handed to the SDK (Authorization header): never written to a file, a log or an error.
  */
 import OpenAI, { APIConnectionError, APIError } from 'openai';
+import { SETTINGS } from '../../shared/settings';
 import { Semaphore, sleep } from '../util/async';
 import { cacheKey, LlmCache } from './llmCache';
 import { buildMessages, buildRegenerateMessages, LLM_PROMPT_VERSION, questionKey } from './llmPrompts';
@@ -143,13 +144,13 @@ export class LlmGenerator {
       baseURL: options.baseURL,
       model: options.model,
       perDoc: Math.max(1, Math.floor(options.perDoc)),
-      timeoutMs: options.timeoutMs ?? 120_000,
+      timeoutMs: options.timeoutMs ?? SETTINGS['qa.timeoutMs'].default,
       maxRetries: options.maxRetries ?? 4,
       invalidRetries: options.invalidRetries ?? 2,
       backoffBaseMs: options.backoffBaseMs ?? 500,
       maxBackoffMs: options.maxBackoffMs ?? 30_000,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 120_000,
-      concurrency: Math.max(1, options.concurrency ?? 4),
+      concurrency: Math.max(1, options.concurrency ?? SETTINGS['qa.concurrency'].default),
       random: options.random ?? Math.random,
       budgetTokens: options.budgetTokens,
       cacheDir: options.cacheDir,

@@ -21,8 +21,11 @@ import type { Range } from '../segment';
 import { generateBuiltin } from './builtin';
 import { BudgetExhaustedError, LlmGenerator, type LlmOptions } from './llm';
 import { SOURCE_PROMPT_VERSION, type GeneratedPair, type QARecord } from './types';
+import type { QAGenerator } from '../../shared/vocabulary';
+import { SETTINGS } from '../../shared/settings';
 
-export type GeneratorName = 'builtin' | 'llm';
+/** The generators a person can run (one list: src/shared/vocabulary.ts). */
+export type GeneratorName = QAGenerator;
 
 export interface QARunOptions {
   inputs: string[];
@@ -180,12 +183,12 @@ async function* plan(options: QARunOptions, onIssue?: (issue: ReadIssue) => void
 export async function generateQA(options: QARunOptions): Promise<QASummary> {
   const started = performance.now();
   const out = path.resolve(options.out);
-  const generatorName: GeneratorName = options.generator ?? 'builtin';
+  const generatorName: GeneratorName = options.generator ?? SETTINGS['qa.generator'].default;
   const engine = options.engine ?? resolveOptions();
-  const perDoc = Math.max(1, Math.floor(options.perDoc ?? 5));
-  const seed = options.seed ?? 1;
+  const perDoc = Math.max(1, Math.floor(options.perDoc ?? SETTINGS['qa.perDoc'].default));
+  const seed = options.seed ?? SETTINGS['qa.seed'].default;
   const keepSource = options.sourceQa ?? true;
-  const jobs = Math.max(1, options.concurrency ?? 4);
+  const jobs = Math.max(1, options.concurrency ?? SETTINGS['qa.concurrency'].default);
   const { signal } = options;
   for (const input of options.inputs) {
     if (!fs.existsSync(input)) {

@@ -1,14 +1,17 @@
 /**
  * Q&A generation settings (`t2vid.qa.*`, one name per CLI flag: `t2vid.qa.perDoc` ↔ `--per-doc`) and the API key,
- * which lives only in SecretStorage ("T2Vid: Set API Key"): never in settings, logs or output files.
+ * which lives only in SecretStorage ("T2Vid: Set API Key…"): never in settings, logs or output files.
  */
 import * as vscode from 'vscode';
+import { OPTION_TABLE, type SettingName } from '../../core/options';
 import type { LlmConnection } from '../../core/qa/regenerate';
+import { boundsOf } from '../../shared/settings';
+import { QA_GENERATORS, type QAGenerator } from '../../shared/vocabulary';
 
 export const API_KEY_SECRET = 't2vid.qa.apiKey';
 
 export interface QASettings {
-  generator: 'builtin' | 'llm';
+  generator: QAGenerator;
   perDoc: number;
   seed: number;
   baseUrl: string;
@@ -21,19 +24,23 @@ export interface QASettings {
 
 export function qaSettings(scope?: vscode.ConfigurationScope): QASettings {
   const section = vscode.workspace.getConfiguration('t2vid.qa', scope);
-  const whole = (key: string, fallback: number, min: number): number => {
-    const value = section.get<number>(key, fallback);
-    return Number.isInteger(value) && value >= min ? value : fallback;
+  // A value a hand-edited settings.json made invalid falls back to the default.
+  const whole = (name: SettingName & `qa.${string}`): number => {
+    const fallback = OPTION_TABLE[name].default as number;
+    const value = section.get<number>(name.slice('qa.'.length), fallback);
+    const { min, max } = boundsOf(name);
+    return Number.isInteger(value) && value >= min && value <= max ? value : fallback;
   };
+  const generator = section.get<string>('generator', OPTION_TABLE['qa.generator'].default);
   return {
-    generator: section.get<string>('generator') === 'llm' ? 'llm' : 'builtin',
-    perDoc: whole('perDoc', 5, 1),
-    seed: whole('seed', 1, 0),
+    generator: QA_GENERATORS.find((g) => g === generator) ?? OPTION_TABLE['qa.generator'].default,
+    perDoc: whole('qa.perDoc'),
+    seed: whole('qa.seed'),
     baseUrl: section.get<string>('baseUrl', '').trim(),
     model: section.get<string>('model', '').trim(),
-    concurrency: whole('concurrency', 4, 1),
-    timeoutMs: whole('timeoutMs', 120_000, 1),
-    budgetTokens: whole('budgetTokens', 0, 0),
+    concurrency: whole('qa.concurrency'),
+    timeoutMs: whole('qa.timeoutMs'),
+    budgetTokens: whole('qa.budgetTokens'),
   };
 }
 
@@ -74,7 +81,7 @@ export async function llmConnection(secrets: vscode.SecretStorage, settings: QAS
   let apiKey = (await secrets.get(API_KEY_SECRET)) ?? '';
   if (!apiKey) {
     if (!isLoopback(settings.baseUrl)) {
-      throw new SettingsError(`no API key for ${settings.baseUrl}: run "T2Vid: Set API Key"`, { label: 'Set API Key', command: 't2vid.setApiKey' });
+      throw new SettingsError(`no API key for ${settings.baseUrl}: run "T2Vid: Set API Key…"`, { label: 'Set API Key', command: 't2vid.setApiKey' });
     }
     apiKey = 'no-key';
   }
@@ -87,7 +94,7 @@ export async function llmConnection(secrets: vscode.SecretStorage, settings: QAS
   };
 }
 
-/** "T2Vid: Set API Key": stores (or, when left empty, removes) the key in SecretStorage. */
+/** "T2Vid: Set API Key…": stores (or, when left empty, removes) the key in SecretStorage. */
 export async function setApiKey(secrets: vscode.SecretStorage): Promise<void> {
   const had = Boolean(await secrets.get(API_KEY_SECRET));
   const value = await vscode.window.showInputBox({

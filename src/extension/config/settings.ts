@@ -1,27 +1,11 @@
 /** VS Code settings → core options. One name per setting: `t2vid.render.fontSize` ↔ `render.fontSize` ↔ `--font-size`. */
 import * as vscode from 'vscode';
 import type { FieldMapping } from '../../core/model';
-import { resolveOptions, type EngineOptions, type RenderOptions, type SegmentOptions } from '../../core/options';
+import { OPTION_TABLE, RENDER_KEYS, resolveOptions, SEGMENT_KEYS, type EngineOptions, type RenderOptions, type SegmentOptions } from '../../core/options';
 import { parseFieldMapping } from '../../core/readers/index';
-import type { DatasetFormat } from '../../core/synth';
+import { DATASET_FORMATS, type DatasetFormat } from '../../core/synth';
 
-const SEGMENT_KEYS: Array<keyof SegmentOptions> = ['mode', 'wordsPerFrame', 'locale'];
-const RENDER_KEYS: Array<keyof RenderOptions> = [
-  'width',
-  'height',
-  'fontSize',
-  'fontFamily',
-  'fontFile',
-  'marginX',
-  'marginY',
-  'lineSpacing',
-  'foreground',
-  'background',
-  'align',
-  'bitDepth',
-];
-
-function pick<T>(section: vscode.WorkspaceConfiguration, keys: Array<keyof T>): Partial<T> {
+function pick<T>(section: vscode.WorkspaceConfiguration, keys: ReadonlyArray<keyof T>): Partial<T> {
   const out: Partial<T> = {};
   for (const key of keys) {
     const value = section.get<T[typeof key]>(key as string);
@@ -54,5 +38,7 @@ export function fieldMapping(scope?: vscode.ConfigurationScope): FieldMapping | 
 
 export function outputSettings(scope?: vscode.ConfigurationScope): { folder: string; format: DatasetFormat } {
   const section = vscode.workspace.getConfiguration('t2vid.output', scope);
-  return { folder: section.get<string>('folder', 't2vid-out') || 't2vid-out', format: section.get<DatasetFormat>('format', 'minicpm-v') };
+  const folder = OPTION_TABLE['output.folder'].default;
+  const format = section.get<DatasetFormat>('format', OPTION_TABLE['output.format'].default);
+  return { folder: section.get<string>('folder', folder) || folder, format: DATASET_FORMATS.includes(format) ? format : OPTION_TABLE['output.format'].default };
 }

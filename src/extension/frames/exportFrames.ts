@@ -1,6 +1,8 @@
 /** "Export these frames": copy the previewed frames next to the document, with a manifest of their source ranges. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { fileStem } from '../../core/readers/schema';
+import { frameFileName } from '../../core/synth';
 import { engineVersion } from '../../core/version';
 import type { FramesViewProvider } from './framesView';
 import { engineOptions } from '../config/settings';
@@ -13,7 +15,7 @@ export async function exportPreviewFrames(view: FramesViewProvider): Promise<vsc
   }
   const { target, result } = current;
   const document = target.document;
-  const stem = path.basename(document.uri.path).replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'document';
+  const stem = fileStem(path.basename(document.uri.path));
   const name = target.info.kind === 'sample' ? `${stem}-line${target.info.line}-frames` : `${stem}-frames`;
   let parent: vscode.Uri | undefined;
   if (!document.isUntitled && document.uri.scheme === 'file') {
@@ -29,7 +31,7 @@ export async function exportPreviewFrames(view: FramesViewProvider): Promise<vsc
   await vscode.workspace.fs.createDirectory(folder);
   const frames = [];
   for (const page of result.pages) {
-    const file = `frame_${String(page.index).padStart(5, '0')}.png`;
+    const file = frameFileName(page.index);
     await vscode.workspace.fs.copy(vscode.Uri.file(page.file), vscode.Uri.joinPath(folder, file), { overwrite: true });
     frames.push({ index: page.index, path: file, range: page.range, words: page.words });
   }

@@ -24,12 +24,11 @@ import {
   type StateMessage,
   type ToWebview,
 } from '../../shared/protocol/frames';
+import { JSONL_EXTENSIONS, TEXT_EXTENSIONS } from '../../shared/fileTypes';
 import { engineOptions, fieldMapping } from '../config/settings';
 import { webviewHtml } from '../common/webviewHtml';
 
 const TEXT_LANGUAGES = new Set(['plaintext', 'markdown', 'restructuredtext', 'latex', 'asciidoc']);
-const TEXT_EXTENSIONS = new Set(['.txt', '.md', '.markdown', '.text', '.rst', '.tex', '.adoc']);
-const DATASET_EXTENSIONS = new Set(['.jsonl', '.ndjson']);
 const DEBOUNCE_MS = 80;
 /** Frames past the cursor's frame in an early (partial) update: about what the panel shows around it. */
 const PARTIAL_AFTER = 1;
@@ -54,11 +53,11 @@ interface Target {
 
 export function isTextDocument(document: vscode.TextDocument): boolean {
   const ext = path.extname(document.uri.path).toLowerCase();
-  return TEXT_LANGUAGES.has(document.languageId) || TEXT_EXTENSIONS.has(ext);
+  return TEXT_LANGUAGES.has(document.languageId) || (TEXT_EXTENSIONS as readonly string[]).includes(ext);
 }
 
 export function isDatasetDocument(document: vscode.TextDocument): boolean {
-  return DATASET_EXTENSIONS.has(path.extname(document.uri.path).toLowerCase()) || document.languageId === 'jsonl';
+  return (JSONL_EXTENSIONS as readonly string[]).includes(path.extname(document.uri.path).toLowerCase()) || document.languageId === 'jsonl';
 }
 
 export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -74,6 +73,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private timer: NodeJS.Timeout | undefined;
   private rendering = false;
   private lastHighlight = -2;
+  private hasFrames = false;
   /** What the last render was asked for (in flight or done): an identical refresh only re-publishes. */
   private requested: { document: vscode.TextDocument; version: number; text: string; options: string; info: string } | undefined;
   /** The srcs in the last state posted to the current webview (it has those frames, as URIs or inline). */
@@ -224,7 +224,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
         await vscode.commands.executeCommand('t2vid.exportPreviewFrames');
         return;
       case 'frames/openSettings':
-        await vscode.commands.executeCommand('workbench.action.openSettings', 't2vid.');
+        await vscode.commands.executeCommand('t2vid.openSettings');
         return;
     }
   }
@@ -360,6 +360,15 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private publish(partial: Omit<StateMessage, 'type' | 'version' | 'settings'>, scope?: vscode.ConfigurationScope): void {
     this.state = { type: 'frames/state', ...partial, settings: this.settings(scope), version: ++this.version };
     this.post(this.state);
+    this.setHasFrames(partial.frames.length > 0);
+  }
+
+  /** The `t2vid.hasFrames` context key (frames shown in the view): "Export Previewed Frames" shows in the palette and the view title only then. */
+  private setHasFrames(value: boolean): void {
+    if (value !== this.hasFrames) {
+      this.hasFrames = value;
+      void vscode.commands.executeCommand('setContext', 't2vid.hasFrames', value);
+    }
   }
 
   /** Re-render the preview for the active editor (cancelling any render in flight). */

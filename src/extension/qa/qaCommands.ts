@@ -8,14 +8,16 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatIssue } from '../../core/model';
 import { generateQA, type QARunOptions } from '../../core/qa/run';
-import { SUPPORTED_EXTENSIONS } from '../../core/readers/index';
+import { fileStem } from '../../core/readers/schema';
+import { DATASET_EXTENSIONS, SUPPORTED_EXTENSIONS } from '../../shared/fileTypes';
+import { withAbortSignal } from '../common/cancellation';
 import { CurationEditorProvider } from '../curation/curationEditor';
 import { LARGE_FILE_BYTES, LargeDatasetEditorProvider } from '../curation/largeDataset';
 import { llmConnection, qaSettings, showSettingsError } from '../config/qaSettings';
 import { engineOptions, fieldMapping, outputSettings } from '../config/settings';
-import { outputRoot, safeStem } from '../synth/synthesizeCommand';
+import { outputRoot } from '../synth/synthesizeCommand';
 
-const DATASET_EXTENSIONS = new Set(['.jsonl', '.ndjson', '.json', '.parquet']);
+const isOneOf = (list: readonly string[], ext: string): boolean => list.includes(ext);
 
 /** Runs generateQA with a progress notification; opens the result in the curation editor. */
 async function runGeneration(secrets: vscode.SecretStorage, log: vscode.LogOutputChannel, inputs: string[], out: string, scope: vscode.Uri, label: string): Promise<void> {
@@ -35,11 +37,9 @@ async function runGeneration(secrets: vscode.SecretStorage, log: vscode.LogOutpu
   const summary = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `T2Vid: Q&A for ${label}`, cancellable: true },
     async (progress, token) => {
-      const controller = new AbortController();
-      const cancel = token.onCancellationRequested(() => controller.abort(new Error('cancelled')));
       let reported = 0;
-      try {
-        return await generateQA({
+      return withAbortSignal(token, (signal) =>
+        generateQA({
           inputs,
           out,
           engine,
@@ -49,7 +49,7 @@ async function runGeneration(secrets: vscode.SecretStorage, log: vscode.LogOutpu
           seed: settings.seed,
           concurrency: settings.concurrency,
           llm,
-          signal: controller.signal,
+          signal,
           onIssue: (issue) => {
             issues++;
             log.warn(`skipped ${formatIssue(issue)}`);
@@ -60,10 +60,8 @@ async function runGeneration(secrets: vscode.SecretStorage, log: vscode.LogOutpu
             progress.report({ increment: percent - reported, message: `${done}/${total} documents · ${pairs} pairs` });
             reported = percent;
           },
-        });
-      } finally {
-        cancel.dispose();
-      }
+        }),
+      );
     },
   );
   log.info(`qa ${summary.cancelled ? 'cancelled' : 'done'}: ${JSON.stringify({ ...summary, errors: summary.errors.length })}`);
@@ -97,9 +95,9 @@ export async function generateQAForActiveDocument(secrets: vscode.SecretStorage,
     throw new Error(`T2Vid reads documents with the file system of the machine the workspace is on; ${document.uri.toString()} is not on one`);
   }
   const root = outputRoot(document.uri, outputSettings(document.uri).folder);
-  const out = path.join(root.fsPath, `${safeStem(name)}.t2vid.jsonl`);
+  const out = path.join(root.fsPath, `${fileStem(name)}.t2vid.jsonl`);
   let input: string;
-  if (DATASET_EXTENSIONS.has(ext) && !document.isUntitled) {
+  if (isOneOf(DATASET_EXTENSIONS, ext) && !document.isUntitled) {
     if (document.isDirty && !(await document.save())) {
       return;
     }
@@ -109,12 +107,12 @@ export async function generateQAForActiveDocument(secrets: vscode.SecretStorage,
       void vscode.window.showWarningMessage(`T2Vid: ${name} is empty: nothing to ask about.`);
       return;
     }
-    if (!document.isUntitled && !document.isDirty && (SUPPORTED_EXTENSIONS as readonly string[]).includes(ext)) {
+    if (!document.isUntitled && !document.isDirty && isOneOf(SUPPORTED_EXTENSIONS, ext)) {
       input = document.uri.fsPath;
     } else {
       // Unsaved text: generate from what is on screen (a temporary copy with the document's name).
       const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 't2vid-qa-'));
-      input = path.join(dir, (SUPPORTED_EXTENSIONS as readonly string[]).includes(ext) ? name : `${safeStem(name)}.txt`);
+      input = path.join(dir, isOneOf(SUPPORTED_EXTENSIONS, ext) ? name : `${fileStem(name)}.txt`);
       await fs.promises.writeFile(input, document.getText());
     }
   }
@@ -140,7 +138,7 @@ export async function generateQAForDataset(secrets: vscode.SecretStorage, log: v
   }
   const root = outputRoot(local[0], outputSettings(local[0]).folder);
   const name = local.length === 1 ? path.basename(local[0].fsPath) : `${local.length} files`;
-  const out = path.join(root.fsPath, `${safeStem(path.basename(local[0].fsPath))}${local.length > 1 ? `-and-${local.length - 1}-more` : ''}.t2vid.jsonl`);
+  const out = path.join(root.fsPath, `${fileStem(path.basename(local[0].fsPath))}${local.length > 1 ? `-and-${local.length - 1}-more` : ''}.t2vid.jsonl`);
   await runGeneration(
     secrets,
     log,

@@ -4,13 +4,10 @@ import * as vscode from 'vscode';
 import { formatIssue, type Sample } from '../../core/model';
 
 import { synthesizeParallel } from '../../core/parallel';
+import { fileStem } from '../../core/readers/schema';
+import { DATASET_EXTENSIONS } from '../../shared/fileTypes';
+import { withAbortSignal } from '../common/cancellation';
 import { engineOptions, fieldMapping, outputSettings } from '../config/settings';
-
-const DATASET_EXTENSIONS = ['.jsonl', '.ndjson', '.json', '.parquet'];
-
-export function safeStem(name: string): string {
-  return name.replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'document';
-}
 
 /** Where output goes: the setting's folder inside the resource's workspace folder (or beside the file). */
 export function outputRoot(resource: vscode.Uri, folder: string): vscode.Uri {
@@ -45,7 +42,7 @@ export async function synthesizeActiveDocument(log: vscode.LogOutputChannel): Pr
   }
   const name = document.isUntitled ? 'untitled' : path.basename(document.uri.path);
   const ext = path.extname(name).toLowerCase();
-  const asDataset = document.uri.scheme === 'file' && DATASET_EXTENSIONS.includes(ext);
+  const asDataset = document.uri.scheme === 'file' && (DATASET_EXTENSIONS as readonly string[]).includes(ext);
   if (asDataset && document.isDirty && !(await document.save())) {
     return;
   }
@@ -54,7 +51,7 @@ export async function synthesizeActiveDocument(log: vscode.LogOutputChannel): Pr
     void vscode.window.showWarningMessage(`T2Vid: ${name} is empty: nothing to synthesize.`);
     return;
   }
-  const stem = safeStem(name);
+  const stem = fileStem(name);
   const out = vscode.Uri.joinPath(root, stem).fsPath;
   const samples: Sample[] = asDataset
     ? []
@@ -64,18 +61,16 @@ export async function synthesizeActiveDocument(log: vscode.LogOutputChannel): Pr
   const summary = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `T2Vid: synthesizing ${name}`, cancellable: true },
     async (progress, token) => {
-      const controller = new AbortController();
-      const cancel = token.onCancellationRequested(() => controller.abort(new Error('cancelled')));
       let reported = 0;
-      try {
-        return await synthesizeParallel({
+      return withAbortSignal(token, (signal) =>
+        synthesizeParallel({
           inputs: asDataset ? [document.uri.fsPath] : [],
           samples,
           out,
           engine,
           fields: fieldMapping(document.uri),
           format: output.format,
-          signal: controller.signal,
+          signal,
           onIssue: (issue) => {
             issues++;
             log.warn(`skipped ${formatIssue(issue)}`);
@@ -86,10 +81,8 @@ export async function synthesizeActiveDocument(log: vscode.LogOutputChannel): Pr
             progress.report({ increment: percent - reported, message: `${done}/${total} samples · ${frames} frames` });
             reported = percent;
           },
-        });
-      } finally {
-        cancel.dispose();
-      }
+        }),
+      );
     },
   );
   log.info(`${summary.cancelled ? 'cancelled' : 'done'}: ${JSON.stringify({ ...summary, errors: summary.errors.length })}`);
