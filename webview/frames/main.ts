@@ -21,6 +21,8 @@ import {
 import { button, divider, dropdown, numberField, progressRing, registerComponents } from '../shared/toolkit';
 import { el } from '../shared/dom';
 import { createIpc } from '../shared/ipc';
+import { SETTINGS } from '../../src/shared/settings';
+import { visualTokens } from '../../src/shared/profiles';
 
 /** What survives hiding the view (`vscode.setState`). */
 interface Persisted {
@@ -32,7 +34,7 @@ const ipc = createIpc<ToWebview, FromWebview>(parseToWebview);
 
 const MODE_LABELS: Record<SegmentMode, string> = { words: 'Words', sentences: 'Sentences', fit: 'Fit to frame' };
 const MODE_TITLES: Record<SegmentMode, string> = {
-  words: 'A fixed number of words per frame (the T2Vid reference: 115)',
+  words: `A fixed number of words per frame (the T2Vid reference: ${SETTINGS['segment.wordsPerFrame'].default})`,
   sentences: 'Whole sentences, up to the words-per-frame limit',
   fit: 'As much text as fits each frame at the chosen font size',
 };
@@ -109,8 +111,8 @@ const wordsControl = numberField({
   id: 't2vid-words',
   label: 'Words per frame',
   value: DEFAULT_PANEL_SETTINGS['segment.wordsPerFrame'],
-  min: 1,
-  max: 100_000,
+  min: SETTINGS['segment.wordsPerFrame'].minimum,
+  max: SETTINGS['segment.wordsPerFrame'].maximum,
   isValid: (v) => PANEL_SETTING_CHECKS['segment.wordsPerFrame'](v),
   onChange: (value) => updateSetting('segment.wordsPerFrame', value),
 });
@@ -118,8 +120,8 @@ const fontControl = numberField({
   id: 't2vid-font-size',
   label: 'Font size',
   value: DEFAULT_PANEL_SETTINGS['render.fontSize'],
-  min: 4,
-  max: 512,
+  min: SETTINGS['render.fontSize'].minimum,
+  max: SETTINGS['render.fontSize'].maximum,
   isValid: (v) => PANEL_SETTING_CHECKS['render.fontSize'](v),
   onChange: (value) => updateSetting('render.fontSize', value),
 });
@@ -127,8 +129,8 @@ const sizeControl = numberField({
   id: 't2vid-frame-size',
   label: 'Frame size',
   value: DEFAULT_PANEL_SETTINGS['render.width'],
-  min: 32,
-  max: 8192,
+  min: SETTINGS['render.width'].minimum,
+  max: SETTINGS['render.width'].maximum,
   isValid: (v) => PANEL_SETTING_CHECKS['render.width'](v) && PANEL_SETTING_CHECKS['render.height'](v),
   // Square frames from the panel: width and height (separately in Settings).
   onChange: (value) => {
@@ -257,7 +259,7 @@ function profileOf(id: string): (typeof MODEL_PROFILES)[number] {
 function renderStats(state: StateMessage): void {
   const n = state.frames.length;
   const profile = profileOf(settings['preview.modelProfile']);
-  const tokens = n * profile.tokensPerFrame;
+  const tokens = visualTokens(n, profile);
   // Each part wraps as a whole; textContent is the plain sentence.
   const part = (text: string): HTMLSpanElement => el('span', 't2vid-stats__part', text);
   stats.replaceChildren(

@@ -7,7 +7,8 @@
  * Imported by src/extension (node) and webview/ (browser): no node or vscode imports here.
  */
 import { SEGMENT_MODES } from '../vocabulary';
-import { DEFAULT_MODEL_PROFILE, MODEL_PROFILE_IDS } from '../profiles';
+import { MODEL_PROFILE_IDS } from '../profiles';
+import { SETTINGS } from '../settings';
 import * as v from 'valibot';
 import { finite, int, message, parser, text } from './schema';
 
@@ -18,16 +19,21 @@ export { MODEL_PROFILES, type ModelProfile } from '../profiles';
 
 const INDEX = int(0, 10_000_000);
 
+/** A whole-number setting's schema, with the bounds of the option table (src/shared/settings.ts). */
+function intSetting(name: 'segment.wordsPerFrame' | 'render.fontSize' | 'render.width' | 'render.height') {
+  return int(SETTINGS[name].minimum, SETTINGS[name].maximum);
+}
+
 /**
  * The panel's controls: each is a VS Code setting of the same name under `t2vid.`, with the same bounds as
  * package.json's configuration. Square frames from the panel; width and height separately in Settings.
  */
 export const PANEL_SETTING_SCHEMAS = {
   'segment.mode': v.picklist(SEGMENT_MODES),
-  'segment.wordsPerFrame': int(1, 100_000),
-  'render.fontSize': int(4, 512),
-  'render.width': int(32, 8192),
-  'render.height': int(32, 8192),
+  'segment.wordsPerFrame': intSetting('segment.wordsPerFrame'),
+  'render.fontSize': intSetting('render.fontSize'),
+  'render.width': intSetting('render.width'),
+  'render.height': intSetting('render.height'),
   'preview.modelProfile': v.picklist(MODEL_PROFILE_IDS),
 };
 
@@ -42,15 +48,10 @@ export const PANEL_SETTING_CHECKS = Object.fromEntries(PANEL_SETTING_KEYS.map((k
   (value: unknown) => boolean
 >;
 
-/** The settings' defaults (as in package.json's configuration), for values missing or invalid in settings.json. */
-export const DEFAULT_PANEL_SETTINGS: Readonly<PanelSettings> = {
-  'segment.mode': 'words',
-  'segment.wordsPerFrame': 115,
-  'render.fontSize': 20,
-  'render.width': 448,
-  'render.height': 448,
-  'preview.modelProfile': DEFAULT_MODEL_PROFILE,
-};
+/** The settings' defaults (the option table's), for values missing or invalid in settings.json. */
+export const DEFAULT_PANEL_SETTINGS: Readonly<PanelSettings> = Object.fromEntries(
+  PANEL_SETTING_KEYS.map((key) => [key, SETTINGS[key].default]),
+) as unknown as PanelSettings;
 
 /** Largest inline PNG, in bytes (the host inlines frames up to this size). */
 export const INLINE_MAX_BYTES = 512 << 10;
