@@ -339,3 +339,33 @@ test('the scroll position is restored when the tab is shown again', { timeout: 2
   }, 20_000);
   lap('scroll position restored');
 });
+
+/** The rows of the "Reopen Editor With…" picker for the active editor (label and description), closed again after. */
+async function reopenWithEntries(): Promise<string[]> {
+  await vscode.runCommand('View: Reopen Editor With...', { opensInput: true });
+  const rows = vscode.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await rows.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await new Promise((r) => setTimeout(r, 300));
+  const entries = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  await vscode.page.keyboard.press('Escape');
+  await vscode.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  return entries;
+}
+
+test('"Reopen Editor With…" lists the curation editor once, as the default of *.t2vid.jsonl and an option for .jsonl', { timeout: 180_000 }, async (t) => {
+  const lap = timer(t);
+  await closeAllEditors(vscode);
+  await quickOpen(vscode, 'quick.t2vid.jsonl');
+  await curationFrameOf(vscode, 'quick.t2vid.jsonl');
+  const forDataset = await reopenWithEntries();
+  const curation = forDataset.filter((e) => e.includes('T2Vid Curation Editor'));
+  assert.equal(curation.length, 1, `one curation editor for quick.t2vid.jsonl: ${JSON.stringify(forDataset)}`);
+  assert.match(curation[0], /Default/, `the default of *.t2vid.jsonl: ${curation[0]}`);
+  await closeAllEditors(vscode);
+  await vscode.openFile('data.jsonl');
+  const forJsonl = await reopenWithEntries();
+  const option = forJsonl.filter((e) => e.includes('T2Vid Curation Editor'));
+  assert.equal(option.length, 1, `one curation editor for data.jsonl: ${JSON.stringify(forJsonl)}`);
+  assert.doesNotMatch(option[0], /Default/, `an option, not the default, for a plain .jsonl: ${option[0]}`);
+  lap(`Open With: ${JSON.stringify(forDataset)} / ${JSON.stringify(forJsonl)}`);
+});
