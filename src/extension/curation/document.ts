@@ -27,38 +27,64 @@ type ChangeListener = (e: DatasetChange) => void;
 export class DatasetDocument implements vscode.CustomDocument {
   private readonly listeners = new Set<ChangeListener>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly abort = new AbortController();
+  private file: LineFile | undefined;
+  /** The temp copy of a file of another file system (undefined for a local file). */
+  private copy: string | undefined;
+  /** A file system that cannot be written (a git revision): edits are refused. */
+  readonly readonly: boolean;
+  /**
+   * Resolves once the file is indexed (about a second per GB) and a backup's edits are restored. The document is
+   * handed to VS Code before that, so the tab's webview loads while the file is indexed; everything that reads lines
+   * waits for it.
+   */
+  readonly ready: Promise<void>;
 
-  private constructor(
+  constructor(
     readonly uri: vscode.Uri,
-    readonly lines: LineFile,
-    /** The temp copy of a file of another file system (undefined for a local file). */
-    private readonly copy: string | undefined,
-    /** A file system that cannot be written (a git revision): edits are refused. */
-    readonly readonly: boolean,
     private readonly report: (edit: vscode.CustomDocumentEditEvent<DatasetDocument>) => void,
+    backup?: Thenable<string | undefined>,
   ) {
-    if (!copy) {
+    this.readonly = vscode.workspace.fs.isWritableFileSystem(uri.scheme) === false;
+    this.ready = this.load(backup);
+    this.ready.catch(() => undefined); // reported by whoever waits for it (the session)
+    if (uri.scheme === 'file') {
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)));
       // Programs that write a temp file and rename it over the dataset show as a create.
       this.disposables.push(watcher, watcher.onDidChange(() => void this.reloadIfChanged()), watcher.onDidCreate(() => void this.reloadIfChanged()));
     }
   }
 
-  /** Opens and indexes `uri` (about a second per GB). */
-  static async open(uri: vscode.Uri, report: (edit: vscode.CustomDocumentEditEvent<DatasetDocument>) => void, signal?: AbortSignal): Promise<DatasetDocument> {
-    const readonly = vscode.workspace.fs.isWritableFileSystem(uri.scheme) === false;
-    if (uri.scheme === 'file') {
-      return new DatasetDocument(uri, await LineFile.open(uri.fsPath, signal), undefined, readonly, report);
+  private async load(backup: Thenable<string | undefined> | undefined): Promise<void> {
+    let local = this.uri.fsPath;
+    if (this.uri.scheme !== 'file') {
+      const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 't2vid-curation-'));
+      this.copy = path.join(dir, path.basename(this.uri.path) || 'dataset.jsonl');
+      local = this.copy;
+      try {
+        await fs.promises.writeFile(this.copy, await vscode.workspace.fs.readFile(this.uri));
+      } catch (e) {
+        throw new Error(`could not read ${this.uri.toString()}: ${(e as Error).message}`);
+      }
     }
-    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 't2vid-curation-'));
-    const copy = path.join(dir, path.basename(uri.path) || 'dataset.jsonl');
-    try {
-      await fs.promises.writeFile(copy, await vscode.workspace.fs.readFile(uri));
-      return new DatasetDocument(uri, await LineFile.open(copy, signal), copy, readonly, report);
-    } catch (e) {
-      await fs.promises.rm(dir, { recursive: true, force: true });
-      throw new Error(`could not read ${uri.toString()}: ${(e as Error).message}`);
+    const file = await LineFile.open(local, this.abort.signal);
+    if (this.abort.signal.aborted) {
+      file.close();
+      throw new Error(`${this.name} was closed`);
     }
+    this.file = file;
+    const saved = await backup;
+    if (saved !== undefined && !file.restore(saved)) {
+      void vscode.window.showWarningMessage(`T2Vid: the unsaved edits of ${this.name} could not be restored: the file changed on disk since.`);
+    }
+  }
+
+  /** The line index (only once `ready` resolved). */
+  get lines(): LineFile {
+    if (!this.file) {
+      throw new Error(`${this.name} is still being indexed`);
+    }
+    return this.file;
   }
 
   get name(): string {
@@ -118,6 +144,7 @@ export class DatasetDocument implements vscode.CustomDocument {
 
   /** Another program wrote the file: take its content if nothing is unsaved here (an unsaved edit wins until saved). */
   private async reloadIfChanged(): Promise<void> {
+    await this.ready;
     if (!this.lines.dirty && (await this.lines.changedOnDisk())) {
       await this.lines.revert();
       this.fire(undefined, false);
@@ -126,6 +153,7 @@ export class DatasetDocument implements vscode.CustomDocument {
 
   /** Writes the file with its edits to `target` (default: where it came from), atomically. */
   async save(target: vscode.Uri = this.uri, signal?: AbortSignal): Promise<void> {
+    await this.ready;
     if (target.scheme === 'file') {
       await this.lines.save(target.fsPath, signal);
     } else if (this.copy && target.toString() === this.uri.toString()) {
@@ -145,6 +173,7 @@ export class DatasetDocument implements vscode.CustomDocument {
   }
 
   async revert(): Promise<void> {
+    await this.ready;
     if (this.copy) {
       await fs.promises.writeFile(this.copy, await vscode.workspace.fs.readFile(this.uri));
     }
@@ -163,7 +192,8 @@ export class DatasetDocument implements vscode.CustomDocument {
       d.dispose();
     }
     this.listeners.clear();
-    this.lines.close();
+    this.abort.abort(new Error('closed'));
+    this.file?.close();
     if (this.copy) {
       void fs.promises.rm(path.dirname(this.copy), { recursive: true, force: true });
     }

@@ -41,20 +41,20 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
     return this.strips;
   }
 
-  async openCustomDocument(uri: vscode.Uri, context: vscode.CustomDocumentOpenContext, token: vscode.CancellationToken): Promise<DatasetDocument> {
-    const name = path.basename(uri.path);
-    const document = await withSignal(token, (signal) =>
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `T2Vid: indexing ${name}` }, () => DatasetDocument.open(uri, (edit) => this.changes.fire(edit), signal)),
-    );
-    if (context.backupId) {
-      const backup = await vscode.workspace.fs.readFile(vscode.Uri.parse(context.backupId)).then(
-        (bytes) => Buffer.from(bytes).toString('utf8'),
-        () => undefined,
-      );
-      if (backup !== undefined && !document.lines.restore(backup)) {
-        void vscode.window.showWarningMessage(`T2Vid: the unsaved edits of ${name} could not be restored: the file changed on disk since.`);
-      }
+  async openCustomDocument(uri: vscode.Uri, context: vscode.CustomDocumentOpenContext): Promise<DatasetDocument> {
+    // A missing or unreadable file fails here, in VS Code's own error editor; the index is built while the webview loads.
+    const stat = await vscode.workspace.fs.stat(uri);
+    if (stat.type & vscode.FileType.Directory) {
+      throw new Error(`${uri.toString()} is a folder, not a dataset`);
     }
+    const backup = context.backupId
+      ? vscode.workspace.fs.readFile(vscode.Uri.parse(context.backupId)).then(
+          (bytes) => Buffer.from(bytes).toString('utf8'),
+          () => undefined,
+        )
+      : undefined;
+    const document = new DatasetDocument(uri, (edit) => this.changes.fire(edit), backup);
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `T2Vid: indexing ${path.basename(uri.path)}` }, () => document.ready.catch(() => undefined));
     return document;
   }
 
@@ -98,6 +98,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
   }
 
   async backupCustomDocument(document: DatasetDocument, context: vscode.CustomDocumentBackupContext): Promise<vscode.CustomDocumentBackup> {
+    await document.ready;
     await vscode.workspace.fs.writeFile(context.destination, Buffer.from(document.lines.backup(), 'utf8'));
     return {
       id: context.destination.toString(),

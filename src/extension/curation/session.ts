@@ -31,7 +31,10 @@ import { asGenerated, rowView } from './viewMapping';
 
 export class CurationSession implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly index: DatasetIndex;
+  /** The row index (counts, filters), built once the document is indexed (`ready`). */
+  private index!: DatasetIndex;
+  /** Resolves once the document is indexed and the row index built; every webview message waits for it. */
+  private readonly ready: Promise<void>;
   private readonly name: string;
   private filter: RowFilter = NO_FILTER;
   private lines: number[] = [];
@@ -53,8 +56,12 @@ export class CurationSession implements vscode.Disposable {
     private readonly panel: vscode.WebviewPanel,
   ) {
     this.name = model.name;
-    this.index = new DatasetIndex(this.source(), { file: this.name, stem: fileStem(this.name), fields: this.fields() });
-    this.lines = this.index.filter(this.filter);
+    // The webview loads while the file is indexed (the document is handed over before that).
+    this.ready = model.ready.then(() => {
+      this.index = new DatasetIndex(this.source(), { file: this.name, stem: fileStem(this.name), fields: this.fields() });
+      this.lines = this.index.filter(this.filter);
+    });
+    this.ready.catch(() => undefined); // reported to the webview when it asks
     const webview = panel.webview;
     webview.options = {
       enableScripts: true,
@@ -64,7 +71,11 @@ export class CurationSession implements vscode.Disposable {
     this.disposables.push(
       webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       model.onDidChange((e) => this.onDocumentChange(e)),
-      vscode.workspace.onDidChangeConfiguration((e) => {
+      vscode.workspace.onDidChangeConfiguration(async (e) => {
+        await this.ready.catch(() => undefined);
+        if (this.index === undefined) {
+          return;
+        }
         if (e.affectsConfiguration('t2vid.segment') || e.affectsConfiguration('t2vid.render') || e.affectsConfiguration('t2vid.input.fields')) {
           this.strips.clear();
           this.scheduleReset(0);
@@ -108,7 +119,7 @@ export class CurationSession implements vscode.Disposable {
       this.provider.log.warn(`curation editor: ignored an invalid message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
       return;
     }
-    void this.handle(message).catch((e: unknown) => {
+    void this.ready.then(() => this.handle(message)).catch((e: unknown) => {
       this.provider.log.error((e as Error).stack ?? String(e));
       this.notice('error', (e as Error).message);
     });
