@@ -19,7 +19,7 @@ import { after, before, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { stringifyLike } from '../../src/core/curation/jsonStyle';
 import { repoRoot, startVSCode, type VSCodeSession } from '../support/harness';
-import { closeAllEditors, curationFrameOf, enginePages, quickOpen, scrollTowards, tabDirty, timer, until, visibleTextEditors, type DomDocument, type DomElement } from '../support/panel';
+import { closeAllEditors, curationFrameOf, enginePages, quickOpen, scrollTowards, statusSelection, tabDirty, timer, until, visibleTextEditors, type DomDocument, type DomElement } from '../support/panel';
 
 const SOURCE = path.join('long-text', 'leval-multidoc_qa.jsonl');
 const BROKEN = '{"input": "broken line, kept as is", ';
@@ -89,7 +89,7 @@ const records = lines.map((l) => JSON.parse(l) as Leval);
 /** Two records, an invalid line, a blank line, a record (a blank line is no row). */
 const CONTENT = [lines[0], lines[1], BROKEN, '', lines[2]];
 const original = (eol = '\n'): string => CONTENT.join(eol) + eol;
-const FILES = ['quick', 'explorer', 'rows', 'edit', 'review', 'add', 'outside', 'revert', 'scroll'].map((n) => `${n}.t2vid.jsonl`);
+const FILES = ['quick', 'explorer', 'rows', 'edit', 'review', 'add', 'outside', 'revert', 'scroll', 'show'].map((n) => `${n}.t2vid.jsonl`);
 
 let vscode: VSCodeSession;
 let workspace: string;
@@ -368,4 +368,18 @@ test('"Reopen Editor With…" lists the curation editor once, as the default of 
   assert.equal(option.length, 1, `one curation editor for data.jsonl: ${JSON.stringify(forJsonl)}`);
   assert.doesNotMatch(option[0], /Default/, `an option, not the default, for a plain .jsonl: ${option[0]}`);
   lap(`Open With: ${JSON.stringify(forDataset)} / ${JSON.stringify(forJsonl)}`);
+});
+
+test('"Show line" opens the text editor beside, at that line (a file under 50 MB)', { timeout: 180_000 }, async (t) => {
+  const lap = timer(t);
+  const name = 'show.t2vid.jsonl';
+  await closeAllEditors(vscode);
+  await quickOpen(vscode, name);
+  const frame = await curationFrameOf(vscode, name);
+  await waitRow(frame, 4, 'record 3', (s) => s.pairs === records[2].instructions.length, 60_000);
+  await frame.locator('.cur-row[data-line="4"] .cur-button', { hasText: 'Show line' }).click();
+  await until('a text editor beside the curation editor', async () => ((await visibleTextEditors(vscode)) === 1 ? true : undefined), 20_000);
+  assert.equal(await vscode.page.locator(`.tabs-container .tab[data-resource-name="${name}"]`).count(), 2, 'the curation editor and the text editor of the file');
+  await until('the cursor on line 5', async () => (/^Ln 5, Col 1\b/.test(await statusSelection(vscode)) ? true : undefined), 10_000, () => statusSelection(vscode));
+  lap('Show line → text editor at line 5');
 });
