@@ -33,7 +33,7 @@
  * workbench page or the webview, a MutationObserver, img load events and a 10 ms interval in the webview frame; the
  * two documents' clocks are put on one time base with a measured offset), and "wall" = performance.now() in this
  * process around Playwright calls (10 ms polling). Run by `npm run bench`; `node out/bench/curation.js` alone takes
- * ~8 min (`--large --generate-only` writes the large dataset and keeps it). Exit 0 when measured (targets missed or
+ * ~10 min, `--open` alone ~2 min (`--large --generate-only` writes the large dataset and keeps it). Exit 0 when measured (targets missed or
  * not), 1 when the measurement itself failed.
  */
 import { clockOffset, mousedowns, recordMousedowns } from '../test/support/browser';
