@@ -2,14 +2,12 @@
  * One curation tab: the webview of a DatasetDocument. The webview shows a virtualized list: it asks for the rows it
  * is about to show and for their frame strips (rendered in a render process of their own), and sends edits addressed
  * by line + the hash of the text it showed; the session applies them to the document as one line each, keeps the
- * row index (counts, filters) up to date as lines change, and regenerates pairs on request.
+ * row index (counts, filters) up to date as lines change, and writes back the new pairs "Regenerate" gets (regenerate.ts).
  */
 import * as vscode from 'vscode';
 import { DatasetIndex, NO_FILTER, type LineSource } from '../../core/curation/dataset';
 import { applyEdit, EditError, type EditOp } from '../../core/curation/records';
 import { StripDropped, type StripPage } from '../../core/curation/strips';
-import { regeneratePair } from '../../core/qa/regenerate';
-import type { GeneratedPair } from '../../core/qa/types';
 import { fileStem } from '../../core/readers/schema';
 import type { Range } from '../../core/segment';
 import {
@@ -23,10 +21,11 @@ import {
 } from '../../shared/protocol/curation';
 import type { RowFilter } from '../../shared/vocabulary';
 import { webviewHtml } from '../common/webviewHtml';
-import { llmConnection, qaSettings, showSettingsError } from '../config/qaSettings';
+import { qaSettings } from '../config/qaSettings';
 import { engineOptions, fieldMapping } from '../config/settings';
 import type { DatasetChange, DatasetDocument } from './document';
 import type { CurationEditorProvider } from './provider';
+import { newPair } from './regenerate';
 import { asGenerated, rowView } from './viewMapping';
 
 export class CurationSession implements vscode.Disposable {
@@ -401,32 +400,9 @@ export class CurationSession implements vscode.Disposable {
     try {
       const pages = await this.stripPages(lineHash(text), row.context, row.frames, engine);
       const doc = { id: row.id, context: row.context, frames: row.frames ?? pages.map((p) => p.range) };
-      const existing = row.pairs.map(asGenerated);
-      let replacement: GeneratedPair;
-      if (settings.generator === 'llm') {
-        let llm;
-        try {
-          llm = await llmConnection(this.provider.context.secrets, settings);
-        } catch (e) {
-          void showSettingsError(e);
-          return;
-        }
-        replacement = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `T2Vid: asking ${settings.model} for a new question`, cancellable: true },
-          async (_progress, token) => {
-            const controller = new AbortController();
-            const cancel = token.onCancellationRequested(() => controller.abort(new Error('cancelled')));
-            try {
-              return await regeneratePair(doc, existing, pair, { generator: 'llm', llm, signal: controller.signal });
-            } finally {
-              cancel.dispose();
-            }
-          },
-        );
-      } else {
-        // A new seed per regeneration, so pressing it again gives yet another question.
-        const seed = settings.seed + 1 + Math.floor(Math.random() * 1_000_000);
-        replacement = await regeneratePair(doc, existing, pair, { generator: 'builtin', seed, locale: engine.segment.locale });
+      const replacement = await newPair(this.provider.context.secrets, settings, engine.segment.locale, doc, row.pairs.map(asGenerated), pair);
+      if (!replacement) {
+        return;
       }
       this.provider.log.info(`regenerated pair ${pair + 1} of ${row.id}: ${JSON.stringify(replacement.question)}`);
       const replaceWith = { ...replacement } as unknown as Record<string, unknown> & { question: string; answer: string };
