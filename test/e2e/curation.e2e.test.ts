@@ -89,7 +89,7 @@ const records = lines.map((l) => JSON.parse(l) as Leval);
 /** Two records, an invalid line, a blank line, a record (a blank line is no row). */
 const CONTENT = [lines[0], lines[1], BROKEN, '', lines[2]];
 const original = (eol = '\n'): string => CONTENT.join(eol) + eol;
-const FILES = ['quick', 'explorer', 'rows', 'edit', 'review', 'add', 'outside', 'revert', 'scroll', 'show'].map((n) => `${n}.t2vid.jsonl`);
+const FILES = ['quick', 'explorer', 'rows', 'edit', 'review', 'add', 'outside', 'revert', 'scroll', 'show', 'hotexit'].map((n) => `${n}.t2vid.jsonl`);
 
 let vscode: VSCodeSession;
 let workspace: string;
@@ -382,4 +382,30 @@ test('"Show line" opens the text editor beside, at that line (a file under 50 MB
   assert.equal(await vscode.page.locator(`.tabs-container .tab[data-resource-name="${name}"]`).count(), 2, 'the curation editor and the text editor of the file');
   await until('the cursor on line 5', async () => (/^Ln 5, Col 1\b/.test(await statusSelection(vscode)) ? true : undefined), 10_000, () => statusSelection(vscode));
   lap('Show line → text editor at line 5');
+});
+
+test('hot exit: an unsaved edit survives a window reload (backup) and is still unsaved', { timeout: 240_000 }, async (t) => {
+  const lap = timer(t);
+  const name = 'hotexit.t2vid.jsonl';
+  const file = path.join(workspace, name);
+  await closeAllEditors(vscode);
+  await quickOpen(vscode, name);
+  let frame = await curationFrameOf(vscode, name);
+  await waitRow(frame, 0, 'record 1', (s) => s.pairs === records[0].instructions.length, 60_000);
+  const question = frame.locator('.cur-row[data-line="0"] .cur-pair[data-pair="0"] textarea[data-field="question"]');
+  await question.click();
+  await question.fill('Kept over a reload?');
+  await question.press('Escape');
+  await until('the tab to be dirty', async () => (await tabDirty(vscode, name)) || undefined, 10_000);
+  await new Promise((r) => setTimeout(r, 2500)); // VS Code backs a dirty editor up about a second after the last edit
+  await vscode.page.evaluate(() => ((globalThis as unknown as { __beforeReload: boolean }).__beforeReload = true));
+  await vscode.runCommand('Developer: Reload Window');
+  await until('the workbench reloaded', async () => ((await vscode.page.evaluate(() => (globalThis as unknown as { __beforeReload?: boolean }).__beforeReload)) ? undefined : true), 60_000);
+  frame = await curationFrameOf(vscode, name, 120_000);
+  await waitRow(frame, 0, 'the unsaved edit restored from the backup', (s) => s.questions[0] === 'Kept over a reload?', 60_000);
+  await until('the tab to be dirty after the reload', async () => (await tabDirty(vscode, name)) || undefined, 10_000);
+  assert.equal(fs.readFileSync(file, 'utf8'), original(), 'nothing written to the file');
+  await vscode.runCommand('File: Revert File');
+  await until('the tab to be clean after revert', async () => !(await tabDirty(vscode, name)) || undefined, 10_000);
+  lap('hot exit: edit restored after reload');
 });
