@@ -16,7 +16,7 @@ import type { Frame } from 'playwright-core';
 import type { QARecord } from '../../src/core/qa/types';
 import { fakeOpenAI } from '../support/openaiPeer';
 import { repoRoot, startVSCode, type VSCodeSession } from '../support/harness';
-import { curationFrame, timer, until, type DomDocument, type DomElement } from '../support/panel';
+import { curationFrameOf, timer, until, type DomDocument, type DomElement } from '../support/panel';
 
 const KEY = 'sk-e2e-SECRET-77d0c2';
 const PER_DOC = 4;
@@ -98,8 +98,11 @@ test('Q&A: generate for the active document, regenerate (built-in, then LLM with
   await vscode.openFile('article.txt');
   await vscode.runCommand('T2Vid: Generate Q&A for Active Document');
   const out = path.join(workspace, 't2vid-out', 'article.t2vid.jsonl');
-  const frame = await curationFrame(vscode);
+  const frame = await curationFrameOf(vscode, 'article.t2vid.jsonl');
   let shown = await waitPairs(frame, `${PER_DOC} built-in pairs`, (s) => s.questions.length === PER_DOC);
+  // The result opens in the curation editor only (the one editor of *.t2vid.jsonl), beside no text editor of it.
+  assert.equal(await vscode.page.locator('.tabs-container .tab[data-resource-name="article.t2vid.jsonl"]').count(), 1, 'one tab for the result');
+  assert.equal(await vscode.page.locator('.tabs-container .tab.active[data-resource-name="article.t2vid.jsonl"]').count(), 1, 'the result is the active tab');
   const generated = JSON.parse(fs.readFileSync(out, 'utf8').split('\n')[0]) as QARecord;
   assert.deepEqual(shown.questions, generated.qa.map((p) => p.question));
   assert.ok(generated.qa.every((p) => p.provenance.generator === 'builtin' && p.supportingFrames.length > 0));
