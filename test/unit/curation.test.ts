@@ -311,7 +311,7 @@ test('view mapping: a sample row and an invalid line as the webview takes them (
   assert.match(bad.error ?? '', /not valid JSON/);
   assert.deepEqual(bad.pairs, []);
   for (const row of [view, bad]) {
-    const message = { type: 'rows', version: 1, rows: [row] };
+    const message = { type: 'curation/rows', version: 1, rows: [row] };
     assert.deepEqual(parseCurationToWebview(message), message, 'the mapped row passes the protocol check');
   }
   // A pair of a format without provenance goes to the generators as a "source" pair.
