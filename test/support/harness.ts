@@ -3,10 +3,14 @@
  * host) driven through Debian's Chromium with playwright-core. `npm run setup:e2e` installs both; without them
  * startVSCode throws, so E2E tests fail (they never skip).
  *
+ * The extension under test is the VSIX that `npm run package` builds (what a user installs), installed into the
+ * session's extensions dir with code-server's `--install-extension`: a file missing from the package fails the
+ * tests as it would for a user. startVSCode refuses a VSIX that is missing or older than dist/.
+ *
  * Everything a session starts lives under one temp root and is stopped by pid in stop(), which tests call in
  * t.after so it runs when they fail too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -62,6 +66,37 @@ export interface VSCodeSession {
 
 /** The repository root (the folder whose package.json is this extension's). */
 export const repoRoot = packageRoot;
+
+/** `npm run package`'s helpers (scripts/package.js): the VSIX file name for this machine's platform. */
+interface PackageScript {
+  hostTarget(): string;
+  vsixName(target: string): string;
+}
+
+/**
+ * The VSIX `npm run package` built for this platform; throws if it is missing or older than a bundle in dist/
+ * (then the tests would run yesterday's extension).
+ */
+export function builtVsix(): string {
+  const repo = repoRoot();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const script = require(path.join(repo, 'scripts', 'package.js')) as PackageScript;
+  const vsix = path.join(repo, script.vsixName(script.hostTarget()));
+  if (!fs.existsSync(vsix)) {
+    throw new Error(`E2E: ${vsix} is missing: run \`npm run package\` (the E2E tests install the VSIX, as a user would)`);
+  }
+  const built = fs.statSync(vsix).mtimeMs;
+  const dist = path.join(repo, 'dist');
+  const bundles = [
+    ...fs.readdirSync(dist).filter((f) => f.endsWith('.js')),
+    ...(fs.existsSync(path.join(dist, 'webview')) ? fs.readdirSync(path.join(dist, 'webview')).map((f) => path.join('webview', f)) : []),
+  ].filter((f) => !f.endsWith('.map'));
+  const newer = bundles.filter((f) => fs.statSync(path.join(dist, f)).mtimeMs > built);
+  if (newer.length) {
+    throw new Error(`E2E: ${path.basename(vsix)} is older than ${newer.map((f) => `dist/${f}`).join(', ')}: run \`npm run package\` (the E2E tests install the VSIX, not dist/)`);
+  }
+  return vsix;
+}
 
 export function e2eCache(): string {
   return process.env.T2VID_E2E_CACHE || path.join(os.homedir(), '.cache', 't2vid-e2e');
@@ -228,10 +263,7 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
   const { node, entry } = codeServerPaths();
   const repo = repoRoot();
-  if (!fs.existsSync(path.join(repo, 'dist', 'extension.js'))) {
-    throw new Error(`E2E: ${path.join(repo, 'dist', 'extension.js')} is missing: run npm run build`);
-  }
-  const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+  const vsix = builtVsix();
   const workspace = path.resolve(opts.workspace);
 
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-e2e-'));
@@ -302,7 +334,14 @@ export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
       ...opts.settings,
     };
     fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
-    fs.symlinkSync(repo, path.join(dirs.extensions, `${pkg.publisher}.${pkg.name}-${pkg.version}`), 'dir');
+    const env = {
+      ...process.env,
+      XDG_CONFIG_HOME: dirs.xdgConfig,
+      XDG_DATA_HOME: dirs.xdgData,
+      XDG_CACHE_HOME: dirs.xdgCache,
+      PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
+    };
+    installVsix(node, entry, vsix, dirs, env, logFile);
 
     const port = await freePort();
     const log = fs.openSync(logFile, 'a');
@@ -325,13 +364,7 @@ export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
       ],
       {
         cwd: root,
-        env: {
-          ...process.env,
-          XDG_CONFIG_HOME: dirs.xdgConfig,
-          XDG_DATA_HOME: dirs.xdgData,
-          XDG_CACHE_HOME: dirs.xdgCache,
-          PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
-        },
+        env,
         stdio: ['ignore', log, log],
         // Its own process group, so stop() can reach helpers that outlive the main process.
         detached: true,
@@ -407,6 +440,33 @@ export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
   } catch (e) {
     await stop();
     throw e;
+  }
+}
+
+/**
+ * Installs the VSIX as a user would (`code-server --install-extension`, no network), into the session's own
+ * extensions dir; throws with code-server's output if it fails or the extension folder is not there afterwards.
+ */
+function installVsix(
+  node: string,
+  entry: string,
+  vsix: string,
+  dirs: { extensions: string; userData: string },
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): void {
+  const run = spawnSync(node, [entry, '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData, '--install-extension', vsix], {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  fs.appendFileSync(logFile, `--install-extension ${vsix}\n${run.stdout ?? ''}${run.stderr ?? ''}\n`);
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+  const installed = path.join(dirs.extensions, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
+  if (run.status !== 0 || !fs.existsSync(path.join(installed, 'package.json'))) {
+    throw new Error(
+      `E2E: code-server could not install ${vsix} (exit ${run.status ?? run.signal ?? run.error?.message}; ${installed} ${fs.existsSync(installed) ? 'incomplete' : 'missing'}):\n${run.stdout ?? ''}${run.stderr ?? ''}`,
+    );
   }
 }
 
