@@ -65,7 +65,17 @@ function main() {
   const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
   const run = spawnSync(
     process.execPath,
-    [vsce, 'package', '--target', target, '--out', out, '--no-rewrite-relative-links', '--allow-missing-repository', ...args.filter((_, i) => i !== targetAt && i !== targetAt + 1 || targetAt < 0)],
+    [
+      vsce,
+      'package',
+      '--target',
+      target,
+      '--out',
+      out,
+      '--no-rewrite-relative-links',
+      '--allow-missing-repository',
+      ...args.filter((_, i) => (i !== targetAt && i !== targetAt + 1) || targetAt < 0),
+    ],
     { cwd: root, stdio: 'inherit' },
   );
   if (run.status !== 0) {

@@ -79,7 +79,6 @@ interface PackageScript {
  */
 export function builtVsix(): string {
   const repo = repoRoot();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const script = require(path.join(repo, 'scripts', 'package.js')) as PackageScript;
   const vsix = path.join(repo, script.vsixName(script.hostTarget()));
   if (!fs.existsSync(vsix)) {
@@ -93,7 +92,9 @@ export function builtVsix(): string {
   ].filter((f) => !f.endsWith('.map'));
   const newer = bundles.filter((f) => fs.statSync(path.join(dist, f)).mtimeMs > built);
   if (newer.length) {
-    throw new Error(`E2E: ${path.basename(vsix)} is older than ${newer.map((f) => `dist/${f}`).join(', ')}: run \`npm run package\` (the E2E tests install the VSIX, not dist/)`);
+    throw new Error(
+      `E2E: ${path.basename(vsix)} is older than ${newer.map((f) => `dist/${f}`).join(', ')}: run \`npm run package\` (the E2E tests install the VSIX, not dist/)`,
+    );
   }
   return vsix;
 }
@@ -386,7 +387,9 @@ export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
         break;
       }
       if (Date.now() > deadline) {
-        throw new Error(`E2E: code-server did not answer on ${base} within ${(opts.startTimeout ?? 60_000) / 1000} s; log ${logFile}:\n${tail(logFile)}`);
+        throw new Error(
+          `E2E: code-server did not answer on ${base} within ${(opts.startTimeout ?? 60_000) / 1000} s; log ${logFile}:\n${tail(logFile)}`,
+        );
       }
       await sleep(250);
     }
@@ -461,7 +464,11 @@ function installVsix(
     timeout: 60_000,
   });
   fs.appendFileSync(logFile, `--install-extension ${vsix}\n${run.stdout ?? ''}${run.stderr ?? ''}\n`);
-  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as {
+    publisher: string;
+    name: string;
+    version: string;
+  };
   const installed = path.join(dirs.extensions, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
   if (run.status !== 0 || !fs.existsSync(path.join(installed, 'package.json'))) {
     throw new Error(
@@ -489,7 +496,9 @@ async function waitForExtensionHost(userData: string, logFile: string, timeoutMs
       }
     }
     if (Date.now() > deadline) {
-      throw new Error(`E2E: the extension host did not start within ${timeoutMs / 1000} s (no "Eager extensions activated" under ${logs}); code-server log:\n${tail(logFile)}`);
+      throw new Error(
+        `E2E: the extension host did not start within ${timeoutMs / 1000} s (no "Eager extensions activated" under ${logs}); code-server log:\n${tail(logFile)}`,
+      );
     }
     await sleep(250);
   }
@@ -510,7 +519,10 @@ async function openQuickInput(page: Page, key: string, value: string): Promise<v
       if (attempt === 3) {
         throw new Error(`E2E: ${key} did not open the quick input: ${(e as Error).message}`);
       }
-      await page.locator('.monaco-workbench .part.statusbar').click({ position: { x: 400, y: 5 } }).catch(() => undefined);
+      await page
+        .locator('.monaco-workbench .part.statusbar')
+        .click({ position: { x: 400, y: 5 } })
+        .catch(() => undefined);
     }
   }
   await input.fill(value);
@@ -526,7 +538,10 @@ const PALETTE_ROWS = '.quick-input-widget .quick-input-list .monaco-list-row';
 async function paletteEntries(page: Page, filter: string): Promise<string[]> {
   await openPalette(page, `>${filter}`);
   const labels = page.locator(`${PALETTE_ROWS} .label-name`);
-  await labels.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
+  await labels
+    .first()
+    .waitFor({ state: 'visible', timeout: 10_000 })
+    .catch(() => undefined);
   let last = await labels.allInnerTexts();
   for (let i = 0; i < 20; i++) {
     await sleep(300);
@@ -558,7 +573,9 @@ async function openFile(page: Page, relativePath: string): Promise<void> {
   await openQuickInput(page, 'Control+P', relativePath);
   const name = path.basename(relativePath);
   const dir = path.dirname(relativePath);
-  let row = page.locator(PALETTE_ROWS).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(name)}\\s*$`) }) });
+  let row = page
+    .locator(PALETTE_ROWS)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(name)}\\s*$`) }) });
   if (dir !== '.') {
     row = row.filter({ has: page.locator('.label-description', { hasText: dir }) });
   }
@@ -566,7 +583,10 @@ async function openFile(page: Page, relativePath: string): Promise<void> {
   await row.first().click();
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   // The active editor tab names its file in data-resource-name (its label splits name and extension).
-  await page.locator(`.tabs-container .tab.active[data-resource-name=${JSON.stringify(name)}]`).first().waitFor({ state: 'visible' });
+  await page
+    .locator(`.tabs-container .tab.active[data-resource-name=${JSON.stringify(name)}]`)
+    .first()
+    .waitFor({ state: 'visible' });
 }
 
 const TOAST = '.notifications-toasts .notification-toast';

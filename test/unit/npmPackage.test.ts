@@ -33,7 +33,11 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeout = 240_000): SpawnSyncReturns<string> {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, `${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status ?? r.signal ?? r.error?.message}:\n${r.stdout}\n${r.stderr}`);
+  assert.equal(
+    r.status,
+    0,
+    `${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status ?? r.signal ?? r.error?.message}:\n${r.stdout}\n${r.stderr}`,
+  );
   return r;
 }
 
@@ -58,7 +62,13 @@ test('npm pack, npm install -g from the tarball, then t2vid synth on English and
     .filter(Boolean)
     .map((f) => f.replace(/^package\//, ''))
     .sort();
-  for (const needed of ['dist/cli.js', 'dist/worker.js', 'media/fonts/DejaVuSans.ttf', 'media/fonts/NotoSansSC-Regular.ttf', 'package.json']) {
+  for (const needed of [
+    'dist/cli.js',
+    'dist/worker.js',
+    'media/fonts/DejaVuSans.ttf',
+    'media/fonts/NotoSansSC-Regular.ttf',
+    'package.json',
+  ]) {
     assert.ok(listing.includes(needed), `${needed} is not in ${tarball}: ${listing.join(', ')}`);
   }
   const unexpected = listing.filter((f) => /^(src|test|webview|bench|out)\/|\.map$|\.ts$/.test(f));
@@ -70,7 +80,11 @@ test('npm pack, npm install -g from the tarball, then t2vid synth on English and
   assert.ok(fs.existsSync(bin), `${bin} after npm install -g`);
   const installed = path.join(prefix, 'lib', 'node_modules', pkg.name);
   // Installed as from a registry: the run-time dependency (sharp), none of the devDependencies (fonts, esbuild).
-  assert.ok(fs.existsSync(path.join(installed, 'node_modules', 'sharp', 'package.json')) || fs.existsSync(path.join(prefix, 'lib', 'node_modules', 'sharp')), 'sharp installed');
+  assert.ok(
+    fs.existsSync(path.join(installed, 'node_modules', 'sharp', 'package.json')) ||
+      fs.existsSync(path.join(prefix, 'lib', 'node_modules', 'sharp')),
+    'sharp installed',
+  );
   for (const dev of ['dejavu-fonts-ttf', '@expo-google-fonts/noto-sans-sc', 'esbuild']) {
     assert.ok(!fs.existsSync(path.join(installed, 'node_modules', dev)), `devDependency ${dev} installed with the package`);
   }
@@ -88,7 +102,12 @@ test('npm pack, npm install -g from the tarball, then t2vid synth on English and
   const env = cleanEnv({ PATH: [path.join(prefix, 'bin'), path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter) });
   for (const lang of ['en', 'zh']) {
     const out = path.join(tmp, `out-${lang}`);
-    const r = spawnSync(bin, ['synth', path.join(tmp, `${lang}.jsonl`), '--out', out, '--json'], { cwd: tmp, env, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(bin, ['synth', path.join(tmp, `${lang}.jsonl`), '--out', out, '--json'], {
+      cwd: tmp,
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     assert.equal(r.status, 0, `t2vid synth ${lang} exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
     assert.doesNotMatch(r.stderr, /warning|\(node:\d+\)/i, `t2vid synth ${lang} wrote a warning to stderr:\n${r.stderr}`);
     const summary = JSON.parse(r.stdout) as SynthSummary;

@@ -47,10 +47,27 @@ test('the VSIX carries every file the extension loads at run time (bundles, webv
   }
   // sharp's native addon and libvips for this platform.
   const native = `node_modules/@img/sharp-${process.platform}-${process.arch}/`;
-  assert.ok(files.some((f) => f.startsWith(native) && f.endsWith('.node')), `no ${native}**/*.node in the VSIX`);
-  assert.ok(files.some((f) => f.startsWith(`node_modules/@img/sharp-libvips-${process.platform}-${process.arch}/lib/libvips`)), 'no libvips in the VSIX');
+  assert.ok(
+    files.some((f) => f.startsWith(native) && f.endsWith('.node')),
+    `no ${native}**/*.node in the VSIX`,
+  );
+  assert.ok(
+    files.some((f) => f.startsWith(`node_modules/@img/sharp-libvips-${process.platform}-${process.arch}/lib/libvips`)),
+    'no libvips in the VSIX',
+  );
 
-  const modules = [...new Set(files.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(1, f.split('/')[1].startsWith('@') ? 3 : 2).join('/')))];
+  const modules = [
+    ...new Set(
+      files
+        .filter((f) => f.startsWith('node_modules/'))
+        .map((f) =>
+          f
+            .split('/')
+            .slice(1, f.split('/')[1].startsWith('@') ? 3 : 2)
+            .join('/'),
+        ),
+    ),
+  ];
   const allowed = /^(sharp|detect-libc|semver|@img\/.+)$/;
   assert.deepEqual(
     modules.filter((m) => !allowed.test(m)),
@@ -69,9 +86,10 @@ test('sharp loads and renders text from the packaged node_modules files alone', 
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.copyFileSync(path.join(root, file), path.join(dir, file));
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sharp = require(path.join(dir, 'node_modules', 'sharp')) as typeof sharpType;
-  const png = await sharp({ text: { text: 'T2Vid 视频', fontfile: path.join(root, 'media', 'fonts', 'NotoSansSC-Regular.ttf'), font: 'Noto Sans SC 20', dpi: 72 } })
+  const png = await sharp({
+    text: { text: 'T2Vid 视频', fontfile: path.join(root, 'media', 'fonts', 'NotoSansSC-Regular.ttf'), font: 'Noto Sans SC 20', dpi: 72 },
+  })
     .png()
     .toBuffer();
   const meta = await sharp(png).metadata();
