@@ -7,12 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { resolveOptions } from '../../src/core/options';
-import { repoRoot, startVSCode, type VSCodeSession } from '../support/harness';
+import { repoRoot, suiteSession, type VSCodeSession } from '../support/harness';
 import { enginePages, openFramesView, panelFrame, sleep, statusSelection, timer, until, type DomDocument, type DomImage } from '../support/panel';
 
 /** The `input` of the first record of ../shared/data/long-text/leval-news_summ.jsonl (read, never copied into the repo). */
@@ -105,44 +104,6 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
   return { line, col: offset - (before.lastIndexOf('\n') + 1) + 1 };
 }
 
-/**
- * One VS Code session shared by the tests of a suite (started in `before`, stopped in `after`, which also removes
- * its workspace): each test is one behaviour and reports on its own, so the first failure does not hide the rest,
- * and the session's start (~15 s on two cores) is paid once per suite, not per behaviour.
- */
-function sharedSession(files: Record<string, string>, theme: 'light' | 'dark'): { dir: string; vscode: () => VSCodeSession } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-e2e-ws-'));
-  for (const [name, content] of Object.entries(files)) {
-    fs.writeFileSync(path.join(dir, name), content);
-  }
-  let session: VSCodeSession | undefined;
-  let failed: Error | undefined;
-  before(
-    async () => {
-      try {
-        session = await startVSCode({ workspace: dir, theme, startTimeout: 90_000 });
-      } catch (e) {
-        failed = e as Error;
-      }
-    },
-    { timeout: 180_000 },
-  );
-  // One hook, so VS Code is stopped before its workspace is removed.
-  after(async () => {
-    await session?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  return {
-    dir,
-    vscode: () => {
-      if (!session) {
-        throw failed ?? new Error('E2E: the VS Code session did not start');
-      }
-      return session;
-    },
-  };
-}
-
 /** The Frames view's webview, opened from the activity bar unless it is already showing (a second click would close it). */
 async function framesPanel(vscode: VSCodeSession): Promise<Frame> {
   return (await panelFrame(vscode, 2000).catch(() => undefined)) ?? openFramesView(vscode);
@@ -163,7 +124,7 @@ const SIZE = { width: 448, height: 448 };
 
 describe('Frames view (light theme)', () => {
   const text = newsText();
-  const ws = sharedSession({ 'doc.md': text }, 'light');
+  const ws = suiteSession({ 'doc.md': text }, { theme: 'light' });
   const engine = Promise.all([enginePages(text, resolveOptions()), enginePages(text, resolveOptions({ render: { fontSize: 28 } }))]);
   engine.catch(() => undefined); // awaited (and reported) by each test
   /** The engine's pages at the font size the workspace now has (28 once the font-size test has set it). */
@@ -275,7 +236,7 @@ describe('Frames view (light theme)', () => {
 
 describe('Frames view (dark theme)', () => {
   const text = newsText();
-  const ws = sharedSession({ 'doc.md': text, 'empty.txt': '' }, 'dark');
+  const ws = suiteSession({ 'doc.md': text, 'empty.txt': '' }, { theme: 'dark' });
 
   test('the filmstrip in the dark theme shows the engine\'s frames', { timeout: 180_000 }, async (t) => {
     const lap = timer(t);

@@ -17,6 +17,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { packageRoot } from '../../src/core/fonts';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -613,4 +614,47 @@ async function waitForNotification(page: Page, text: string | RegExp, timeoutMs 
     .waitFor({ state: 'visible', timeout: 3000 })
     .catch(() => undefined);
   return (await message.innerText()).trim();
+}
+
+/**
+ * One VS Code session for the tests of a `describe` suite, on a fresh workspace holding `files`: started in
+ * `before`, stopped in `after` (which then removes the workspace). Each test of the suite is one behaviour and
+ * reports on its own, so the first failure does not hide the rest, while the start (~15 s on two cores) is paid
+ * once per suite. `vscode()` throws the start's error in every test if the session did not start.
+ */
+export function suiteSession(
+  files: Record<string, string>,
+  options: Omit<StartOptions, 'workspace'> = {},
+): { dir: string; vscode: () => VSCodeSession } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-e2e-ws-'));
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  let session: VSCodeSession | undefined;
+  let failed: Error | undefined;
+  before(
+    async () => {
+      try {
+        session = await startVSCode({ startTimeout: 90_000, ...options, workspace: dir });
+      } catch (e) {
+        failed = e as Error;
+      }
+    },
+    { timeout: 240_000 },
+  );
+  // One hook, so VS Code is stopped before its workspace is removed.
+  after(async () => {
+    await session?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    vscode: () => {
+      if (!session) {
+        throw failed ?? new Error('E2E: the VS Code session did not start');
+      }
+      return session;
+    },
+  };
 }
