@@ -620,11 +620,12 @@ async function waitForNotification(page: Page, text: string | RegExp, timeoutMs 
  * One VS Code session for the tests of a `describe` suite, on a fresh workspace holding `files`: started in
  * `before`, stopped in `after` (which then removes the workspace). Each test of the suite is one behaviour and
  * reports on its own, so the first failure does not hide the rest, while the start (~15 s on two cores) is paid
- * once per suite. `vscode()` throws the start's error in every test if the session did not start.
+ * once per suite. `vscode()` throws the start's error in every test if the session did not start. `options` may be
+ * a function, called when the session starts (after the suite's earlier `before` hooks: a peer's URL, say).
  */
 export function suiteSession(
   files: Record<string, string>,
-  options: Omit<StartOptions, 'workspace'> = {},
+  options: Omit<StartOptions, 'workspace'> | (() => Omit<StartOptions, 'workspace'>) = {},
 ): { dir: string; vscode: () => VSCodeSession } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-e2e-ws-'));
   for (const [name, content] of Object.entries(files)) {
@@ -636,7 +637,7 @@ export function suiteSession(
   before(
     async () => {
       try {
-        session = await startVSCode({ startTimeout: 90_000, ...options, workspace: dir });
+        session = await startVSCode({ startTimeout: 90_000, ...(typeof options === 'function' ? options() : options), workspace: dir });
       } catch (e) {
         failed = e as Error;
       }
