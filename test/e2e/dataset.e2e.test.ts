@@ -135,7 +135,12 @@ async function gotoLine(vscode: VSCodeSession, line: number): Promise<void> {
   }
   await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-  await until(`the status bar at Ln ${line}, Col 1`, async () => (await statusSelection(vscode)) === `Ln ${line}, Col 1`, 10_000, () => statusSelection(vscode));
+  await until(
+    `the status bar at Ln ${line}, Col 1`,
+    async () => (await statusSelection(vscode)) === `Ln ${line}, Col 1`,
+    10_000,
+    () => statusSelection(vscode),
+  );
 }
 
 function isPng(file: string): boolean {
@@ -176,27 +181,27 @@ describe('Frames view on a JSONL dataset', () => {
     const [pages1, pages2] = await engine;
     assert.ok(pages1.length >= 2, `the engine made only ${pages1.length} frames for record 1`);
     assert.notEqual(pages1.length, pages2.length, 'records 1 and 2 must differ in frame count for the line change to show');
-    assert.ok(offsets1, 'contextOffsets found record 1\'s input in its raw line');
+    assert.ok(offsets1, "contextOffsets found record 1's input in its raw line");
   });
 
-  test('line 2: record 2\'s frames; the header names the file and the line', { timeout: 180_000 }, async (t) => {
+  test("line 2: record 2's frames; the header names the file and the line", { timeout: 180_000 }, async (t) => {
     const lap = timer(t);
     const [, pages2] = await engine;
     const vscode = ws.vscode();
     const frame = await atLine(vscode, 2);
     const state = await waitForSample(frame, 2, pages2.length);
-    assert.equal(state.statsFrames, pages2.length, '#t2vid-stats[data-frames] = the engine\'s frames for record 2');
+    assert.equal(state.statsFrames, pages2.length, "#t2vid-stats[data-frames] = the engine's frames for record 2");
     assert.equal(state.doc, 'data.jsonl');
     assert.equal(state.line, 'line 2');
     lap(`line 2 → ${state.statsFrames} frames ("${state.doc}" "${state.line}")`);
   });
 
-  test('line 1: record 1\'s frames', { timeout: 120_000 }, async (t) => {
+  test("line 1: record 1's frames", { timeout: 120_000 }, async (t) => {
     const lap = timer(t);
     const [pages1] = await engine;
     const frame = await atLine(ws.vscode(), 1);
     const state = await waitForSample(frame, 1, pages1.length);
-    assert.equal(state.statsFrames, pages1.length, '#t2vid-stats[data-frames] = the engine\'s frames for record 1');
+    assert.equal(state.statsFrames, pages1.length, "#t2vid-stats[data-frames] = the engine's frames for record 1");
     lap(`line 1 → ${state.statsFrames} frames`);
   });
 
@@ -223,7 +228,11 @@ describe('Frames view on a JSONL dataset', () => {
       () => statusSelection(vscode),
     );
     assert.match(status, /^Ln 1,/, `status "${status}" is on line 1`);
-    assert.equal(Number(/\((\d+) selected\)/.exec(status)?.[1]), selected, `status "${status}": raw characters ${rawStart}..${rawEnd} of the JSON line`);
+    assert.equal(
+      Number(/\((\d+) selected\)/.exec(status)?.[1]),
+      selected,
+      `status "${status}": raw characters ${rawStart}..${rawEnd} of the JSON line`,
+    );
     lap(`frame 2 (context ${second.range[0]}..${second.range[1]}, raw ${rawStart}..${rawEnd}) → "${status}"`);
   });
 
@@ -246,36 +255,45 @@ describe('Frames view on a JSONL dataset', () => {
     lap(`line 4 → "${message}"`);
   });
 
-  test('"Export these frames" on line 1 writes data-line1-frames/ (manifest and PNGs = the engine\'s frames)', { timeout: 120_000 }, async (t) => {
-    const lap = timer(t);
-    const [pages1] = await engine;
-    const vscode = ws.vscode();
-    const frame = await atLine(vscode, 1);
-    await waitForSample(frame, 1, pages1.length);
-    await until('the export button enabled', async () => !(await panelState(frame)).exportDisabled, 10_000, () => panelState(frame));
-    await frame.locator('#t2vid-export').click();
-    const notification = await vscode.waitForNotification('exported', 60_000);
-    const folder = path.join(ws.dir, 'data-line1-frames');
-    const manifestFile = path.join(folder, 'manifest.json');
-    assert.ok(fs.existsSync(manifestFile), `${manifestFile} is missing; notification: ${notification}`);
-    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as ExportManifest;
-    assert.equal(manifest.frames.length, pages1.length, 'manifest frames = the engine\'s frames for record 1');
-    assert.equal(manifest.source.line, 1, 'manifest source line');
-    manifest.frames.forEach((f, i) => {
-      assert.equal(f.path, `frame_${String(i).padStart(5, '0')}.png`, `manifest frame ${i} path`);
-      const file = path.join(folder, f.path);
-      assert.ok(fs.existsSync(file), `${file} is missing`);
-      assert.ok(isPng(file), `${file} is not a PNG`);
-    });
-    assert.deepEqual(
-      manifest.frames.map((f) => f.range),
-      pages1.map((p) => p.range),
-      'manifest ranges = the engine\'s ranges',
-    );
-    lap(`export → "${notification}", ${manifest.frames.length} PNGs`);
-  });
+  test(
+    '"Export these frames" on line 1 writes data-line1-frames/ (manifest and PNGs = the engine\'s frames)',
+    { timeout: 120_000 },
+    async (t) => {
+      const lap = timer(t);
+      const [pages1] = await engine;
+      const vscode = ws.vscode();
+      const frame = await atLine(vscode, 1);
+      await waitForSample(frame, 1, pages1.length);
+      await until(
+        'the export button enabled',
+        async () => !(await panelState(frame)).exportDisabled,
+        10_000,
+        () => panelState(frame),
+      );
+      await frame.locator('#t2vid-export').click();
+      const notification = await vscode.waitForNotification('exported', 60_000);
+      const folder = path.join(ws.dir, 'data-line1-frames');
+      const manifestFile = path.join(folder, 'manifest.json');
+      assert.ok(fs.existsSync(manifestFile), `${manifestFile} is missing; notification: ${notification}`);
+      const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as ExportManifest;
+      assert.equal(manifest.frames.length, pages1.length, "manifest frames = the engine's frames for record 1");
+      assert.equal(manifest.source.line, 1, 'manifest source line');
+      manifest.frames.forEach((f, i) => {
+        assert.equal(f.path, `frame_${String(i).padStart(5, '0')}.png`, `manifest frame ${i} path`);
+        const file = path.join(folder, f.path);
+        assert.ok(fs.existsSync(file), `${file} is missing`);
+        assert.ok(isPng(file), `${file} is not a PNG`);
+      });
+      assert.deepEqual(
+        manifest.frames.map((f) => f.range),
+        pages1.map((p) => p.range),
+        "manifest ranges = the engine's ranges",
+      );
+      lap(`export → "${notification}", ${manifest.frames.length} PNGs`);
+    },
+  );
 
-  test('double-clicking a thumbnail opens the frame PNG in an editor tab (VS Code\'s image preview)', { timeout: 120_000 }, async (t) => {
+  test("double-clicking a thumbnail opens the frame PNG in an editor tab (VS Code's image preview)", { timeout: 120_000 }, async (t) => {
     const lap = timer(t);
     const [pages1] = await engine;
     const vscode = ws.vscode();
@@ -285,13 +303,20 @@ describe('Frames view on a JSONL dataset', () => {
     const tab = await until(
       'an editor tab for a .png',
       async () => {
-        const names = await vscode.page.locator('.tabs-container .tab').evaluateAll((tabs) =>
-          tabs.map((tab) => (tab as unknown as { getAttribute(n: string): string | null }).getAttribute('data-resource-name') ?? ''),
-        );
+        const names = await vscode.page
+          .locator('.tabs-container .tab')
+          .evaluateAll((tabs) =>
+            tabs.map((tab) => (tab as unknown as { getAttribute(n: string): string | null }).getAttribute('data-resource-name') ?? ''),
+          );
         return names.find((n) => n.toLowerCase().endsWith('.png'));
       },
       20_000,
-      () => vscode.page.locator('.tabs-container .tab').evaluateAll((tabs) => tabs.map((tab) => (tab as unknown as { getAttribute(n: string): string | null }).getAttribute('data-resource-name'))),
+      () =>
+        vscode.page
+          .locator('.tabs-container .tab')
+          .evaluateAll((tabs) =>
+            tabs.map((tab) => (tab as unknown as { getAttribute(n: string): string | null }).getAttribute('data-resource-name')),
+          ),
     );
     // VS Code's image preview (a webview of its own, not the Frames panel) shows the frame at its natural size.
     const preview = await until(

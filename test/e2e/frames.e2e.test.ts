@@ -12,12 +12,25 @@ import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { resolveOptions } from '../../src/core/options';
 import { repoRoot, suiteSession, type VSCodeSession } from '../support/harness';
-import { enginePages, openFramesView, panelFrame, sleep, statusSelection, timer, until, type DomDocument, type DomImage } from '../support/panel';
+import {
+  enginePages,
+  openFramesView,
+  panelFrame,
+  sleep,
+  statusSelection,
+  timer,
+  until,
+  type DomDocument,
+  type DomImage,
+} from '../support/panel';
 
 /** The `input` of the first record of ../shared/data/long-text/leval-news_summ.jsonl (read, never copied into the repo). */
 function newsText(): string {
   const file = path.join(repoRoot(), '..', 'shared', 'data', 'long-text', 'leval-news_summ.jsonl');
-  const first = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.trim());
+  const first = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.trim());
   assert.ok(first, `${file} has no record`);
   const input = (JSON.parse(first) as { input?: unknown }).input;
   assert.equal(typeof input, 'string', `${file}: the first record has no string "input"`);
@@ -53,7 +66,12 @@ async function panelState(frame: Frame): Promise<PanelState> {
  * Waits until the strip shows exactly `count` thumbnails (and the stats agree), then brings each into view in turn
  * (thumbnails load lazily) and waits for its PNG: complete with natural size width × height.
  */
-async function waitForFrames(frame: Frame, count: number, size: { width: number; height: number }, timeoutMs = 60_000): Promise<PanelState> {
+async function waitForFrames(
+  frame: Frame,
+  count: number,
+  size: { width: number; height: number },
+  timeoutMs = 60_000,
+): Promise<PanelState> {
   const state = await until(
     `${count} frame thumbnails`,
     async () => {
@@ -82,7 +100,13 @@ async function waitForFrames(frame: Frame, count: number, size: { width: number;
           setTimeout(done, timeout);
         });
       }
-      out.push({ index: Number(thumb.dataset.index), complete: img.complete, width: img.naturalWidth, height: img.naturalHeight, src: img.currentSrc });
+      out.push({
+        index: Number(thumb.dataset.index),
+        complete: img.complete,
+        width: img.naturalWidth,
+        height: img.naturalHeight,
+        src: img.currentSrc,
+      });
     }
     doc.getElementById('t2vid-strip')?.querySelector('.t2vid-frame')?.scrollIntoView({ block: 'nearest' });
     return out;
@@ -135,7 +159,7 @@ describe('Frames view (light theme)', () => {
     return (JSON.parse(raw) as Record<string, unknown>)['t2vid.render.fontSize'] === 28 ? large : defaults;
   };
 
-  test('the filmstrip shows the engine\'s frames at the default settings', { timeout: 180_000 }, async (t) => {
+  test("the filmstrip shows the engine's frames at the default settings", { timeout: 180_000 }, async (t) => {
     const lap = timer(t);
     const [defaults, large] = await engine;
     assert.ok(defaults.length >= 5, `the engine made only ${defaults.length} frames`);
@@ -144,74 +168,92 @@ describe('Frames view (light theme)', () => {
     await vscode.openFile('doc.md');
     const frame = await framesPanel(vscode);
     const state = await waitForFrames(frame, defaults.length, SIZE);
-    assert.equal(state.thumbs, defaults.length, 'thumbnails = the engine\'s frames at the default settings');
-    assert.equal(state.statsFrames, defaults.length, '#t2vid-stats[data-frames] = the engine\'s frames');
+    assert.equal(state.thumbs, defaults.length, "thumbnails = the engine's frames at the default settings");
+    assert.equal(state.statsFrames, defaults.length, "#t2vid-stats[data-frames] = the engine's frames");
     assert.match(state.stats, new RegExp(`^${defaults.length} frames · `), `stats: ${state.stats}`);
     lap(`view opened, ${state.thumbs} frames loaded`);
   });
 
   // The frame ↔ source tests below run at whatever font size this leaves (the pages for it from the engine).
-  test('font size 28 in the panel: written to the workspace settings and re-rendered to the engine\'s frames', { timeout: 120_000 }, async (t) => {
-    const lap = timer(t);
-    const [, large] = await engine;
-    const vscode = ws.vscode();
-    await vscode.openFile('doc.md');
-    let frame = await framesPanel(vscode);
-    const fontField = frame.getByRole('textbox', { name: 'Font size' });
-    await fontField.click();
-    await fontField.press('Control+a');
-    await fontField.pressSequentially('28');
-    await fontField.press('Enter');
-    frame = await panelFrame(vscode);
-    const state = await waitForFrames(frame, large.length, SIZE);
-    assert.equal(state.thumbs, large.length, 'thumbnails = the engine\'s frames at font size 28');
-    assert.equal(state.statsFrames, large.length, '#t2vid-stats[data-frames] = the engine\'s frames at font size 28');
-    assert.equal(await frame.getByRole('textbox', { name: 'Font size' }).inputValue(), '28');
-    const settingsFile = path.join(ws.dir, '.vscode', 'settings.json');
-    const settings = await until(
-      `"t2vid.render.fontSize": 28 in ${settingsFile}`,
-      async () => {
-        const raw = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '';
-        return /"t2vid\.render\.fontSize"\s*:\s*28\b/.test(raw) ? raw : undefined;
-      },
-      10_000,
-      async () => (fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '(missing)'),
-    );
-    assert.equal((JSON.parse(settings) as Record<string, unknown>)['t2vid.render.fontSize'], 28);
-    lap(`font size 28: ${state.thumbs} frames`);
-  });
-  test('frame → source: clicking the third thumbnail selects its text in the editor, and only it is highlighted', { timeout: 120_000 }, async (t) => {
-    const lap = timer(t);
-    const pages = await currentPages();
-    const vscode = ws.vscode();
-    await vscode.openFile('doc.md');
-    const frame = await framesPanel(vscode);
-    await waitForFrames(frame, pages.length, SIZE);
-    const third = pages[2];
-    const start = lineCol(text, third.range[0]);
-    const end = lineCol(text, third.range[1]);
-    await frame.locator('#t2vid-strip .t2vid-frame[data-index="2"]').click();
-    const expected = `Ln ${end.line}, Col ${end.col} (${third.range[1] - third.range[0]} selected)`;
-    const status = await until(`the status bar to show ${JSON.stringify(expected)}`, async () => {
-      const s = await statusSelection(vscode);
-      return /\(\d+ selected\)/.test(s) && s === expected ? s : undefined;
-    }, 15_000, () => statusSelection(vscode));
-    // The selection runs from the frame's start to its end; the status bar shows its active end. This document is
-    // one line, so the start line is the line shown.
-    const shown = Number(/^Ln (\d+)/.exec(status)?.[1]);
-    assert.equal(shown, start.line, `status "${status}": line of the frame's start offset ${third.range[0]}`);
-    // The clicked thumbnail is the highlighted one, also once the editor's selection event has come back (the host
-    // answers it with a highlight of its own).
-    const highlighted = await until('the host to settle on a highlight', async () => {
-      const a = (await panelState(frame)).active;
-      await sleep(500); // a second read, 500 ms later, must agree
-      const b = (await panelState(frame)).active;
-      return a.length && a.join() === b.join() ? b : undefined;
-    }, 10_000, () => panelState(frame));
-    await screenshot(vscode, 'frames-light');
-    assert.deepEqual(highlighted, [2], 'after clicking frame 3 (data-index 2) it, and only it, is highlighted');
-    lap(`frame 3 → "${status}"`);
-  });
+  test(
+    "font size 28 in the panel: written to the workspace settings and re-rendered to the engine's frames",
+    { timeout: 120_000 },
+    async (t) => {
+      const lap = timer(t);
+      const [, large] = await engine;
+      const vscode = ws.vscode();
+      await vscode.openFile('doc.md');
+      let frame = await framesPanel(vscode);
+      const fontField = frame.getByRole('textbox', { name: 'Font size' });
+      await fontField.click();
+      await fontField.press('Control+a');
+      await fontField.pressSequentially('28');
+      await fontField.press('Enter');
+      frame = await panelFrame(vscode);
+      const state = await waitForFrames(frame, large.length, SIZE);
+      assert.equal(state.thumbs, large.length, "thumbnails = the engine's frames at font size 28");
+      assert.equal(state.statsFrames, large.length, "#t2vid-stats[data-frames] = the engine's frames at font size 28");
+      assert.equal(await frame.getByRole('textbox', { name: 'Font size' }).inputValue(), '28');
+      const settingsFile = path.join(ws.dir, '.vscode', 'settings.json');
+      const settings = await until(
+        `"t2vid.render.fontSize": 28 in ${settingsFile}`,
+        async () => {
+          const raw = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '';
+          return /"t2vid\.render\.fontSize"\s*:\s*28\b/.test(raw) ? raw : undefined;
+        },
+        10_000,
+        async () => (fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '(missing)'),
+      );
+      assert.equal((JSON.parse(settings) as Record<string, unknown>)['t2vid.render.fontSize'], 28);
+      lap(`font size 28: ${state.thumbs} frames`);
+    },
+  );
+  test(
+    'frame → source: clicking the third thumbnail selects its text in the editor, and only it is highlighted',
+    { timeout: 120_000 },
+    async (t) => {
+      const lap = timer(t);
+      const pages = await currentPages();
+      const vscode = ws.vscode();
+      await vscode.openFile('doc.md');
+      const frame = await framesPanel(vscode);
+      await waitForFrames(frame, pages.length, SIZE);
+      const third = pages[2];
+      const start = lineCol(text, third.range[0]);
+      const end = lineCol(text, third.range[1]);
+      await frame.locator('#t2vid-strip .t2vid-frame[data-index="2"]').click();
+      const expected = `Ln ${end.line}, Col ${end.col} (${third.range[1] - third.range[0]} selected)`;
+      const status = await until(
+        `the status bar to show ${JSON.stringify(expected)}`,
+        async () => {
+          const s = await statusSelection(vscode);
+          return /\(\d+ selected\)/.test(s) && s === expected ? s : undefined;
+        },
+        15_000,
+        () => statusSelection(vscode),
+      );
+      // The selection runs from the frame's start to its end; the status bar shows its active end. This document is
+      // one line, so the start line is the line shown.
+      const shown = Number(/^Ln (\d+)/.exec(status)?.[1]);
+      assert.equal(shown, start.line, `status "${status}": line of the frame's start offset ${third.range[0]}`);
+      // The clicked thumbnail is the highlighted one, also once the editor's selection event has come back (the host
+      // answers it with a highlight of its own).
+      const highlighted = await until(
+        'the host to settle on a highlight',
+        async () => {
+          const a = (await panelState(frame)).active;
+          await sleep(500); // a second read, 500 ms later, must agree
+          const b = (await panelState(frame)).active;
+          return a.length && a.join() === b.join() ? b : undefined;
+        },
+        10_000,
+        () => panelState(frame),
+      );
+      await screenshot(vscode, 'frames-light');
+      assert.deepEqual(highlighted, [2], 'after clicking frame 3 (data-index 2) it, and only it, is highlighted');
+      lap(`frame 3 → "${status}"`);
+    },
+  );
 
   test('source → frame: the cursor at the end of the document highlights the last thumbnail', { timeout: 120_000 }, async (t) => {
     const lap = timer(t);
@@ -220,32 +262,42 @@ describe('Frames view (light theme)', () => {
     await vscode.openFile('doc.md');
     const frame = await framesPanel(vscode);
     await waitForFrames(frame, pages.length, SIZE);
-    await vscode.page.locator('.monaco-editor .view-lines').first().click({ position: { x: 40, y: 8 } });
+    await vscode.page
+      .locator('.monaco-editor .view-lines')
+      .first()
+      .click({ position: { x: 40, y: 8 } });
     await vscode.page.keyboard.press('Control+End');
     const last = pages.length - 1;
     const endPos = lineCol(text, text.length);
-    await until(`the status bar at the end of the document`, async () => (await statusSelection(vscode)) === `Ln ${endPos.line}, Col ${endPos.col}`, 10_000, () =>
-      statusSelection(vscode),
+    await until(
+      `the status bar at the end of the document`,
+      async () => (await statusSelection(vscode)) === `Ln ${endPos.line}, Col ${endPos.col}`,
+      10_000,
+      () => statusSelection(vscode),
     );
-    await until(`the last frame (${last}) highlighted`, async () => (await panelState(frame)).active.includes(last), 10_000, () => panelState(frame));
+    await until(
+      `the last frame (${last}) highlighted`,
+      async () => (await panelState(frame)).active.includes(last),
+      10_000,
+      () => panelState(frame),
+    );
     assert.deepEqual((await panelState(frame)).active, [last], 'only the last thumbnail is highlighted');
     lap('Ctrl+End → last frame highlighted');
   });
-
 });
 
 describe('Frames view (dark theme)', () => {
   const text = newsText();
   const ws = suiteSession({ 'doc.md': text, 'empty.txt': '' }, { theme: 'dark' });
 
-  test('the filmstrip in the dark theme shows the engine\'s frames', { timeout: 180_000 }, async (t) => {
+  test("the filmstrip in the dark theme shows the engine's frames", { timeout: 180_000 }, async (t) => {
     const lap = timer(t);
     const pages = await enginePages(text, resolveOptions());
     const vscode = ws.vscode();
     await vscode.openFile('doc.md');
     const frame = await framesPanel(vscode);
     const state = await waitForFrames(frame, pages.length, SIZE);
-    assert.equal(state.statsFrames, pages.length, '#t2vid-stats[data-frames] = the engine\'s frames');
+    assert.equal(state.statsFrames, pages.length, "#t2vid-stats[data-frames] = the engine's frames");
     assert.match(state.stats, new RegExp(`^${pages.length} frames · `), `stats: ${state.stats}`);
     await screenshot(vscode, 'frames-dark');
     lap(`view opened, ${state.thumbs} frames loaded`);

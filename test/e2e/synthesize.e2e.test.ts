@@ -18,7 +18,9 @@ interface Manifest {
 }
 
 describe('Synthesize Frames from Active Document', () => {
-  const ws = suiteSession({ 'lighthouse-keepers.md': fs.readFileSync(path.join(repoRoot(), 'media', 'sample', 'lighthouse-keepers.md'), 'utf8') });
+  const ws = suiteSession({
+    'lighthouse-keepers.md': fs.readFileSync(path.join(repoRoot(), 'media', 'sample', 'lighthouse-keepers.md'), 'utf8'),
+  });
 
   test('the palette lists the command (category "T2Vid") once a document is open', { timeout: 120_000 }, async () => {
     const vscode = ws.vscode();
