@@ -190,14 +190,13 @@ describe('Frames view (light theme)', () => {
       let frame = await framesPanel(vscode);
       const fontField = frame.getByRole('textbox', { name: 'Font size' });
       await fontField.click();
-      await fontField.press('Control+a');
+      // Select the field's text with keys the input handles itself: right after focus moves from the text editor into
+      // the webview, VS Code can still route Ctrl+A (Select All) to the editor.
+      await fontField.press('End');
+      await fontField.press('Shift+Home');
       await fontField.pressSequentially('28');
       await fontField.press('Enter');
-      frame = await panelFrame(vscode);
-      const state = await waitForFrames(frame, large.length, SIZE);
-      assert.equal(state.thumbs, large.length, "thumbnails = the engine's frames at font size 28");
-      assert.equal(state.statsFrames, large.length, "#t2vid-stats[data-frames] = the engine's frames at font size 28");
-      assert.equal(await frame.getByRole('textbox', { name: 'Font size' }).inputValue(), '28');
+      // First the setting (what the panel's field commits), then the re-render it causes.
       const settingsFile = path.join(ws.dir, '.vscode', 'settings.json');
       const settings = await until(
         `"t2vid.render.fontSize": 28 in ${settingsFile}`,
@@ -209,6 +208,11 @@ describe('Frames view (light theme)', () => {
         async () => (fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '(missing)'),
       );
       assert.equal((JSON.parse(settings) as Record<string, unknown>)['t2vid.render.fontSize'], 28);
+      frame = await panelFrame(vscode);
+      const state = await waitForFrames(frame, large.length, SIZE);
+      assert.equal(state.thumbs, large.length, "thumbnails = the engine's frames at font size 28");
+      assert.equal(state.statsFrames, large.length, "#t2vid-stats[data-frames] = the engine's frames at font size 28");
+      assert.equal(await frame.getByRole('textbox', { name: 'Font size' }).inputValue(), '28');
       lap(`font size 28: ${state.thumbs} frames`);
     },
   );
