@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { bundledFonts } from './fonts';
+import { openFontFile } from './fontCoverage';
 import { OptionError, parseColour, type RenderOptions } from './options';
 import { bytesPerRow, encodePng, type PixelFormat } from './png';
 
@@ -30,6 +31,8 @@ async function registerFont(file: string, family: string): Promise<void> {
   if (!fs.existsSync(file)) {
     throw new OptionError(`font file not found: ${file}`);
   }
+  // A file that is not a font would silently fall back to another font: refuse it (OptionError naming the file).
+  openFontFile(file);
   await sharp({ text: { text: 'x', fontfile: file, font: `${family} 12`, dpi: 72 } })
     .raw()
     .toBuffer();
