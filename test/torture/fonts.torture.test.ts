@@ -108,15 +108,15 @@ tortureCase(
     const r = await runCli(['synth', input, '--out', 'out', '--jobs', '1', '--font-size', '28', '--bit-depth', '8', '--json'], { cwd: root });
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /Hangul/, 'no font warning for Korean');
-    const summary = JSON.parse(r.stdout) as { completed: number; uncoveredGlyphs: { characters: number } };
-    assert.equal(summary.completed, 3);
-    assert.equal(summary.uncoveredGlyphs.characters, 0);
     const frame = path.join(root, 'out', 'frames', 'docs-000001', 'frame_00000.png');
     const read = execFileSync('tesseract', [frame, 'stdout', '-l', 'kor', '--psm', '6'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\s+/g, '');
     const truth = [...korean].filter((c) => /\p{Script=Hangul}/u.test(c));
     const got = new Set(read);
     const recall = truth.filter((c) => got.has(c)).length / truth.length;
     assert.ok(recall > 0.85, `Hangul syllables read back by OCR: ${recall.toFixed(2)} (${read})`);
+    const summary = JSON.parse(r.stdout) as { completed: number; uncoveredGlyphs: { characters: number } };
+    assert.equal(summary.completed, 3);
+    assert.equal(summary.uncoveredGlyphs.characters, 0);
     assert.deepEqual(outside(root), []);
   },
   { skip: !hasKor && !process.env.CI ? 'tesseract kor data not installed' : undefined },
