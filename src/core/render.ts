@@ -31,8 +31,6 @@ async function registerFont(file: string, family: string): Promise<void> {
   if (!fs.existsSync(file)) {
     throw new OptionError(`font file not found: ${file}`);
   }
-  // A file that is not a font would silently fall back to another font: refuse it (OptionError naming the file).
-  openFontFile(file);
   await sharp({ text: { text: 'x', fontfile: file, font: `${family} 12`, dpi: 72 } })
     .raw()
     .toBuffer();
@@ -106,6 +104,8 @@ export class Renderer {
         await registerFont(font.file, font.family);
       }
       if (this.options.fontFile) {
+        // A file that is not a font would silently fall back to another font: refuse it (OptionError naming the file).
+        openFontFile(this.options.fontFile);
         await registerFont(this.options.fontFile, this.options.fontFamily.split(',')[0].trim());
       }
     })();

@@ -248,9 +248,10 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
     uncoveredGlyphs: { samples: 0, characters: 0, byScript: {} },
   };
   // The font stack (bundled fonts + --font-file, validated here before any work) and what each sample needs of it.
-  const stack = fontStack(engine.render.fontFile || undefined);
+  // A render process of a parallel run (subShard) leaves this to the assembling pass, which reads every sample.
+  const stack = options.subShard ? undefined : fontStack(engine.render.fontFile || undefined);
   const checkGlyphs = (id: string, sample: Sample): void => {
-    const u = stack.uncovered(sample.context);
+    const u = stack?.uncovered(sample.context);
     if (!u) {
       return;
     }
