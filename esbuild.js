@@ -14,6 +14,10 @@ const cliOnly = process.argv.includes('--cli');
 const fonts = [
   ['dejavu-fonts-ttf/ttf/DejaVuSans.ttf', 'DejaVuSans.ttf'],
   ['@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf', 'NotoSansSC-Regular.ttf'],
+  // Hangul (OFL-1.1): one weight only, the package holds nine.
+  ['@expo-google-fonts/noto-sans-kr/400Regular/NotoSansKR_400Regular.ttf', 'NotoSansKR-Regular.ttf'],
+  // The OFL asks that the licence travel with the font (the same text covers Noto Sans SC and KR).
+  ['@expo-google-fonts/noto-sans-kr/LICENSE_FONT', 'Noto-OFL.txt'],
 ];
 
 function copyFonts() {

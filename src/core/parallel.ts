@@ -13,7 +13,7 @@ import type { ReadIssue } from './model';
 import { synthesize, type SampleError, type SynthOptions, type SynthProgress, type SynthSummary } from './synth';
 
 /** What a parent sends a worker: the run's options without callbacks or signal. */
-export type WorkerOptions = Omit<SynthOptions, 'signal' | 'onProgress' | 'onIssue' | 'onSampleError'>;
+export type WorkerOptions = Omit<SynthOptions, 'signal' | 'onProgress' | 'onIssue' | 'onSampleError' | 'onWarning'>;
 
 export type ToWorker = { type: 'run'; options: WorkerOptions; reportIssues: boolean } | { type: 'cancel' };
 export type FromWorker =
@@ -70,7 +70,8 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
   const reported = new Set<string>();
   const progress: SynthProgress[] = [];
   const workers: ChildProcess[] = [];
-  const { signal: _signal, onProgress: _p, onIssue: _i, onSampleError: _e, ...plain } = options;
+  // onWarning: the assembling pass below reads every sample again and warns once, in this process.
+  const { signal: _signal, onProgress: _p, onIssue: _i, onSampleError: _e, onWarning: _w, ...plain } = options;
   const onAbort = (): void => {
     for (const child of workers) {
       if (child.connected) {

@@ -33,7 +33,7 @@ export const SETTINGS = {
   'render.width': { section: 'Rendering', type: 'integer', default: 448, minimum: 32, maximum: 8192, flag: '--size' },
   'render.height': { section: 'Rendering', type: 'integer', default: 448, minimum: 32, maximum: 8192, flag: '--size' },
   'render.fontSize': { section: 'Rendering', type: 'integer', default: 20, minimum: 4, maximum: 512, flag: '--font-size' },
-  'render.fontFamily': { section: 'Rendering', type: 'string', default: 'DejaVu Sans,Noto Sans SC', flag: '--font' },
+  'render.fontFamily': { section: 'Rendering', type: 'string', default: 'DejaVu Sans,Noto Sans SC,Noto Sans KR', flag: '--font' },
   'render.fontFile': { section: 'Rendering', type: 'string', default: '', flag: '--font-file' },
   'render.marginX': { section: 'Rendering', type: 'integer', default: 20, minimum: 0, maximum: 4096, flag: '--margin-x' },
   'render.marginY': { section: 'Rendering', type: 'integer', default: 20, minimum: 0, maximum: 4096, flag: '--margin-y' },
