@@ -407,9 +407,13 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       same.text === request.text
     ) {
       // Already rendered or rendering (e.g. the webview's `ready` while the render started at resolve is running).
-      this.target = target;
-      if (!this.rendering && this.state) {
-        this.publish({ ...this.state }, target.document.uri);
+      // Keep the target object of a render in flight: it checks `this.target === target` when it ends, and a new
+      // object for the same request would make it drop its result (the view then stayed on "Loading frames…").
+      if (!this.rendering) {
+        this.target = target;
+        if (this.state) {
+          this.publish({ ...this.state }, target.document.uri);
+        }
       }
       return;
     }
