@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { defaultOf as d, ENGINE_ARGS, engineFromArgs, finishRun, interruptible, progressBar, settingNumber, stderrReporters, UsageError } from './common';
 import { OptionError } from '../core/options';
+import { OutputIsInputError } from '../core/util/fsutil';
 import { generateQA, type QAProgress, type QASummary } from '../core/qa/run';
 import { QA_GENERATORS, type QAGenerator } from '../shared/vocabulary';
 import { parseFieldMapping } from '../core/readers/index';
@@ -78,7 +79,7 @@ export async function qaCommand(argv: string[]): Promise<number> {
   try {
     return await run(argv);
   } catch (e) {
-    const usage = e instanceof UsageError || e instanceof OptionError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    const usage = e instanceof UsageError || e instanceof OptionError || e instanceof OutputIsInputError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`t2vid qa: ${(e as Error).message}\n${usage ? "see 't2vid qa --help'\n" : ''}`);
     return usage ? 2 : 1;
   }

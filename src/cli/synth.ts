@@ -41,6 +41,9 @@ function report(summary: SynthSummary): string {
       lines.push('run the same command again to resume');
     }
   }
+  if (summary.stopped) {
+    lines.push(`stopped: ${summary.stopped}`);
+  }
   if (summary.issues) {
     lines.push(`${summary.issues} input lines skipped (reported above)`);
   }
@@ -80,7 +83,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     out: values.out ?? '.',
     engine,
     fields,
-    jobs: wholeNumber(values.jobs, '--jobs'),
+    jobs: wholeNumber(values.jobs, '--jobs', 1),
     shard,
     format,
     limit: wholeNumber(values.limit, '--limit'),
@@ -90,6 +93,10 @@ export async function synthCommand(argv: string[]): Promise<number> {
     signal: interrupt.signal,
     onProgress: bar?.update,
     ...stderrReporters(clearLine),
+    onNotice: (message) => {
+      clearLine();
+      process.stderr.write(`t2vid: ${message}\n`);
+    },
   });
   clearLine();
   interrupt.dispose();

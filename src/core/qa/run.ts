@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../util/fsutil';
+import { assertOutputNotInput, writeFileAtomic } from '../util/fsutil';
 import type { FieldMapping, ReadIssue, Sample, SourceRef } from '../model';
 import { resolveOptions, type EngineOptions, type SegmentOptions } from '../options';
 import { paginate } from '../paginate';
@@ -195,6 +195,8 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
       throw new Error(`input not found: ${input}`);
     }
   }
+  // Appending to one of the inputs would make each run generate questions about the previous output.
+  await assertOutputNotInput(out, options.inputs);
   let llm: LlmGenerator | undefined;
   if (generatorName === 'llm') {
     if (!options.llm) {
@@ -257,7 +259,12 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
   await renderer.init();
   const createdAt = new Date().toISOString();
 
-  const handle = await fs.promises.open(out, 'a');
+  // Opened with the first finished line: a run that produces nothing leaves no (0-byte) output file behind.
+  let handle: fs.promises.FileHandle | undefined;
+  const close = async (): Promise<void> => {
+    await handle?.close();
+    handle = undefined;
+  };
   // Finished lines wait here until every earlier sample is finished (or failed), then go out in input order.
   const ready = new Map<number, string | null>();
   let nextToWrite = 0;
@@ -274,9 +281,11 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
     }
     if (lines.length) {
       writing = writing.then(async () => {
+        handle ??= await fs.promises.open(out, 'a');
         await handle.write(lines.join(''));
         await handle.datasync();
       });
+      writing.catch(() => undefined); // awaited at the end; never an unhandled rejection meanwhile
     }
   };
 
@@ -362,15 +371,18 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
   } catch (e) {
     if (!signal?.aborted) {
       await Promise.allSettled(inFlight);
-      await writing;
-      await handle.close();
+      await writing.catch(() => undefined);
+      await close();
       throw e;
     }
   }
   await Promise.allSettled(inFlight);
   flush();
-  await writing;
-  await handle.close();
+  try {
+    await writing;
+  } finally {
+    await close();
+  }
   if (llm?.budgetExhausted) {
     summary.budgetExhausted = true;
   }
