@@ -56,7 +56,7 @@ export const QA_ARGS = {
 
 function report(s: QASummary): string {
   const lines = [
-    `${s.cancelled ? 'cancelled' : 'done'}: ${s.generated} samples generated, ${s.resumed} already done, ${s.failed} failed` +
+    `${s.cancelled ? 'cancelled' : s.stopped ? 'stopped' : 'done'}: ${s.generated} samples generated, ${s.resumed} already done, ${s.failed} failed` +
       (s.skipped ? `, ${s.skipped} not started` : '') +
       `; ${s.pairs} pairs generated${s.sourcePairs ? ` + ${s.sourcePairs} from the input` : ''} in ${s.seconds.toFixed(1)} s → ${s.out}`,
   ];
@@ -66,7 +66,9 @@ function report(s: QASummary): string {
   if (s.budgetExhausted) {
     lines.push('token budget reached: no new requests were started; run again (with a larger --budget-tokens) to continue');
   }
-  if (s.cancelled) {
+  if (s.stopped) {
+    lines.push(`the run stopped: ${s.stopped}`);
+  } else if (s.cancelled) {
     lines.push('run the same command again to resume');
   }
   if (s.issues) {

@@ -28,7 +28,9 @@ function report(summary: SynthSummary): string {
     lines.push(`dry run: ${summary.samples} samples, ${summary.entries} QA pairs, ${summary.words} words` + (summary.segments !== undefined ? `, ${summary.segments} segments before layout` : ''));
   } else {
     lines.push(
-      `${summary.cancelled ? 'cancelled' : 'done'}: ${summary.completed} samples rendered, ${summary.resumed} already complete, ${summary.failed} failed; ` +
+      `${summary.cancelled ? 'cancelled' : summary.stopped ? 'stopped' : 'done'}: ${summary.completed} samples rendered, ${summary.resumed} already complete, ${summary.failed} failed` +
+        (summary.notStarted ? `, ${summary.notStarted} not started` : '') +
+        '; ' +
         `${summary.frames} frames (${(summary.bytes / Math.max(1, summary.frames) / 1024).toFixed(1)} KB each) in ${summary.seconds.toFixed(1)} s = ${summary.framesPerSecond.toFixed(0)} frames/s`,
     );
     if (summary.dataset) {
@@ -42,7 +44,7 @@ function report(summary: SynthSummary): string {
     }
   }
   if (summary.stopped) {
-    lines.push(`stopped: ${summary.stopped}`);
+    lines.push(`the run stopped: ${summary.stopped}`);
   }
   if (summary.issues) {
     lines.push(`${summary.issues} input lines skipped (reported above)`);

@@ -179,6 +179,7 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
   if (stopped) {
     const summary = combine(started, summaries, undefined, false);
     summary.stopped = stopped;
+    summary.notStarted = summaries.reduce((n, s) => n + (s?.notStarted ?? 0), 0);
     summary.ok = false;
     return summary;
   }

@@ -106,6 +106,8 @@ export interface SynthSummary {
    * command once space is freed resumes.
    */
   stopped?: string;
+  /** Samples a stopped run never started (the next run renders them). */
+  notStarted?: number;
 }
 
 export interface SampleManifest {
@@ -537,7 +539,8 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
   }
   if (fatal !== undefined) {
     await dataset?.abort();
-    summary.stopped = `${describeWriteError(fatal)}: the run stopped; every finished sample is kept, free space and run the same command again to resume`;
+    summary.stopped = `${describeWriteError(fatal)}: every finished sample is kept; free space and run the same command again to resume`;
+    summary.notStarted = Math.max(0, total - summary.samples);
   }
   const result = finish();
   if (summary.stopped) {

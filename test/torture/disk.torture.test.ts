@@ -98,6 +98,37 @@ tortureCase(FAMILY, 'full disk (2 MB tmpfs), --jobs 1: failed samples reported, 
 
 tortureCase(FAMILY, 'full disk (2 MB tmpfs), --jobs 2: the parallel path stops as cleanly and resumes', (t) => fullDisk(t, '2'));
 
+tortureCase(FAMILY, 'full disk (256 KB tmpfs) under qa: whole lines kept, lost samples reported, clean stop, resume after freeing space', async (t) => {
+  const mount = mountTmpfs(t, '256k');
+  if (!mount.dir) {
+    skipWithReason(t, mount.reason!);
+    return;
+  }
+  const out = path.join(mount.dir, 'news.t2vid.jsonl');
+  const args = ['qa', LEVAL, '--out', out, '--json', '--quiet'];
+  const r = await runCli(args);
+  assert.equal(r.code, 1, r.stderr);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+  const summary = JSON.parse(r.stdout) as { stopped?: string; generated: number; failed: number };
+  assert.match(summary.stopped ?? '', /no space left on device \(ENOSPC\)/);
+  const failedLines = r.stderr.split('\n').filter((l) => /^failed .*leval-news_summ\.jsonl:\d+: .*ENOSPC/.test(l));
+  assert.equal(failedLines.length, summary.failed);
+  assert.ok(summary.failed >= 1);
+  const text = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+  const kept = text.split('\n').filter((l) => l !== '');
+  assert.ok(text === '' || text.endsWith('\n'), 'no half-written last line');
+  assert.equal(kept.length, summary.generated, 'every line counted as generated is in the file, whole');
+  kept.forEach((l) => JSON.parse(l));
+  assert.deepEqual(leftoverTempFiles(mount.dir), []);
+  execFileSync('mount', ['-o', 'remount,size=16m', mount.dir]);
+  const again = await runCli(args);
+  assert.equal(again.code, 0, again.stderr);
+  const done = JSON.parse(again.stdout) as { resumed: number; generated: number };
+  assert.equal(done.resumed, kept.length);
+  assert.equal(done.resumed + done.generated, LEVAL_SAMPLES);
+  assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, LEVAL_SAMPLES, 'every record comes out');
+});
+
 tortureCase(FAMILY, 'read-only --out: refused before any work with the folder and the reason', async (t) => {
   const input = path.join(tmp(t, 'in'), 'doc.txt');
   fs.writeFileSync(input, 'A short document about lighthouses.\n');

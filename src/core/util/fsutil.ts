@@ -33,8 +33,8 @@ export class AtomicStream {
   async write(data: string | Uint8Array): Promise<void> {
     const h = await this.handle;
     if (typeof data === 'string') {
-      await h.write(data);
-      return;
+      // A string write may be short without an error on a nearly full disk: write its bytes in the loop below.
+      data = Buffer.from(data);
     }
     for (let done = 0; done < data.length; ) {
       done += (await h.write(data, done, data.length - done)).bytesWritten;
