@@ -93,6 +93,7 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
     return synthesize(options);
   }
   // Before any process starts: an unwritable --out would otherwise fail every render process, then the assembling pass.
+  await assertOutputNotInput(path.resolve(options.out), options.inputs);
   await ensureWritableDir(path.resolve(options.out));
   const format = options.format ?? 'minicpm-v';
   if (format !== 'none') {

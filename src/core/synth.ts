@@ -318,6 +318,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
     }
     return finish();
   }
+  await assertOutputNotInput(out, options.inputs);
   await ensureWritableDir(out);
   if (format !== 'none') {
     await assertOutputNotInput(path.join(out, datasetFileName(format, options.shard)), options.inputs, 'the dataset file');

@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { MAX_ID_BYTES, safeId } from '../../src/core/synth';
 import { familyReport, leftoverTempFiles, listFiles, runCli, tortureCase } from '../support/torture';
 
 const FAMILY = 'paths and names';
@@ -131,11 +132,36 @@ tortureCase(FAMILY, 'synth whose dataset file would be one of its inputs (hard l
       assert.equal(fs.readFileSync(input, 'utf8'), before);
     }
   }
+  // --out naming the input file itself.
+  for (const jobs of ['1', '2']) {
+    const self = await runCli(['synth', input, '--out', input, '--jobs', jobs, '--quiet']);
+    assert.equal(self.code, 2, self.stderr);
+    assert.match(self.stderr, /--out .*in\.json is the input/);
+    assert.equal(fs.readFileSync(input, 'utf8'), before);
+  }
   // The dataset given back as an input under its own name.
   fs.rmSync(path.join(out, 'minicpm-v.json'));
   assert.equal((await runCli(['synth', input, '--out', out, '--jobs', '1', '--quiet'])).code, 0);
   const r = await runCli(['synth', path.join(out, 'minicpm-v.json'), '--out', out, '--jobs', '1', '--quiet']);
   assert.equal(r.code, 2, r.stderr);
+});
+
+tortureCase(FAMILY, 'ids are shortened by UTF-8 bytes, not characters: stable, distinct, never splitting a character', () => {
+  const cjk = '长'.repeat(100); // 100 characters, 300 bytes
+  const a = safeId(`${cjk}-000001`);
+  const b = safeId(`${cjk}-000002`);
+  const c = safeId(`${cjk}x-000001`);
+  for (const id of [a, b, c]) {
+    assert.ok(Buffer.byteLength(id) <= MAX_ID_BYTES, `${Buffer.byteLength(id)} bytes`);
+    assert.ok(!id.includes('\ufffd'));
+    assert.equal(Buffer.from(id).toString('utf8'), id, 'whole characters only');
+  }
+  assert.equal(a, safeId(`${cjk}-000001`), 'stable');
+  assert.equal(new Set([a, b, c]).size, 3, 'distinct ids stay distinct');
+  assert.match(a, /^长+~[0-9a-f]{12}-000001$/);
+  assert.equal(safeId('short-000001'), 'short-000001', 'short ids unchanged');
+  assert.equal(safeId('a'.repeat(MAX_ID_BYTES)), 'a'.repeat(MAX_ID_BYTES));
+  assert.notEqual(safeId('a'.repeat(MAX_ID_BYTES + 1)), 'a'.repeat(MAX_ID_BYTES + 1));
 });
 
 tortureCase(FAMILY, 'merge whose merged file is a link to one of the shards: refused with rc 2, the shard untouched', async (t) => {
