@@ -1,16 +1,23 @@
 // One build script for every bundle: the extension host bundle and the `t2vid` CLI (node, cjs), the webview apps
 // (browser, iife, each stylesheet copied beside its bundle), plus the bundled fonts copied from their registry
 // packages into media/fonts. sharp is native: external, shipped in node_modules.
+// Flags: --production (minified, no source maps: the VSIX and the npm package), --watch, --cli (only what the npm
+// package carries: dist/cli.js, dist/worker.js and the fonts; `npm pack` runs it as prepack).
 const esbuild = require('esbuild');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+const cliOnly = process.argv.includes('--cli');
 
 const fonts = [
   ['dejavu-fonts-ttf/ttf/DejaVuSans.ttf', 'DejaVuSans.ttf'],
   ['@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf', 'NotoSansSC-Regular.ttf'],
+  // Hangul (OFL-1.1): one weight only, the package holds nine.
+  ['@expo-google-fonts/noto-sans-kr/400Regular/NotoSansKR_400Regular.ttf', 'NotoSansKR-Regular.ttf'],
+  // The OFL asks that the licence travel with the font (the same text covers Noto Sans SC and KR).
+  ['@expo-google-fonts/noto-sans-kr/LICENSE_FONT', 'Noto-OFL.txt'],
 ];
 
 function copyFonts() {
@@ -80,12 +87,14 @@ const browser = {
 
 async function main() {
   copyFonts();
-  copyWebviewCss();
+  if (!cliOnly) {
+    copyWebviewCss();
+  }
   const contexts = await Promise.all([
-    esbuild.context({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }),
+    ...(cliOnly ? [] : [esbuild.context({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' })]),
     esbuild.context({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
     esbuild.context({ ...common, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js' }),
-    ...webviewApps.map((app) =>
+    ...(cliOnly ? [] : webviewApps).map((app) =>
       esbuild.context({
         ...browser,
         entryPoints: [`webview/${app}/main.ts`],

@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { formatIssue, type ReadIssue, type SourceRef } from '../core/model';
 import { OPTION_TABLE, OptionError, resolveOptions, type Align, type EngineOptions, type RenderOptions, type SegmentMode, type SegmentOptions, type SettingName, type SettingSpec } from '../core/options';
 import { boundsOf } from '../shared/settings';
+import { openFontFile } from '../core/fontCoverage';
+import { redact } from '../core/util/redact';
 
 /** Bad command-line usage: exit code 2. */
 export class UsageError extends Error {}
@@ -136,7 +138,11 @@ export function engineFromArgs(values: EngineArgValues): EngineOptions {
     align: align as Align | undefined,
     bitDepth: wholeNumber(values['bit-depth'], '--bit-depth') as 4 | 8 | undefined,
   };
-  return withFlags(() => resolveOptions({ segment, render }));
+  const engine = withFlags(() => resolveOptions({ segment, render }));
+  if (engine.render.fontFile) {
+    openFontFile(engine.render.fontFile, '--font-file'); // a font, or OptionError (exit 2) before any work
+  }
+  return engine;
 }
 
 /** Runs `fn`; an OptionError about a setting is re-thrown as a UsageError naming the CLI flag (`--font-size`, not `fontSize`). */
@@ -156,6 +162,7 @@ export function withFlags<T>(fn: () => T): T {
 export function stderrReporters(clearLine: () => void): {
   onIssue: (issue: ReadIssue) => void;
   onSampleError: (error: { id: string; source: SourceRef; message: string }) => void;
+  onWarning: (warning: ReadIssue) => void;
 } {
   return {
     onIssue: (issue) => {
@@ -164,7 +171,11 @@ export function stderrReporters(clearLine: () => void): {
     },
     onSampleError: (error) => {
       clearLine();
-      process.stderr.write(`failed ${formatIssue({ ...error.source, message: `${error.id}: ${error.message}` })}\n`);
+      process.stderr.write(redact(`failed ${formatIssue({ ...error.source, message: `${error.id}: ${error.message}` })}`) + '\n');
+    },
+    onWarning: (warning) => {
+      clearLine();
+      process.stderr.write(`warning ${formatIssue(warning)}\n`);
     },
   };
 }
@@ -174,10 +185,11 @@ export function stderrReporters(clearLine: () => void): {
  * exit code: 130 if cancelled, 1 if the run produced nothing usable, 0 otherwise.
  */
 export function finishRun<S extends { ok: boolean; cancelled: boolean }>(summary: S, json: boolean, report: (summary: S) => string): number {
+  // redact: no API key (or Bearer token an endpoint echoed into an error) reaches stdout or stderr.
   if (json) {
-    process.stdout.write(JSON.stringify(summary) + '\n');
+    process.stdout.write(redact(JSON.stringify(summary)) + '\n');
   } else {
-    process.stderr.write(report(summary) + '\n');
+    process.stderr.write(redact(report(summary)) + '\n');
   }
   if (summary.cancelled) {
     return 130;

@@ -31,7 +31,7 @@ Segmentation:
 Rendering (no frame ever clips: a piece that overflows is split further):
   --size N | WxH               frame size in pixels (default ${d('render.width')})
   --font-size N                font size in pixels (default ${d('render.fontSize')})
-  --font FAMILIES              Pango family list (default "${d('render.fontFamily')}", both bundled)
+  --font FAMILIES              Pango family list (default "${d('render.fontFamily')}", all bundled)
   --font-file PATH             register a TTF/OTF file; name its family first in --font
   --margin N                   margins in pixels (default ${d('render.marginX')}); --margin-x N, --margin-y N
   --line-spacing N             extra pixels between lines (default ${d('render.lineSpacing')})

@@ -63,6 +63,9 @@ function report(s: QASummary): string {
   if (s.generator === 'llm') {
     lines.push(`tokens: ${s.promptTokens} prompt + ${s.completionTokens} completion; ${s.requests} requests, ${s.retries} retries, ${s.cacheHits} from cache`);
   }
+  for (const f of s.responseFormatFallbacks ?? []) {
+    lines.push(`the endpoint refused response_format ${f.from} (${f.reason}): this run asked for ${f.to === 'prompt' ? 'JSON in the prompt only' : f.to} instead, same validation`);
+  }
   if (s.budgetExhausted) {
     lines.push('token budget reached: no new requests were started; run again (with a larger --budget-tokens) to continue');
   }

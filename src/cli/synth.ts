@@ -43,6 +43,11 @@ function report(summary: SynthSummary): string {
       lines.push('run the same command again to resume');
     }
   }
+  const tofu = summary.uncoveredGlyphs;
+  if (tofu?.characters) {
+    const scripts = Object.entries(tofu.byScript).map(([s, n]) => `${s} ${n}`).join(', ');
+    lines.push(`${tofu.characters} characters in ${tofu.samples} sample${tofu.samples === 1 ? '' : 's'} no font covers (${scripts}): drawn as boxes (reported above)`);
+  }
   if (summary.stopped) {
     lines.push(`the run stopped: ${summary.stopped}`);
   }

@@ -1,7 +1,8 @@
 /**
- * The bundled fonts: DejaVu Sans (Latin, Greek, Cyrillic; the reference renderer's font) and Noto Sans SC
- * (CJK; OFL-1.1). `npm run build` copies both from their registry packages into media/fonts, which ships
- * with the extension and the CLI, so a fresh machine renders Chinese without tofu boxes.
+ * The bundled fonts: DejaVu Sans (Latin, Greek, Cyrillic; the reference renderer's font), Noto Sans SC (Chinese;
+ * OFL-1.1) and Noto Sans KR (Hangul; OFL-1.1). `npm run build` copies them from their registry packages into
+ * media/fonts, which ships with the extension and the CLI, so a fresh machine renders Chinese and Korean without
+ * tofu boxes. A user's `--font-file` is checked here (fontCoverage.ts) before any work starts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,6 +15,7 @@ export interface BundledFont {
 export const BUNDLED_FONTS: ReadonlyArray<{ family: string; media: string; pkg: string }> = [
   { family: 'DejaVu Sans', media: 'DejaVuSans.ttf', pkg: 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf' },
   { family: 'Noto Sans SC', media: 'NotoSansSC-Regular.ttf', pkg: '@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf' },
+  { family: 'Noto Sans KR', media: 'NotoSansKR-Regular.ttf', pkg: '@expo-google-fonts/noto-sans-kr/400Regular/NotoSansKR_400Regular.ttf' },
 ];
 
 let root: string | undefined;

@@ -15,7 +15,7 @@ import { assertOutputNotInput, ensureWritableDir } from './util/fsutil';
 import { countSamples, datasetFileName, synthesize, type SampleError, type SynthOptions, type SynthProgress, type SynthSummary } from './synth';
 
 /** What a parent sends a worker: the run's options without callbacks or signal. */
-export type WorkerOptions = Omit<SynthOptions, 'signal' | 'onProgress' | 'onIssue' | 'onSampleError' | 'onNotice'>;
+export type WorkerOptions = Omit<SynthOptions, 'signal' | 'onProgress' | 'onIssue' | 'onSampleError' | 'onWarning' | 'onNotice'>;
 
 export type ToWorker = { type: 'run'; options: WorkerOptions; reportIssues: boolean } | { type: 'cancel' };
 export type FromWorker =
@@ -114,7 +114,8 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
   const reported = new Set<string>();
   const progress: SynthProgress[] = [];
   const workers: ChildProcess[] = [];
-  const { signal: _signal, onProgress: _p, onIssue: _i, onSampleError: _e, onNotice: _n, ...plain } = options;
+  // onWarning: the assembling pass below reads every sample again and warns once, in this process.
+  const { signal: _signal, onProgress: _p, onIssue: _i, onSampleError: _e, onWarning: _w, onNotice: _n, ...plain } = options;
   const onAbort = (): void => {
     for (const child of workers) {
       if (child.connected) {

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { bundledFonts } from './fonts';
+import { openFontFile } from './fontCoverage';
 import { OptionError, parseColour, type RenderOptions } from './options';
 import { bytesPerRow, encodePng, type PixelFormat } from './png';
 
@@ -103,6 +104,8 @@ export class Renderer {
         await registerFont(font.file, font.family);
       }
       if (this.options.fontFile) {
+        // A file that is not a font would silently fall back to another font: refuse it (OptionError naming the file).
+        openFontFile(this.options.fontFile);
         await registerFont(this.options.fontFile, this.options.fontFamily.split(',')[0].trim());
       }
     })();

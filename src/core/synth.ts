@@ -17,6 +17,7 @@ import { readSamples } from './readers/index';
 import { Renderer } from './render';
 import { groupUnits, segmentLocale, wordUnits } from './segment';
 import { engineVersion } from './version';
+import { describeUncovered, fontStack } from './fontCoverage';
 import { miniCpmVEntries } from './writers/minicpmv';
 
 export type DatasetFormat = 'minicpm-v' | 'none';
@@ -58,6 +59,8 @@ export interface SynthOptions {
   onSampleError?: (error: SampleError) => void;
   /** Something the person running the tool should know that is neither a bad line nor a failed sample (e.g. fewer processes than asked). */
   onNotice?: (message: string) => void;
+  /** A kept sample with something to say (characters no font covers): FILE:LINE and the message. */
+  onWarning?: (warning: ReadIssue) => void;
 }
 
 export interface SynthProgress {
@@ -108,6 +111,8 @@ export interface SynthSummary {
   stopped?: string;
   /** Samples a stopped run never started (the next run renders them). */
   notStarted?: number;
+  /** Characters no font of the stack covers (drawn as boxes): samples affected, characters, per Unicode script. */
+  uncoveredGlyphs: { samples: number; characters: number; byScript: Record<string, number> };
 }
 
 export interface SampleManifest {
@@ -287,6 +292,23 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
     peakRssMB: 0,
     out,
     shard: options.shard ? `${options.shard.index}/${options.shard.count}` : undefined,
+    uncoveredGlyphs: { samples: 0, characters: 0, byScript: {} },
+  };
+  // The font stack (bundled fonts + --font-file, validated here before any work) and what each sample needs of it.
+  // A render process of a parallel run (subShard) leaves this to the assembling pass, which reads every sample.
+  const stack = options.subShard ? undefined : fontStack(engine.render.fontFile || undefined);
+  const checkGlyphs = (id: string, sample: Sample): void => {
+    const u = stack?.uncovered(sample.context);
+    if (!u) {
+      return;
+    }
+    const g = summary.uncoveredGlyphs;
+    g.samples++;
+    g.characters += u.count;
+    for (const s of u.byScript) {
+      g.byScript[s.script] = (g.byScript[s.script] ?? 0) + s.count;
+    }
+    options.onWarning?.({ ...sample.source, message: `sample ${id}: ${describeUncovered(u)}` });
   };
   const finish = (): SynthSummary => {
     summary.seconds = (performance.now() - started) / 1000;
@@ -305,7 +327,8 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
   if (options.dryRun) {
     summary.words = 0;
     summary.segments = engine.segment.mode === 'fit' ? undefined : 0;
-    for await (const { sample } of plan(options, onIssue)) {
+    for await (const { id, sample } of plan(options, onIssue)) {
+      checkGlyphs(id, sample);
       const locale = segmentLocale(sample.context, engine.segment.locale);
       const units = wordUnits(sample.context, locale);
       summary.words += units.length;
@@ -476,6 +499,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
       }
       const slot = position++;
       summary.samples++;
+      checkGlyphs(id, sample);
       const task = renderSample(id, sample)
         .then(
           (manifest) => {

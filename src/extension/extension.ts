@@ -2,11 +2,10 @@
 import * as vscode from 'vscode';
 import { pruneCache } from '../core/preview';
 import { REVIEW_COMMANDS } from '../shared/protocol/curation';
-import { CurationEditorProvider } from './curation/curationEditor';
-import { LargeDatasetEditorProvider } from './curation/largeDataset';
+import { CurationEditorProvider } from './curation/provider';
 import { exportPreviewFrames } from './frames/exportFrames';
 import { FramesViewProvider } from './frames/framesView';
-import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor, redirectLargeDatasets } from './qa/qaCommands';
+import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor } from './qa/qaCommands';
 import { setApiKey } from './config/qaSettings';
 import { synthesizeActiveDocument } from './synth/synthesizeCommand';
 
@@ -15,7 +14,7 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('T2Vid', { log: true });
   const frames = new FramesViewProvider(context, log);
-  const curation = new CurationEditorProvider(context, log);
+  const { provider: curation, registration: curationEditor } = CurationEditorProvider.register(context, log);
   const guarded =
     <A extends unknown[]>(run: (...args: A) => Promise<unknown>) =>
     async (...args: A): Promise<void> => {
@@ -33,11 +32,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('t2vid.synthesizeActiveDocument', guarded(() => synthesizeActiveDocument(log))),
     vscode.commands.registerCommand('t2vid.showFrames', guarded(async () => vscode.commands.executeCommand(`${FramesViewProvider.viewType}.focus`))),
     vscode.commands.registerCommand('t2vid.exportPreviewFrames', guarded(() => exportPreviewFrames(frames))),
-    curation,
-    vscode.window.registerCustomEditorProvider(CurationEditorProvider.viewType, curation, { supportsMultipleEditorsPerDocument: false }),
-    vscode.window.registerCustomEditorProvider(CurationEditorProvider.anyJsonlViewType, curation, { supportsMultipleEditorsPerDocument: false }),
-    vscode.window.registerCustomEditorProvider(LargeDatasetEditorProvider.viewType, new LargeDatasetEditorProvider(curation), { supportsMultipleEditorsPerDocument: false }),
-    redirectLargeDatasets(),
+    curationEditor,
     vscode.commands.registerCommand('t2vid.openCurationEditor', guarded((uri?: vscode.Uri) => openCurationEditor(uri))),
     vscode.commands.registerCommand('t2vid.generateQAForActiveDocument', guarded(() => generateQAForActiveDocument(context.secrets, log))),
     vscode.commands.registerCommand('t2vid.generateQAForDataset', guarded((uri?: vscode.Uri) => generateQAForDataset(context.secrets, log, uri))),

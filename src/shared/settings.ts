@@ -10,7 +10,7 @@ import { MODEL_PROFILE_IDS, DEFAULT_MODEL_PROFILE } from './profiles';
 import { ALIGNS, QA_GENERATORS, SEGMENT_MODES } from './vocabulary';
 
 /** The titled sections of the Settings editor, in their order. */
-export const SETTING_SECTIONS = ['Rendering', 'Segmentation', 'Q&A', 'Curation', 'Output'] as const;
+export const SETTING_SECTIONS = ['Rendering', 'Segmentation', 'Q&A', 'Output'] as const;
 export type SettingSection = (typeof SETTING_SECTIONS)[number];
 
 export interface SettingSpec {
@@ -33,7 +33,7 @@ export const SETTINGS = {
   'render.width': { section: 'Rendering', type: 'integer', default: 448, minimum: 32, maximum: 8192, flag: '--size' },
   'render.height': { section: 'Rendering', type: 'integer', default: 448, minimum: 32, maximum: 8192, flag: '--size' },
   'render.fontSize': { section: 'Rendering', type: 'integer', default: 20, minimum: 4, maximum: 512, flag: '--font-size' },
-  'render.fontFamily': { section: 'Rendering', type: 'string', default: 'DejaVu Sans,Noto Sans SC', flag: '--font' },
+  'render.fontFamily': { section: 'Rendering', type: 'string', default: 'DejaVu Sans,Noto Sans SC,Noto Sans KR', flag: '--font' },
   'render.fontFile': { section: 'Rendering', type: 'string', default: '', flag: '--font-file' },
   'render.marginX': { section: 'Rendering', type: 'integer', default: 20, minimum: 0, maximum: 4096, flag: '--margin-x' },
   'render.marginY': { section: 'Rendering', type: 'integer', default: 20, minimum: 0, maximum: 4096, flag: '--margin-y' },
@@ -55,7 +55,6 @@ export const SETTINGS = {
   'qa.concurrency': { section: 'Q&A', type: 'integer', default: 4, minimum: 1, maximum: 64, flag: '--concurrency' },
   'qa.timeoutMs': { section: 'Q&A', type: 'integer', default: 120000, minimum: 1, flag: '--timeout-ms' },
   'qa.budgetTokens': { section: 'Q&A', type: 'integer', default: 0, minimum: 0, flag: '--budget-tokens' },
-  'curation.largeFileThresholdMB': { section: 'Curation', type: 'integer', default: 50, minimum: 1, maximum: 50 },
   'output.folder': { section: 'Output', type: 'string', default: 't2vid-out', flag: '--out' },
   'output.format': { section: 'Output', type: 'string', default: 'minicpm-v', enum: ['minicpm-v', 'none'], flag: '--format' },
 } as const satisfies Record<string, SettingSpec>;

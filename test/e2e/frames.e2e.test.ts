@@ -2,22 +2,35 @@
  * E2E: the "Frames" view (t2vid.frames) in a real VS Code (code-server + Chromium). The frame counts are checked
  * against the engine itself (PreviewEngine in this process, same text, same options), the panel's font size field
  * against the workspace settings.json, and the frame ↔ source link against the editor's status bar.
+ * One VS Code session per theme (a suite), one test per behaviour.
  * Needs `npm run setup:e2e` once; without it these tests fail with that hint (they never skip).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { resolveOptions } from '../../src/core/options';
-import { repoRoot, startVSCode, type VSCodeSession } from '../support/harness';
-import { enginePages, openFramesView, panelFrame, sleep, statusSelection, timer, until, type DomDocument, type DomImage } from '../support/panel';
+import { repoRoot, suiteSession, type VSCodeSession } from '../support/harness';
+import {
+  enginePages,
+  openFramesView,
+  panelFrame,
+  sleep,
+  statusSelection,
+  timer,
+  until,
+  type DomDocument,
+  type DomImage,
+} from '../support/panel';
 
 /** The `input` of the first record of ../shared/data/long-text/leval-news_summ.jsonl (read, never copied into the repo). */
 function newsText(): string {
   const file = path.join(repoRoot(), '..', 'shared', 'data', 'long-text', 'leval-news_summ.jsonl');
-  const first = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.trim());
+  const first = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.trim());
   assert.ok(first, `${file} has no record`);
   const input = (JSON.parse(first) as { input?: unknown }).input;
   assert.equal(typeof input, 'string', `${file}: the first record has no string "input"`);
@@ -53,7 +66,12 @@ async function panelState(frame: Frame): Promise<PanelState> {
  * Waits until the strip shows exactly `count` thumbnails (and the stats agree), then brings each into view in turn
  * (thumbnails load lazily) and waits for its PNG: complete with natural size width × height.
  */
-async function waitForFrames(frame: Frame, count: number, size: { width: number; height: number }, timeoutMs = 60_000): Promise<PanelState> {
+async function waitForFrames(
+  frame: Frame,
+  count: number,
+  size: { width: number; height: number },
+  timeoutMs = 60_000,
+): Promise<PanelState> {
   const state = await until(
     `${count} frame thumbnails`,
     async () => {
@@ -82,7 +100,13 @@ async function waitForFrames(frame: Frame, count: number, size: { width: number;
           setTimeout(done, timeout);
         });
       }
-      out.push({ index: Number(thumb.dataset.index), complete: img.complete, width: img.naturalWidth, height: img.naturalHeight, src: img.currentSrc });
+      out.push({
+        index: Number(thumb.dataset.index),
+        complete: img.complete,
+        width: img.naturalWidth,
+        height: img.naturalHeight,
+        src: img.currentSrc,
+      });
     }
     doc.getElementById('t2vid-strip')?.querySelector('.t2vid-frame')?.scrollIntoView({ block: 'nearest' });
     return out;
@@ -104,19 +128,9 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
   return { line, col: offset - (before.lastIndexOf('\n') + 1) + 1 };
 }
 
-/** A workspace with `files`, removed (after VS Code is stopped) when the test ends. */
-function workspaceFor(t: TestContext, files: Record<string, string>): { dir: string; session: (s: VSCodeSession) => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-e2e-ws-'));
-  let vscode: VSCodeSession | undefined;
-  // One hook, so VS Code is stopped before its workspace is removed.
-  t.after(async () => {
-    await vscode?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  for (const [name, content] of Object.entries(files)) {
-    fs.writeFileSync(path.join(dir, name), content);
-  }
-  return { dir, session: (s) => (vscode = s) };
+/** The Frames view's webview, opened from the activity bar unless it is already showing (a second click would close it). */
+async function framesPanel(vscode: VSCodeSession): Promise<Frame> {
+  return (await panelFrame(vscode, 2000).catch(() => undefined)) ?? openFramesView(vscode);
 }
 
 /** Moves the mouse off the activity bar and the panel, so no hover or tooltip covers them in a screenshot. */
@@ -132,130 +146,195 @@ async function screenshot(vscode: VSCodeSession, name: string): Promise<string> 
 
 const SIZE = { width: 448, height: 448 };
 
-test('Frames view: engine-exact filmstrip, font size from the panel, frame ↔ source (light)', { timeout: 360_000 }, async (t) => {
-  const lap = timer(t);
+/** The Frames view's title-bar actions (package.json `view/title`). */
+const exportAction = (vscode: VSCodeSession) => vscode.page.locator('.part.sidebar .title-actions [aria-label="Export Previewed Frames"]').first();
+const settingsAction = (vscode: VSCodeSession) => vscode.page.locator('.part.sidebar .title-actions [aria-label="Open Settings"]').first();
+
+describe('Frames view (light theme)', () => {
   const text = newsText();
-  const ws = workspaceFor(t, { 'doc.md': text });
-  const [defaults, large] = await Promise.all([enginePages(text, resolveOptions()), enginePages(text, resolveOptions({ render: { fontSize: 28 } }))]);
-  assert.ok(defaults.length >= 5, `the engine made only ${defaults.length} frames`);
-  assert.notEqual(large.length, defaults.length, 'font size 28 must change the frame count for this text');
-  lap(`engine: ${defaults.length} frames at 20 px, ${large.length} at 28 px`);
+  const ws = suiteSession({ 'doc.md': text }, { theme: 'light' });
+  const engine = Promise.all([enginePages(text, resolveOptions()), enginePages(text, resolveOptions({ render: { fontSize: 28 } }))]);
+  engine.catch(() => undefined); // awaited (and reported) by each test
+  /** The engine's pages at the font size the workspace now has (28 once the font-size test has set it). */
+  const currentPages = async (): Promise<Awaited<typeof engine>[0]> => {
+    const [defaults, large] = await engine;
+    const settingsFile = path.join(ws.dir, '.vscode', 'settings.json');
+    const raw = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '{}';
+    return (JSON.parse(raw) as Record<string, unknown>)['t2vid.render.fontSize'] === 28 ? large : defaults;
+  };
 
-  const vscode = await startVSCode({ workspace: ws.dir, startTimeout: 90_000 });
-  ws.session(vscode);
-  lap('code-server + workbench + extension host');
+  test("the filmstrip shows the engine's frames at the default settings", { timeout: 180_000 }, async (t) => {
+    const lap = timer(t);
+    const [defaults, large] = await engine;
+    assert.ok(defaults.length >= 5, `the engine made only ${defaults.length} frames`);
+    assert.notEqual(large.length, defaults.length, 'font size 28 must change the frame count for this text');
+    const vscode = ws.vscode();
+    await vscode.openFile('doc.md');
+    const frame = await framesPanel(vscode);
+    const state = await waitForFrames(frame, defaults.length, SIZE);
+    assert.equal(state.thumbs, defaults.length, "thumbnails = the engine's frames at the default settings");
+    assert.equal(state.statsFrames, defaults.length, "#t2vid-stats[data-frames] = the engine's frames");
+    assert.match(state.stats, new RegExp(`^${defaults.length} frames · `), `stats: ${state.stats}`);
+    lap(`view opened, ${state.thumbs} frames loaded`);
+  });
 
-  await vscode.openFile('doc.md');
-  let frame = await openFramesView(vscode);
-  let state = await waitForFrames(frame, defaults.length, SIZE);
-  assert.equal(state.thumbs, defaults.length, 'thumbnails = the engine\'s frames at the default settings');
-  assert.equal(state.statsFrames, defaults.length, '#t2vid-stats[data-frames] = the engine\'s frames');
-  assert.match(state.stats, new RegExp(`^${defaults.length} frames · `), `stats: ${state.stats}`);
-  lap(`view opened, ${state.thumbs} frames loaded`);
-
-  // Font size 28 in the panel: committed on Enter, written to the workspace settings, re-rendered.
-  const fontField = frame.getByRole('textbox', { name: 'Font size' });
-  await fontField.click();
-  await fontField.press('Control+a');
-  await fontField.pressSequentially('28');
-  await fontField.press('Enter');
-  frame = await panelFrame(vscode);
-  state = await waitForFrames(frame, large.length, SIZE);
-  assert.equal(state.thumbs, large.length, 'thumbnails = the engine\'s frames at font size 28');
-  assert.equal(state.statsFrames, large.length, '#t2vid-stats[data-frames] = the engine\'s frames at font size 28');
-  assert.equal(await frame.getByRole('textbox', { name: 'Font size' }).inputValue(), '28');
-  const settingsFile = path.join(ws.dir, '.vscode', 'settings.json');
-  const settings = await until(
-    `"t2vid.render.fontSize": 28 in ${settingsFile}`,
-    async () => {
-      const raw = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '';
-      return /"t2vid\.render\.fontSize"\s*:\s*28\b/.test(raw) ? raw : undefined;
+  // The frame ↔ source tests below run at whatever font size this leaves (the pages for it from the engine).
+  test(
+    "font size 28 in the panel: written to the workspace settings and re-rendered to the engine's frames",
+    { timeout: 120_000 },
+    async (t) => {
+      const lap = timer(t);
+      const [, large] = await engine;
+      const vscode = ws.vscode();
+      await vscode.openFile('doc.md');
+      let frame = await framesPanel(vscode);
+      const fontField = frame.getByRole('textbox', { name: 'Font size' });
+      await fontField.click();
+      // Select the field's text with keys the input handles itself: right after focus moves from the text editor into
+      // the webview, VS Code can still route Ctrl+A (Select All) to the editor.
+      await fontField.press('End');
+      await fontField.press('Shift+Home');
+      await fontField.pressSequentially('28');
+      await fontField.press('Enter');
+      // First the setting (what the panel's field commits), then the re-render it causes.
+      const settingsFile = path.join(ws.dir, '.vscode', 'settings.json');
+      const settings = await until(
+        `"t2vid.render.fontSize": 28 in ${settingsFile}`,
+        async () => {
+          const raw = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '';
+          return /"t2vid\.render\.fontSize"\s*:\s*28\b/.test(raw) ? raw : undefined;
+        },
+        10_000,
+        async () => (fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '(missing)'),
+      );
+      assert.equal((JSON.parse(settings) as Record<string, unknown>)['t2vid.render.fontSize'], 28);
+      frame = await panelFrame(vscode);
+      const state = await waitForFrames(frame, large.length, SIZE);
+      assert.equal(state.thumbs, large.length, "thumbnails = the engine's frames at font size 28");
+      assert.equal(state.statsFrames, large.length, "#t2vid-stats[data-frames] = the engine's frames at font size 28");
+      assert.equal(await frame.getByRole('textbox', { name: 'Font size' }).inputValue(), '28');
+      lap(`font size 28: ${state.thumbs} frames`);
     },
-    10_000,
-    async () => (fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : '(missing)'),
   );
-  assert.equal((JSON.parse(settings) as Record<string, unknown>)['t2vid.render.fontSize'], 28);
-  lap(`font size 28: ${state.thumbs} frames`);
-
-  // Frame → source: the third thumbnail selects its text in the editor.
-  const third = large[2];
-  const start = lineCol(text, third.range[0]);
-  const end = lineCol(text, third.range[1]);
-  await frame.locator('#t2vid-strip .t2vid-frame[data-index="2"]').click();
-  const expected = `Ln ${end.line}, Col ${end.col} (${third.range[1] - third.range[0]} selected)`;
-  const status = await until(`the status bar to show ${JSON.stringify(expected)}`, async () => {
-    const s = await statusSelection(vscode);
-    return /\(\d+ selected\)/.test(s) && s === expected ? s : undefined;
-  }, 15_000, () => statusSelection(vscode));
-  // The selection runs from the frame's start to its end; the status bar shows its active end. This document is
-  // one line, so the start line is the line shown.
-  const shown = Number(/^Ln (\d+)/.exec(status)?.[1]);
-  assert.equal(shown, start.line, `status "${status}": line of the frame's start offset ${third.range[0]}`);
-  // The clicked thumbnail is the highlighted one, also once the editor's selection event has come back (the host
-  // answers it with a highlight of its own). Checked at the end, so the steps after it run (and report) either way.
-  const highlighted = await until('the host to settle on a highlight', async () => {
-    const a = (await panelState(frame)).active;
-    await sleep(500); // a second read, 500 ms later, must agree
-    const b = (await panelState(frame)).active;
-    return a.length && a.join() === b.join() ? b : undefined;
-  }, 10_000, () => panelState(frame));
-  await screenshot(vscode, 'frames-light');
-  lap(`frame 3 → "${status}"`);
-
-  // Source → frame: the cursor at the end of the document highlights the last thumbnail.
-  await vscode.page.locator('.monaco-editor .view-lines').first().click({ position: { x: 40, y: 8 } });
-  await vscode.page.keyboard.press('Control+End');
-  const last = large.length - 1;
-  const endPos = lineCol(text, text.length);
-  await until(`the status bar at the end of the document`, async () => (await statusSelection(vscode)) === `Ln ${endPos.line}, Col ${endPos.col}`, 10_000, () =>
-    statusSelection(vscode),
+  test(
+    'frame → source: clicking the third thumbnail selects its text in the editor, and only it is highlighted',
+    { timeout: 120_000 },
+    async (t) => {
+      const lap = timer(t);
+      const pages = await currentPages();
+      const vscode = ws.vscode();
+      await vscode.openFile('doc.md');
+      const frame = await framesPanel(vscode);
+      await waitForFrames(frame, pages.length, SIZE);
+      const third = pages[2];
+      const start = lineCol(text, third.range[0]);
+      const end = lineCol(text, third.range[1]);
+      await frame.locator('#t2vid-strip .t2vid-frame[data-index="2"]').click();
+      const expected = `Ln ${end.line}, Col ${end.col} (${third.range[1] - third.range[0]} selected)`;
+      const status = await until(
+        `the status bar to show ${JSON.stringify(expected)}`,
+        async () => {
+          const s = await statusSelection(vscode);
+          return /\(\d+ selected\)/.test(s) && s === expected ? s : undefined;
+        },
+        15_000,
+        () => statusSelection(vscode),
+      );
+      // The selection runs from the frame's start to its end; the status bar shows its active end. This document is
+      // one line, so the start line is the line shown.
+      const shown = Number(/^Ln (\d+)/.exec(status)?.[1]);
+      assert.equal(shown, start.line, `status "${status}": line of the frame's start offset ${third.range[0]}`);
+      // The clicked thumbnail is the highlighted one, also once the editor's selection event has come back (the host
+      // answers it with a highlight of its own).
+      const highlighted = await until(
+        'the host to settle on a highlight',
+        async () => {
+          const a = (await panelState(frame)).active;
+          await sleep(500); // a second read, 500 ms later, must agree
+          const b = (await panelState(frame)).active;
+          return a.length && a.join() === b.join() ? b : undefined;
+        },
+        10_000,
+        () => panelState(frame),
+      );
+      await screenshot(vscode, 'frames-light');
+      assert.deepEqual(highlighted, [2], 'after clicking frame 3 (data-index 2) it, and only it, is highlighted');
+      lap(`frame 3 → "${status}"`);
+    },
   );
-  await until(`the last frame (${last}) highlighted`, async () => (await panelState(frame)).active.includes(last), 10_000, () => panelState(frame));
-  assert.deepEqual((await panelState(frame)).active, [last], 'only the last thumbnail is highlighted');
-  lap('Ctrl+End → last frame highlighted');
 
-  assert.deepEqual(highlighted, [2], 'after clicking frame 3 (data-index 2) it, and only it, is highlighted');
+  test('source → frame: the cursor at the end of the document highlights the last thumbnail', { timeout: 120_000 }, async (t) => {
+    const lap = timer(t);
+    const pages = await currentPages();
+    const vscode = ws.vscode();
+    await vscode.openFile('doc.md');
+    const frame = await framesPanel(vscode);
+    await waitForFrames(frame, pages.length, SIZE);
+    await vscode.page
+      .locator('.monaco-editor .view-lines')
+      .first()
+      .click({ position: { x: 40, y: 8 } });
+    await vscode.page.keyboard.press('Control+End');
+    const last = pages.length - 1;
+    const endPos = lineCol(text, text.length);
+    await until(
+      `the status bar at the end of the document`,
+      async () => (await statusSelection(vscode)) === `Ln ${endPos.line}, Col ${endPos.col}`,
+      10_000,
+      () => statusSelection(vscode),
+    );
+    await until(
+      `the last frame (${last}) highlighted`,
+      async () => (await panelState(frame)).active.includes(last),
+      10_000,
+      () => panelState(frame),
+    );
+    assert.deepEqual((await panelState(frame)).active, [last], 'only the last thumbnail is highlighted');
+    lap('Ctrl+End → last frame highlighted');
+  });
 });
 
-test('Frames view: dark theme, and an empty document', { timeout: 300_000 }, async (t) => {
-  const lap = timer(t);
+describe('Frames view (dark theme)', () => {
   const text = newsText();
-  const ws = workspaceFor(t, { 'doc.md': text, 'empty.txt': '' });
-  const pages = await enginePages(text, resolveOptions());
+  const ws = suiteSession({ 'doc.md': text, 'empty.txt': '' }, { theme: 'dark' });
 
-  const vscode = await startVSCode({ workspace: ws.dir, theme: 'dark', startTimeout: 90_000 });
-  ws.session(vscode);
-  lap('code-server + workbench + extension host');
+  test("the filmstrip in the dark theme shows the engine's frames", { timeout: 180_000 }, async (t) => {
+    const lap = timer(t);
+    const pages = await enginePages(text, resolveOptions());
+    const vscode = ws.vscode();
+    await vscode.openFile('doc.md');
+    const frame = await framesPanel(vscode);
+    const state = await waitForFrames(frame, pages.length, SIZE);
+    assert.equal(state.statsFrames, pages.length, "#t2vid-stats[data-frames] = the engine's frames");
+    assert.match(state.stats, new RegExp(`^${pages.length} frames · `), `stats: ${state.stats}`);
+    await screenshot(vscode, 'frames-dark');
+    lap(`view opened, ${state.thumbs} frames loaded`);
+    // The view's title bar: Export while there are frames (context key t2vid.hasFrames), Settings always.
+    await exportAction(vscode).waitFor({ state: 'visible', timeout: 10_000 });
+    await settingsAction(vscode).waitFor({ state: 'visible', timeout: 10_000 });
+  });
 
-  await vscode.openFile('doc.md');
-  let frame = await openFramesView(vscode);
-  const state = await waitForFrames(frame, pages.length, SIZE);
-  assert.equal(state.statsFrames, pages.length, '#t2vid-stats[data-frames] = the engine\'s frames');
-  assert.match(state.stats, new RegExp(`^${pages.length} frames · `), `stats: ${state.stats}`);
-  await screenshot(vscode, 'frames-dark');
-  lap(`view opened, ${state.thumbs} frames loaded`);
-  // The view's title bar: Export while there are frames (context key t2vid.hasFrames), Settings always.
-  const exportAction = vscode.page.locator('.part.sidebar .title-actions [aria-label="Export Previewed Frames"]');
-  const settingsAction = vscode.page.locator('.part.sidebar .title-actions [aria-label="Open Settings"]');
-  await exportAction.first().waitFor({ state: 'visible', timeout: 10_000 });
-  await settingsAction.first().waitFor({ state: 'visible', timeout: 10_000 });
-
-  await vscode.openFile('empty.txt');
-  frame = await panelFrame(vscode);
-  const message = await until(
-    'the empty-document message',
-    async () => {
-      const s = await panelState(frame);
-      return s.message !== null && s.thumbs === 0 ? s.message : undefined;
-    },
-    30_000,
-    () => panelState(frame),
-  );
-  assert.match(message, /empty/i, `message: ${message}`);
-  assert.match(message, /empty\.txt/, `message names the document: ${message}`);
-  assert.equal((await panelState(frame)).statsFrames, 0);
-  await exportAction.first().waitFor({ state: 'hidden', timeout: 10_000 });
-  assert.ok(await settingsAction.first().isVisible(), 'Open Settings stays in the view title');
-  await screenshot(vscode, 'frames-empty');
-  lap(`empty.txt → "${message}"`);
+  test('an empty document: no frames, a message naming the document', { timeout: 120_000 }, async (t) => {
+    const lap = timer(t);
+    const vscode = ws.vscode();
+    await vscode.openFile('empty.txt');
+    const frame = await framesPanel(vscode);
+    const message = await until(
+      'the empty-document message',
+      async () => {
+        const s = await panelState(frame);
+        return s.message !== null && s.thumbs === 0 ? s.message : undefined;
+      },
+      30_000,
+      () => panelState(frame),
+    );
+    assert.match(message, /empty/i, `message: ${message}`);
+    assert.match(message, /empty\.txt/, `message names the document: ${message}`);
+    assert.equal((await panelState(frame)).statsFrames, 0);
+    // No frames: Export leaves the view title (t2vid.hasFrames is false); Settings stays.
+    await exportAction(vscode).waitFor({ state: 'hidden', timeout: 10_000 });
+    assert.ok(await settingsAction(vscode).isVisible(), 'Open Settings stays in the view title');
+    await screenshot(vscode, 'frames-empty');
+    lap(`empty.txt → "${message}"`);
+  });
 });

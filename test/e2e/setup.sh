@@ -28,12 +28,12 @@ export PATH
 # --- apt packages, only those missing ---------------------------------------------------------
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || fail "not root and no sudo: install the apt packages chromium libkrb5-dev python3 make g++ pkg-config tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim yourself"
+  command -v sudo >/dev/null || fail "not root and no sudo: install the apt packages chromium libkrb5-dev python3 make g++ pkg-config tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-kor yourself"
   SUDO=(sudo)
 fi
 missing=()
 # tesseract: the OCR checks of rendered frames (test/unit/render.test.ts) — not E2E, but a test dependency all the same.
-for pkg in chromium libkrb5-dev python3 make g++ pkg-config tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim; do
+for pkg in chromium libkrb5-dev python3 make g++ pkg-config tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-kor; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi

@@ -3,16 +3,21 @@
  * host) driven through Debian's Chromium with playwright-core. `npm run setup:e2e` installs both; without them
  * startVSCode throws, so E2E tests fail (they never skip).
  *
+ * The extension under test is the VSIX that `npm run package` builds (what a user installs), installed into the
+ * session's extensions dir with code-server's `--install-extension`: a file missing from the package fails the
+ * tests as it would for a user. startVSCode refuses a VSIX that is missing or older than dist/.
+ *
  * Everything a session starts lives under one temp root and is stopped by pid in stop(), which tests call in
  * t.after so it runs when they fail too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { packageRoot } from '../../src/core/fonts';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -62,6 +67,38 @@ export interface VSCodeSession {
 
 /** The repository root (the folder whose package.json is this extension's). */
 export const repoRoot = packageRoot;
+
+/** `npm run package`'s helpers (scripts/package.js): the VSIX file name for this machine's platform. */
+interface PackageScript {
+  hostTarget(): string;
+  vsixName(target: string): string;
+}
+
+/**
+ * The VSIX `npm run package` built for this platform; throws if it is missing or older than a bundle in dist/
+ * (then the tests would run yesterday's extension).
+ */
+export function builtVsix(): string {
+  const repo = repoRoot();
+  const script = require(path.join(repo, 'scripts', 'package.js')) as PackageScript;
+  const vsix = path.join(repo, script.vsixName(script.hostTarget()));
+  if (!fs.existsSync(vsix)) {
+    throw new Error(`E2E: ${vsix} is missing: run \`npm run package\` (the E2E tests install the VSIX, as a user would)`);
+  }
+  const built = fs.statSync(vsix).mtimeMs;
+  const dist = path.join(repo, 'dist');
+  const bundles = [
+    ...fs.readdirSync(dist).filter((f) => f.endsWith('.js')),
+    ...(fs.existsSync(path.join(dist, 'webview')) ? fs.readdirSync(path.join(dist, 'webview')).map((f) => path.join('webview', f)) : []),
+  ].filter((f) => !f.endsWith('.map'));
+  const newer = bundles.filter((f) => fs.statSync(path.join(dist, f)).mtimeMs > built);
+  if (newer.length) {
+    throw new Error(
+      `E2E: ${path.basename(vsix)} is older than ${newer.map((f) => `dist/${f}`).join(', ')}: run \`npm run package\` (the E2E tests install the VSIX, not dist/)`,
+    );
+  }
+  return vsix;
+}
 
 export function e2eCache(): string {
   return process.env.T2VID_E2E_CACHE || path.join(os.homedir(), '.cache', 't2vid-e2e');
@@ -228,10 +265,7 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
   const { node, entry } = codeServerPaths();
   const repo = repoRoot();
-  if (!fs.existsSync(path.join(repo, 'dist', 'extension.js'))) {
-    throw new Error(`E2E: ${path.join(repo, 'dist', 'extension.js')} is missing: run npm run build`);
-  }
-  const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+  const vsix = builtVsix();
   const workspace = path.resolve(opts.workspace);
 
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-e2e-'));
@@ -302,7 +336,14 @@ export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
       ...opts.settings,
     };
     fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
-    fs.symlinkSync(repo, path.join(dirs.extensions, `${pkg.publisher}.${pkg.name}-${pkg.version}`), 'dir');
+    const env = {
+      ...process.env,
+      XDG_CONFIG_HOME: dirs.xdgConfig,
+      XDG_DATA_HOME: dirs.xdgData,
+      XDG_CACHE_HOME: dirs.xdgCache,
+      PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
+    };
+    installVsix(node, entry, vsix, dirs, env, logFile);
 
     const port = await freePort();
     const log = fs.openSync(logFile, 'a');
@@ -325,13 +366,7 @@ export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
       ],
       {
         cwd: root,
-        env: {
-          ...process.env,
-          XDG_CONFIG_HOME: dirs.xdgConfig,
-          XDG_DATA_HOME: dirs.xdgData,
-          XDG_CACHE_HOME: dirs.xdgCache,
-          PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
-        },
+        env,
         stdio: ['ignore', log, log],
         // Its own process group, so stop() can reach helpers that outlive the main process.
         detached: true,
@@ -353,7 +388,9 @@ export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
         break;
       }
       if (Date.now() > deadline) {
-        throw new Error(`E2E: code-server did not answer on ${base} within ${(opts.startTimeout ?? 60_000) / 1000} s; log ${logFile}:\n${tail(logFile)}`);
+        throw new Error(
+          `E2E: code-server did not answer on ${base} within ${(opts.startTimeout ?? 60_000) / 1000} s; log ${logFile}:\n${tail(logFile)}`,
+        );
       }
       await sleep(250);
     }
@@ -411,6 +448,37 @@ export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
 }
 
 /**
+ * Installs the VSIX as a user would (`code-server --install-extension`, no network), into the session's own
+ * extensions dir; throws with code-server's output if it fails or the extension folder is not there afterwards.
+ */
+function installVsix(
+  node: string,
+  entry: string,
+  vsix: string,
+  dirs: { extensions: string; userData: string },
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): void {
+  const run = spawnSync(node, [entry, '--extensions-dir', dirs.extensions, '--user-data-dir', dirs.userData, '--install-extension', vsix], {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  fs.appendFileSync(logFile, `--install-extension ${vsix}\n${run.stdout ?? ''}${run.stderr ?? ''}\n`);
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as {
+    publisher: string;
+    name: string;
+    version: string;
+  };
+  const installed = path.join(dirs.extensions, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
+  if (run.status !== 0 || !fs.existsSync(path.join(installed, 'package.json'))) {
+    throw new Error(
+      `E2E: code-server could not install ${vsix} (exit ${run.status ?? run.signal ?? run.error?.message}; ${installed} ${fs.existsSync(installed) ? 'incomplete' : 'missing'}):\n${run.stdout ?? ''}${run.stderr ?? ''}`,
+    );
+  }
+}
+
+/**
  * The extension host is up once its log (code-server runs it as the "remote" extension host) says the eager
  * extensions are activated: by then it has scanned the extensions dir, so contributed commands are known and
  * activation events (onCommand, onView) reach this extension.
@@ -429,7 +497,9 @@ async function waitForExtensionHost(userData: string, logFile: string, timeoutMs
       }
     }
     if (Date.now() > deadline) {
-      throw new Error(`E2E: the extension host did not start within ${timeoutMs / 1000} s (no "Eager extensions activated" under ${logs}); code-server log:\n${tail(logFile)}`);
+      throw new Error(
+        `E2E: the extension host did not start within ${timeoutMs / 1000} s (no "Eager extensions activated" under ${logs}); code-server log:\n${tail(logFile)}`,
+      );
     }
     await sleep(250);
   }
@@ -450,7 +520,10 @@ async function openQuickInput(page: Page, key: string, value: string): Promise<v
       if (attempt === 3) {
         throw new Error(`E2E: ${key} did not open the quick input: ${(e as Error).message}`);
       }
-      await page.locator('.monaco-workbench .part.statusbar').click({ position: { x: 400, y: 5 } }).catch(() => undefined);
+      await page
+        .locator('.monaco-workbench .part.statusbar')
+        .click({ position: { x: 400, y: 5 } })
+        .catch(() => undefined);
     }
   }
   await input.fill(value);
@@ -466,7 +539,10 @@ const PALETTE_ROWS = '.quick-input-widget .quick-input-list .monaco-list-row';
 async function paletteEntries(page: Page, filter: string): Promise<string[]> {
   await openPalette(page, `>${filter}`);
   const labels = page.locator(`${PALETTE_ROWS} .label-name`);
-  await labels.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
+  await labels
+    .first()
+    .waitFor({ state: 'visible', timeout: 10_000 })
+    .catch(() => undefined);
   let last = await labels.allInnerTexts();
   for (let i = 0; i < 20; i++) {
     await sleep(300);
@@ -498,7 +574,9 @@ async function openFile(page: Page, relativePath: string): Promise<void> {
   await openQuickInput(page, 'Control+P', relativePath);
   const name = path.basename(relativePath);
   const dir = path.dirname(relativePath);
-  let row = page.locator(PALETTE_ROWS).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(name)}\\s*$`) }) });
+  let row = page
+    .locator(PALETTE_ROWS)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(name)}\\s*$`) }) });
   if (dir !== '.') {
     row = row.filter({ has: page.locator('.label-description', { hasText: dir }) });
   }
@@ -506,7 +584,10 @@ async function openFile(page: Page, relativePath: string): Promise<void> {
   await row.first().click();
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   // The active editor tab names its file in data-resource-name (its label splits name and extension).
-  await page.locator(`.tabs-container .tab.active[data-resource-name=${JSON.stringify(name)}]`).first().waitFor({ state: 'visible' });
+  await page
+    .locator(`.tabs-container .tab.active[data-resource-name=${JSON.stringify(name)}]`)
+    .first()
+    .waitFor({ state: 'visible' });
 }
 
 const TOAST = '.notifications-toasts .notification-toast';
@@ -533,4 +614,48 @@ async function waitForNotification(page: Page, text: string | RegExp, timeoutMs 
     .waitFor({ state: 'visible', timeout: 3000 })
     .catch(() => undefined);
   return (await message.innerText()).trim();
+}
+
+/**
+ * One VS Code session for the tests of a `describe` suite, on a fresh workspace holding `files`: started in
+ * `before`, stopped in `after` (which then removes the workspace). Each test of the suite is one behaviour and
+ * reports on its own, so the first failure does not hide the rest, while the start (~15 s on two cores) is paid
+ * once per suite. `vscode()` throws the start's error in every test if the session did not start. `options` may be
+ * a function, called when the session starts (after the suite's earlier `before` hooks: a peer's URL, say).
+ */
+export function suiteSession(
+  files: Record<string, string>,
+  options: Omit<StartOptions, 'workspace'> | (() => Omit<StartOptions, 'workspace'>) = {},
+): { dir: string; vscode: () => VSCodeSession } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-e2e-ws-'));
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  let session: VSCodeSession | undefined;
+  let failed: Error | undefined;
+  before(
+    async () => {
+      try {
+        session = await startVSCode({ startTimeout: 90_000, ...(typeof options === 'function' ? options() : options), workspace: dir });
+      } catch (e) {
+        failed = e as Error;
+      }
+    },
+    { timeout: 240_000 },
+  );
+  // One hook, so VS Code is stopped before its workspace is removed.
+  after(async () => {
+    await session?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    vscode: () => {
+      if (!session) {
+        throw failed ?? new Error('E2E: the VS Code session did not start');
+      }
+      return session;
+    },
+  };
 }

@@ -1,13 +1,17 @@
 /**
  * A real HTTP server on loopback speaking the OpenAI chat-completions protocol, with injected faults (429 with
- * Retry-After, 5xx, hangs, malformed JSON, out-of-range frames). Used by the Q&A tests and the curation E2E test.
+ * Retry-After, 5xx, hangs, malformed JSON, out-of-range frames) and the ways real endpoints behave: replies wrapped in
+ * a Markdown fence after a preamble (local models without guided decoding), a 400 for a response_format the server
+ * does not take (older vLLM / llama.cpp), an error body that echoes the Authorization header. Used by the Q&A tests,
+ * the endpoints torture family and the curation E2E test.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** What the fake endpoint does with one request. */
 export type Fault =
-  | { status: number; headers?: Record<string, string> }
+  | { status: number; headers?: Record<string, string>; message?: string; param?: string; reflectAuth?: boolean }
+  | { fenced: true }
   | { hang: true }
   | { content: string }
   | { badFrame: true };
@@ -19,7 +23,16 @@ export interface Seen {
 }
 
 /** A real HTTP server speaking the OpenAI chat-completions protocol, with injected faults. */
-export async function fakeOpenAI(t: { after: (fn: () => void | Promise<void>) => void }, decide?: (body: Seen['body']) => Fault | undefined) {
+export async function fakeOpenAI(
+  t: { after: (fn: () => void | Promise<void>) => void },
+  decide?: (body: Seen['body']) => Fault | undefined,
+  options: {
+    /** Put into every answer, so two servers serving "the same" model name answer differently. */
+    tag?: string;
+    /** response_format types this server refuses with a 400 naming response_format (as older vLLM / llama.cpp do). */
+    refuseFormats?: string[];
+  } = {},
+) {
   const queue: Fault[] = [];
   const requests: Seen[] = [];
   const server = http.createServer((req, res) => {
@@ -32,13 +45,17 @@ export async function fakeOpenAI(t: { after: (fn: () => void | Promise<void>) =>
       }
       const body = JSON.parse(raw) as Seen['body'];
       requests.push({ at: performance.now(), auth: req.headers.authorization, body });
-      const fault = decide?.(body) ?? queue.shift();
+      const refused = body.response_format && options.refuseFormats?.includes(body.response_format.type);
+      const fault: Fault | undefined = refused
+        ? { status: 400, param: 'response_format', message: `Unsupported parameter: 'response_format' of type '${body.response_format!.type}' is not supported by this server` }
+        : (decide?.(body) ?? queue.shift());
       if (fault && 'hang' in fault) {
         return; // never answer
       }
       if (fault && 'status' in fault) {
         res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
-        res.end(JSON.stringify({ error: { message: `injected ${fault.status}`, type: 'server_error' } }));
+        const message = fault.reflectAuth ? `invalid credentials in header "Authorization: ${req.headers.authorization ?? ''}"` : (fault.message ?? `injected ${fault.status}`);
+        res.end(JSON.stringify({ error: { message, type: fault.status === 400 ? 'invalid_request_error' : 'server_error', param: fault.param ?? null } }));
         return;
       }
       const prompt = body.messages.map((m) => m.content).join('\n');
@@ -46,11 +63,16 @@ export async function fakeOpenAI(t: { after: (fn: () => void | Promise<void>) =>
       const n = Number(/Write exactly (\d+)/.exec(prompt)?.[1] ?? 1);
       const pairs = Array.from({ length: n }, (_, i) => ({
         question: `What happens in frame ${(i % frames) + 1}?`,
-        answer: `Answer ${i}`,
+        answer: `Answer ${i}${options.tag ? ` from ${options.tag}` : ''}`,
         kind: i % 2 ? 'temporal' : 'detail',
         supportingFrames: [fault && 'badFrame' in fault ? frames + 5 : i % frames],
       }));
-      const content = fault && 'content' in fault ? fault.content : JSON.stringify({ pairs });
+      const content =
+        fault && 'content' in fault
+          ? fault.content
+          : fault && 'fenced' in fault
+            ? `Sure! Here are the questions:\n\n\`\`\`json\n${JSON.stringify({ pairs }, null, 2)}\n\`\`\`\n\nLet me know if you need more.`
+            : JSON.stringify({ pairs });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({

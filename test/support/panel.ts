@@ -142,3 +142,63 @@ export async function scrollTowards(frame: Frame, line: number): Promise<void> {
     list.scrollTop += (lines.length && Math.min(...lines) > l ? -0.8 : 0.8) * list.clientHeight;
   }, line);
 }
+
+/** The webview content frame of the curation editor of the file named `name` (several curation tabs may be open). */
+export async function curationFrameOf(vscode: VSCodeSession, name: string, timeoutMs = 90_000): Promise<Frame> {
+  return until(
+    `the curation editor of ${name}`,
+    async () => {
+      for (const frame of vscode.webviewFrames()) {
+        if (!frame.isDetached() && (await frame.locator('#cur-list').count()) > 0 && (await frame.locator('.cur-title__file').textContent())?.trim() === name) {
+          return frame;
+        }
+      }
+      return undefined;
+    },
+    timeoutMs,
+    async () => vscode.webviewFrames().map((f) => f.url().slice(0, 120)),
+  );
+}
+
+/** Whether the editor tab of `name` shows the dirty dot. */
+export async function tabDirty(vscode: VSCodeSession, name: string): Promise<boolean> {
+  const tab = vscode.page.locator(`.tabs-container .tab[data-resource-name=${JSON.stringify(name)}]`).first();
+  return ((await tab.getAttribute('class')) ?? '').split(/\s+/).includes('dirty');
+}
+
+/** Closes every editor ("View: Close All Editors"), answering "Don't Save" if an unsaved one asks. */
+export async function closeAllEditors(vscode: VSCodeSession): Promise<void> {
+  await vscode.runCommand('View: Close All Editors');
+  const dontSave = vscode.page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" });
+  if (await dontSave.waitFor({ state: 'visible', timeout: 1500 }).then(() => true, () => false)) {
+    await dontSave.click();
+  }
+  await until('no editor tab', async () => (await vscode.page.locator('.tabs-container .tab').count()) === 0 || undefined, 10_000);
+}
+
+/** Quick Open as a user does it: Ctrl+P, type the name, Enter; waits for the tab of that file. */
+export async function quickOpen(vscode: VSCodeSession, name: string): Promise<void> {
+  const page = vscode.page;
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Control+P');
+    if (await input.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) {
+      break;
+    }
+    if (attempt === 3) {
+      throw new Error('E2E: Ctrl+P did not open Quick Open');
+    }
+    await page.locator('.monaco-workbench .part.statusbar').click({ position: { x: 400, y: 5 } }).catch(() => undefined);
+  }
+  await input.fill(name);
+  // Enter opens the first match: wait until the list shows the file first.
+  await until(`${name} first in Quick Open`, async () => ((await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').first().innerText().catch(() => '')).trim() === name ? true : undefined), 15_000);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  await page.locator(`.tabs-container .tab.active[data-resource-name=${JSON.stringify(name)}]`).first().waitFor({ state: 'visible' });
+}
+
+/** The number of text editors visible in the editor area (0 when a curation editor is the only editor shown). */
+export async function visibleTextEditors(vscode: VSCodeSession): Promise<number> {
+  return vscode.page.locator('.part.editor .monaco-editor:visible').count();
+}

@@ -10,6 +10,7 @@ import { StripEngine } from '../../src/core/curation/strips';
 import { resolveOptions } from '../../src/core/options';
 import { readSamples } from '../../src/core/readers/index';
 import { lineHash, parseCurationFromWebview, parseCurationToWebview } from '../../src/shared/protocol/curation';
+import { asGenerated, CONTEXT_HEAD, rowView } from '../../src/extension/curation/viewMapping';
 import { sharedData, tempDir } from '../support/helpers';
 
 const ctx = (line: number, file = 'data.jsonl'): RowContext => ({ file, stem: 'data', line });
@@ -290,4 +291,33 @@ test('LineFile: lines by byte offset (UTF-8, CRLF), edits in an overlay, atomic 
   sp.setLine(0, '{"a": 1}');
   assert.equal(sp.isBlank(0), false);
   sp.close();
+});
+
+test('view mapping: a sample row and an invalid line as the webview takes them (each passes the protocol check)', () => {
+  const { lines } = levalLines();
+  const text = lines.find((l) => l.trim()) as string;
+  const record = JSON.parse(text) as { input: string; instructions: string[]; outputs: string[] };
+  const view = rowView(0, text, parseRow(text, ctx(1)));
+  assert.equal(view.ok, true);
+  assert.equal(view.hash, lineHash(text));
+  assert.deepEqual(view.pairs.map((p) => p.question), record.instructions);
+  assert.deepEqual(view.pairs.map((p) => p.status), record.instructions.map(() => 'new'));
+  assert.equal(view.contextHead, record.input.slice(0, CONTEXT_HEAD));
+  assert.equal(view.contextLength, record.input.length);
+  const broken = '{"input": "cut short';
+  const bad = rowView(6, broken, parseRow(broken, ctx(7)));
+  assert.equal(bad.ok, false);
+  assert.equal(bad.id, 'line 7');
+  assert.match(bad.error ?? '', /not valid JSON/);
+  assert.deepEqual(bad.pairs, []);
+  for (const row of [view, bad]) {
+    const message = { type: 'curation/rows', version: 1, rows: [row] };
+    assert.deepEqual(parseCurationToWebview(message), message, 'the mapped row passes the protocol check');
+  }
+  // A pair of a format without provenance goes to the generators as a "source" pair.
+  const row = parseRow(text, ctx(1));
+  assert.ok(row.ok);
+  const generated = asGenerated(row.pairs[0]);
+  assert.equal(generated.provenance.generator, 'source');
+  assert.equal(generated.question, record.instructions[0]);
 });

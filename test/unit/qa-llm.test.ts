@@ -53,7 +53,6 @@ test('429 with Retry-After and 500 are retried; Retry-After is honoured; structu
   assert.equal(server.requests.length, 3, 'two retries then success');
   const gap = server.requests[1].at - server.requests[0].at;
   assert.ok(gap >= 950, `waited ${gap.toFixed(0)} ms after Retry-After: 1`);
-  assert.ok(server.requests[2].at - server.requests[1].at < 900, 'plain backoff after the 500 is short (base 20 ms here)');
   assert.deepEqual([g.usage.requests, g.usage.retries, g.usage.promptTokens, g.usage.completionTokens], [3, 2, 100, 50]);
   assert.equal(server.requests[0].body.response_format?.type, 'json_schema');
   assert.equal(server.requests[0].body.model, 'fake-model');
@@ -84,8 +83,8 @@ test('a request that hangs past the timeout is abandoned and retried', async (t)
   const pairs = await g.generate(await doc(slices(1)[0]));
   const took = performance.now() - started;
   assert.equal(pairs.length, 3);
-  assert.equal(server.requests.length, 2);
-  assert.ok(took >= 400 && took < 3000, `took ${took.toFixed(0)} ms`);
+  assert.equal(server.requests.length, 2, 'the hanging request, then its retry');
+  assert.ok(took >= 400, `gave up after ${took.toFixed(0)} ms: it must wait out the 400 ms timeout first`);
 });
 
 test('malformed JSON and an out-of-range frame index are asked again; three bad replies fail the sample clearly', async (t) => {
@@ -245,7 +244,9 @@ test('the token budget stops new requests; a later run continues', async (t) => 
   assert.deepEqual((await readQAFile(out)).map((r) => r.id), ['docs-000001', 'docs-000002', 'docs-000003', 'docs-000004']);
 });
 
-test('cancellation stops promptly: hanging requests are aborted, finished records kept', async (t) => {
+// No wall-clock bound on how soon it returns: the requests hang and their timeout (60 s) is far longer than this
+// test's, so a cancellation that did not abort them fails the test by its timeout.
+test('cancellation stops promptly: hanging requests are aborted, finished records kept', { timeout: 30_000 }, async (t) => {
   const dir = tempDir(t);
   const contexts = slices(4);
   contexts[0] = 'ANSWERED ' + contexts[0];
@@ -253,7 +254,7 @@ test('cancellation stops promptly: hanging requests are aborted, finished record
   const input = inputFile(dir, contexts);
   const out = path.join(dir, 'qa.t2vid.jsonl');
   const controller = new AbortController();
-  let abortedAt = 0;
+  let aborted = false;
   let timer: NodeJS.Timeout | undefined;
   const s = await generateQA({
     inputs: [input],
@@ -267,15 +268,13 @@ test('cancellation stops promptly: hanging requests are aborted, finished record
       if (p.done === 1 && !timer) {
         // The first sample is written; two requests now hang. Cancel a moment later.
         timer = setTimeout(() => {
-          abortedAt = performance.now();
+          aborted = true;
           controller.abort(new Error('cancelled'));
         }, 400);
       }
     },
   });
-  const lag = performance.now() - abortedAt;
-  assert.ok(abortedAt > 0);
-  assert.ok(lag < 1000, `returned ${lag.toFixed(0)} ms after the abort`);
+  assert.ok(aborted);
   assert.equal(s.cancelled, true);
   assert.equal(s.failed, 0, 'a cancelled sample is not a failure');
   assert.deepEqual((await readQAFile(out)).map((r) => r.id), ['docs-000001']);

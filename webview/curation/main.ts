@@ -34,7 +34,7 @@ const statsText = el('span', 'cur-title__stats');
 statsText.id = 'cur-stats';
 const modeChip = el('span', 'cur-chip', 'large file');
 modeChip.id = 'cur-mode';
-modeChip.title = 'Opened in the editor for large files: lines are read from disk on demand, edits are kept until saved';
+modeChip.title = 'Over 50 MB: VS Code\'s text editor cannot open this file, so Show line is not offered';
 modeChip.hidden = true;
 title.append(fileName, modeChip, statsText);
 

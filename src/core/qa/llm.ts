@@ -6,15 +6,21 @@
  *   backoff (base 500 ms, jitter), honouring Retry-After / retry-after-ms (seconds or HTTP date);
  * - bounded concurrency (a semaphore over requests), per-request timeout, AbortSignal cancellation;
  * - token usage summed; an optional token budget stops new requests once reached (BudgetExhaustedError);
- * - an on-disk cache keyed by sha256(prompt version, model, N, frame ranges, text): a re-run costs nothing;
+ * - replies are taken as endpoints really send them: the JSON is extracted from a Markdown fence or a preamble before
+ *   it is validated; a server that rejects `response_format: json_schema` with HTTP 400 naming it makes the run fall
+ *   back once (remembered for the run, reported in the summary) to `json_object`, then to prompt-only JSON (the
+ *   schema in the prompt), with the same validation;
+ * - an on-disk cache keyed by sha256(prompt version, base URL, model, N, frame ranges, text): a re-run costs nothing;
  * - generateOne: one new pair unlike the questions that exist (regeneration); never cached, so asking again asks anew.
- * The API key is only ever handed to the SDK (Authorization header): never written to a file, a log or an error.
+ * The API key is only ever handed to the SDK (Authorization header): never written to a file, a log or an error;
+ * error text from the server goes through `redact` (a server may echo the Authorization header back).
  */
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import { SETTINGS } from '../../shared/settings';
 import { linkedSignal, Semaphore, sleep } from '../util/async';
-import { cacheKey, LlmCache } from './llmCache';
-import { buildMessages, buildRegenerateMessages, LLM_PROMPT_VERSION, questionKey } from './llmPrompts';
+import { addSecret, redact } from '../util/redact';
+import { cacheKey, endpointKey, LlmCache } from './llmCache';
+import { buildMessages, buildRegenerateMessages, LLM_PROMPT_VERSION, questionKey, schemaInstruction } from './llmPrompts';
 import { replySchema, validateReply, type RawPair } from './llmReply';
 import type { GeneratedPair, GeneratedQAKind, QADocument } from './types';
 
@@ -62,6 +68,24 @@ export interface LlmUsage {
   retries: number;
 }
 
+/** How the reply's JSON is asked for: strict structured output, JSON mode, or the schema in the prompt only. */
+export type ResponseFormatMode = 'json_schema' | 'json_object' | 'prompt';
+const FALLBACK: Record<ResponseFormatMode, ResponseFormatMode | undefined> = { json_schema: 'json_object', json_object: 'prompt', prompt: undefined };
+
+/** A 400 that names response_format (or json_schema): the server does not take that kind of structured output. */
+function rejectsResponseFormat(e: unknown): boolean {
+  if (!(e instanceof APIError) || e.status !== 400) {
+    return false;
+  }
+  let body = '';
+  try {
+    body = JSON.stringify(e.error ?? '');
+  } catch {
+    // unprintable body: the message alone
+  }
+  return /response_format|json_schema|json_object/i.test(`${e.message} ${body}`);
+}
+
 /** The token budget is spent: no new request was started. */
 export class BudgetExhaustedError extends Error {
   constructor(readonly budgetTokens: number, readonly usedTokens: number) {
@@ -103,14 +127,15 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
 
 
 
+/** An error as one line for the user: the server's own text, with any key or bearer token redacted. */
 function describe(e: unknown): string {
   if (e instanceof APIError && e.status) {
-    return `HTTP ${e.status}${e.message ? `: ${e.message.replace(/^\d+\s*/, '')}` : ''}`;
+    return redact(`HTTP ${e.status}${e.message ? `: ${e.message.replace(/^\d+\s*/, '')}` : ''}`);
   }
   if (e instanceof APIConnectionError) {
-    return e.constructor.name === 'APIConnectionTimeoutError' ? 'request timed out' : `connection error: ${e.message}`;
+    return redact(e.constructor.name === 'APIConnectionTimeoutError' ? 'request timed out' : `connection error: ${e.message}`);
   }
-  return (e as Error)?.message ?? String(e);
+  return redact((e as Error)?.message ?? String(e));
 }
 
 function retryable(e: unknown): boolean {
@@ -124,6 +149,10 @@ export class LlmGenerator {
   readonly usage: LlmUsage = { promptTokens: 0, completionTokens: 0, requests: 0, cacheHits: 0, retries: 0 };
   /** Set once a request was refused because the budget is spent. */
   budgetExhausted = false;
+  /** How replies are asked for now: starts strict, lowered once per run when the server refuses it. */
+  responseFormat: ResponseFormatMode = 'json_schema';
+  /** Each fall-back of this run, with the server's reason (redacted). */
+  readonly formatFallbacks: Array<{ from: ResponseFormatMode; to: ResponseFormatMode; reason: string }> = [];
   private readonly client: OpenAI;
   private readonly semaphore: Semaphore;
   private readonly cache: LlmCache;
@@ -157,6 +186,7 @@ export class LlmGenerator {
       temperature: options.temperature,
       onRetry: options.onRetry,
     };
+    addSecret(options.apiKey);
     this.client = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, timeout: this.o.timeoutMs, maxRetries: 0 });
     this.semaphore = new Semaphore(this.o.concurrency);
     this.cache = new LlmCache(options.cacheDir);
@@ -179,8 +209,10 @@ export class LlmGenerator {
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
       const release = await this.semaphore.acquire(signal);
-      let delay: number;
-      let reason: string;
+      let delay = 0;
+      let reason = '';
+      let fellBack = false;
+      const format = this.responseFormat;
       try {
         if (this.o.budgetTokens !== undefined && this.usedTokens() >= this.o.budgetTokens) {
           this.budgetExhausted = true;
@@ -192,8 +224,12 @@ export class LlmGenerator {
         const reply = await this.client.chat.completions.create(
           {
             model: this.o.model,
-            messages,
-            response_format: { type: 'json_schema', json_schema: { name: 't2vid_qa_pairs', schema: replySchema(), strict: true } },
+            messages: format === 'json_schema' ? messages : [...messages.slice(0, 1), { role: 'system', content: schemaInstruction(replySchema()) }, ...messages.slice(1)],
+            ...(format === 'json_schema'
+              ? { response_format: { type: 'json_schema', json_schema: { name: 't2vid_qa_pairs', schema: replySchema(), strict: true } } }
+              : format === 'json_object'
+                ? { response_format: { type: 'json_object' } }
+                : {}),
             ...(this.o.temperature !== undefined ? { temperature: this.o.temperature } : {}),
           },
           { signal: linked.signal },
@@ -209,7 +245,15 @@ export class LlmGenerator {
           throw e;
         }
         reason = describe(e);
-        if (!retryable(e) || attempt >= this.o.maxRetries) {
+        const lower = FALLBACK[format];
+        if (lower && rejectsResponseFormat(e)) {
+          // Once per run: the first request to be refused lowers the mode; others in flight just ask again.
+          if (this.responseFormat === format) {
+            this.responseFormat = lower;
+            this.formatFallbacks.push({ from: format, to: lower, reason });
+          }
+          fellBack = true;
+        } else if (!retryable(e) || attempt >= this.o.maxRetries) {
           const tries = attempt + 1;
           throw new LlmSampleError(`request failed${tries > 1 ? ` after ${tries} attempts` : ''}: ${reason}`);
         }
@@ -222,6 +266,10 @@ export class LlmGenerator {
         }
       } finally {
         release();
+      }
+      if (fellBack) {
+        attempt--; // not a failed attempt: the same request in a form the server takes
+        continue;
       }
       this.usage.retries++;
       this.o.onRetry?.({ id, attempt: attempt + 1, reason, delayMs: delay });
@@ -284,7 +332,7 @@ export class LlmGenerator {
     if (n === 0 || !doc.context.trim()) {
       throw new LlmSampleError('empty context: nothing to ask about');
     }
-    const key = cacheKey(doc, this.o.model, this.o.perDoc);
+    const key = cacheKey(doc, this.o.model, this.o.perDoc, this.o.baseURL);
     const cached = await this.cache.read(key, n);
     if (cached) {
       this.usage.cacheHits++;
@@ -292,7 +340,7 @@ export class LlmGenerator {
     }
     const pairs = await this.ask(doc, buildMessages(doc, this.o.perDoc), () => undefined, signal);
     const createdAt = new Date().toISOString();
-    await this.cache.write({ key, promptVersion: LLM_PROMPT_VERSION, model: this.o.model, perDoc: this.o.perDoc, frameCount: n, createdAt, pairs });
+    await this.cache.write({ key, promptVersion: LLM_PROMPT_VERSION, baseURL: endpointKey(this.o.baseURL), model: this.o.model, perDoc: this.o.perDoc, frameCount: n, createdAt, pairs });
     return this.toPairs(pairs.slice(0, this.o.perDoc), createdAt);
   }
 

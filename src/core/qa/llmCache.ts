@@ -1,6 +1,7 @@
 /**
- * The LLM generator's on-disk cache, keyed by sha256(prompt version, model, N, frame ranges, text): a re-run costs
- * nothing. An entry is re-checked against the reply schema when read; an unreadable or invalid one is a miss.
+ * The LLM generator's on-disk cache, keyed by sha256(prompt version, endpoint base URL, model, N, frame ranges, text):
+ * a re-run costs nothing, and another server that serves a different model under the same name (`default`,
+ * `local`) never gets the first server's answers. An entry is re-checked against the reply schema when read; an unreadable or invalid one is a miss.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -13,6 +14,7 @@ import { validateReply, type RawPair } from './llmReply';
 export interface CacheEntry {
   key: string;
   promptVersion: string;
+  baseURL: string;
   model: string;
   perDoc: number;
   frameCount: number;
@@ -20,9 +22,19 @@ export interface CacheEntry {
   pairs: RawPair[];
 }
 
-export function cacheKey(doc: { context: string; frames: Range[] }, model: string, perDoc: number): string {
+/** The endpoint as the cache knows it: trailing slashes and letter case of scheme and host do not matter. */
+export function endpointKey(baseURL: string): string {
+  try {
+    const url = new URL(baseURL);
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return baseURL.trim().replace(/\/+$/, '');
+  }
+}
+
+export function cacheKey(doc: { context: string; frames: Range[] }, model: string, perDoc: number, baseURL: string): string {
   return createHash('sha256')
-    .update(JSON.stringify([LLM_PROMPT_VERSION, model, perDoc, doc.frames]))
+    .update(JSON.stringify([LLM_PROMPT_VERSION, endpointKey(baseURL), model, perDoc, doc.frames]))
     .update('\0')
     .update(doc.context)
     .digest('hex');

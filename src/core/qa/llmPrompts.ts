@@ -14,6 +14,14 @@ const SYSTEM_PROMPT =
   'supportingFrames: the frame indices (as labelled, starting at 0) that hold the evidence. When a question or answer names a ' +
   'frame, call index i "Frame i+1". Reply with JSON only, matching the schema.';
 
+/**
+ * The schema spelled out in the prompt, for servers that take no `json_schema` response format (JSON mode or
+ * prompt-only): the reply is validated against the same schema either way.
+ */
+export function schemaInstruction(schema: Record<string, unknown>): string {
+  return `Reply with one JSON object and nothing else (no Markdown fence, no text before or after it), matching this JSON schema: ${JSON.stringify(schema)}`;
+}
+
 /** The frames as the model sees them: a count, then each frame's text, labelled by its 0-based index. */
 function framesPrompt(doc: QADocument): string {
   const frames = doc.frames.map(([a, b], i) => `<frame index="${i}">\n${doc.context.slice(a, b).trim()}\n</frame>`).join('\n');

@@ -88,6 +88,9 @@ export interface QASummary {
   requests: number;
   cacheHits: number;
   retries: number;
+  /** LLM: how replies were asked for at the end (json_schema, json_object, prompt) and each fall-back with its reason. */
+  responseFormat?: string;
+  responseFormatFallbacks?: Array<{ from: string; to: string; reason: string }>;
   issues: number;
   seconds: number;
   errors: QASampleError[];
@@ -241,6 +244,8 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
       summary.requests = llm.usage.requests;
       summary.cacheHits = llm.usage.cacheHits;
       summary.retries = llm.usage.retries;
+      summary.responseFormat = llm.responseFormat;
+      summary.responseFormatFallbacks = [...llm.formatFallbacks];
     }
     summary.cancelled = !!signal?.aborted;
     summary.seconds = (performance.now() - started) / 1000;

@@ -4,6 +4,7 @@ import type { FieldMapping } from '../../core/model';
 import { OPTION_TABLE, RENDER_KEYS, resolveOptions, SEGMENT_KEYS, type EngineOptions, type RenderOptions, type SegmentOptions } from '../../core/options';
 import { parseFieldMapping } from '../../core/readers/index';
 import { DATASET_FORMATS, type DatasetFormat } from '../../core/synth';
+import { openFontFile } from '../../core/fontCoverage';
 
 function pick<T>(section: vscode.WorkspaceConfiguration, keys: ReadonlyArray<keyof T>): Partial<T> {
   const out: Partial<T> = {};
@@ -25,7 +26,11 @@ export function engineOptions(scope?: vscode.ConfigurationScope): EngineOptions 
     render.fontFile = vscode.workspace.getConfiguration('t2vid.render', scope).inspect<string>('fontFile')?.globalValue ?? '';
   }
   try {
-    return resolveOptions({ segment, render });
+    const options = resolveOptions({ segment, render });
+    if (options.render.fontFile) {
+      openFontFile(options.render.fontFile, 't2vid.render.fontFile'); // not a font: the error names the setting and the file
+    }
+    return options;
   } catch (e) {
     throw new Error(`T2Vid settings: ${(e as Error).message}`);
   }

@@ -11,8 +11,7 @@ import { generateQA, type QARunOptions } from '../../core/qa/run';
 import { fileStem } from '../../core/readers/schema';
 import { DATASET_EXTENSIONS, SUPPORTED_EXTENSIONS } from '../../shared/fileTypes';
 import { withAbortSignal } from '../common/cancellation';
-import { CurationEditorProvider } from '../curation/curationEditor';
-import { LARGE_FILE_BYTES, LargeDatasetEditorProvider } from '../curation/largeDataset';
+import { CurationEditorProvider } from '../curation/provider';
 import { llmConnection, qaSettings, showSettingsError } from '../config/qaSettings';
 import { engineOptions, fieldMapping, outputSettings } from '../config/settings';
 import { outputRoot } from '../synth/synthesizeCommand';
@@ -79,7 +78,7 @@ async function runGeneration(secrets: vscode.SecretStorage, log: vscode.LogOutpu
     void vscode.window.showWarningMessage(`T2Vid: Q&A for ${label}: ${detail}.`, 'Show Output').then((pick) => pick && log.show());
   }
   if (fs.existsSync(out)) {
-    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(out), await curationViewType(vscode.Uri.file(out)));
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(out), CurationEditorProvider.viewType);
   }
 }
 
@@ -168,50 +167,6 @@ export async function openCurationEditor(uri?: vscode.Uri): Promise<void> {
     target = picked?.[0];
   }
   if (target) {
-    await vscode.commands.executeCommand('vscode.openWith', target, await curationViewType(target));
+    await vscode.commands.executeCommand('vscode.openWith', target, CurationEditorProvider.viewType);
   }
-}
-
-/** The editor for a dataset: the large-file one past VS Code's text sync limit, else the text-document one. */
-export async function curationViewType(uri: vscode.Uri): Promise<string> {
-  const size = await vscode.workspace.fs.stat(uri).then(
-    (st) => st.size,
-    () => 0,
-  );
-  const thresholdMB = vscode.workspace.getConfiguration('t2vid.curation', uri).get<number>('largeFileThresholdMB', 50);
-  const threshold = Math.min(LARGE_FILE_BYTES, Math.max(1, Number.isFinite(thresholdMB) ? thresholdMB : 50) * 1024 * 1024);
-  if (size >= threshold) {
-    return LargeDatasetEditorProvider.viewType;
-  }
-  return /\.t2vid\.jsonl$/i.test(uri.path) ? CurationEditorProvider.viewType : CurationEditorProvider.anyJsonlViewType;
-}
-
-/**
- * A dataset over VS Code's text-sync limit cannot open in the text-document curation editor (the default editor of
- * `*.t2vid.jsonl`, or picked with Open With): when such a tab opens, it is replaced by the large-file editor.
- */
-export function redirectLargeDatasets(): vscode.Disposable {
-  const textViewTypes = new Set([CurationEditorProvider.viewType, CurationEditorProvider.anyJsonlViewType]);
-  const check = async (tab: vscode.Tab): Promise<void> => {
-    const input = tab.input;
-    if (!(input instanceof vscode.TabInputCustom) || !textViewTypes.has(input.viewType)) {
-      return;
-    }
-    const viewType = await curationViewType(input.uri);
-    if (viewType === LargeDatasetEditorProvider.viewType) {
-      await vscode.window.tabGroups.close(tab);
-      await vscode.commands.executeCommand('vscode.openWith', input.uri, viewType, tab.group.viewColumn);
-    }
-  };
-  // Opening such a tab is what activates the extension: look at the tabs already open too.
-  for (const group of vscode.window.tabGroups.all) {
-    for (const tab of group.tabs) {
-      void check(tab);
-    }
-  }
-  return vscode.window.tabGroups.onDidChangeTabs((e) => {
-    for (const tab of e.opened) {
-      void check(tab);
-    }
-  });
 }

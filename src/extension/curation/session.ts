@@ -1,19 +1,13 @@
 /**
- * The curation editor: a CustomTextEditorProvider over JSONL datasets (`*.t2vid.jsonl` by default, "Open With…" for
- * any `.jsonl`). The TextDocument is the model: every change is a WorkspaceEdit that replaces one line, so undo/redo,
- * dirty state, save, hot exit and "Reopen With… Text Editor" work as in any editor, and an edit of the file from
- * elsewhere (a text editor beside it, git) refreshes the view.
- * The webview shows a virtualized list: it asks for the rows it is about to show and for their frame strips (rendered
- * in a render process of their own), and sends edits addressed by line + the hash of the text it showed.
+ * One curation tab: the webview of a DatasetDocument. The webview shows a virtualized list: it asks for the rows it
+ * is about to show and for their frame strips (rendered in a render process of their own), and sends edits addressed
+ * by line + the hash of the text it showed; the session applies them to the document as one line each, keeps the
+ * row index (counts, filters) up to date as lines change, and writes back the new pairs "Regenerate" gets (regenerate.ts).
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DatasetIndex, NO_FILTER, type LineSource } from '../../core/curation/dataset';
-import type { RowFilter } from '../../shared/vocabulary';
-import { applyEdit, EditError, type EditOp, type PairData, type ParsedRow } from '../../core/curation/records';
-import { StripClient, StripDropped, type StripPage } from '../../core/curation/strips';
-import { regeneratePair } from '../../core/qa/regenerate';
-import type { GeneratedPair } from '../../core/qa/types';
+import { applyEdit, EditError, type EditOp } from '../../core/curation/records';
+import { StripDropped, type StripPage } from '../../core/curation/strips';
 import { fileStem } from '../../core/readers/schema';
 import type { Range } from '../../core/segment';
 import {
@@ -22,219 +16,24 @@ import {
   type CurationEdit,
   type CurationFromWebview,
   type CurationToWebview,
-  type PairView,
-  type ReviewCommand,
   type RowView,
   type StatsView,
 } from '../../shared/protocol/curation';
-import { llmConnection, qaSettings, showSettingsError } from '../config/qaSettings';
-import { engineOptions, fieldMapping } from '../config/settings';
+import type { RowFilter } from '../../shared/vocabulary';
 import { webviewHtml } from '../common/webviewHtml';
-
-/** Characters of each context sent with a row (the frames show the rest). */
-const CONTEXT_HEAD = 400;
-
-export class CurationEditorProvider implements vscode.CustomTextEditorProvider, vscode.Disposable {
-  /** The default editor of `*.t2vid.jsonl`. */
-  static readonly viewType = 't2vid.curation';
-  /** The same editor, offered by "Open With…" for any JSONL. */
-  static readonly anyJsonlViewType = 't2vid.curationJsonl';
-  private strips: StripClient | undefined;
-  private readonly sessions = new Set<CurationSession>();
-  active: CurationSession | undefined;
-
-  constructor(
-    readonly context: vscode.ExtensionContext,
-    readonly log: vscode.LogOutputChannel,
-  ) {}
-
-  stripCacheDir(): vscode.Uri {
-    return vscode.Uri.joinPath(this.context.globalStorageUri, 'strip-cache');
-  }
-
-  stripClient(): StripClient {
-    this.strips ??= new StripClient(this.stripCacheDir().fsPath);
-    return this.strips;
-  }
-
-  resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
-    this.attach(new TextDocumentModel(document), panel);
-  }
-
-  /** Opens a session of `model` in `panel` (both the text and the large-file editor end here). */
-  attach(model: DatasetModel, panel: vscode.WebviewPanel): void {
-    const session = new CurationSession(this, model, panel);
-    this.sessions.add(session);
-    if (panel.active) {
-      this.active = session;
-    }
-    panel.onDidChangeViewState(() => {
-      if (panel.active) {
-        this.active = session;
-      } else if (this.active === session) {
-        this.active = undefined;
-      }
-    });
-    panel.onDidDispose(() => {
-      this.sessions.delete(session);
-      if (this.active === session) {
-        this.active = undefined;
-      }
-      session.dispose();
-      if (this.sessions.size === 0) {
-        // No curation editor left: stop the strip render process (a new editor starts it again).
-        this.strips?.dispose();
-        this.strips = undefined;
-      }
-    });
-  }
-
-  /** A review command from the palette or a keybinding, for the active curation editor. */
-  command(command: ReviewCommand): void {
-    this.active?.post({ type: 'curation/command', command });
-  }
-
-  dispose(): void {
-    for (const session of this.sessions) {
-      session.dispose();
-    }
-    this.strips?.dispose();
-  }
-}
-
-function pairView(pair: PairData): PairView {
-  return {
-    question: pair.question,
-    answer: pair.answer,
-    status: pair.status,
-    kind: pair.kind ?? null,
-    generator: pair.generator ?? null,
-    model: pair.model ?? null,
-    createdAt: pair.createdAt ?? null,
-    editedByUser: pair.editedByUser ?? false,
-    supportingFrames: pair.supportingFrames ?? [],
-    questionReadOnly: pair.questionReadOnly ?? false,
-  };
-}
-
-function rowView(line: number, text: string, row: ParsedRow): RowView {
-  const hash = lineHash(text);
-  if (!row.ok) {
-    return {
-      line,
-      hash,
-      ok: false,
-      error: row.error,
-      id: `line ${line + 1}`,
-      schema: null,
-      contextHead: text.slice(0, CONTEXT_HEAD),
-      contextLength: text.length,
-      frameCount: null,
-      pairs: [],
-      canAdd: false,
-      canDelete: false,
-      warnings: [],
-    };
-  }
-  return {
-    line,
-    hash,
-    ok: true,
-    error: null,
-    id: row.id,
-    schema: row.schema,
-    contextHead: row.context.slice(0, CONTEXT_HEAD),
-    contextLength: row.context.length,
-    frameCount: row.frames ? row.frames.length : null,
-    pairs: row.pairs.map(pairView),
-    canAdd: row.canAdd,
-    canDelete: row.canDelete,
-    warnings: row.warnings,
-  };
-}
-
-/** A pair as the generators see it (pairs of other formats have no provenance: they came with the data). */
-function asGenerated(pair: PairData): GeneratedPair {
-  return {
-    question: pair.question,
-    answer: pair.answer,
-    kind: (pair.kind ?? 'other') as GeneratedPair['kind'],
-    supportingFrames: pair.supportingFrames ?? [],
-    provenance: {
-      generator: (pair.generator ?? 'source') as GeneratedPair['provenance']['generator'],
-      promptVersion: pair.promptVersion ?? 'source',
-      createdAt: pair.createdAt ?? '',
-      editedByUser: pair.editedByUser ?? false,
-    },
-    status: pair.status,
-  };
-}
-
-/** Where a curation session reads and writes lines: a TextDocument, or a large file (largeDataset.ts). */
-export interface DatasetModel {
-  readonly uri: vscode.Uri;
-  readonly lineCount: number;
-  lineText(line: number): string;
-  /** True if the line holds only whitespace (optional: a model that can tell without reading the line offers it). */
-  isBlank?(line: number): boolean;
-  /** Replaces one line (the text holds no line break) as one undoable edit; resolves false if it could not. */
-  replaceLine(line: number, text: string): Thenable<boolean>;
-  /** Lines changed in place (`lines`), or anything may have moved (`lines` undefined); `own`: made by replaceLine. */
-  onDidChange(listener: (e: { lines: number[] | undefined; own: boolean }) => void): vscode.Disposable;
-  /** Shows a line in a text editor (a large file cannot be: VS Code's text editor does not take it). */
-  reveal?(line: number): Promise<void>;
-}
-
-/** A dataset as a TextDocument: edits are WorkspaceEdits, so undo/redo/save/hot exit are VS Code's. */
-export class TextDocumentModel implements DatasetModel {
-  private applying = false;
-
-  constructor(readonly document: vscode.TextDocument) {}
-
-  get uri(): vscode.Uri {
-    return this.document.uri;
-  }
-
-  get lineCount(): number {
-    return this.document.lineCount;
-  }
-
-  lineText(line: number): string {
-    return this.document.lineAt(line).text;
-  }
-
-  async replaceLine(line: number, text: string): Promise<boolean> {
-    const edit = new vscode.WorkspaceEdit();
-    edit.replace(this.document.uri, this.document.lineAt(line).range, text);
-    this.applying = true;
-    try {
-      return await vscode.workspace.applyEdit(edit);
-    } finally {
-      this.applying = false;
-    }
-  }
-
-  onDidChange(listener: (e: { lines: number[] | undefined; own: boolean }) => void): vscode.Disposable {
-    return vscode.workspace.onDidChangeTextDocument((e) => {
-      if (e.document !== this.document || e.contentChanges.length === 0) {
-        return;
-      }
-      const inPlace = e.contentChanges.every((c) => c.range.start.line === c.range.end.line && !/[\r\n]/.test(c.text));
-      listener({ lines: inPlace ? [...new Set(e.contentChanges.map((c) => c.range.start.line))] : undefined, own: this.applying });
-    });
-  }
-
-  async reveal(line: number): Promise<void> {
-    const editor = await vscode.window.showTextDocument(this.document.uri, { viewColumn: vscode.ViewColumn.Beside, preview: true });
-    const range = this.document.lineAt(Math.min(line, this.document.lineCount - 1)).range;
-    editor.selection = new vscode.Selection(range.start, range.start);
-    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-  }
-}
+import { qaSettings } from '../config/qaSettings';
+import { engineOptions, fieldMapping } from '../config/settings';
+import type { DatasetChange, DatasetDocument } from './document';
+import type { CurationEditorProvider } from './provider';
+import { newPair } from './regenerate';
+import { asGenerated, rowView } from './viewMapping';
 
 export class CurationSession implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly index: DatasetIndex;
+  /** The row index (counts, filters), built once the document is indexed (`ready`). */
+  private index!: DatasetIndex;
+  /** Resolves once the document is indexed and the row index built; every webview message waits for it. */
+  private readonly ready: Promise<void>;
   private readonly name: string;
   private filter: RowFilter = NO_FILTER;
   private lines: number[] = [];
@@ -252,12 +51,16 @@ export class CurationSession implements vscode.Disposable {
 
   constructor(
     private readonly provider: CurationEditorProvider,
-    readonly model: DatasetModel,
+    readonly model: DatasetDocument,
     private readonly panel: vscode.WebviewPanel,
   ) {
-    this.name = path.basename(model.uri.path);
-    this.index = new DatasetIndex(this.source(), { file: this.name, stem: fileStem(this.name), fields: this.fields() });
-    this.lines = this.index.filter(this.filter);
+    this.name = model.name;
+    // The webview loads while the file is indexed (the document is handed over before that).
+    this.ready = model.ready.then(() => {
+      this.index = new DatasetIndex(this.source(), { file: this.name, stem: fileStem(this.name), fields: this.fields() });
+      this.lines = this.index.filter(this.filter);
+    });
+    this.ready.catch(() => undefined); // reported to the webview when it asks
     const webview = panel.webview;
     webview.options = {
       enableScripts: true,
@@ -267,7 +70,11 @@ export class CurationSession implements vscode.Disposable {
     this.disposables.push(
       webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       model.onDidChange((e) => this.onDocumentChange(e)),
-      vscode.workspace.onDidChangeConfiguration((e) => {
+      vscode.workspace.onDidChangeConfiguration(async (e) => {
+        await this.ready.catch(() => undefined);
+        if (this.index === undefined) {
+          return;
+        }
         if (e.affectsConfiguration('t2vid.segment') || e.affectsConfiguration('t2vid.render') || e.affectsConfiguration('t2vid.input.fields')) {
           this.strips.clear();
           this.scheduleReset(0);
@@ -289,7 +96,7 @@ export class CurationSession implements vscode.Disposable {
 
   private source(): LineSource {
     const model = this.model;
-    return { lineCount: model.lineCount, lineText: (i) => model.lineText(i), isBlank: model.isBlank?.bind(model) };
+    return { lineCount: model.lineCount, lineText: (i) => model.lineText(i), isBlank: (i) => model.isBlank(i) };
   }
 
   post(message: CurationToWebview): void {
@@ -311,7 +118,7 @@ export class CurationSession implements vscode.Disposable {
       this.provider.log.warn(`curation editor: ignored an invalid message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
       return;
     }
-    void this.handle(message).catch((e: unknown) => {
+    void this.ready.then(() => this.handle(message)).catch((e: unknown) => {
       this.provider.log.error((e as Error).stack ?? String(e));
       this.notice('error', (e as Error).message);
     });
@@ -371,7 +178,7 @@ export class CurationSession implements vscode.Disposable {
       frameHeight: engine?.render.height ?? 448,
       generator: qa.generator,
       llmModel: qa.model,
-      mode: this.model.reveal ? 'text' : 'large',
+      mode: this.model.canShowAsText ? 'text' : 'large',
     });
   }
 
@@ -481,8 +288,7 @@ export class CurationSession implements vscode.Disposable {
     if (next === text) {
       return;
     }
-    const ok = await this.model.replaceLine(line, next);
-    if (!ok) {
+    if (!this.model.replaceLine(line, next)) {
       this.notice('error', `could not edit ${this.name} (is it read-only?)`);
       this.postRows([line]);
       return;
@@ -498,7 +304,7 @@ export class CurationSession implements vscode.Disposable {
     }
   }
 
-  private onDocumentChange(e: { lines: number[] | undefined; own: boolean }): void {
+  private onDocumentChange(e: DatasetChange): void {
     if (!e.own) {
       this.superseded.clear();
     }
@@ -594,32 +400,9 @@ export class CurationSession implements vscode.Disposable {
     try {
       const pages = await this.stripPages(lineHash(text), row.context, row.frames, engine);
       const doc = { id: row.id, context: row.context, frames: row.frames ?? pages.map((p) => p.range) };
-      const existing = row.pairs.map(asGenerated);
-      let replacement: GeneratedPair;
-      if (settings.generator === 'llm') {
-        let llm;
-        try {
-          llm = await llmConnection(this.provider.context.secrets, settings);
-        } catch (e) {
-          void showSettingsError(e);
-          return;
-        }
-        replacement = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `T2Vid: asking ${settings.model} for a new question`, cancellable: true },
-          async (_progress, token) => {
-            const controller = new AbortController();
-            const cancel = token.onCancellationRequested(() => controller.abort(new Error('cancelled')));
-            try {
-              return await regeneratePair(doc, existing, pair, { generator: 'llm', llm, signal: controller.signal });
-            } finally {
-              cancel.dispose();
-            }
-          },
-        );
-      } else {
-        // A new seed per regeneration, so pressing it again gives yet another question.
-        const seed = settings.seed + 1 + Math.floor(Math.random() * 1_000_000);
-        replacement = await regeneratePair(doc, existing, pair, { generator: 'builtin', seed, locale: engine.segment.locale });
+      const replacement = await newPair(this.provider.context.secrets, settings, engine.segment.locale, doc, row.pairs.map(asGenerated), pair);
+      if (!replacement) {
+        return;
       }
       this.provider.log.info(`regenerated pair ${pair + 1} of ${row.id}: ${JSON.stringify(replacement.question)}`);
       const replaceWith = { ...replacement } as unknown as Record<string, unknown> & { question: string; answer: string };
@@ -632,11 +415,11 @@ export class CurationSession implements vscode.Disposable {
   }
 
   private async reveal(line: number): Promise<void> {
-    if (!this.model.reveal) {
+    if (!this.model.canShowAsText) {
       this.notice('info', `${this.name} is larger than VS Code's text editor takes; line ${line + 1} cannot be shown there`);
       return;
     }
-    await this.model.reveal(line);
+    await this.model.showLine(line);
   }
 
   dispose(): void {
