@@ -27,7 +27,9 @@ function mountTmpfs(t: { after: (fn: () => void) => void }, size: string, extra 
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
     const uid = process.getuid?.();
-    return { reason: `cannot mount a tmpfs here (uid ${uid}${uid === 0 ? ', no CAP_SYS_ADMIN?' : ', not root'}): ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}` };
+    return {
+      reason: `cannot mount a tmpfs here (uid ${uid}${uid === 0 ? ', no CAP_SYS_ADMIN?' : ', not root'}): ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`,
+    };
   }
   t.after(() => {
     try {
@@ -58,7 +60,11 @@ function foldersWithoutManifest(out: string): string[] {
 /** No `.tmp` temp file, no `.partial` dataset, no folder without a manifest. */
 function assertClean(out: string): void {
   assert.deepEqual(leftoverTempFiles(out), [], 'no temp file left');
-  assert.deepEqual(listFiles(out).filter((f) => f.endsWith('.partial')), [], 'no partial dataset left');
+  assert.deepEqual(
+    listFiles(out).filter((f) => f.endsWith('.partial')),
+    [],
+    'no partial dataset left',
+  );
   assert.deepEqual(foldersWithoutManifest(out), [], 'no frame folder without a manifest');
 }
 
@@ -94,40 +100,46 @@ async function fullDisk(t: import('node:test').TestContext, jobs: string): Promi
   assertClean(out);
 }
 
-tortureCase(FAMILY, 'full disk (2 MB tmpfs), --jobs 1: failed samples reported, clean stop with summary, resume after freeing space', (t) => fullDisk(t, '1'));
+tortureCase(FAMILY, 'full disk (2 MB tmpfs), --jobs 1: failed samples reported, clean stop with summary, resume after freeing space', (t) =>
+  fullDisk(t, '1'),
+);
 
 tortureCase(FAMILY, 'full disk (2 MB tmpfs), --jobs 2: the parallel path stops as cleanly and resumes', (t) => fullDisk(t, '2'));
 
-tortureCase(FAMILY, 'full disk (256 KB tmpfs) under qa: whole lines kept, lost samples reported, clean stop, resume after freeing space', async (t) => {
-  const mount = mountTmpfs(t, '256k');
-  if (!mount.dir) {
-    skipWithReason(t, mount.reason!);
-    return;
-  }
-  const out = path.join(mount.dir, 'news.t2vid.jsonl');
-  const args = ['qa', LEVAL, '--out', out, '--json', '--quiet'];
-  const r = await runCli(args);
-  assert.equal(r.code, 1, r.stderr);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
-  const summary = JSON.parse(r.stdout) as { stopped?: string; generated: number; failed: number };
-  assert.match(summary.stopped ?? '', /no space left on device \(ENOSPC\)/);
-  const failedLines = r.stderr.split('\n').filter((l) => /^failed .*leval-news_summ\.jsonl:\d+: .*ENOSPC/.test(l));
-  assert.equal(failedLines.length, summary.failed);
-  assert.ok(summary.failed >= 1);
-  const text = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
-  const kept = text.split('\n').filter((l) => l !== '');
-  assert.ok(text === '' || text.endsWith('\n'), 'no half-written last line');
-  assert.equal(kept.length, summary.generated, 'every line counted as generated is in the file, whole');
-  kept.forEach((l) => JSON.parse(l));
-  assert.deepEqual(leftoverTempFiles(mount.dir), []);
-  execFileSync('mount', ['-o', 'remount,size=16m', mount.dir]);
-  const again = await runCli(args);
-  assert.equal(again.code, 0, again.stderr);
-  const done = JSON.parse(again.stdout) as { resumed: number; generated: number };
-  assert.equal(done.resumed, kept.length);
-  assert.equal(done.resumed + done.generated, LEVAL_SAMPLES);
-  assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, LEVAL_SAMPLES, 'every record comes out');
-});
+tortureCase(
+  FAMILY,
+  'full disk (256 KB tmpfs) under qa: whole lines kept, lost samples reported, clean stop, resume after freeing space',
+  async (t) => {
+    const mount = mountTmpfs(t, '256k');
+    if (!mount.dir) {
+      skipWithReason(t, mount.reason!);
+      return;
+    }
+    const out = path.join(mount.dir, 'news.t2vid.jsonl');
+    const args = ['qa', LEVAL, '--out', out, '--json', '--quiet'];
+    const r = await runCli(args);
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+    const summary = JSON.parse(r.stdout) as { stopped?: string; generated: number; failed: number };
+    assert.match(summary.stopped ?? '', /no space left on device \(ENOSPC\)/);
+    const failedLines = r.stderr.split('\n').filter((l) => /^failed .*leval-news_summ\.jsonl:\d+: .*ENOSPC/.test(l));
+    assert.equal(failedLines.length, summary.failed);
+    assert.ok(summary.failed >= 1);
+    const text = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+    const kept = text.split('\n').filter((l) => l !== '');
+    assert.ok(text === '' || text.endsWith('\n'), 'no half-written last line');
+    assert.equal(kept.length, summary.generated, 'every line counted as generated is in the file, whole');
+    kept.forEach((l) => JSON.parse(l));
+    assert.deepEqual(leftoverTempFiles(mount.dir), []);
+    execFileSync('mount', ['-o', 'remount,size=16m', mount.dir]);
+    const again = await runCli(args);
+    assert.equal(again.code, 0, again.stderr);
+    const done = JSON.parse(again.stdout) as { resumed: number; generated: number };
+    assert.equal(done.resumed, kept.length);
+    assert.equal(done.resumed + done.generated, LEVAL_SAMPLES);
+    assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, LEVAL_SAMPLES, 'every record comes out');
+  },
+);
 
 tortureCase(FAMILY, 'read-only --out: refused before any work with the folder and the reason', async (t) => {
   const input = path.join(tmp(t, 'in'), 'doc.txt');
@@ -158,7 +170,10 @@ tortureCase(FAMILY, 'read-only --out: refused before any work with the folder an
 tortureCase(FAMILY, 'symlinks planted inside --out (a frame folder, the dataset) are replaced, their targets untouched', async (t) => {
   const root = tmp(t, 'links');
   const input = path.join(root, 'doc.jsonl');
-  fs.writeFileSync(input, JSON.stringify({ context: 'The keeper climbed the stairs at dusk.', question: 'Who climbed?', answer: 'The keeper.' }) + '\n');
+  fs.writeFileSync(
+    input,
+    JSON.stringify({ context: 'The keeper climbed the stairs at dusk.', question: 'Who climbed?', answer: 'The keeper.' }) + '\n',
+  );
   const victimDir = path.join(root, 'victim');
   fs.mkdirSync(victimDir);
   fs.writeFileSync(path.join(victimDir, 'precious.txt'), 'keep me');
@@ -178,18 +193,37 @@ tortureCase(FAMILY, 'symlinks planted inside --out (a frame folder, the dataset)
   assertClean(out);
 });
 
-tortureCase(FAMILY, 'a sample that cannot fit ("a single character … does not fit") leaves no empty frame folder; the good one comes out', async (t) => {
-  const root = tmp(t, 'fit');
-  // A cuneiform sign 34 px wide at 30 px cannot fit a 32-px-wide frame; "i" can.
-  fs.writeFileSync(path.join(root, 'wide.txt'), '\u{1242B}\n');
-  fs.writeFileSync(path.join(root, 'thin.txt'), 'i\n');
-  const out = path.join(root, 'out');
-  const r = await runCli(['synth', path.join(root, 'wide.txt'), path.join(root, 'thin.txt'), '--out', out, '--size', '32x48', '--margin', '0', '--font-size', '30', '--jobs', '1', '--quiet']);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /failed .*wide\.txt:1: wide: a single character .* does not fit/);
-  assert.deepEqual(fs.readdirSync(path.join(out, 'frames')), ['thin'], 'no folder for the failed sample');
-  assertClean(out);
-});
+tortureCase(
+  FAMILY,
+  'a sample that cannot fit ("a single character … does not fit") leaves no empty frame folder; the good one comes out',
+  async (t) => {
+    const root = tmp(t, 'fit');
+    // A cuneiform sign 34 px wide at 30 px cannot fit a 32-px-wide frame; "i" can.
+    fs.writeFileSync(path.join(root, 'wide.txt'), '\u{1242B}\n');
+    fs.writeFileSync(path.join(root, 'thin.txt'), 'i\n');
+    const out = path.join(root, 'out');
+    const r = await runCli([
+      'synth',
+      path.join(root, 'wide.txt'),
+      path.join(root, 'thin.txt'),
+      '--out',
+      out,
+      '--size',
+      '32x48',
+      '--margin',
+      '0',
+      '--font-size',
+      '30',
+      '--jobs',
+      '1',
+      '--quiet',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /failed .*wide\.txt:1: wide: a single character .* does not fit/);
+    assert.deepEqual(fs.readdirSync(path.join(out, 'frames')), ['thin'], 'no folder for the failed sample');
+    assertClean(out);
+  },
+);
 
 tortureCase(FAMILY, 'a qa run where every sample fails leaves no 0-byte output file, and a previous output untouched', async (t) => {
   const root = tmp(t, 'qa');

@@ -17,7 +17,12 @@ function tmp(t: { after: (fn: () => void) => void }, name: string): string {
   return dir;
 }
 
-const RECORD = (n: number): string => JSON.stringify({ context: `Record ${n}: the keeper lit the lamp and watched the sea.`, question: `What did record ${n} say?`, answer: 'The lamp.' }) + '\n';
+const RECORD = (n: number): string =>
+  JSON.stringify({
+    context: `Record ${n}: the keeper lit the lamp and watched the sea.`,
+    question: `What did record ${n} say?`,
+    answer: 'The lamp.',
+  }) + '\n';
 
 /** Every name below `dir` fits a file system's 255-byte limit. */
 function longestNameBytes(dir: string): number {
@@ -63,9 +68,13 @@ async function longStem(t: import('node:test').TestContext, stem: string): Promi
   assert.deepEqual(leftoverTempFiles(out), []);
 }
 
-tortureCase(FAMILY, 'a legal 249-character input file name: ids shortened with a stable hash, every sample rendered', (t) => longStem(t, 'a'.repeat(243)));
+tortureCase(FAMILY, 'a legal 249-character input file name: ids shortened with a stable hash, every sample rendered', (t) =>
+  longStem(t, 'a'.repeat(243)),
+);
 
-tortureCase(FAMILY, 'a long stem with CJK (200 ASCII + 15 CJK characters = 245 bytes): names fit in bytes, ids shortened', (t) => longStem(t, 'a'.repeat(200) + '长'.repeat(15)));
+tortureCase(FAMILY, 'a long stem with CJK (200 ASCII + 15 CJK characters = 245 bytes): names fit in bytes, ids shortened', (t) =>
+  longStem(t, 'a'.repeat(200) + '长'.repeat(15)),
+);
 
 tortureCase(FAMILY, 'shell-like and device-like stems ($(touch pwn), `id`, con, nul) are plain names: nothing executed', async (t) => {
   const root = tmp(t, 'shell');
@@ -90,61 +99,74 @@ tortureCase(FAMILY, 'shell-like and device-like stems ($(touch pwn), `id`, con, 
   assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'minicpm-v.json'), 'utf8')).length, stems.length);
 });
 
-tortureCase(FAMILY, 'qa --out that is its own input (same path, a symlink, a hard link): refused with rc 2, the input untouched', async (t) => {
-  const root = tmp(t, 'qaself');
-  const input = path.join(root, 'data.t2vid.jsonl');
-  fs.writeFileSync(input, RECORD(1) + RECORD(2));
-  const before = fs.readFileSync(input, 'utf8');
-  fs.symlinkSync(input, path.join(root, 'link.t2vid.jsonl'));
-  fs.linkSync(input, path.join(root, 'hard.t2vid.jsonl'));
-  for (const out of [input, path.join(root, 'link.t2vid.jsonl'), path.join(root, 'hard.t2vid.jsonl'), path.join(root, '.', 'sub', '..', 'data.t2vid.jsonl')]) {
-    fs.mkdirSync(path.join(root, 'sub'), { recursive: true });
-    const r = await runCli(['qa', input, '--out', out, '--quiet']);
-    assert.equal(r.code, 2, `${out}: ${r.stderr}`);
-    assert.match(r.stderr, /--out .* is the input .*data\.t2vid\.jsonl/);
-    assert.equal(fs.readFileSync(input, 'utf8'), before, 'the input did not grow');
-  }
-  // A different file is fine and the input stays as it was.
-  const ok = await runCli(['qa', input, '--out', path.join(root, 'new.t2vid.jsonl'), '--quiet']);
-  assert.equal(ok.code, 0, ok.stderr);
-  assert.equal(fs.readFileSync(input, 'utf8'), before);
-});
-
-tortureCase(FAMILY, 'synth whose dataset file would be one of its inputs (hard link, symlink): refused with rc 2 before rendering', async (t) => {
-  const root = tmp(t, 'synthself');
-  const out = path.join(root, 'out');
-  fs.mkdirSync(out);
-  const input = path.join(root, 'in.json');
-  fs.writeFileSync(input, '[' + RECORD(1).trim() + ']\n');
-  const before = fs.readFileSync(input, 'utf8');
-  for (const plant of ['hard', 'symlink'] as const) {
-    fs.rmSync(path.join(out, 'minicpm-v.json'), { force: true });
-    if (plant === 'hard') {
-      fs.linkSync(input, path.join(out, 'minicpm-v.json'));
-    } else {
-      fs.symlinkSync(input, path.join(out, 'minicpm-v.json'));
+tortureCase(
+  FAMILY,
+  'qa --out that is its own input (same path, a symlink, a hard link): refused with rc 2, the input untouched',
+  async (t) => {
+    const root = tmp(t, 'qaself');
+    const input = path.join(root, 'data.t2vid.jsonl');
+    fs.writeFileSync(input, RECORD(1) + RECORD(2));
+    const before = fs.readFileSync(input, 'utf8');
+    fs.symlinkSync(input, path.join(root, 'link.t2vid.jsonl'));
+    fs.linkSync(input, path.join(root, 'hard.t2vid.jsonl'));
+    for (const out of [
+      input,
+      path.join(root, 'link.t2vid.jsonl'),
+      path.join(root, 'hard.t2vid.jsonl'),
+      path.join(root, '.', 'sub', '..', 'data.t2vid.jsonl'),
+    ]) {
+      fs.mkdirSync(path.join(root, 'sub'), { recursive: true });
+      const r = await runCli(['qa', input, '--out', out, '--quiet']);
+      assert.equal(r.code, 2, `${out}: ${r.stderr}`);
+      assert.match(r.stderr, /--out .* is the input .*data\.t2vid\.jsonl/);
+      assert.equal(fs.readFileSync(input, 'utf8'), before, 'the input did not grow');
     }
+    // A different file is fine and the input stays as it was.
+    const ok = await runCli(['qa', input, '--out', path.join(root, 'new.t2vid.jsonl'), '--quiet']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(fs.readFileSync(input, 'utf8'), before);
+  },
+);
+
+tortureCase(
+  FAMILY,
+  'synth whose dataset file would be one of its inputs (hard link, symlink): refused with rc 2 before rendering',
+  async (t) => {
+    const root = tmp(t, 'synthself');
+    const out = path.join(root, 'out');
+    fs.mkdirSync(out);
+    const input = path.join(root, 'in.json');
+    fs.writeFileSync(input, '[' + RECORD(1).trim() + ']\n');
+    const before = fs.readFileSync(input, 'utf8');
+    for (const plant of ['hard', 'symlink'] as const) {
+      fs.rmSync(path.join(out, 'minicpm-v.json'), { force: true });
+      if (plant === 'hard') {
+        fs.linkSync(input, path.join(out, 'minicpm-v.json'));
+      } else {
+        fs.symlinkSync(input, path.join(out, 'minicpm-v.json'));
+      }
+      for (const jobs of ['1', '2']) {
+        const r = await runCli(['synth', input, '--out', out, '--jobs', jobs, '--quiet']);
+        assert.equal(r.code, 2, `${plant}, --jobs ${jobs}: ${r.stderr}`);
+        assert.match(r.stderr, /the dataset file .*minicpm-v\.json is the input .*in\.json/);
+        assert.ok(!fs.existsSync(path.join(out, 'frames')), 'nothing rendered');
+        assert.equal(fs.readFileSync(input, 'utf8'), before);
+      }
+    }
+    // --out naming the input file itself.
     for (const jobs of ['1', '2']) {
-      const r = await runCli(['synth', input, '--out', out, '--jobs', jobs, '--quiet']);
-      assert.equal(r.code, 2, `${plant}, --jobs ${jobs}: ${r.stderr}`);
-      assert.match(r.stderr, /the dataset file .*minicpm-v\.json is the input .*in\.json/);
-      assert.ok(!fs.existsSync(path.join(out, 'frames')), 'nothing rendered');
+      const self = await runCli(['synth', input, '--out', input, '--jobs', jobs, '--quiet']);
+      assert.equal(self.code, 2, self.stderr);
+      assert.match(self.stderr, /--out .*in\.json is the input/);
       assert.equal(fs.readFileSync(input, 'utf8'), before);
     }
-  }
-  // --out naming the input file itself.
-  for (const jobs of ['1', '2']) {
-    const self = await runCli(['synth', input, '--out', input, '--jobs', jobs, '--quiet']);
-    assert.equal(self.code, 2, self.stderr);
-    assert.match(self.stderr, /--out .*in\.json is the input/);
-    assert.equal(fs.readFileSync(input, 'utf8'), before);
-  }
-  // The dataset given back as an input under its own name.
-  fs.rmSync(path.join(out, 'minicpm-v.json'));
-  assert.equal((await runCli(['synth', input, '--out', out, '--jobs', '1', '--quiet'])).code, 0);
-  const r = await runCli(['synth', path.join(out, 'minicpm-v.json'), '--out', out, '--jobs', '1', '--quiet']);
-  assert.equal(r.code, 2, r.stderr);
-});
+    // The dataset given back as an input under its own name.
+    fs.rmSync(path.join(out, 'minicpm-v.json'));
+    assert.equal((await runCli(['synth', input, '--out', out, '--jobs', '1', '--quiet'])).code, 0);
+    const r = await runCli(['synth', path.join(out, 'minicpm-v.json'), '--out', out, '--jobs', '1', '--quiet']);
+    assert.equal(r.code, 2, r.stderr);
+  },
+);
 
 tortureCase(FAMILY, 'ids are shortened by UTF-8 bytes, not characters: stable, distinct, never splitting a character', () => {
   const cjk = '长'.repeat(100); // 100 characters, 300 bytes
@@ -212,27 +234,31 @@ tortureCase(FAMILY, '--jobs 1000 on 3 samples: at most 3 render processes, and s
   assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'minicpm-v.json'), 'utf8')).length, 3);
 });
 
-tortureCase(FAMILY, 'a bad option value is reported by the flag the user typed (--font-size, --mode, --align), not the internal name', async (t) => {
-  const root = tmp(t, 'flags');
-  const input = path.join(root, 'in.jsonl');
-  fs.writeFileSync(input, RECORD(1));
-  const cases: Array<[string[], RegExp]> = [
-    [['--font-size', '2'], /--font-size must be a whole number from 4 to 512, got 2/],
-    [['--mode', 'paragraphs'], /--mode must be /],
-    [['--align', 'middle'], /--align must be /],
-    [['--line-spacing', '99999'], /--line-spacing must be /],
-    [['--foreground', 'red'], /--foreground must be a colour/],
-  ];
-  for (const command of ['synth', 'qa']) {
-    for (const [flags, message] of cases) {
-      const out = command === 'synth' ? path.join(root, 'out') : path.join(root, 'out.t2vid.jsonl');
-      const r = await runCli([command, input, '--out', out, ...flags]);
-      assert.equal(r.code, 2, `${command} ${flags.join(' ')}: ${r.stderr}`);
-      assert.match(r.stderr, message);
-      assert.doesNotMatch(r.stderr, /\b(fontSize|lineSpacing|segment\.mode)\b/);
-      assert.deepEqual(listFiles(root), ['in.jsonl']);
+tortureCase(
+  FAMILY,
+  'a bad option value is reported by the flag the user typed (--font-size, --mode, --align), not the internal name',
+  async (t) => {
+    const root = tmp(t, 'flags');
+    const input = path.join(root, 'in.jsonl');
+    fs.writeFileSync(input, RECORD(1));
+    const cases: Array<[string[], RegExp]> = [
+      [['--font-size', '2'], /--font-size must be a whole number from 4 to 512, got 2/],
+      [['--mode', 'paragraphs'], /--mode must be /],
+      [['--align', 'middle'], /--align must be /],
+      [['--line-spacing', '99999'], /--line-spacing must be /],
+      [['--foreground', 'red'], /--foreground must be a colour/],
+    ];
+    for (const command of ['synth', 'qa']) {
+      for (const [flags, message] of cases) {
+        const out = command === 'synth' ? path.join(root, 'out') : path.join(root, 'out.t2vid.jsonl');
+        const r = await runCli([command, input, '--out', out, ...flags]);
+        assert.equal(r.code, 2, `${command} ${flags.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, message);
+        assert.doesNotMatch(r.stderr, /\b(fontSize|lineSpacing|segment\.mode)\b/);
+        assert.deepEqual(listFiles(root), ['in.jsonl']);
+      }
     }
-  }
-});
+  },
+);
 
 familyReport(FAMILY);

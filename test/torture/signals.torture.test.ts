@@ -45,9 +45,15 @@ async function interruptWhen(args: string[], ready: () => boolean, signal: NodeJ
 
 function assertClean(out: string): void {
   assert.deepEqual(leftoverTempFiles(out), [], 'no temp file');
-  assert.deepEqual(listFiles(out).filter((f) => f.endsWith('.partial')), [], 'no partial dataset');
+  assert.deepEqual(
+    listFiles(out).filter((f) => f.endsWith('.partial')),
+    [],
+    'no partial dataset',
+  );
   const frames = path.join(out, 'frames');
-  const orphans = fs.existsSync(frames) ? fs.readdirSync(frames).filter((id) => !fs.existsSync(path.join(frames, id, 'manifest.json'))) : [];
+  const orphans = fs.existsSync(frames)
+    ? fs.readdirSync(frames).filter((id) => !fs.existsSync(path.join(frames, id, 'manifest.json')))
+    : [];
   assert.deepEqual(orphans, [], 'no frame folder without a manifest');
 }
 
@@ -72,9 +78,15 @@ async function interruptAndResume(t: import('node:test').TestContext, signal: No
   assertClean(out);
 }
 
-tortureCase(FAMILY, 'SIGINT mid-run (--jobs 1): "cancelled", rc 130, nothing half-written, the re-run resumes', (t) => interruptAndResume(t, 'SIGINT', '1'));
+tortureCase(FAMILY, 'SIGINT mid-run (--jobs 1): "cancelled", rc 130, nothing half-written, the re-run resumes', (t) =>
+  interruptAndResume(t, 'SIGINT', '1'),
+);
 
-tortureCase(FAMILY, 'SIGTERM mid-run with render processes (--jobs 2): "cancelled", rc 130, nothing half-written, the re-run resumes', (t) => interruptAndResume(t, 'SIGTERM', '2'));
+tortureCase(
+  FAMILY,
+  'SIGTERM mid-run with render processes (--jobs 2): "cancelled", rc 130, nothing half-written, the re-run resumes',
+  (t) => interruptAndResume(t, 'SIGTERM', '2'),
+);
 
 tortureCase(FAMILY, 'kill -9 mid-run, then resume: output identical to an uninterrupted run but for createdAt', async (t) => {
   const root = tmp(t, 'kill');
@@ -86,7 +98,11 @@ tortureCase(FAMILY, 'kill -9 mid-run, then resume: output identical to an uninte
   assert.equal(r.signal, 'SIGKILL');
   const resumed = await runCli(args);
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.equal(fs.readFileSync(path.join(killed, 'minicpm-v.json'), 'utf8'), fs.readFileSync(path.join(clean, 'minicpm-v.json'), 'utf8'), 'the dataset is byte-identical');
+  assert.equal(
+    fs.readFileSync(path.join(killed, 'minicpm-v.json'), 'utf8'),
+    fs.readFileSync(path.join(clean, 'minicpm-v.json'), 'utf8'),
+    'the dataset is byte-identical',
+  );
   const files = listFiles(clean);
   assert.deepEqual(listFiles(killed), files, 'the same files');
   for (const f of files) {
@@ -102,22 +118,55 @@ tortureCase(FAMILY, 'kill -9 mid-run, then resume: output identical to an uninte
   assertClean(killed);
 });
 
-tortureCase(FAMILY, 'a many-sample LLM qa run: no MaxListenersExceededWarning (the run signal keeps no abort listener per request)', async (t) => {
-  const root = tmp(t, 'llm');
-  const input = path.join(root, 'many.jsonl');
-  fs.writeFileSync(
-    input,
-    Array.from({ length: 24 }, (_, i) => JSON.stringify({ context: `Document ${i}: the keeper climbed ${i} stairs and lit the lamp at dusk.`, question: 'Q?', answer: 'A.' }) + '\n').join(''),
-  );
-  const peer = await fakeOpenAI(t);
-  const out = path.join(root, 'many.t2vid.jsonl');
-  const r = await runCli(['qa', input, '--out', out, '--generator', 'llm', '--base-url', peer.baseURL, '--model', 'local', '--per-doc', '2', '--concurrency', '4', '--quiet', '--cache-dir', path.join(root, 'cache')], {
-    env: { OPENAI_API_KEY: 'sk-test' },
-  });
-  assert.equal(r.code, 0, r.stderr);
-  assert.ok(peer.requests.length >= 24, `requests: ${peer.requests.length}`);
-  assert.doesNotMatch(r.stderr, /MaxListenersExceededWarning/);
-  assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 24, 'every record comes out');
-});
+tortureCase(
+  FAMILY,
+  'a many-sample LLM qa run: no MaxListenersExceededWarning (the run signal keeps no abort listener per request)',
+  async (t) => {
+    const root = tmp(t, 'llm');
+    const input = path.join(root, 'many.jsonl');
+    fs.writeFileSync(
+      input,
+      Array.from(
+        { length: 24 },
+        (_, i) =>
+          JSON.stringify({
+            context: `Document ${i}: the keeper climbed ${i} stairs and lit the lamp at dusk.`,
+            question: 'Q?',
+            answer: 'A.',
+          }) + '\n',
+      ).join(''),
+    );
+    const peer = await fakeOpenAI(t);
+    const out = path.join(root, 'many.t2vid.jsonl');
+    const r = await runCli(
+      [
+        'qa',
+        input,
+        '--out',
+        out,
+        '--generator',
+        'llm',
+        '--base-url',
+        peer.baseURL,
+        '--model',
+        'local',
+        '--per-doc',
+        '2',
+        '--concurrency',
+        '4',
+        '--quiet',
+        '--cache-dir',
+        path.join(root, 'cache'),
+      ],
+      {
+        env: { OPENAI_API_KEY: 'sk-test' },
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(peer.requests.length >= 24, `requests: ${peer.requests.length}`);
+    assert.doesNotMatch(r.stderr, /MaxListenersExceededWarning/);
+    assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 24, 'every record comes out');
+  },
+);
 
 familyReport(FAMILY);
