@@ -1,7 +1,7 @@
 /** What the `t2vid` commands share: usage errors, number options, engine options, the progress bar and Ctrl-C cancellation. */
 import * as path from 'node:path';
 import { formatIssue, type ReadIssue, type SourceRef } from '../core/model';
-import { OPTION_TABLE, resolveOptions, type Align, type EngineOptions, type RenderOptions, type SegmentMode, type SegmentOptions, type SettingName, type SettingSpec } from '../core/options';
+import { OPTION_TABLE, OptionError, resolveOptions, type Align, type EngineOptions, type RenderOptions, type SegmentMode, type SegmentOptions, type SettingName, type SettingSpec } from '../core/options';
 import { boundsOf } from '../shared/settings';
 import { openFontFile } from '../core/fontCoverage';
 import { redact } from '../core/util/redact';
@@ -138,11 +138,24 @@ export function engineFromArgs(values: EngineArgValues): EngineOptions {
     align: align as Align | undefined,
     bitDepth: wholeNumber(values['bit-depth'], '--bit-depth') as 4 | 8 | undefined,
   };
-  const engine = resolveOptions({ segment, render });
+  const engine = withFlags(() => resolveOptions({ segment, render }));
   if (engine.render.fontFile) {
     openFontFile(engine.render.fontFile, '--font-file'); // a font, or OptionError (exit 2) before any work
   }
   return engine;
+}
+
+/** Runs `fn`; an OptionError about a setting is re-thrown as a UsageError naming the CLI flag (`--font-size`, not `fontSize`). */
+export function withFlags<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof OptionError && e.setting && e.detail !== undefined) {
+      const spec: SettingSpec = OPTION_TABLE[e.setting];
+      throw new UsageError(`${spec.flag ?? e.setting} ${e.detail}`);
+    }
+    throw e;
+  }
 }
 
 /** stderr reporters for a skipped input line and a failed sample, clearing the progress bar's line first. */

@@ -4,6 +4,7 @@
  */
 import { ALIGNS, OptionError, SEGMENT_MODES } from '../core/options';
 import { DATASET_FORMATS } from '../core/synth';
+import { OutputIsInputError } from '../core/util/fsutil';
 import { engineVersion } from '../core/version';
 import { defaultOf as d, UsageError } from './common';
 import { mergeCommand } from './merge';
@@ -45,8 +46,9 @@ Run:
   --out DIR                    output folder: frames/<id>/frame_00000.png, frames/<id>/manifest.json,
                                and the dataset (minicpm-v.json)
   --format ${DATASET_FORMATS.join('|')}      dataset format (default ${d('output.format')}: the MiniCPM-V multi-image JSON)
-  --jobs N                     render processes (default: one per core; libvips lays out text in one
-                               thread per process, so processes are what use every core)
+  --jobs N                     render processes, N ≥ 1 (default: one per core; libvips lays out text in one
+                               thread per process, so processes are what use every core); never more than
+                               the samples, the cores, or free memory / 256 MB: a lowered N is said on stderr
   --shard i/n                  take every n-th sample starting at i (0-based); deterministic, so a
                                Slurm array can run --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT;
                                each shard writes minicpm-v.shard-IIII-of-NNNN.json; join with t2vid merge
@@ -60,7 +62,9 @@ Run:
 Resume: re-running the same command skips every sample whose manifest is complete for the same
 context and settings; an interrupted run (Ctrl-C, a killed job) picks up where it stopped.
 Bad input: a line that cannot be used is reported as FILE:LINE: reason and skipped; the exit code
-is non-zero only if nothing usable was produced.
+is non-zero only if nothing usable was produced. An --out that is one of the inputs is refused (2).
+A full disk (or quota, read-only file system) stops the run with its summary (1); nothing half-written
+stays, and the same command resumes once space is freed.
 Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 `;
 
@@ -92,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (e) {
-    const usage = e instanceof UsageError || e instanceof OptionError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    const usage = e instanceof UsageError || e instanceof OptionError || e instanceof OutputIsInputError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`t2vid: ${(e as Error).message}\n${usage ? "see 't2vid --help'\n" : ''}`);
     return usage ? 2 : 1;
   }

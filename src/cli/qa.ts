@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { defaultOf as d, ENGINE_ARGS, engineFromArgs, finishRun, interruptible, progressBar, settingNumber, stderrReporters, UsageError } from './common';
 import { OptionError } from '../core/options';
+import { OutputIsInputError } from '../core/util/fsutil';
 import { generateQA, type QAProgress, type QASummary } from '../core/qa/run';
 import { QA_GENERATORS, type QAGenerator } from '../shared/vocabulary';
 import { parseFieldMapping } from '../core/readers/index';
@@ -55,7 +56,7 @@ export const QA_ARGS = {
 
 function report(s: QASummary): string {
   const lines = [
-    `${s.cancelled ? 'cancelled' : 'done'}: ${s.generated} samples generated, ${s.resumed} already done, ${s.failed} failed` +
+    `${s.cancelled ? 'cancelled' : s.stopped ? 'stopped' : 'done'}: ${s.generated} samples generated, ${s.resumed} already done, ${s.failed} failed` +
       (s.skipped ? `, ${s.skipped} not started` : '') +
       `; ${s.pairs} pairs generated${s.sourcePairs ? ` + ${s.sourcePairs} from the input` : ''} in ${s.seconds.toFixed(1)} s → ${s.out}`,
   ];
@@ -68,7 +69,9 @@ function report(s: QASummary): string {
   if (s.budgetExhausted) {
     lines.push('token budget reached: no new requests were started; run again (with a larger --budget-tokens) to continue');
   }
-  if (s.cancelled) {
+  if (s.stopped) {
+    lines.push(`the run stopped: ${s.stopped}`);
+  } else if (s.cancelled) {
     lines.push('run the same command again to resume');
   }
   if (s.issues) {
@@ -81,7 +84,7 @@ export async function qaCommand(argv: string[]): Promise<number> {
   try {
     return await run(argv);
   } catch (e) {
-    const usage = e instanceof UsageError || e instanceof OptionError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    const usage = e instanceof UsageError || e instanceof OptionError || e instanceof OutputIsInputError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`t2vid qa: ${(e as Error).message}\n${usage ? "see 't2vid qa --help'\n" : ''}`);
     return usage ? 2 : 1;
   }

@@ -28,7 +28,9 @@ function report(summary: SynthSummary): string {
     lines.push(`dry run: ${summary.samples} samples, ${summary.entries} QA pairs, ${summary.words} words` + (summary.segments !== undefined ? `, ${summary.segments} segments before layout` : ''));
   } else {
     lines.push(
-      `${summary.cancelled ? 'cancelled' : 'done'}: ${summary.completed} samples rendered, ${summary.resumed} already complete, ${summary.failed} failed; ` +
+      `${summary.cancelled ? 'cancelled' : summary.stopped ? 'stopped' : 'done'}: ${summary.completed} samples rendered, ${summary.resumed} already complete, ${summary.failed} failed` +
+        (summary.notStarted ? `, ${summary.notStarted} not started` : '') +
+        '; ' +
         `${summary.frames} frames (${(summary.bytes / Math.max(1, summary.frames) / 1024).toFixed(1)} KB each) in ${summary.seconds.toFixed(1)} s = ${summary.framesPerSecond.toFixed(0)} frames/s`,
     );
     if (summary.dataset) {
@@ -45,6 +47,9 @@ function report(summary: SynthSummary): string {
   if (tofu?.characters) {
     const scripts = Object.entries(tofu.byScript).map(([s, n]) => `${s} ${n}`).join(', ');
     lines.push(`${tofu.characters} characters in ${tofu.samples} sample${tofu.samples === 1 ? '' : 's'} no font covers (${scripts}): drawn as boxes (reported above)`);
+  }
+  if (summary.stopped) {
+    lines.push(`the run stopped: ${summary.stopped}`);
   }
   if (summary.issues) {
     lines.push(`${summary.issues} input lines skipped (reported above)`);
@@ -85,7 +90,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     out: values.out ?? '.',
     engine,
     fields,
-    jobs: wholeNumber(values.jobs, '--jobs'),
+    jobs: wholeNumber(values.jobs, '--jobs', 1),
     shard,
     format,
     limit: wholeNumber(values.limit, '--limit'),
@@ -95,6 +100,10 @@ export async function synthCommand(argv: string[]): Promise<number> {
     signal: interrupt.signal,
     onProgress: bar?.update,
     ...stderrReporters(clearLine),
+    onNotice: (message) => {
+      clearLine();
+      process.stderr.write(`t2vid: ${message}\n`);
+    },
   });
   clearLine();
   interrupt.dispose();

@@ -1,7 +1,7 @@
 /** Joining the per-shard datasets of a sharded run (`t2vid merge`) into one, checking that no shard is missing. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AtomicStream } from './util/fsutil';
+import { AtomicStream, assertOutputNotInput } from './util/fsutil';
 import { datasetFileName, type DatasetFormat } from './synth';
 
 export interface MergeResult {
@@ -35,6 +35,8 @@ export async function mergeShards(dir: string, format: Exclude<DatasetFormat, 'n
   if (missing.length) {
     throw new Error(`cannot merge ${dir}: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${count} not finished (no dataset file yet)`);
   }
+  // The merged file must not be one of the shards (a link planted under its name).
+  await assertOutputNotInput(path.join(dir, base), [...found.values()], `the merged dataset`);
   const entries: Array<{ id: string }> = [];
   for (let i = 0; i < count; i++) {
     const file = found.get(i)!;

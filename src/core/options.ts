@@ -84,19 +84,33 @@ export const DEFAULT_RENDER: RenderOptions = {
   bitDepth: SETTINGS['render.bitDepth'].default,
 };
 
-/** Thrown for options a user gave that cannot work; the message says which and why. */
+/**
+ * Thrown for options a user gave that cannot work; the message says which and why. `setting` names the bad setting
+ * of the option table and `detail` is the message without the option's name, so that a shell can name the option
+ * the way its user typed it (the CLI: `--font-size must be…`, not `fontSize must be…`).
+ */
 export class OptionError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly setting?: SettingName,
+    readonly detail?: string,
+  ) {
     super(message);
     this.name = 'OptionError';
   }
 }
 
+/** An OptionError about one setting: "NAME DETAIL", NAME being the core option name (`fontSize`). */
+function settingError(setting: SettingName, detail: string): OptionError {
+  return new OptionError(`${setting.slice(setting.indexOf('.') + 1)} ${detail}`, setting, detail);
+}
+
 const HEX = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
 
-export function parseColour(value: string, name: string): [number, number, number] {
+export function parseColour(value: string, name: string, setting?: SettingName): [number, number, number] {
   if (!HEX.test(value)) {
-    throw new OptionError(`${name} must be a colour like #000000 or #fff, got ${JSON.stringify(value)}`);
+    const detail = `must be a colour like #000000 or #fff, got ${JSON.stringify(value)}`;
+    throw new OptionError(`${name} ${detail}`, setting, detail);
   }
   let hex = value.slice(1);
   if (hex.length === 3) {
@@ -106,11 +120,10 @@ export function parseColour(value: string, name: string): [number, number, numbe
 }
 
 function int(value: unknown, setting: SettingName): number {
-  const name = setting.slice(setting.indexOf('.') + 1);
   const { min, max } = boundsOf(setting);
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new OptionError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    throw settingError(setting, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   return n;
 }
@@ -120,7 +133,7 @@ export function resolveOptions(partial: { segment?: Partial<SegmentOptions>; ren
   const segment: SegmentOptions = { ...DEFAULT_SEGMENT, ...stripUndefined(partial.segment ?? {}) };
   const render: RenderOptions = { ...DEFAULT_RENDER, ...stripUndefined(partial.render ?? {}) };
   if (!SEGMENT_MODES.includes(segment.mode)) {
-    throw new OptionError(`mode must be ${oneOf(SEGMENT_MODES)}, got ${JSON.stringify(segment.mode)}`);
+    throw settingError('segment.mode', `must be ${oneOf(SEGMENT_MODES)}, got ${JSON.stringify(segment.mode)}`);
   }
   segment.wordsPerFrame = int(segment.wordsPerFrame, 'segment.wordsPerFrame');
   render.width = int(render.width, 'render.width');
@@ -132,11 +145,11 @@ export function resolveOptions(partial: { segment?: Partial<SegmentOptions>; ren
   const depths: readonly number[] = SETTINGS['render.bitDepth'].enum;
   const depth = typeof render.bitDepth === 'string' && (render.bitDepth as string).trim() !== '' ? Number(render.bitDepth) : render.bitDepth;
   if (!depths.includes(depth)) {
-    throw new OptionError(`bitDepth must be ${oneOf(depths)}, got ${JSON.stringify(render.bitDepth)}`);
+    throw settingError('render.bitDepth', `must be ${oneOf(depths)}, got ${JSON.stringify(render.bitDepth)}`);
   }
   render.bitDepth = depth as 4 | 8;
   if (!ALIGNS.includes(render.align)) {
-    throw new OptionError(`align must be ${oneOf(ALIGNS)}, got ${JSON.stringify(render.align)}`);
+    throw settingError('render.align', `must be ${oneOf(ALIGNS)}, got ${JSON.stringify(render.align)}`);
   }
   if (render.width - 2 * render.marginX < render.fontSize || render.height - 2 * render.marginY < render.fontSize * 1.5) {
     throw new OptionError(
@@ -144,10 +157,10 @@ export function resolveOptions(partial: { segment?: Partial<SegmentOptions>; ren
     );
   }
   if (typeof render.fontFamily !== 'string' || !render.fontFamily.trim() || /[<>&"]/.test(render.fontFamily)) {
-    throw new OptionError(`fontFamily must be a font family list like "DejaVu Sans,Noto Sans SC", got ${JSON.stringify(render.fontFamily)}`);
+    throw settingError('render.fontFamily', `must be a font family list like "DejaVu Sans,Noto Sans SC", got ${JSON.stringify(render.fontFamily)}`);
   }
-  parseColour(render.foreground, 'foreground');
-  parseColour(render.background, 'background');
+  parseColour(render.foreground, 'foreground', 'render.foreground');
+  parseColour(render.background, 'background', 'render.background');
   return { segment, render };
 }
 

@@ -7,13 +7,15 @@
  * which the assembling pass renders itself.
  */
 import type { ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem } from 'node:os';
 import { forkWorker, workerScript } from './util/worker';
 import type { ReadIssue } from './model';
-import { synthesize, type SampleError, type SynthOptions, type SynthProgress, type SynthSummary } from './synth';
+import * as path from 'node:path';
+import { assertOutputNotInput, ensureWritableDir } from './util/fsutil';
+import { countSamples, datasetFileName, synthesize, type SampleError, type SynthOptions, type SynthProgress, type SynthSummary } from './synth';
 
 /** What a parent sends a worker: the run's options without callbacks or signal. */
-export type WorkerOptions = Omit<SynthOptions, 'signal' | 'onProgress' | 'onIssue' | 'onSampleError' | 'onWarning'>;
+export type WorkerOptions = Omit<SynthOptions, 'signal' | 'onProgress' | 'onIssue' | 'onSampleError' | 'onWarning' | 'onNotice'>;
 
 export type ToWorker = { type: 'run'; options: WorkerOptions; reportIssues: boolean } | { type: 'cancel' };
 export type FromWorker =
@@ -58,11 +60,53 @@ export function runWorker(): void {
   process.on('SIGINT', () => undefined);
 }
 
-/** synthesize(), spread over `jobs` processes (default: one per core). */
+/** Resident memory a render process may reach on a large sample (fonts, libvips caches, one page in flight). */
+export const RENDER_PROCESS_MB = 256;
+
+/** Most render processes this machine runs at once: one per core, and no more than free memory holds. */
+export function processCap(): number {
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(freemem() / (RENDER_PROCESS_MB * 1024 * 1024))));
+}
+
+/**
+ * How many render processes a run uses: min(jobs, samples, processCap()); `note` says why when fewer than asked.
+ * `jobs` below 1 is a caller's mistake (the CLI refuses it as bad usage).
+ */
+export function plannedProcesses(jobs: number | undefined, samples: number, cap = processCap()): { processes: number; note?: string } {
+  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) {
+    throw new RangeError(`jobs must be a whole number ≥ 1, got ${jobs}`);
+  }
+  const asked = jobs ?? cap;
+  const processes = Math.max(1, Math.min(asked, samples, cap));
+  if (jobs === undefined || processes >= jobs) {
+    return { processes };
+  }
+  const why = processes === Math.min(samples, asked) && samples < cap ? `the run has ${samples} sample${samples === 1 ? '' : 's'}` : `this machine runs at most ${cap} (${availableParallelism()} cores, ${Math.round(freemem() / 2 ** 20)} MB free, ~${RENDER_PROCESS_MB} MB a process)`;
+  return { processes, note: `--jobs ${jobs} lowered to ${processes} render process${processes === 1 ? '' : 'es'}: ${why}` };
+}
+
+/** synthesize(), spread over `jobs` processes (default: one per core, at most processCap() and one per sample). */
 export async function synthesizeParallel(options: SynthOptions): Promise<SynthSummary> {
-  const processes = Math.max(1, options.jobs ?? availableParallelism());
   const script = workerScript();
-  if (processes <= 1 || options.dryRun || options.samples?.length || !script) {
+  if ((options.jobs ?? 2) <= 1 || options.dryRun || options.samples?.length || !script) {
+    plannedProcesses(options.jobs, 1);
+    return synthesize(options);
+  }
+  // Before any process starts: an unwritable --out would otherwise fail every render process, then the assembling pass.
+  await assertOutputNotInput(path.resolve(options.out), options.inputs);
+  await ensureWritableDir(path.resolve(options.out));
+  const format = options.format ?? 'minicpm-v';
+  if (format !== 'none') {
+    // Before any process starts: the assembling pass would refuse it only after every frame was rendered.
+    await assertOutputNotInput(path.join(path.resolve(options.out), datasetFileName(format, options.shard)), options.inputs, 'the dataset file');
+  }
+  const samples = await countSamples(options);
+  const planned = plannedProcesses(options.jobs, samples);
+  if (planned.note) {
+    options.onNotice?.(planned.note);
+  }
+  const processes = planned.processes;
+  if (processes <= 1) {
     return synthesize(options);
   }
   const started = performance.now();
@@ -71,7 +115,7 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
   const progress: SynthProgress[] = [];
   const workers: ChildProcess[] = [];
   // onWarning: the assembling pass below reads every sample again and warns once, in this process.
-  const { signal: _signal, onProgress: _p, onIssue: _i, onSampleError: _e, onWarning: _w, ...plain } = options;
+  const { signal: _signal, onProgress: _p, onIssue: _i, onSampleError: _e, onWarning: _w, onNotice: _n, ...plain } = options;
   const onAbort = (): void => {
     for (const child of workers) {
       if (child.connected) {
@@ -110,7 +154,11 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
             summary = message.summary;
             break;
           case 'failed':
-            process.emitWarning(`t2vid render process ${index} failed: ${message.message}; the main process renders its samples`);
+            if (options.onNotice) {
+              options.onNotice(`render process ${index} failed: ${message.message}; the main process renders its samples`);
+            } else {
+              process.emitWarning(`t2vid render process ${index} failed: ${message.message}; the main process renders its samples`);
+            }
             break;
         }
       });
@@ -127,6 +175,15 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
   }
   if (signal?.aborted) {
     return combine(started, summaries, undefined, true);
+  }
+  // A worker stopped on a full disk (or a quota, a read-only file system): assembling would only hit it again.
+  const stopped = summaries.find((s) => s?.stopped)?.stopped;
+  if (stopped) {
+    const summary = combine(started, summaries, undefined, false);
+    summary.stopped = stopped;
+    summary.notStarted = summaries.reduce((n, s) => n + (s?.notStarted ?? 0), 0);
+    summary.ok = false;
+    return summary;
   }
   // Assemble: every sample a worker finished is resumed; anything left (a crashed worker) is rendered here.
   const final = await synthesize({

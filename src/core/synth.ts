@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic, AtomicStream, ensureWritableDir } from './util/fsutil';
+import { writeFileAtomic, AtomicStream, ensureWritableDir, assertOutputNotInput, describeWriteError, isFatalWriteError } from './util/fsutil';
 import type { FieldMapping, FrameRecord, QAPair, ReadIssue, Sample, SourceRef } from './model';
 import { SETTINGS } from '../shared/settings';
 import { optionsKey, type EngineOptions } from './options';
@@ -57,6 +57,8 @@ export interface SynthOptions {
   onProgress?: (progress: SynthProgress) => void;
   onIssue?: (issue: ReadIssue) => void;
   onSampleError?: (error: SampleError) => void;
+  /** Something the person running the tool should know that is neither a bad line nor a failed sample (e.g. fewer processes than asked). */
+  onNotice?: (message: string) => void;
   /** A kept sample with something to say (characters no font covers): FILE:LINE and the message. */
   onWarning?: (warning: ReadIssue) => void;
 }
@@ -101,6 +103,14 @@ export interface SynthSummary {
   out: string;
   dataset?: string;
   shard?: string;
+  /**
+   * Why the run stopped before its end on a write error no later write could survive (a full disk, a quota, a
+   * read-only file system): every finished sample is kept, nothing half-written is left, and re-running the same
+   * command once space is freed resumes.
+   */
+  stopped?: string;
+  /** Samples a stopped run never started (the next run renders them). */
+  notStarted?: number;
   /** Characters no font of the stack covers (drawn as boxes): samples affected, characters, per Unicode script. */
   uncoveredGlyphs: { samples: number; characters: number; byScript: Record<string, number> };
 }
@@ -120,6 +130,33 @@ export interface SampleManifest {
 
 export function frameFileName(index: number): string {
   return `frame_${String(index).padStart(5, '0')}.png`;
+}
+
+/**
+ * Longest id, in UTF-8 bytes, used as a folder name (a file name may be 255 bytes; room is left for the `-2`, `-3`…
+ * of repeated ids). Longer ids (a long input file name) are shortened to a prefix, a hash of the whole id, and the
+ * id's `-<line>` tail: the same id on every run and every node, unique as long as the full ids are.
+ */
+export const MAX_ID_BYTES = 200;
+
+export function safeId(id: string): string {
+  if (Buffer.byteLength(id) <= MAX_ID_BYTES) {
+    return id;
+  }
+  const tail = /(-\d{1,12})+$/.exec(id)?.[0] ?? '';
+  const hash = createHash('sha256').update(id).digest('hex').slice(0, 12);
+  const room = MAX_ID_BYTES - Buffer.byteLength(tail) - hash.length - 1;
+  let head = '';
+  let bytes = 0;
+  for (const ch of id.slice(0, id.length - tail.length)) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > room) {
+      break;
+    }
+    head += ch;
+    bytes += n;
+  }
+  return `${head}~${hash}${tail}`;
 }
 
 export function manifestPath(out: string, id: string): string {
@@ -186,9 +223,10 @@ async function* plan(options: SynthOptions, onIssue?: (issue: ReadIssue) => void
   ];
   for (const source of sources) {
     for await (const sample of source) {
-      let id = sample.id;
+      const base = safeId(sample.id);
+      let id = base;
       for (let n = 2; seen.has(id); n++) {
-        id = `${sample.id}-${n}`;
+        id = `${base}-${n}`;
       }
       seen.add(id);
       const ordinal = global++;
@@ -205,6 +243,15 @@ async function* plan(options: SynthOptions, onIssue?: (issue: ReadIssue) => void
       yield { ordinal, id, sample };
     }
   }
+}
+
+/** How many samples a run takes (after shard, limit and sub-shard), reading the inputs once; bad lines are not reported. */
+export async function countSamples(options: SynthOptions): Promise<number> {
+  let n = 0;
+  for await (const _ of plan(options)) {
+    n++;
+  }
+  return n;
 }
 
 function sha256(text: string): string {
@@ -294,7 +341,11 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
     }
     return finish();
   }
+  await assertOutputNotInput(out, options.inputs);
   await ensureWritableDir(out);
+  if (format !== 'none') {
+    await assertOutputNotInput(path.join(out, datasetFileName(format, options.shard)), options.inputs, 'the dataset file');
+  }
   for await (const _ of plan(options, onIssue)) {
     total++;
   }
@@ -303,12 +354,30 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
 
   const dataset = format === 'none' ? undefined : new AtomicStream(path.join(out, datasetFileName(format, options.shard)));
   let firstEntry = true;
-  await dataset?.write('[');
+  try {
+    await dataset?.write('[');
+  } catch (e) {
+    await dataset?.abort();
+    if (!isFatalWriteError(e)) {
+      throw e;
+    }
+    summary.stopped = `${describeWriteError(e)} writing ${dataset?.file}: nothing was rendered; free space and run the same command again`;
+    return finish();
+  }
   // Results come back out of order; entries are written in input order.
   const ready = new Map<number, QAPair[] | undefined>();
   const frameCounts = new Map<number, { id: string; frames: number }>();
   let nextToWrite = 0;
   let writing = Promise.resolve();
+  // A write error no later write can survive (ENOSPC, EDQUOT, EROFS…): no new sample starts, the run ends with its summary.
+  let fatal: unknown;
+  const stopOn = (e: unknown): boolean => {
+    if (!isFatalWriteError(e)) {
+      return false;
+    }
+    fatal ??= e;
+    return true;
+  };
   const flush = (): void => {
     while (ready.has(nextToWrite)) {
       const qa = ready.get(nextToWrite);
@@ -327,7 +396,16 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
       summary.entries += entries.length;
       const text = entries.map((e) => (firstEntry ? '\n' : ',\n') + JSON.stringify(e)).join('');
       firstEntry = false;
-      writing = writing.then(() => dataset.write(text));
+      writing = writing.then(async () => {
+        if (fatal === undefined) {
+          await dataset.write(text).catch((e: unknown) => {
+            if (!stopOn(e)) {
+              throw e;
+            }
+          });
+        }
+      });
+      writing.catch(() => undefined); // awaited at the end; never an unhandled rejection meanwhile
     }
   };
 
@@ -344,24 +422,48 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
     await fs.promises.rm(dir, { recursive: true, force: true });
     await fs.promises.mkdir(dir, { recursive: true });
     const frames: FrameRecord[] = [];
-    const writes: Array<Promise<void>> = [];
-    for await (const page of paginate(sample.context, renderer, { segment: engine.segment, signal })) {
-      const rel = `frames/${id}/${frameFileName(page.index)}`;
-      const record: FrameRecord = { index: page.index, path: rel, range: page.range, bytes: 0 };
-      frames.push(record);
-      writes.push(
-        renderer.encode(page.block).then(async (png) => {
-          record.bytes = png.length;
-          await writeFileAtomic(path.join(out, rel), png);
-          summary.bytes += png.length;
-          summary.frames++;
-        }),
-      );
-      if (writes.length >= 4) {
-        await writes.shift();
+    // Up to 4 frames encode and write while the next is laid out; the first failure stops the sample, and every
+    // queued write is settled (never left to reject unhandled) before the sample's folder is removed.
+    const writes = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    let bytes = 0;
+    try {
+      for await (const page of paginate(sample.context, renderer, { segment: engine.segment, signal })) {
+        if (failure || fatal !== undefined) {
+          break;
+        }
+        const rel = `frames/${id}/${frameFileName(page.index)}`;
+        const record: FrameRecord = { index: page.index, path: rel, range: page.range, bytes: 0 };
+        frames.push(record);
+        const write: Promise<void> = renderer
+          .encode(page.block)
+          .then(async (png) => {
+            record.bytes = png.length;
+            await writeFileAtomic(path.join(out, rel), png);
+            bytes += png.length;
+          })
+          .catch((error: unknown) => {
+            failure ??= { error };
+          })
+          .finally(() => writes.delete(write));
+        writes.add(write);
+        if (writes.size >= 4) {
+          await Promise.race(writes);
+        }
       }
+      await Promise.all(writes);
+      if (!failure && fatal !== undefined) {
+        failure = { error: fatal };
+      }
+      if (failure) {
+        throw failure.error;
+      }
+    } catch (e) {
+      await Promise.all(writes);
+      // Nothing of a failed sample stays: no frame folder without a manifest (the next run renders it again).
+      await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw e;
     }
-    await Promise.all(writes);
     const manifest: SampleManifest = {
       id,
       source: sample.source,
@@ -374,7 +476,14 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
       complete: true,
       createdAt: new Date().toISOString(),
     };
-    await writeFileAtomic(manifestPath(out, id), JSON.stringify(manifest, null, 1));
+    try {
+      await writeFileAtomic(manifestPath(out, id), JSON.stringify(manifest, null, 1));
+    } catch (e) {
+      await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw e;
+    }
+    summary.bytes += bytes;
+    summary.frames += frames.length;
     summary.completed++;
     return manifest;
   };
@@ -385,7 +494,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
   let done = 0;
   try {
     for await (const { id, sample } of plan(options)) {
-      if (signal?.aborted) {
+      if (signal?.aborted || fatal !== undefined) {
         break;
       }
       const slot = position++;
@@ -406,7 +515,8 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
               return;
             }
             summary.failed++;
-            const error: SampleError = { id, source: sample.source, message: (e as Error).message ?? String(e) };
+            const message = stopOn(e) ? `${describeWriteError(e)} writing frames/${id}: the sample's frames were removed` : ((e as Error).message ?? String(e));
+            const error: SampleError = { id, source: sample.source, message };
             summary.errors.push(error);
             options.onSampleError?.(error);
           },
@@ -429,19 +539,37 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
       await dataset?.abort();
       return finish();
     }
-    if (dataset) {
-      await dataset.write(firstEntry ? ']\n' : '\n]\n');
-      await dataset.commit();
-      summary.dataset = dataset.file;
+    if (dataset && fatal === undefined) {
+      try {
+        await dataset.write(firstEntry ? ']\n' : '\n]\n');
+        await dataset.commit();
+        summary.dataset = dataset.file;
+      } catch (e) {
+        if (!stopOn(e)) {
+          throw e;
+        }
+      }
     }
   } catch (e) {
     await Promise.allSettled(inFlight);
+    await writing.catch(() => undefined);
     await dataset?.abort();
     if (signal?.aborted) {
       summary.cancelled = true;
       return finish();
     }
-    throw e;
+    if (!stopOn(e)) {
+      throw e;
+    }
   }
-  return finish();
+  if (fatal !== undefined) {
+    await dataset?.abort();
+    summary.stopped = `${describeWriteError(fatal)}: every finished sample is kept; free space and run the same command again to resume`;
+    summary.notStarted = Math.max(0, total - summary.samples);
+  }
+  const result = finish();
+  if (summary.stopped) {
+    result.ok = false;
+  }
+  return result;
 }

@@ -357,7 +357,7 @@ test('t2vid qa --generator llm against an endpoint that always answers 500: per-
   for (const id of ['docs-000001', 'docs-000002']) {
     assert.match(r0.stderr, new RegExp(`failed .*docs\\.jsonl:\\d+: ${id}: request failed after 5 attempts: HTTP 500`));
   }
-  assert.equal(fs.readFileSync(fresh, 'utf8'), '', 'no record for a failed sample');
+  assert.ok(!fs.existsSync(fresh), 'no record for a failed sample, and no 0-byte output file (issue 9, #12)');
   assert.ok(!r0.stdout.includes(KEY) && !r0.stderr.includes(KEY));
 
   // Records written by an earlier run survive a run in which every request fails.

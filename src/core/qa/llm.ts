@@ -17,7 +17,7 @@
  */
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import { SETTINGS } from '../../shared/settings';
-import { Semaphore, sleep } from '../util/async';
+import { linkedSignal, Semaphore, sleep } from '../util/async';
 import { addSecret, redact } from '../util/redact';
 import { cacheKey, endpointKey, LlmCache } from './llmCache';
 import { buildMessages, buildRegenerateMessages, LLM_PROMPT_VERSION, questionKey, schemaInstruction } from './llmPrompts';
@@ -219,6 +219,8 @@ export class LlmGenerator {
           throw new BudgetExhaustedError(this.o.budgetTokens, this.usedTokens());
         }
         this.usage.requests++;
+        // The client adds an 'abort' listener per request to the signal it is given and never removes it: give it one of its own.
+        const linked = linkedSignal(signal);
         const reply = await this.client.chat.completions.create(
           {
             model: this.o.model,
@@ -230,8 +232,8 @@ export class LlmGenerator {
                 : {}),
             ...(this.o.temperature !== undefined ? { temperature: this.o.temperature } : {}),
           },
-          { signal },
-        );
+          { signal: linked.signal },
+        ).finally(linked.dispose);
         this.usage.promptTokens += reply.usage?.prompt_tokens ?? 0;
         this.usage.completionTokens += reply.usage?.completion_tokens ?? 0;
         return reply;

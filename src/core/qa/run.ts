@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../util/fsutil';
+import { assertOutputNotInput, describeWriteError, isFatalWriteError, writeFileAtomic } from '../util/fsutil';
 import type { FieldMapping, ReadIssue, Sample, SourceRef } from '../model';
 import { resolveOptions, type EngineOptions, type SegmentOptions } from '../options';
 import { paginate } from '../paginate';
@@ -95,6 +95,11 @@ export interface QASummary {
   seconds: number;
   errors: QASampleError[];
   out: string;
+  /**
+   * Why the run stopped early on a write error no later write survives (a full disk, a quota, a read-only file
+   * system): the lines written before it are kept whole, no new sample starts, and the next run resumes.
+   */
+  stopped?: string;
 }
 
 /**
@@ -198,6 +203,8 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
       throw new Error(`input not found: ${input}`);
     }
   }
+  // Appending to one of the inputs would make each run generate questions about the previous output.
+  await assertOutputNotInput(out, options.inputs);
   let llm: LlmGenerator | undefined;
   if (generatorName === 'llm') {
     if (!options.llm) {
@@ -262,26 +269,68 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
   await renderer.init();
   const createdAt = new Date().toISOString();
 
-  const handle = await fs.promises.open(out, 'a');
+  // Opened with the first finished line: a run that produces nothing leaves no (0-byte) output file behind.
+  let handle: fs.promises.FileHandle | undefined;
+  const close = async (): Promise<void> => {
+    await handle?.close();
+    handle = undefined;
+  };
   // Finished lines wait here until every earlier sample is finished (or failed), then go out in input order.
   const ready = new Map<number, string | null>();
+  const written = new Map<number, { id: string; source: SourceRef }>();
   let nextToWrite = 0;
+  let fatal: unknown;
+  let stop = false;
   let appendedAfterExisting = false;
   let writing = Promise.resolve();
   const flush = (): void => {
     const lines: string[] = [];
+    const samples: Array<{ id: string; source: SourceRef }> = [];
     while (ready.has(nextToWrite)) {
       const line = ready.get(nextToWrite);
+      const info = written.get(nextToWrite);
+      written.delete(nextToWrite);
       ready.delete(nextToWrite++);
-      if (line) {
+      if (line && info) {
         lines.push(line);
+        samples.push(info);
       }
     }
     if (lines.length) {
       writing = writing.then(async () => {
-        await handle.write(lines.join(''));
-        await handle.datasync();
+        let size: number | undefined;
+        try {
+          if (fatal !== undefined) {
+            throw fatal;
+          }
+          handle ??= await fs.promises.open(out, 'a');
+          size = (await handle.stat()).size;
+          // A write to a nearly full disk may be short without an error: loop until all is written (or ENOSPC).
+          const data = Buffer.from(lines.join(''));
+          for (let at = 0; at < data.length; ) {
+            at += (await handle.write(data, at, data.length - at)).bytesWritten;
+          }
+          await handle.datasync();
+        } catch (e) {
+          if (!isFatalWriteError(e)) {
+            throw e;
+          }
+          // The disk is full (or read-only…): cut a half-written line off, count these samples as failed, start no more.
+          fatal ??= e;
+          stop = true;
+          if (size !== undefined) {
+            await handle?.truncate(size).catch(() => undefined);
+          }
+          for (const { id, source } of samples) {
+            summary.generated--;
+            summary.failed++;
+            const error: QASampleError = { id, source, message: `${describeWriteError(e)} writing ${out}: not written` };
+            summary.errors.push(error);
+            options.onSampleError?.(error);
+          }
+        }
       });
+      writing.catch(() => undefined); // awaited at the end; never an unhandled rejection meanwhile
     }
   };
 
@@ -307,7 +356,6 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
 
   const inFlight = new Set<Promise<void>>();
   let slot = 0;
-  let stop = false;
   try {
     for await (const { id, sample } of plan(options)) {
       const mine = slot++;
@@ -333,6 +381,7 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
         .then(
           (line) => {
             summary.generated++;
+            written.set(mine, { id, source: sample.source });
             ready.set(mine, line);
           },
           (e: unknown) => {
@@ -367,17 +416,26 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
   } catch (e) {
     if (!signal?.aborted) {
       await Promise.allSettled(inFlight);
-      await writing;
-      await handle.close();
+      await writing.catch(() => undefined);
+      await close();
       throw e;
     }
   }
   await Promise.allSettled(inFlight);
   flush();
-  await writing;
-  await handle.close();
+  try {
+    await writing;
+  } finally {
+    await close();
+  }
   if (llm?.budgetExhausted) {
     summary.budgetExhausted = true;
+  }
+  if (fatal !== undefined) {
+    summary.stopped = `${describeWriteError(fatal)}: every finished sample is kept; free space and run the same command again to resume`;
+    const result = finish();
+    result.ok = false;
+    return result;
   }
   if (!signal?.aborted && appendedAfterExisting) {
     await reorder(out, order);

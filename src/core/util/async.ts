@@ -62,3 +62,23 @@ export class Semaphore {
     };
   }
 }
+
+/**
+ * A signal of its own that follows `parent`, for one call to an API that adds an 'abort' listener to the signal it is
+ * given and never removes it (the OpenAI client does, once per request: a long run's signal would collect one
+ * listener per request and Node warns "MaxListenersExceededWarning: 11 abort listeners"). dispose() removes our
+ * one listener from `parent` when the call is over.
+ */
+export function linkedSignal(parent?: AbortSignal): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (!parent) {
+    return { signal: undefined, dispose: () => undefined };
+  }
+  const controller = new AbortController();
+  if (parent.aborted) {
+    controller.abort(parent.reason);
+    return { signal: controller.signal, dispose: () => undefined };
+  }
+  const onAbort = (): void => controller.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  return { signal: controller.signal, dispose: () => parent.removeEventListener('abort', onAbort) };
+}

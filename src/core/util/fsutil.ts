@@ -33,8 +33,8 @@ export class AtomicStream {
   async write(data: string | Uint8Array): Promise<void> {
     const h = await this.handle;
     if (typeof data === 'string') {
-      await h.write(data);
-      return;
+      // A string write may be short without an error on a nearly full disk: write its bytes in the loop below.
+      data = Buffer.from(data);
     }
     for (let done = 0; done < data.length; ) {
       done += (await h.write(data, done, data.length - done)).bytesWritten;
@@ -68,5 +68,68 @@ export async function ensureWritableDir(dir: string): Promise<void> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     throw new Error(`cannot write to the output folder ${dir}${code ? ` (${code})` : ''}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Write errors after which no further write can succeed: a full disk (ENOSPC), an exhausted quota (EDQUOT), a
+ * file system gone read-only (EROFS), too large a file (EFBIG), an I/O error (EIO). A run stops cleanly on them.
+ */
+export const FATAL_WRITE_CODES = ['ENOSPC', 'EDQUOT', 'EROFS', 'EFBIG', 'EIO'] as const;
+
+export function isFatalWriteError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && (FATAL_WRITE_CODES as readonly string[]).includes(code);
+}
+
+/** What a fatal write error means to the person running the tool, e.g. "no space left on device (ENOSPC)". */
+export function describeWriteError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const what: Record<string, string> = {
+    ENOSPC: 'no space left on device',
+    EDQUOT: 'disk quota exceeded',
+    EROFS: 'read-only file system',
+    EFBIG: 'file too large',
+    EIO: 'input/output error',
+  };
+  return what[code] ? `${what[code]} (${code})` : (e as Error).message ?? String(e);
+}
+
+/** An output that is one of the inputs (same file, through a symlink or a hard link too): refused before any work. */
+export class OutputIsInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutputIsInputError';
+  }
+}
+
+/**
+ * Throws OutputIsInputError if `out` (a file the run writes; it need not exist yet) is one of `inputs`: the same
+ * device and inode (so a symlink or a hard link to an input is caught), or the same real path.
+ */
+export async function assertOutputNotInput(out: string, inputs: readonly string[], flag = '--out'): Promise<void> {
+  const outStat = await fs.promises.stat(out).catch(() => undefined);
+  const outReal = await realPathOf(out);
+  for (const input of inputs) {
+    const st = await fs.promises.stat(input).catch(() => undefined);
+    const same = (outStat && st && outStat.dev === st.dev && outStat.ino === st.ino) || (outReal !== undefined && outReal === (await realPathOf(input)));
+    if (same) {
+      throw new OutputIsInputError(
+        `${flag} ${out} is the input ${input}${path.resolve(out) === path.resolve(input) ? '' : ' (the same file through a link)'}: writing it would overwrite or append to the input; choose another output`,
+      );
+    }
+  }
+}
+
+/** The real path of `file`, or of its folder joined with its name when the file does not exist yet. */
+async function realPathOf(file: string): Promise<string | undefined> {
+  try {
+    return await fs.promises.realpath(file);
+  } catch {
+    try {
+      return path.join(await fs.promises.realpath(path.dirname(path.resolve(file))), path.basename(file));
+    } catch {
+      return undefined;
+    }
   }
 }
