@@ -5,7 +5,7 @@
  */
 import type { Frame, Page } from 'playwright-core';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Any = any;
 
 /** performance.timeOrigin + performance.now() − Date.now(), averaged over 20 ms: maps a document's clock to Date. */

@@ -169,7 +169,7 @@ test("the Frames view's panel settings have the table's defaults and bounds", ()
     assert.deepEqual(DEFAULT_PANEL_SETTINGS[key], s.default, `${key}: default`);
     const check = PANEL_SETTING_CHECKS[key];
     if (s.enum) {
-      for (const value of s.enum) assert.ok(check(value), `${key} accepts ${value}`);
+      for (const value of s.enum) {assert.ok(check(value), `${key} accepts ${value}`);}
       assert.ok(!check('not-a-value'), `${key} rejects an unknown value`);
     } else {
       assert.ok(check(s.minimum) && check(s.maximum), `${key} accepts ${s.minimum} and ${s.maximum}`);
