@@ -2,6 +2,7 @@
  * `t2vid`: the headless CLI over src/core (what a Slurm array job runs); one file per command beside this one.
  * Setting names match the core options and the VS Code settings: --font-size ↔ fontSize ↔ t2vid.render.fontSize.
  */
+import { escapeControl } from '../core/util/terminal';
 import { ALIGNS, OptionError, SEGMENT_MODES } from '../core/options';
 import { DATASET_FORMATS } from '../core/synth';
 import { engineVersion } from '../core/version';
@@ -93,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     const usage = e instanceof UsageError || e instanceof OptionError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`t2vid: ${(e as Error).message}\n${usage ? "see 't2vid --help'\n" : ''}`);
+    process.stderr.write(`t2vid: ${escapeControl((e as Error).message)}\n${usage ? "see 't2vid --help'\n" : ''}`);
     return usage ? 2 : 1;
   }
 }

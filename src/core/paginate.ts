@@ -7,7 +7,7 @@
  */
 import type { SegmentOptions } from './options';
 import type { Block, Renderer } from './render';
-import { graphemeUnits, groupUnits, segmentLocale, wordUnits, type Range, type SegmentCache } from './segment';
+import { graphemeUnits, groupUnits, segmentLocale, wordUnitsAsync, type Range, type SegmentCache } from './segment';
 
 export interface Page {
   index: number;
@@ -39,8 +39,9 @@ export class FrameTooSmallError extends Error {
 
 export async function* paginate(text: string, renderer: Renderer, options: PaginateOptions): AsyncGenerator<Page> {
   const locale = segmentLocale(text, options.segment.locale);
-  const units = wordUnits(text, locale, 0, text.length, options.segmentCache);
   const signal = options.signal;
+  // Chunked with pauses: a book-length context does not block the event loop, and an abort is heard while it runs.
+  const units = await wordUnitsAsync(text, locale, signal, options.segmentCache);
   let index = 0;
   const lay = async (units: Range[], a: number, b: number): Promise<Laid> => {
     signal?.throwIfAborted();

@@ -29,11 +29,13 @@ function chunkEnd(text: string, from: number, to: number, sentences: boolean): n
   }
   const lo = from + CHUNK / 2;
   const hi = from + CHUNK;
-  const nl = text.lastIndexOf('\n', hi - 1);
-  if (nl >= lo) {
-    return nl + 1;
-  }
+  // Search the window only: text.lastIndexOf('\n', hi - 1) scans back to the start of the text when the window has
+  // no line break, which made a one-line document quadratic (2M words: minutes, and deaf to SIGTERM).
   const window = text.slice(lo, hi);
+  const nl = window.lastIndexOf('\n');
+  if (nl >= 0) {
+    return lo + nl + 1;
+  }
   const patterns = sentences ? [/[.!?。！？][\s\u3000]+(?=\S)/g, /\s+(?=\S)/g] : [/\s+(?=\S)/g, /[。！？，、；：]/g];
   for (const re of patterns) {
     let cut = -1;
@@ -268,4 +270,137 @@ export function countWords(text: string, locale?: string, cache?: SegmentCache):
     }
   }
   return n;
+}
+
+/** Segments handled between two checks of the abort signal (and turns given to the event loop) by the async helpers. */
+const YIELD_EVERY = 8192;
+
+/** A cooperative pause: lets signal handlers (SIGTERM, Ctrl-C) run, then throws `signal.reason` if aborted. */
+function pauser(signal: AbortSignal | undefined): () => Promise<void> | undefined {
+  let n = 0;
+  return () => {
+    if (++n % YIELD_EVERY !== 0) {
+      return undefined;
+    }
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => signal?.throwIfAborted());
+  };
+}
+
+/** Start offsets of the word units of `text` (as wordUnits gives them), one at a time. */
+function* unitStarts(text: string, locale: string | undefined): Generator<number> {
+  let first = true;
+  for (const s of segments(text, 'word', locale)) {
+    if (!s.isWordLike) {
+      continue;
+    }
+    yield first ? 0 : s.start;
+    first = false;
+  }
+  if (first && text.length > 0) {
+    yield 0;
+  }
+}
+
+/**
+ * wordUnits, chunk by chunk with a pause every few thousand segments: the same ranges, but a long text neither blocks
+ * the event loop (so Ctrl-C / SIGTERM are heard) nor ignores `signal` (throws `signal.reason`).
+ */
+export async function wordUnitsAsync(text: string, locale: string | undefined, signal?: AbortSignal, cache?: SegmentCache): Promise<Range[]> {
+  signal?.throwIfAborted();
+  const pause = pauser(signal);
+  const units: Range[] = [];
+  let current: Range | undefined;
+  for (const { start, end, isWordLike } of segments(text, 'word', locale, 0, text.length, cache)) {
+    if (isWordLike) {
+      if (current) {
+        units.push(current);
+        current = [start, end];
+      } else {
+        current = [0, end];
+      }
+    } else if (current) {
+      current[1] = end;
+    }
+    await pause();
+  }
+  if (current) {
+    current[1] = text.length;
+    units.push(current);
+  } else if (text.length > 0) {
+    units.push([0, text.length]);
+  }
+  return units;
+}
+
+/**
+ * What a dry run needs of a text: its word units and a-priori segments (`groupUnits(...).length`; undefined in fit
+ * mode, which only layout decides), counted in one streaming pass without keeping any range: memory stays constant
+ * and time linear however long the text, and the pass pauses every few thousand segments to let signal handlers run
+ * and to throw `signal.reason` once aborted.
+ */
+export async function countSegments(
+  text: string,
+  options: SegmentOptions,
+  locale: string | undefined,
+  signal?: AbortSignal,
+): Promise<{ words: number; segments: number | undefined }> {
+  signal?.throwIfAborted();
+  const pause = pauser(signal);
+  const max = Math.max(1, options.wordsPerFrame);
+  if (options.mode !== 'sentences') {
+    let words = 0;
+    for (const _ of unitStarts(text, locale)) {
+      words++;
+      await pause();
+    }
+    return { words, segments: options.mode === 'fit' ? undefined : Math.ceil(words / max) };
+  }
+  // Sentence mode, as groupUnits: the units starting inside each sentence, whole sentences packed up to `max`.
+  let groups = 0;
+  let start = -1;
+  const pack = (a: number, b: number): void => {
+    if (b - a > max) {
+      if (start >= 0) {
+        groups++;
+        start = -1;
+      }
+      groups += Math.ceil((b - a) / max);
+      return;
+    }
+    if (start >= 0 && b - start > max) {
+      groups++;
+      start = -1;
+    }
+    if (start < 0) {
+      start = a;
+    }
+  };
+  const units = unitStarts(text, locale);
+  let next = units.next();
+  let u = 0;
+  for (const sentence of segments(text, 'sentence', locale)) {
+    const first = u;
+    while (!next.done && next.value < sentence.end) {
+      u++;
+      next = units.next();
+      await pause();
+    }
+    if (u > first) {
+      pack(first, u);
+    }
+    await pause();
+  }
+  const last = u;
+  while (!next.done) {
+    u++;
+    next = units.next();
+    await pause();
+  }
+  if (u > last) {
+    pack(last, u);
+  }
+  if (start >= 0) {
+    groups++;
+  }
+  return { words: u, segments: groups };
 }
