@@ -291,17 +291,27 @@ tortureCase(FAMILY, 'a 2M-word one-line document: --dry-run counts every word, V
   clean(root);
 }, { timeout: 150_000 });
 
-tortureCase(FAMILY, 'segmenting a one-line text is linear: each character segmented once, 4× the words in well under 16× the time', () => {
+tortureCase(FAMILY, 'segmenting a one-line text is linear: cut points found in bounded windows, each character segmented once, time ratio', () => {
   // Count of work: every character goes through Intl.Segmenter exactly once, in bounded chunks.
+  // And the search for a cut point scans a bounded window: the characters String.prototype.lastIndexOf walks over are
+  // counted (before the fix each chunk of a one-line text searched back to its very start: quadratic).
   const original = Intl.Segmenter.prototype.segment;
+  const originalLastIndexOf = String.prototype.lastIndexOf;
   let chars = 0;
   let calls = 0;
   let longest = 0;
+  let scanned = 0;
   Intl.Segmenter.prototype.segment = function (this: Intl.Segmenter, input: string) {
     chars += input.length;
     calls++;
     longest = Math.max(longest, input.length);
     return original.call(this, input);
+  };
+  String.prototype.lastIndexOf = function (this: string, search: string, position?: number) {
+    const found = originalLastIndexOf.call(this, search, position);
+    const from = Math.min(this.length - 1, position === undefined ? this.length - 1 : position);
+    scanned += from - Math.max(found, -1);
+    return found;
   };
   const small = oneLine(100_000);
   const large = oneLine(400_000);
@@ -309,7 +319,9 @@ tortureCase(FAMILY, 'segmenting a one-line text is linear: each character segmen
     assert.equal(wordUnits(large, 'en').length, 400_000);
   } finally {
     Intl.Segmenter.prototype.segment = original;
+    String.prototype.lastIndexOf = originalLastIndexOf;
   }
+  assert.ok(scanned <= 2 * large.length, `searching for cut points walked ${scanned} characters for a text of ${large.length}`);
   assert.equal(chars, large.length, 'each character segmented exactly once');
   assert.ok(longest <= 4096, `chunks stay bounded (longest ${longest} characters)`);
   assert.ok(calls >= large.length / 4096, `${calls} chunks`);
