@@ -59,7 +59,6 @@ function rendered(root: string): string[] {
 
 /** No raw control character (but newline) on a stream the CLI wrote to the terminal. */
 function assertNoRawControls(text: string, what: string): void {
-  // eslint-disable-next-line no-control-regex
   const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.exec(text);
   assert.equal(raw, null, `${what} holds a raw control character U+${raw?.[0].charCodeAt(0).toString(16).padStart(4, '0')}: ${JSON.stringify(text)}`);
 }
@@ -218,7 +217,7 @@ tortureCase(FAMILY, 'a 50 MB invalid line is reported at its line and skipped; t
 function oneLine(words: number): string {
   const w = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
   const parts: string[] = new Array(words);
-  for (let i = 0; i < words; i++) parts[i] = w[i % 8] + (i % 97 === 96 ? '.' : '');
+  for (let i = 0; i < words; i++) {parts[i] = w[i % 8] + (i % 97 === 96 ? '.' : '');}
   return parts.join(' ');
 }
 
