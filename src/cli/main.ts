@@ -60,8 +60,10 @@ Run:
 
 Resume: re-running the same command skips every sample whose manifest is complete for the same
 context and settings; an interrupted run (Ctrl-C, a killed job) picks up where it stopped.
-Bad input: a line that cannot be used is reported as FILE:LINE: reason and skipped; the exit code
-is non-zero only if nothing usable was produced.
+Bad input: a line that cannot be used is reported as FILE:LINE: reason (FILE:LINE: element K: in a
+JSON array) and skipped; a kept record with a problem (a dropped pair, invalid UTF-8 replaced) is a
+warning; a binary file (NUL bytes, UTF-16, mostly invalid UTF-8) is skipped whole. The summary counts
+lines skipped, warnings and replacements apart; the exit code is non-zero only if nothing usable was produced.
 Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 `;
 
