@@ -5,6 +5,7 @@ import { OPTION_TABLE, OptionError, resolveOptions, type Align, type EngineOptio
 import { boundsOf } from '../shared/settings';
 import { openFontFile } from '../core/fontCoverage';
 import { redact } from '../core/util/redact';
+import { escapeControlKeepLines, escapeJsonControl } from '../core/util/terminal';
 
 /** Bad command-line usage: exit code 2. */
 export class UsageError extends Error {}
@@ -167,7 +168,7 @@ export function stderrReporters(clearLine: () => void): {
   return {
     onIssue: (issue) => {
       clearLine();
-      process.stderr.write(`skipped ${formatIssue(issue)}\n`);
+      process.stderr.write(`${issue.severity === 'warning' ? 'warning' : 'skipped'} ${formatIssue(issue)}\n`);
     },
     onSampleError: (error) => {
       clearLine();
@@ -187,9 +188,9 @@ export function stderrReporters(clearLine: () => void): {
 export function finishRun<S extends { ok: boolean; cancelled: boolean }>(summary: S, json: boolean, report: (summary: S) => string): number {
   // redact: no API key (or Bearer token an endpoint echoed into an error) reaches stdout or stderr.
   if (json) {
-    process.stdout.write(redact(JSON.stringify(summary)) + '\n');
+    process.stdout.write(escapeJsonControl(redact(JSON.stringify(summary))) + '\n');
   } else {
-    process.stderr.write(redact(report(summary)) + '\n');
+    process.stderr.write(escapeControlKeepLines(redact(report(summary))) + '\n');
   }
   if (summary.cancelled) {
     return 130;

@@ -2,6 +2,7 @@
  * `t2vid`: the headless CLI over src/core (what a Slurm array job runs); one file per command beside this one.
  * Setting names match the core options and the VS Code settings: --font-size ↔ fontSize ↔ t2vid.render.fontSize.
  */
+import { escapeControl } from '../core/util/terminal';
 import { ALIGNS, OptionError, SEGMENT_MODES } from '../core/options';
 import { DATASET_FORMATS } from '../core/synth';
 import { OutputIsInputError } from '../core/util/fsutil';
@@ -61,10 +62,12 @@ Run:
 
 Resume: re-running the same command skips every sample whose manifest is complete for the same
 context and settings; an interrupted run (Ctrl-C, a killed job) picks up where it stopped.
-Bad input: a line that cannot be used is reported as FILE:LINE: reason and skipped; the exit code
-is non-zero only if nothing usable was produced. An --out that is one of the inputs is refused (2).
-A full disk (or quota, read-only file system) stops the run with its summary (1); nothing half-written
-stays, and the same command resumes once space is freed.
+Bad input: a line that cannot be used is reported as FILE:LINE: reason (FILE:LINE: element K: in a
+JSON array) and skipped; a kept record with a problem (a dropped pair, invalid UTF-8 replaced) is a
+warning; a binary file (NUL bytes, UTF-16, mostly invalid UTF-8) is skipped whole. The summary counts
+lines skipped, warnings and replacements apart; the exit code is non-zero only if nothing usable was produced.
+An --out that is one of the inputs is refused (2). A full disk (or quota, read-only file system) stops the
+run with its summary (1); nothing half-written stays, and the same command resumes once space is freed.
 Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 `;
 
@@ -97,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     const usage = e instanceof UsageError || e instanceof OptionError || e instanceof OutputIsInputError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`t2vid: ${(e as Error).message}\n${usage ? "see 't2vid --help'\n" : ''}`);
+    process.stderr.write(`t2vid: ${escapeControl((e as Error).message)}\n${usage ? "see 't2vid --help'\n" : ''}`);
     return usage ? 2 : 1;
   }
 }

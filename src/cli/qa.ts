@@ -3,6 +3,8 @@
  * Exit codes as `t2vid synth`: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
  */
 import { parseArgs } from 'node:util';
+import { describeInputCounts } from '../core/model';
+import { escapeControl } from '../core/util/terminal';
 import { defaultOf as d, ENGINE_ARGS, engineFromArgs, finishRun, interruptible, progressBar, settingNumber, stderrReporters, UsageError } from './common';
 import { OptionError } from '../core/options';
 import { OutputIsInputError } from '../core/util/fsutil';
@@ -74,8 +76,9 @@ function report(s: QASummary): string {
   } else if (s.cancelled) {
     lines.push('run the same command again to resume');
   }
-  if (s.issues) {
-    lines.push(`${s.issues} input lines skipped (reported above)`);
+  const input = describeInputCounts(s.input);
+  if (input) {
+    lines.push(input);
   }
   return lines.join('\n');
 }
@@ -85,7 +88,7 @@ export async function qaCommand(argv: string[]): Promise<number> {
     return await run(argv);
   } catch (e) {
     const usage = e instanceof UsageError || e instanceof OptionError || e instanceof OutputIsInputError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`t2vid qa: ${(e as Error).message}\n${usage ? "see 't2vid qa --help'\n" : ''}`);
+    process.stderr.write(`t2vid qa: ${escapeControl((e as Error).message)}\n${usage ? "see 't2vid qa --help'\n" : ''}`);
     return usage ? 2 : 1;
   }
 }

@@ -1,5 +1,6 @@
 /** `t2vid synth INPUT... --out DIR`: render frames and write a training dataset. */
 import { parseArgs } from 'node:util';
+import { describeInputCounts } from '../core/model';
 import { OPTION_TABLE } from '../core/options';
 import { parseFieldMapping } from '../core/readers/index';
 import { synthesizeParallel } from '../core/parallel';
@@ -25,7 +26,7 @@ export const SYNTH_ARGS = {
 function report(summary: SynthSummary): string {
   const lines: string[] = [];
   if (summary.dryRun) {
-    lines.push(`dry run: ${summary.samples} samples, ${summary.entries} QA pairs, ${summary.words} words` + (summary.segments !== undefined ? `, ${summary.segments} segments before layout` : ''));
+    lines.push(`${summary.cancelled ? 'cancelled ' : ''}dry run: ${summary.samples} samples, ${summary.entries} QA pairs, ${summary.words} words` + (summary.segments !== undefined ? `, ${summary.segments} segments before layout` : ''));
   } else {
     lines.push(
       `${summary.cancelled ? 'cancelled' : summary.stopped ? 'stopped' : 'done'}: ${summary.completed} samples rendered, ${summary.resumed} already complete, ${summary.failed} failed` +
@@ -51,8 +52,9 @@ function report(summary: SynthSummary): string {
   if (summary.stopped) {
     lines.push(`the run stopped: ${summary.stopped}`);
   }
-  if (summary.issues) {
-    lines.push(`${summary.issues} input lines skipped (reported above)`);
+  const input = describeInputCounts(summary.input);
+  if (input) {
+    lines.push(input);
   }
   return lines.join('\n');
 }

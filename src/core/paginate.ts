@@ -7,7 +7,7 @@
  */
 import type { SegmentOptions } from './options';
 import type { Block, Renderer } from './render';
-import { graphemeUnits, groupUnits, segmentLocale, wordUnits, type Range, type SegmentCache } from './segment';
+import { graphemeUnits, groupUnits, segmentLocale, UnitList, wordUnitsAsync, type Range, type SegmentCache } from './segment';
 
 export interface Page {
   index: number;
@@ -39,17 +39,18 @@ export class FrameTooSmallError extends Error {
 
 export async function* paginate(text: string, renderer: Renderer, options: PaginateOptions): AsyncGenerator<Page> {
   const locale = segmentLocale(text, options.segment.locale);
-  const units = wordUnits(text, locale, 0, text.length, options.segmentCache);
   const signal = options.signal;
+  // Chunked with pauses: a book-length context does not block the event loop, and an abort is heard while it runs.
+  const units = await wordUnitsAsync(text, locale, signal, options.segmentCache);
   let index = 0;
-  const lay = async (units: Range[], a: number, b: number): Promise<Laid> => {
+  const lay = async (units: UnitList, a: number, b: number): Promise<Laid> => {
     signal?.throwIfAborted();
-    const range: Range = [units[a][0], units[b - 1][1]];
+    const range: Range = [units.start(a), units.end(b - 1)];
     return { range, block: await renderer.layout(text.slice(range[0], range[1])) };
   };
 
   /** Longest k ≤ end - i with units[i, i+k) fitting (0 if not even one unit fits). */
-  const longestFit = async (units: Range[], i: number, end: number, guess: number): Promise<{ k: number; laid?: Laid }> => {
+  const longestFit = async (units: UnitList, i: number, end: number, guess: number): Promise<{ k: number; laid?: Laid }> => {
     const max = end - i;
     let lo = 0;
     let hi = max + 1;
@@ -81,13 +82,13 @@ export async function* paginate(text: string, renderer: Renderer, options: Pagin
   };
 
   /** Greedy paging of units[i, end): what fit mode does for a whole context, and others for one oversized word. */
-  async function* fill(units: Range[], i: number, end: number, guess: number): AsyncGenerator<Laid> {
+  async function* fill(units: UnitList, i: number, end: number, guess: number): AsyncGenerator<Laid> {
     while (i < end) {
       const { k, laid } = await longestFit(units, i, end, guess);
       if (k === 0) {
-        const graphemes = graphemeUnits(text, units[i]);
+        const graphemes = UnitList.from(graphemeUnits(text, units.range(i)));
         if (graphemes.length <= 1) {
-          throw new FrameTooSmallError(text.slice(units[i][0], units[i][1]));
+          throw new FrameTooSmallError(text.slice(units.start(i), units.end(i)));
         }
         yield* fill(graphemes, 0, graphemes.length, graphemes.length);
         i++;
@@ -100,16 +101,16 @@ export async function* paginate(text: string, renderer: Renderer, options: Pagin
   }
 
   /** One a-priori group, split evenly if it overflows. */
-  const fitGroup = async (units: Range[], a: number, b: number): Promise<Laid[]> => {
+  const fitGroup = async (units: UnitList, a: number, b: number): Promise<Laid[]> => {
     const whole = await lay(units, a, b);
     if (renderer.fits(whole.block)) {
       return [whole];
     }
     if (b - a === 1) {
       const out: Laid[] = [];
-      const graphemes = graphemeUnits(text, units[a]);
+      const graphemes = UnitList.from(graphemeUnits(text, units.range(a)));
       if (graphemes.length <= 1) {
-        throw new FrameTooSmallError(text.slice(units[a][0], units[a][1]));
+        throw new FrameTooSmallError(text.slice(units.start(a), units.end(a)));
       }
       for await (const laid of fill(graphemes, 0, graphemes.length, graphemes.length)) {
         out.push(laid);

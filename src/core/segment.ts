@@ -29,11 +29,13 @@ function chunkEnd(text: string, from: number, to: number, sentences: boolean): n
   }
   const lo = from + CHUNK / 2;
   const hi = from + CHUNK;
-  const nl = text.lastIndexOf('\n', hi - 1);
-  if (nl >= lo) {
-    return nl + 1;
-  }
+  // Search the window only: text.lastIndexOf('\n', hi - 1) scans back to the start of the text when the window has
+  // no line break, which made a one-line document quadratic (2M words: minutes, and deaf to SIGTERM).
   const window = text.slice(lo, hi);
+  const nl = window.lastIndexOf('\n');
+  if (nl >= 0) {
+    return lo + nl + 1;
+  }
   const patterns = sentences ? [/[.!?。！？][\s\u3000]+(?=\S)/g, /\s+(?=\S)/g] : [/\s+(?=\S)/g, /[。！？，、；：]/g];
   for (const re of patterns) {
     let cut = -1;
@@ -123,6 +125,62 @@ function* segments(
   }
 }
 
+/**
+ * Ranges kept in two growable Uint32Arrays: 8 bytes a unit instead of ~60 for a `[start, end]` array, so the word units
+ * of a 10M-word context take 80 MB, not 600. What paginate keeps for a whole context.
+ */
+export class UnitList {
+  length = 0;
+  private startsBuf = new Uint32Array(1024);
+  private endsBuf = new Uint32Array(1024);
+
+  static from(ranges: readonly Range[]): UnitList {
+    const list = new UnitList();
+    for (const [a, b] of ranges) {
+      list.push(a, b);
+    }
+    return list;
+  }
+
+  push(start: number, end: number): void {
+    if (this.length === this.startsBuf.length) {
+      const grow = (old: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> => {
+        const next = new Uint32Array(old.length * 2);
+        next.set(old);
+        return next;
+      };
+      this.startsBuf = grow(this.startsBuf);
+      this.endsBuf = grow(this.endsBuf);
+    }
+    this.startsBuf[this.length] = start;
+    this.endsBuf[this.length] = end;
+    this.length++;
+  }
+
+  start(i: number): number {
+    return this.startsBuf[i];
+  }
+
+  end(i: number): number {
+    return this.endsBuf[i];
+  }
+
+  setEnd(i: number, end: number): void {
+    this.endsBuf[i] = end;
+  }
+
+  range(i: number): Range {
+    return [this.startsBuf[i], this.endsBuf[i]];
+  }
+}
+
+/** Word units as a `Range[]` or a compact UnitList. */
+export type Units = readonly Range[] | UnitList;
+
+function unitStart(units: Units, i: number): number {
+  return units instanceof UnitList ? units.start(i) : units[i][0];
+}
+
 const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]/;
 
 /** The locale to segment with: the option if set, otherwise a guess from the text. */
@@ -193,7 +251,7 @@ export function sentenceRanges(text: string, locale?: string, cache?: SegmentCac
  * Each group is a list of consecutive unit indices [first, last+1).
  * `fit` mode has no a-priori grouping: it is paged by layout (see paginate.ts).
  */
-export function groupUnits(text: string, units: Range[], options: SegmentOptions, locale?: string, cache?: SegmentCache): Array<[number, number]> {
+export function groupUnits(text: string, units: Units, options: SegmentOptions, locale?: string, cache?: SegmentCache): Array<[number, number]> {
   const n = units.length;
   const max = options.wordsPerFrame;
   const groups: Array<[number, number]> = [];
@@ -212,7 +270,7 @@ export function groupUnits(text: string, units: Range[], options: SegmentOptions
   let u = 0;
   for (const [, end] of sentences) {
     const first = u;
-    while (u < n && units[u][0] < end) {
+    while (u < n && unitStart(units, u) < end) {
       u++;
     }
     if (u > first) {
@@ -268,4 +326,130 @@ export function countWords(text: string, locale?: string, cache?: SegmentCache):
     }
   }
   return n;
+}
+
+/** Segments handled between two checks of the abort signal (and turns given to the event loop) by the async helpers. */
+const YIELD_EVERY = 8192;
+
+/** A cooperative pause: lets signal handlers (SIGTERM, Ctrl-C) run, then throws `signal.reason` if aborted. */
+function pauser(signal: AbortSignal | undefined): () => Promise<void> | undefined {
+  let n = 0;
+  return () => {
+    if (++n % YIELD_EVERY !== 0) {
+      return undefined;
+    }
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => signal?.throwIfAborted());
+  };
+}
+
+/** Start offsets of the word units of `text` (as wordUnits gives them), one at a time. */
+function* unitStarts(text: string, locale: string | undefined): Generator<number> {
+  let first = true;
+  for (const s of segments(text, 'word', locale)) {
+    if (!s.isWordLike) {
+      continue;
+    }
+    yield first ? 0 : s.start;
+    first = false;
+  }
+  if (first && text.length > 0) {
+    yield 0;
+  }
+}
+
+/**
+ * wordUnits, chunk by chunk with a pause every few thousand segments: the same ranges, but a long text neither blocks
+ * the event loop (so Ctrl-C / SIGTERM are heard) nor ignores `signal` (throws `signal.reason`).
+ */
+export async function wordUnitsAsync(text: string, locale: string | undefined, signal?: AbortSignal, cache?: SegmentCache): Promise<UnitList> {
+  signal?.throwIfAborted();
+  const pause = pauser(signal);
+  const units = new UnitList();
+  for (const { start, end, isWordLike } of segments(text, 'word', locale, 0, text.length, cache)) {
+    if (isWordLike) {
+      units.push(units.length === 0 ? 0 : start, end);
+    } else if (units.length > 0) {
+      units.setEnd(units.length - 1, end);
+    }
+    await pause();
+  }
+  if (units.length > 0) {
+    units.setEnd(units.length - 1, text.length);
+  } else if (text.length > 0) {
+    units.push(0, text.length);
+  }
+  return units;
+}
+
+/**
+ * What a dry run needs of a text: its word units and a-priori segments (`groupUnits(...).length`; undefined in fit
+ * mode, which only layout decides), counted in one streaming pass without keeping any range: memory stays constant
+ * and time linear however long the text, and the pass pauses every few thousand segments to let signal handlers run
+ * and to throw `signal.reason` once aborted.
+ */
+export async function countSegments(
+  text: string,
+  options: SegmentOptions,
+  locale: string | undefined,
+  signal?: AbortSignal,
+): Promise<{ words: number; segments: number | undefined }> {
+  signal?.throwIfAborted();
+  const pause = pauser(signal);
+  const max = Math.max(1, options.wordsPerFrame);
+  if (options.mode !== 'sentences') {
+    let words = 0;
+    for (const _ of unitStarts(text, locale)) {
+      words++;
+      await pause();
+    }
+    return { words, segments: options.mode === 'fit' ? undefined : Math.ceil(words / max) };
+  }
+  // Sentence mode, as groupUnits: the units starting inside each sentence, whole sentences packed up to `max`.
+  let groups = 0;
+  let start = -1;
+  const pack = (a: number, b: number): void => {
+    if (b - a > max) {
+      if (start >= 0) {
+        groups++;
+        start = -1;
+      }
+      groups += Math.ceil((b - a) / max);
+      return;
+    }
+    if (start >= 0 && b - start > max) {
+      groups++;
+      start = -1;
+    }
+    if (start < 0) {
+      start = a;
+    }
+  };
+  const units = unitStarts(text, locale);
+  let next = units.next();
+  let u = 0;
+  for (const sentence of segments(text, 'sentence', locale)) {
+    const first = u;
+    while (!next.done && next.value < sentence.end) {
+      u++;
+      next = units.next();
+      await pause();
+    }
+    if (u > first) {
+      pack(first, u);
+    }
+    await pause();
+  }
+  const last = u;
+  while (!next.done) {
+    u++;
+    next = units.next();
+    await pause();
+  }
+  if (u > last) {
+    pack(last, u);
+  }
+  if (start >= 0) {
+    groups++;
+  }
+  return { words: u, segments: groups };
 }

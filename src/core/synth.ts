@@ -9,13 +9,13 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic, AtomicStream, ensureWritableDir, assertOutputNotInput, describeWriteError, isFatalWriteError } from './util/fsutil';
-import type { FieldMapping, FrameRecord, QAPair, ReadIssue, Sample, SourceRef } from './model';
+import { countIssue, emptyInputCounts, type FieldMapping, type FrameRecord, type InputCounts, type QAPair, type ReadIssue, type Sample, type SourceRef } from './model';
 import { SETTINGS } from '../shared/settings';
 import { optionsKey, type EngineOptions } from './options';
 import { paginate } from './paginate';
 import { readSamples } from './readers/index';
 import { Renderer } from './render';
-import { groupUnits, segmentLocale, wordUnits } from './segment';
+import { countSegments, segmentLocale } from './segment';
 import { engineVersion } from './version';
 import { describeUncovered, fontStack } from './fontCoverage';
 import { miniCpmVEntries } from './writers/minicpmv';
@@ -93,6 +93,8 @@ export interface SynthSummary {
   segments?: number;
   entries: number;
   issues: number;
+  /** Input lines and files skipped, warnings about kept records, invalid UTF-8 replaced (`issues` is their sum of reports). */
+  input: InputCounts;
   errors: SampleError[];
   seconds: number;
   framesPerSecond: number;
@@ -286,6 +288,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
     bytes: 0,
     entries: 0,
     issues: 0,
+    input: emptyInputCounts(),
     errors: [],
     seconds: 0,
     framesPerSecond: 0,
@@ -321,24 +324,34 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
   // Pass 1: read everything once, to report bad input up front and to know the total for progress.
   const onIssue = (issue: ReadIssue): void => {
     summary.issues++;
+    countIssue(summary.input, issue);
     options.onIssue?.(issue);
   };
   let total = 0;
   if (options.dryRun) {
     summary.words = 0;
     summary.segments = engine.segment.mode === 'fit' ? undefined : 0;
-    for await (const { id, sample } of plan(options, onIssue)) {
-      checkGlyphs(id, sample);
-      const locale = segmentLocale(sample.context, engine.segment.locale);
-      const units = wordUnits(sample.context, locale);
-      summary.words += units.length;
-      if (summary.segments !== undefined) {
-        summary.segments += groupUnits(sample.context, units, engine.segment, locale).length;
+    try {
+      for await (const { id, sample } of plan(options, onIssue)) {
+        checkGlyphs(id, sample);
+        const locale = segmentLocale(sample.context, engine.segment.locale);
+        // Chunked, linear, and cancellable between chunks: a 50 MB one-line document neither holds every word's
+        // range in memory nor keeps Ctrl-C / SIGTERM waiting.
+        const counted = await countSegments(sample.context, engine.segment, locale, signal);
+        summary.words += counted.words;
+        if (summary.segments !== undefined) {
+          summary.segments += counted.segments ?? 0;
+        }
+        summary.samples++;
+        summary.entries += sample.qa.length;
+        options.onProgress?.({ total: 0, done: summary.samples, frames: 0, current: sample.id });
       }
-      summary.samples++;
-      summary.entries += sample.qa.length;
-      options.onProgress?.({ total: 0, done: summary.samples, frames: 0, current: sample.id });
+    } catch (e) {
+      if (!signal?.aborted) {
+        throw e;
+      }
     }
+    summary.cancelled = !!signal?.aborted;
     return finish();
   }
   await assertOutputNotInput(out, options.inputs);

@@ -238,9 +238,9 @@ test('JSON array: each element gets the line it starts on', async () => {
   assert.deepEqual(
     samples.map((s) => [s.id, s.source, s.context, s.qa.length]),
     [
-      ['records-000002', { file, line: 2 }, 'one', 1],
-      ['records-000003', { file, line: 3 }, 'two', 0],
-      ['records-000006', { file, line: 6 }, 'three', 1],
+      ['records-000002', { file, line: 2, element: 0 }, 'one', 1],
+      ['records-000003', { file, line: 3, element: 1 }, 'two', 0],
+      ['records-000006', { file, line: 6, element: 2 }, 'three', 1],
     ],
   );
 });

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { assertOutputNotInput, describeWriteError, isFatalWriteError, writeFileAtomic } from '../util/fsutil';
-import type { FieldMapping, ReadIssue, Sample, SourceRef } from '../model';
+import { countIssue, emptyInputCounts, type FieldMapping, type InputCounts, type ReadIssue, type Sample, type SourceRef } from '../model';
 import { resolveOptions, type EngineOptions, type SegmentOptions } from '../options';
 import { paginate } from '../paginate';
 import { readSamples } from '../readers/index';
@@ -92,6 +92,8 @@ export interface QASummary {
   responseFormat?: string;
   responseFormatFallbacks?: Array<{ from: string; to: string; reason: string }>;
   issues: number;
+  /** Input lines and files skipped, warnings about kept records, invalid UTF-8 replaced. */
+  input: InputCounts;
   seconds: number;
   errors: QASampleError[];
   out: string;
@@ -233,6 +235,7 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
     cacheHits: 0,
     retries: 0,
     issues: 0,
+    input: emptyInputCounts(),
     seconds: 0,
     errors: [],
     out,
@@ -256,6 +259,7 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
   // Pass 1: read everything once (bad input is reported up front; the total drives progress).
   const onIssue = (issue: ReadIssue): void => {
     summary.issues++;
+    countIssue(summary.input, issue);
     options.onIssue?.(issue);
   };
   const order: string[] = [];

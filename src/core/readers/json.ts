@@ -4,19 +4,39 @@
  */
 import * as fs from 'node:fs';
 import type { Sample } from '../model';
+import { describeInvalid, sniffBinary, Utf8Decoder } from './decode';
 import { recordToSample, reportIssue, type ReaderContext } from './schema';
 
 const CHUNK_SIZE = 1 << 20;
 
-/** Streams a UTF-8 file as decoded string chunks; abort → throws `signal.reason`. */
-export async function* readChunks(file: string, signal?: AbortSignal): AsyncGenerator<string> {
+/**
+ * Streams a UTF-8 file as decoded string chunks; abort → throws `signal.reason`. With `report`, a file that is not
+ * text (NUL bytes, UTF-16, mostly invalid UTF-8 in its first 64 KB) is reported once as skipped and yields nothing,
+ * and invalid UTF-8 elsewhere is reported as a warning per line (file, line, byte offset) and replaced with U+FFFD.
+ */
+export async function* readChunks(file: string, signal?: AbortSignal, report?: ReaderContext): AsyncGenerator<string> {
   signal?.throwIfAborted();
-  const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK_SIZE, signal });
+  const stream = fs.createReadStream(file, { highWaterMark: CHUNK_SIZE, signal });
+  const decoder = new Utf8Decoder((invalid) => {
+    if (report) reportIssue(report, invalid.line, 'line', describeInvalid(invalid), { severity: 'warning', replaced: invalid.count });
+  });
+  let first = true;
   try {
     for await (const chunk of stream) {
       signal?.throwIfAborted();
-      yield chunk as string;
+      if (first) {
+        first = false;
+        const binary = sniffBinary((chunk as Buffer).subarray(0, 64 * 1024), false);
+        if (binary) {
+          if (report) reportIssue(report, 0, 'file', `${binary}; the file is skipped`);
+          return;
+        }
+      }
+      const text = decoder.push(chunk as Buffer);
+      if (text) yield text;
     }
+    const rest = decoder.end();
+    if (rest) yield rest;
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     throw error;
@@ -32,10 +52,10 @@ export interface Line {
 }
 
 /** Streams physical lines split on `\n` (a `\r` before it is dropped, so CRLF files work). */
-export async function* readLines(file: string, signal?: AbortSignal): AsyncGenerator<Line> {
+export async function* readLines(file: string, signal?: AbortSignal, report?: ReaderContext): AsyncGenerator<Line> {
   let pending: string[] = [];
   let line = 1;
-  for await (const chunk of readChunks(file, signal)) {
+  for await (const chunk of readChunks(file, signal, report)) {
     let start = 0;
     for (;;) {
       const newline = chunk.indexOf('\n', start);
@@ -65,20 +85,20 @@ function errorMessage(error: unknown): string {
 }
 
 /** Parses one record's JSON text and converts it, reporting problems at `line`. */
-function parseRecord(text: string, line: number, ctx: ReaderContext): Sample | undefined {
+function parseRecord(text: string, line: number, ctx: ReaderContext, element?: number): Sample | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    reportIssue(ctx, line, 'line', `invalid JSON: ${errorMessage(error)}`);
+    reportIssue(ctx, line, 'line', `invalid JSON: ${errorMessage(error)}`, element !== undefined ? { element } : {});
     return undefined;
   }
-  return recordToSample(value, ctx, { line, unit: 'line' });
+  return recordToSample(value, ctx, element !== undefined ? { line, unit: 'line', element } : { line, unit: 'line' });
 }
 
 /** JSON Lines: one record per physical line; blank lines are skipped silently. */
 export async function* readJsonl(ctx: ReaderContext): AsyncGenerator<Sample> {
-  for await (const { text, line } of readLines(ctx.file, ctx.signal)) {
+  for await (const { text, line } of readLines(ctx.file, ctx.signal, ctx)) {
     ctx.signal?.throwIfAborted();
     const body = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     if (body.trim() === '') continue;
@@ -98,14 +118,14 @@ export async function* readJson(ctx: ReaderContext): AsyncGenerator<Sample> {
   const drain = function* (): Generator<Sample> {
     for (const event of scanner.take()) {
       if (event.kind === 'issue') {
-        reportIssue(ctx, event.line, 'line', event.message);
+        reportIssue(ctx, event.line, 'line', event.message, event.element !== undefined ? { element: event.element } : {});
       } else {
-        const sample = parseRecord(event.text, event.line, ctx);
+        const sample = parseRecord(event.text, event.line, ctx, event.element);
         if (sample) yield sample;
       }
     }
   };
-  for await (const chunk of readChunks(ctx.file, ctx.signal)) {
+  for await (const chunk of readChunks(ctx.file, ctx.signal, ctx)) {
     scanner.push(chunk);
     for (const sample of drain()) {
       ctx.signal?.throwIfAborted();
@@ -170,7 +190,9 @@ async function probeJson(file: string, signal?: AbortSignal): Promise<'one' | 'm
 }
 
 /** What the scanner found: the text of one record with the line it starts on, or a problem. */
-export type ScanEvent = { kind: 'record'; text: string; line: number } | { kind: 'issue'; line: number; message: string };
+export type ScanEvent =
+  | { kind: 'record'; text: string; line: number; element?: number }
+  | { kind: 'issue'; line: number; message: string; element?: number };
 
 /**
  * A small streaming, string-aware scanner over a JSON document. It does not parse values; it finds
@@ -194,6 +216,10 @@ export class JsonRecordScanner {
   private captureLine = 0;
   private captureKind: 'container' | 'string' | 'scalar' = 'container';
   private captureDepth = 0;
+  /** 0-based index of the captured record in its array (undefined for a top-level object). */
+  private captureElement: number | undefined;
+  /** Elements of the record array started so far. */
+  private elements = 0;
 
   // Key tracking inside a top-level object, to find its `data` array.
   private topIsObject = false;
@@ -270,7 +296,7 @@ export class JsonRecordScanner {
     }
     if (this.capture && this.captureKind === 'scalar' && !this.inString) this.finishCapture('', 0);
     if (this.capture) {
-      this.issue(this.captureLine, 'invalid JSON: unexpected end of file inside this element (truncated file or unbalanced brackets)');
+      this.issue(this.captureLine, 'invalid JSON: unexpected end of file inside this element (truncated file or unbalanced brackets)', this.captureElement);
       this.capture = null;
     } else {
       this.issue(this.line, 'invalid JSON: unexpected end of file; the top-level array is not closed');
@@ -278,8 +304,8 @@ export class JsonRecordScanner {
     this.phase = 'done';
   }
 
-  private issue(line: number, message: string): void {
-    this.events.push({ kind: 'issue', line, message });
+  private issue(line: number, message: string, element?: number): void {
+    this.events.push(element === undefined ? { kind: 'issue', line, message } : { kind: 'issue', line, message, element });
   }
 
   private startDocument(i: number, c: number): void {
@@ -332,7 +358,7 @@ export class JsonRecordScanner {
           // A bracket that closes the wrong thing: this element is broken. Report it where it starts and
           // resume after it, as if the bracket had closed the element.
           const open = String.fromCharCode(this.stack[depth - 1] ?? 0x20);
-          this.issue(this.captureLine, `invalid JSON: "${String.fromCharCode(c)}" on line ${this.line} does not close "${open}" (unbalanced brackets)`);
+          this.issue(this.captureLine, `invalid JSON: "${String.fromCharCode(c)}" on line ${this.line} does not close "${open}" (unbalanced brackets)`, this.captureElement);
           this.capture = null;
           this.stack.length = this.captureDepth;
         } else {
@@ -376,12 +402,15 @@ export class JsonRecordScanner {
     this.captureLine = this.line;
     this.captureKind = kind;
     this.captureDepth = this.stack.length;
+    this.captureElement = this.recordDepth > 0 && this.stack.length === this.recordDepth ? this.elements++ : undefined;
   }
 
   private finishCapture(chunk: string, endExclusive: number): void {
     if (!this.capture) return;
     const text = this.capture.join('') + chunk.slice(this.captureFrom, endExclusive);
     this.capture = null;
-    this.events.push({ kind: 'record', text, line: this.captureLine });
+    this.events.push(
+      this.captureElement === undefined ? { kind: 'record', text, line: this.captureLine } : { kind: 'record', text, line: this.captureLine, element: this.captureElement },
+    );
   }
 }

@@ -32,16 +32,48 @@ export interface RecordPosition {
   /** 1-based physical line (JSON/JSONL) or row (Parquet). */
   line: number;
   unit: 'line' | 'row';
+  /** 0-based index in a JSON array (many elements can share a line). */
+  element?: number;
 }
 
 const MAPPABLE_KEYS = ['context', 'question', 'answer'] as const;
 type MappableKey = (typeof MAPPABLE_KEYS)[number];
 
 /** Reports one issue for `file` at `line` (no-op without an `onIssue` callback). */
-export function reportIssue(ctx: ReaderContext, line: number, unit: 'line' | 'row', message: string): void {
+export function reportIssue(
+  ctx: ReaderContext,
+  line: number,
+  unit: 'line' | 'row' | 'file',
+  message: string,
+  extra: Pick<ReadIssue, 'element' | 'severity' | 'replaced'> = {},
+): void {
   if (!ctx.onIssue) return;
-  const issue: ReadIssue = unit === 'row' ? { file: ctx.file, line, unit, message } : { file: ctx.file, line, message };
+  const issue: ReadIssue = unit === 'line' ? { file: ctx.file, line, message } : { file: ctx.file, line, unit, message };
+  if (extra.element !== undefined) issue.element = extra.element;
+  if (extra.severity) issue.severity = extra.severity;
+  if (extra.replaced) issue.replaced = extra.replaced;
   ctx.onIssue(issue);
+}
+
+/** Share of U+FFFD and C0 controls (but tab, newline, CR, form feed, escape) above which a text counts as binary. */
+const BINARY_SHARE = 0.1;
+
+/**
+ * Why a decoded text looks like binary data rather than text, or undefined: a NUL character anywhere, or more than
+ * 10% of its characters replacement characters (invalid UTF-8) or control characters.
+ */
+export function binaryReason(text: string): string | undefined {
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    return `binary content (a NUL character at character ${nul})`;
+  }
+  if (text.length === 0) return undefined;
+  // eslint-disable-next-line no-control-regex
+  const odd = text.match(/[\uFFFD\u0001-\u0008\u000b\u000e-\u001a\u001c-\u001f]/g)?.length ?? 0;
+  if (odd > 0 && odd / text.length > BINARY_SHARE) {
+    return `binary content (${odd} of ${text.length} characters are invalid UTF-8 or control characters)`;
+  }
+  return undefined;
 }
 
 /**
@@ -146,19 +178,34 @@ export function resolveField(record: Record<string, unknown>, field: string): un
  * Records that are usable but odd (a skipped QA pair, mismatched L-Eval lengths) are reported and still returned.
  */
 export function recordToSample(value: unknown, ctx: ReaderContext, position: RecordPosition): Sample | undefined {
-  const report = (message: string): void => reportIssue(ctx, position.line, position.unit, message);
+  // A record's problems are held until we know its fate: all of them as one 'skipped' issue if it is left out (one
+  // per record, so the summary counts records), each as a 'warning' if it is kept.
+  const problems: string[] = [];
+  const report = (message: string): void => void problems.push(message);
+  const extra = position.element !== undefined ? { element: position.element } : {};
+  const skip = (): undefined => {
+    reportIssue(ctx, position.line, position.unit, problems.join('; ') || 'record not usable', { ...extra, severity: 'skipped' });
+    return undefined;
+  };
   if (!isPlainRecord(value)) {
     report(`expected a JSON object, got ${describeValue(value)}`);
-    return undefined;
+    return skip();
   }
   const parsed = ctx.fields ? readMapped(value, ctx.fields, report) : readDetected(value, report);
-  if (!parsed) return undefined;
+  if (!parsed) return skip();
+  const binary = binaryReason(parsed.context);
+  if (binary) {
+    report(`the context is ${binary}`);
+    return skip();
+  }
+  for (const message of problems) reportIssue(ctx, position.line, position.unit, message, { ...extra, severity: 'warning' });
   if (!ctx.includeRejected) {
     const statuses = parsed.statuses ?? (Array.isArray(value[REVIEW_FIELD]) ? (value[REVIEW_FIELD] as unknown[]) : []);
     parsed.qa = parsed.qa.filter((_, i) => statuses[i] !== 'rejected');
   }
   const source: SourceRef =
     position.unit === 'row' ? { file: ctx.file, line: position.line, unit: 'row' } : { file: ctx.file, line: position.line };
+  if (position.element !== undefined) source.element = position.element;
   return { id: recordId(ctx.stem, position), source, context: parsed.context, qa: parsed.qa, meta: { schema: parsed.schema } };
 }
 
