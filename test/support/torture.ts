@@ -10,7 +10,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test, after } from 'node:test';
+import * as assert from 'node:assert/strict';
 import { packageRoot } from '../../src/core/fonts';
+import { tempDir } from './helpers';
 
 export const TORTURE_FAMILIES = [
   'input encodings',
@@ -113,4 +115,35 @@ export function listFiles(dir: string): string[] {
 /** Temp files the writers use (`.NAME.<pid>.*.tmp`) or any `*.tmp` left below `dir`. */
 export function leftoverTempFiles(dir: string): string[] {
   return listFiles(dir).filter((f) => /\.tmp$/.test(f) || /(^|\/)\.[^/]+\.\d+\.[^/]*tmp/.test(f));
+}
+
+/** A case's workspace: `in/` holds the inputs (name → bytes); the CLI runs with it as cwd and `--out out`. */
+export function tortureWorkspace(t: { after: (fn: () => void) => void }, files: Record<string, string | Buffer>, prefix = 't2vid-torture-'): { root: string; inputs: string[] } {
+  const root = tempDir(t, prefix);
+  fs.mkdirSync(path.join(root, 'in'));
+  const inputs = Object.entries(files).map(([name, bytes]) => {
+    const file = path.join(root, 'in', name);
+    fs.writeFileSync(file, bytes);
+    return file;
+  });
+  return { root, inputs };
+}
+
+/** What every case checks after a run: nothing outside in/ and out/, no temp file, no frame folder without its manifest. */
+export function assertClean(root: string): void {
+  assert.deepEqual(
+    listFiles(root).filter((f) => !f.startsWith(`in${path.sep}`) && !f.startsWith(`out${path.sep}`)),
+    [],
+    'nothing written outside --out',
+  );
+  assert.deepEqual(leftoverTempFiles(path.join(root, 'out')), [], 'no temp file left');
+  const frames = path.join(root, 'out', 'frames');
+  for (const id of fs.existsSync(frames) ? fs.readdirSync(frames) : []) {
+    assert.ok(fs.existsSync(path.join(frames, id, 'manifest.json')), `frames/${id} has its manifest (no half-written sample)`);
+  }
+}
+
+/** `t2vid synth INPUTS --out out --jobs 1 --quiet EXTRA` in `root`. */
+export function synthIn(root: string, inputs: string[], ...extra: string[]): Promise<CliResult> {
+  return runCli(['synth', ...inputs, '--out', 'out', '--jobs', '1', '--quiet', ...extra], { cwd: root, timeoutMs: 100_000 });
 }

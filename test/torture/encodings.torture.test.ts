@@ -8,43 +8,15 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { familyReport, leftoverTempFiles, listFiles, runCli, tortureCase, type CliResult } from '../support/torture';
-import { tempDir } from '../support/helpers';
+import { assertClean, familyReport, runCli, synthIn, tortureCase, tortureWorkspace, type CliResult } from '../support/torture';
 import { wordUnits } from '../../src/core/segment';
 
 const FAMILY = 'input encodings';
 
-type T = { after: (fn: () => void) => void };
-
-/** A workspace: `in/` holds the inputs (name → bytes), the CLI runs with it as cwd and `--out out`. */
-function workspace(t: T, files: Record<string, string | Buffer>): { root: string; inputs: string[] } {
-  const root = tempDir(t, 't2vid-torture-enc-');
-  fs.mkdirSync(path.join(root, 'in'));
-  const inputs = Object.entries(files).map(([name, bytes]) => {
-    const file = path.join(root, 'in', name);
-    fs.writeFileSync(file, bytes);
-    return file;
-  });
-  return { root, inputs };
-}
-
-/** What every case checks after a run: nothing outside in/ and out/, no temp file or half-written output. */
-function clean(root: string): void {
-  assert.deepEqual(
-    listFiles(root).filter((f) => !f.startsWith(`in${path.sep}`) && !f.startsWith(`out${path.sep}`)),
-    [],
-    'nothing written outside --out',
-  );
-  assert.deepEqual(leftoverTempFiles(path.join(root, 'out')), [], 'no temp file left');
-  const frames = path.join(root, 'out', 'frames');
-  for (const id of fs.existsSync(frames) ? fs.readdirSync(frames) : []) {
-    assert.ok(fs.existsSync(path.join(frames, id, 'manifest.json')), `frames/${id} has its manifest (no half-written sample)`);
-  }
-}
-
-function synth(root: string, inputs: string[], ...extra: string[]): Promise<CliResult> {
-  return runCli(['synth', ...inputs, '--out', 'out', '--jobs', '1', '--quiet', ...extra], { cwd: root, timeoutMs: 100_000 });
-}
+const workspace = (t: { after: (fn: () => void) => void }, files: Record<string, string | Buffer>): { root: string; inputs: string[] } =>
+  tortureWorkspace(t, files, 't2vid-torture-enc-');
+const clean = assertClean;
+const synth = synthIn;
 
 /** The run summary printed by `--json`. */
 function summaryOf(r: CliResult): { samples: number; completed: number; entries: number; input: { linesSkipped: number; filesSkipped: number; warnings: number; invalidUtf8: number } } {

@@ -7,40 +7,14 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { familyReport, leftoverTempFiles, listFiles, runCli, tortureCase, type CliResult } from '../support/torture';
-import { tempDir } from '../support/helpers';
+import { assertClean, familyReport, runCli, synthIn, tortureCase, tortureWorkspace, type CliResult } from '../support/torture';
 
 const FAMILY = 'JSON shapes';
 
-type T = { after: (fn: () => void) => void };
-
-function workspace(t: T, files: Record<string, string>): { root: string; inputs: string[] } {
-  const root = tempDir(t, 't2vid-torture-json-');
-  fs.mkdirSync(path.join(root, 'in'));
-  const inputs = Object.entries(files).map(([name, text]) => {
-    const file = path.join(root, 'in', name);
-    fs.writeFileSync(file, text);
-    return file;
-  });
-  return { root, inputs };
-}
-
-function clean(root: string): void {
-  assert.deepEqual(
-    listFiles(root).filter((f) => !f.startsWith(`in${path.sep}`) && !f.startsWith(`out${path.sep}`)),
-    [],
-    'nothing written outside --out',
-  );
-  assert.deepEqual(leftoverTempFiles(path.join(root, 'out')), [], 'no temp file left');
-  const frames = path.join(root, 'out', 'frames');
-  for (const id of fs.existsSync(frames) ? fs.readdirSync(frames) : []) {
-    assert.ok(fs.existsSync(path.join(frames, id, 'manifest.json')), `frames/${id} has its manifest`);
-  }
-}
-
-function synth(root: string, inputs: string[], ...extra: string[]): Promise<CliResult> {
-  return runCli(['synth', ...inputs, '--out', 'out', '--jobs', '1', '--quiet', ...extra], { cwd: root, timeoutMs: 100_000 });
-}
+const workspace = (t: { after: (fn: () => void) => void }, files: Record<string, string | Buffer>): { root: string; inputs: string[] } =>
+  tortureWorkspace(t, files, 't2vid-torture-json-');
+const clean = assertClean;
+const synth = synthIn;
 
 interface Summary {
   samples: number;
