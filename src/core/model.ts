@@ -27,11 +27,14 @@ export interface Sample {
 export interface ReadIssue {
   file: string;
   line: number;
-  unit?: 'line' | 'row';
+  /** 'row group': `line` is the 1-based row group (Parquet); 'file': the whole file (`line` 0). */
+  unit?: 'line' | 'row' | 'row group' | 'file';
   message: string;
 }
 
 export function formatIssue(issue: ReadIssue): string {
+  if (issue.unit === 'row group') return `${issue.file}: row group ${issue.line}: ${issue.message}`;
+  if (issue.unit === 'file') return `${issue.file}: ${issue.message}`;
   return issue.unit === 'row' ? `${issue.file}: row ${issue.line}: ${issue.message}` : `${issue.file}:${issue.line}: ${issue.message}`;
 }
 

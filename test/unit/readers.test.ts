@@ -637,8 +637,14 @@ test('unknown extension and missing files are errors that name the file', async 
   const directory = path.join(TMP, 'folder.json');
   fs.mkdirSync(directory);
   await assert.rejects(readAll(directory), (error: unknown) => error instanceof Error && error.message.includes(directory));
+  // An unreadable Parquet footer is one issue for the file (the run goes on with the other inputs), not an error.
   const notParquet = fixture('fake.parquet', 'this is not parquet');
-  await assert.rejects(readAll(notParquet), (error: unknown) => error instanceof Error && error.message.includes(notParquet));
+  const fake = await readAll(notParquet);
+  assert.deepEqual(fake.samples, []);
+  assert.equal(fake.issues.length, 1);
+  assert.equal(fake.issues[0]!.file, notParquet);
+  assert.equal(fake.issues[0]!.unit, 'file');
+  assert.match(fake.issues[0]!.message, /^not a readable Parquet file \(.+\); no row read$/);
 });
 
 test('abort signal stops reading with signal.reason', async () => {
