@@ -210,36 +210,90 @@ class CompactReader {
   }
 }
 
-/** Dotted column paths whose values are not repeated (max repetition level 0): one value per row. */
-function flatColumnPaths(schema: SchemaTree): Set<string> {
-  const flat = new Set<string>();
-  const walk = (node: SchemaTree, path: string[], repeated: boolean): void => {
+/** The maximum repetition level of every leaf column, by dotted path (0: one value per row). */
+function maxRepetitionLevels(schema: SchemaTree): Map<string, number> {
+  const levels = new Map<string, number>();
+  const walk = (node: SchemaTree, path: string[], level: number): void => {
     for (const child of node.children) {
       const childPath = [...path, child.element.name];
-      const childRepeated = repeated || child.element.repetition_type === 'REPEATED';
-      if (child.children.length === 0) {
-        if (!childRepeated) flat.add(childPath.join('.'));
-      } else {
-        walk(child, childPath, childRepeated);
-      }
+      const childLevel = level + (child.element.repetition_type === 'REPEATED' ? 1 : 0);
+      if (child.children.length === 0) levels.set(childPath.join('.'), childLevel);
+      else walk(child, childPath, childLevel);
     }
   };
-  walk(schema, [], false);
-  return flat;
+  walk(schema, [], 0);
+  return levels;
+}
+
+/**
+ * How many rows a v1 data page of a repeated column holds: the repetition levels equal to 0, counted in the
+ * RLE/bit-packed hybrid run that starts the (decompressed) page. The values themselves are not decoded.
+ */
+function rowsInRepeatedPage(page: Uint8Array, numValues: number, maxRepetition: number): { rows: number; continuesRow: boolean } {
+  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  if (page.length < 4) throw new Error('data page too short for its repetition levels');
+  const length = view.getUint32(0, true);
+  const end = 4 + length;
+  if (end > page.length) throw new Error('repetition levels run past their data page');
+  const width = 32 - Math.clz32(maxRepetition);
+  const byteWidth = Math.ceil(width / 8);
+  let offset = 4;
+  let seen = 0;
+  let rows = 0;
+  // Whether the page's first value continues the previous page's row (DuckDB splits a row's list across pages).
+  let continuesRow = false;
+  const startsRow = (value: number): void => {
+    if (seen === 0 && value !== 0) continuesRow = true;
+  };
+  while (offset < end && seen < numValues) {
+    let header = 0;
+    let shift = 0;
+    for (;;) {
+      const b = page[offset++]!;
+      header += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) break;
+      shift += 7;
+      if (offset >= end) throw new Error('invalid repetition levels');
+    }
+    if (header % 2 === 1) {
+      // bit-packed: (header >> 1) groups of 8 values, `width` bytes per group
+      const count = Math.floor(header / 2) * 8;
+      let bit = offset * 8;
+      for (let i = 0; i < count && seen < numValues; i++, seen++) {
+        let value = 0;
+        for (let b = 0; b < width; b++, bit++) value |= ((page[bit >> 3]! >> (bit & 7)) & 1) << b;
+        startsRow(value);
+        if (value === 0) rows++;
+      }
+      offset += Math.floor(header / 2) * width;
+    } else {
+      const count = Math.floor(header / 2);
+      let value = 0;
+      for (let b = 0; b < byteWidth; b++) value |= page[offset + b]! << (8 * b);
+      offset += byteWidth;
+      if (count > 0) startsRow(value);
+      const take = Math.min(count, numValues - seen);
+      if (value === 0) rows += take;
+      seen += take;
+    }
+  }
+  return { rows, continuesRow };
 }
 
 const HEADER_PROBE = 64 * 1024;
 const MAX_HEADER = 16 * 1024 * 1024;
 
 /**
- * The data pages of one column chunk and the first row of each, from their headers. Undefined when rows per page
- * cannot be known without decoding (a repeated column written with v1 data pages): that column is then read whole.
+ * The data pages of one column chunk and the first row of each, from their headers. A repeated column written with
+ * v1 data pages says nothing of rows in its headers: each such page is decompressed (one at a time) and its
+ * repetition levels counted. Undefined when that cannot be done (no decompressor): the column is then read whole.
  */
 async function walkPageHeaders(
   file: AsyncBuffer,
   start: number,
   end: number,
-  flat: boolean,
+  maxRepetition: number,
+  decompress: ((bytes: Uint8Array, size: number) => Uint8Array) | undefined,
 ): Promise<PageLocation[] | undefined> {
   const pages: PageLocation[] = [];
   let offset = start;
@@ -264,7 +318,22 @@ async function walkPageHeaders(
     if (type === 0 || type === 3) {
       const v1 = header[5] as Record<number, unknown> | undefined;
       const v2 = header[8] as Record<number, unknown> | undefined;
-      const rows = type === 3 ? v2?.[3] : flat ? v1?.[1] : undefined;
+      let rows = type === 3 ? v2?.[3] : maxRepetition === 0 ? v1?.[1] : undefined;
+      if (rows === undefined && type === 0 && typeof v1?.[1] === 'number' && typeof header[2] === 'number') {
+        if (!decompress) return undefined;
+        const compressed = new Uint8Array(await file.slice(offset + headerLength, offset + headerLength + compressedSize));
+        const counted = rowsInRepeatedPage(decompress(compressed, header[2]), v1[1], maxRepetition);
+        rows = counted.rows;
+        const previous = pages[pages.length - 1];
+        if (counted.continuesRow && previous) {
+          // Locations must start at a row: this page joins the previous one (a location may hold several pages).
+          previous.compressed_page_size += headerLength + compressedSize;
+          previous.uncompressed_page_size += header[2];
+          row += BigInt(counted.rows);
+          offset += headerLength + compressedSize;
+          continue;
+        }
+      }
       if (typeof rows !== 'number') return undefined;
       const uncompressed = typeof header[2] === 'number' ? header[2] : compressedSize;
       pages.push({ offset: BigInt(offset), compressed_page_size: headerLength + compressedSize, first_row_index: row, uncompressed_page_size: uncompressed });
@@ -283,7 +352,8 @@ async function pageLocationsOf(
   metadata: FileMetaData,
   groupIndex: number,
   columns: string[] | undefined,
-  flat: Set<string>,
+  levels: Map<string, number>,
+  decompressorFor: (codec: string) => ((bytes: Uint8Array, size: number) => Uint8Array) | undefined,
 ): Promise<Record<string, PageLocation[]>> {
   const locations: Record<string, PageLocation[]> = {};
   for (const chunk of metadata.row_groups[groupIndex]?.columns ?? []) {
@@ -292,7 +362,8 @@ async function pageLocationsOf(
     if (chunk.offset_index_offset !== undefined && chunk.offset_index_length) continue; // hyparquet reads the writer's
     const path = meta.path_in_schema.join('.');
     const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
-    const pages = await walkPageHeaders(file, start, start + Number(meta.total_compressed_size), flat.has(path));
+    const end = start + Number(meta.total_compressed_size);
+    const pages = await walkPageHeaders(file, start, end, levels.get(path) ?? 0, decompressorFor(meta.codec));
     if (pages && pages.length > 0) locations[path] = pages;
   }
   return locations;
@@ -332,7 +403,10 @@ function rowRanges(groupRows: number, groupBytes: number, locations: Record<stri
 /** Parquet: one record per row; ids `<stem>-r000001`, sources and issues with unit 'row'. */
 export async function* readParquet(ctx: ReaderContext): AsyncGenerator<Sample> {
   const hyparquet = await import('hyparquet');
-  const { compressors } = (await import('hyparquet-compressors')) as { compressors: Compressors };
+  // Snappy stays with hyparquet's own decoder, which writes straight into the page buffer: hyparquet-compressors'
+  // Snappy (WebAssembly) grows a linear memory as big as input + output that is never given back (+110 MB RSS on
+  // an 83 MB page).
+  const { SNAPPY: _wasmSnappy, ...compressors } = ((await import('hyparquet-compressors')) as { compressors: Compressors }).compressors;
   ctx.signal?.throwIfAborted();
   const handle = await fs.promises.open(ctx.file, 'r');
   try {
@@ -346,8 +420,19 @@ export async function* readParquet(ctx: ReaderContext): AsyncGenerator<Sample> {
       return;
     }
     const columns = columnsToRead(topLevelColumns(metadata), ctx);
-    const flat = flatColumnPaths(hyparquet.parquetSchema(metadata));
-        let groupStart = 0;
+    const levels = maxRepetitionLevels(hyparquet.parquetSchema(metadata));
+    const decompressorFor = (codec: string): ((bytes: Uint8Array, size: number) => Uint8Array) | undefined => {
+      if (codec === 'UNCOMPRESSED') return (bytes) => bytes;
+      if (codec === 'SNAPPY') {
+        return (bytes, size) => {
+          const out = new Uint8Array(size);
+          hyparquet.snappyUncompress(bytes, out);
+          return out;
+        };
+      }
+      return (compressors as Compressors)[codec as keyof Compressors];
+    };
+    let groupStart = 0;
     for (let groupIndex = 0; groupIndex < metadata.row_groups.length; groupIndex++) {
       const group = metadata.row_groups[groupIndex]!;
       const groupRows = Number(group.num_rows);
@@ -357,7 +442,7 @@ export async function* readParquet(ctx: ReaderContext): AsyncGenerator<Sample> {
       let firstError: string | undefined;
       try {
         ctx.signal?.throwIfAborted();
-        const pageLocations = await pageLocationsOf(file, metadata, groupIndex, columns, flat);
+        const pageLocations = await pageLocationsOf(file, metadata, groupIndex, columns, levels, decompressorFor);
         const pageLocationsByGroup = metadata.row_groups.map((_, i) => (i === groupIndex ? pageLocations : {}));
         // The uncompressed bytes of the columns read, to size the row ranges.
         const groupBytes = Math.max(
