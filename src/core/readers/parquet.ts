@@ -80,6 +80,11 @@ function columnsToRead(columns: string[], ctx: ReaderContext): string[] | undefi
  */
 class LazyText {
   constructor(readonly bytes: Uint8Array) {}
+
+  /** A value used as a key (hyparquet builds MAP columns into objects) becomes its text. */
+  toString(): string {
+    return utf8.decode(this.bytes);
+  }
 }
 
 const utf8 = new TextDecoder();
