@@ -103,6 +103,37 @@ for (const [form, question, answer] of [
   });
 }
 
+tortureCase(
+  FAMILY,
+  'long lists DuckDB splits across pages (one row group, 20,000 rows): every row gets its own turns, in order',
+  async () => {
+    const rows = 20_000;
+    const file = await duckdbParquet(
+      path.join(work, 'nested-long.parquet'),
+      `WITH corpus AS (${levalCorpusSql(DATA)}) SELECT 'Row ' || i || '.' AS context, ` +
+        `[{'from': 'human', 'value': 'Human turn ' || i || '. ' || substr(t, 1 + (i * 131) % 100000, 6000)}, ` +
+        `{'from': 'gpt', 'value': 'Model turn ' || i}] AS conversations FROM corpus, range(1, ${rows + 1}) r(i)`,
+      { codec: 'zstd', rowGroupSize: rows },
+    );
+    const fields = 'context=context,question=conversations[0].value,answer=conversations.1.value';
+    const res = await runCli(['synth', file, '--dry-run', '--json', '--fields', fields], { cwd: work });
+    assert.equal(res.code, 0, res.stderr);
+    const summary = JSON.parse(res.stdout) as { samples: number; entries: number; issues: number };
+    assert.deepEqual([summary.samples, summary.entries, summary.issues], [rows, rows, 0]);
+    // Row by row, in-process through the same reader: row k has turns k (a page that continues a row is joined to it).
+    const { readSamples, parseFieldMapping } = await import('../../src/core/readers');
+    let k = 0;
+    for await (const sample of readSamples(file, { fields: parseFieldMapping(fields), onIssue: (issue) => assert.fail(issue.message) })) {
+      k++;
+      assert.equal(sample.context, `Row ${k}.`);
+      assert.ok(sample.qa[0]!.question.startsWith(`Human turn ${k}. `), `row ${k}`);
+      assert.equal(sample.qa[0]!.answer, `Model turn ${k}`);
+    }
+    assert.equal(k, rows);
+  },
+  { timeout: 240_000 },
+);
+
 // --- damaged files ----------------------------------------------------------------------------------------------
 
 /** A DuckDB file of 3 row groups of 10 rows (rows 1–30); each SELECT of the UNION ALL becomes one row group. */
