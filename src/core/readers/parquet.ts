@@ -285,7 +285,7 @@ function rowsInRepeatedPage(page: Uint8Array, numValues: number, maxRepetition: 
   return { rows, continuesRow };
 }
 
-const HEADER_PROBE = 64 * 1024;
+const HEADER_PROBE = 8 * 1024;
 const MAX_HEADER = 16 * 1024 * 1024;
 
 /**
@@ -368,7 +368,13 @@ async function pageLocationsOf(
     const path = meta.path_in_schema.join('.');
     const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
     const end = start + Number(meta.total_compressed_size);
-    const pages = await walkPageHeaders(file, start, end, levels.get(path) ?? 0, decompressorFor(meta.codec));
+    let pages: PageLocation[] | undefined;
+    try {
+      pages = await walkPageHeaders(file, start, end, levels.get(path) ?? 0, decompressorFor(meta.codec));
+    } catch {
+      // Headers we cannot walk: hyparquet reads the column chunk whole, and reports it if it is damaged.
+      pages = undefined;
+    }
     if (pages && pages.length > 0) locations[path] = pages;
   }
   return locations;
