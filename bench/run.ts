@@ -8,6 +8,8 @@
  * 2. ours: `node dist/cli.js synth <files> --out <dir> --json`, words mode and `--mode fit`;
  * 3. PNG bytes/frame: a sample of our frames vs the same frames re-encoded as 8-bit RGB PNG by sharp;
  * 4. peak RSS of the CLI on a generated ~1 GB JSONL (`--dry-run`, then `--limit 2000`); skipped by `--quick`;
+ *    and on a LongAlpaca-12k-sized Parquet file written by DuckDB as ONE row group (12,000 rows, ~330 MB of text,
+ *    Snappy; `--dry-run`), the layout that used to be decoded whole;
  * 5. a markdown table on stdout and in bench/RESULTS.md.
  *
  * bench/RESULTS.md is written by full runs only (not with --quick, --baseline-only or --cli).
@@ -20,6 +22,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { longTextParquet } from '../test/support/duckdb';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DATA_DIR = path.resolve(ROOT, '..', 'shared', 'data', 'long-text');
@@ -597,6 +600,8 @@ interface Report {
   big?: BigFile;
   dry?: OursResult;
   limited?: OursResult;
+  /** `synth --dry-run` on the one-row-group Parquet file. */
+  parquetDry?: OursResult;
   errors: string[];
 }
 
@@ -770,6 +775,7 @@ function renderReport(r: Report): string {
     };
     bigRow('`synth big.jsonl --dry-run` (read + segment all)', r.dry);
     bigRow(`\`synth big.jsonl --limit ${r.args.limit}\` (render)`, r.limited);
+    bigRow('`synth big.parquet --dry-run` (one row group, 12,000 rows, ~330 MB of text, DuckDB, Snappy)', r.parquetDry);
     L.push('');
   }
 
@@ -867,6 +873,21 @@ async function main(): Promise<number> {
           runOurs(args.cli, `synth --limit ${args.limit} (big)`, ['synth', rel, '--out', relOut, '--limit', String(args.limit)], report.errors),
         );
         fs.rmSync(bigOut, { recursive: true, force: true });
+      }
+      if (!args.baselineOnly) {
+        // LongAlpaca-12k's size, written by DuckDB as one row group (pyarrow's default layout for a file that size).
+        const parquetFile = path.join(work, 'big.parquet');
+        const made = await step(report, 'generate the one-row-group Parquet file (DuckDB)', () =>
+          longTextParquet(parquetFile, path.dirname(DATA_DIR), { rows: 12_000, chars: 27_500, codec: 'snappy' }),
+        );
+        if (made) {
+          const relOut = path.relative(ROOT, bigOut);
+          report.parquetDry = await step(report, 'ours, --dry-run on the one-row-group Parquet file', () =>
+            runOurs(args.cli, 'synth --dry-run (big parquet)', ['synth', path.relative(ROOT, parquetFile), '--out', relOut, '--dry-run'], report.errors),
+          );
+          fs.rmSync(bigOut, { recursive: true, force: true });
+        }
+        fs.rmSync(parquetFile, { force: true });
       }
     }
   } catch (e) {

@@ -34,7 +34,8 @@ export interface Sample {
 export interface ReadIssue {
   file: string;
   line: number;
-  unit?: 'line' | 'row' | 'file';
+  /** 'row group': `line` is the 1-based row group (Parquet); 'file': the whole file (`line` 0). */
+  unit?: 'line' | 'row' | 'row group' | 'file';
   /** 0-based index of the record in a JSON array, when the file holds one. */
   element?: number;
   message: string;
@@ -48,8 +49,8 @@ export function formatIssue(issue: ReadIssue): string {
   const where =
     issue.unit === 'file'
       ? `${issue.file}:`
-      : issue.unit === 'row'
-        ? `${issue.file}: row ${issue.line}:`
+      : issue.unit === 'row' || issue.unit === 'row group'
+        ? `${issue.file}: ${issue.unit} ${issue.line}:`
         : `${issue.file}:${issue.line}:${issue.element !== undefined ? ` element ${issue.element}:` : ''}`;
   return escapeControl(`${where} ${issue.message}`);
 }
@@ -58,8 +59,10 @@ export function formatIssue(issue: ReadIssue): string {
 export interface InputCounts {
   /** Lines, rows or array elements left out (one per record, however many problems it had). */
   linesSkipped: number;
-  /** Whole input files left out (binary content). */
+  /** Whole input files left out (binary content, unreadable Parquet). */
   filesSkipped: number;
+  /** Parquet row groups left out (each one a run of rows that could not be decoded). */
+  rowGroupsSkipped: number;
   /** Problems with records that were kept. */
   warnings: number;
   /** Invalid UTF-8 sequences replaced with U+FFFD. */
@@ -67,7 +70,7 @@ export interface InputCounts {
 }
 
 export function emptyInputCounts(): InputCounts {
-  return { linesSkipped: 0, filesSkipped: 0, warnings: 0, invalidUtf8: 0 };
+  return { linesSkipped: 0, filesSkipped: 0, rowGroupsSkipped: 0, warnings: 0, invalidUtf8: 0 };
 }
 
 /** Counts one issue. Readers report one 'skipped' issue per record they leave out, so this counts records. */
@@ -76,6 +79,8 @@ export function countIssue(counts: InputCounts, issue: ReadIssue): void {
     counts.warnings++;
   } else if (issue.unit === 'file') {
     counts.filesSkipped++;
+  } else if (issue.unit === 'row group') {
+    counts.rowGroupsSkipped++;
   } else {
     counts.linesSkipped++;
   }
@@ -91,6 +96,9 @@ export function describeInputCounts(counts: Partial<InputCounts> | undefined): s
   const parts: string[] = [];
   if (counts.filesSkipped) {
     parts.push(`${plural(counts.filesSkipped, 'input file', 'input files')} skipped`);
+  }
+  if (counts.rowGroupsSkipped) {
+    parts.push(`${plural(counts.rowGroupsSkipped, 'Parquet row group', 'Parquet row groups')} skipped`);
   }
   if (counts.linesSkipped) {
     parts.push(`${plural(counts.linesSkipped, 'input line', 'input lines')} skipped`);

@@ -166,7 +166,7 @@ tortureCase(FAMILY, 'BOM and CRLF (text and JSONL) are read as if absent: every 
   assert.equal(r.stderr.trim(), '', `no issue at all: ${r.stderr}`);
   const s = summaryOf(r);
   assert.equal(s.entries, 3);
-  assert.deepEqual(s.input, { linesSkipped: 0, filesSkipped: 0, warnings: 0, invalidUtf8: 0 });
+  assert.deepEqual(s.input, { linesSkipped: 0, filesSkipped: 0, rowGroupsSkipped: 0, warnings: 0, invalidUtf8: 0 });
   assert.deepEqual(rendered(root), ['crlf', 'crlf-000001', 'crlf-000002', 'crlf-000003']);
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'out', 'frames', 'crlf', 'manifest.json'), 'utf8'));
   assert.equal(manifest.contextChars, GOOD_TEXT.length + 1 + 'Second line.\r\n'.length, 'the BOM is dropped, the CRLFs kept as stored');

@@ -59,7 +59,7 @@ tortureCase(FAMILY, 'a one-line JSON array: every problem located as FILE:1: ele
   assert.equal(s.samples, 4, 'elements 0, 2, 5 and 6');
   assert.equal(s.entries, 3, 'the three good pairs are in the dataset');
   assert.equal(datasetIds(root).length, 3);
-  assert.deepEqual(s.input, { linesSkipped: 3, filesSkipped: 0, warnings: 1, invalidUtf8: 0 });
+  assert.deepEqual(s.input, { linesSkipped: 3, filesSkipped: 0, rowGroupsSkipped: 0, warnings: 1, invalidUtf8: 0 });
   clean(root);
 });
 
@@ -208,7 +208,7 @@ tortureCase(FAMILY, 'wrong field types in JSONL: unusable records skipped, recor
     'skipped in/types.jsonl:5: expected a JSON object, got an array',
   ]);
   const s = summaryOf(r);
-  assert.deepEqual(s.input, { linesSkipped: 3, filesSkipped: 0, warnings: 1, invalidUtf8: 0 });
+  assert.deepEqual(s.input, { linesSkipped: 3, filesSkipped: 0, rowGroupsSkipped: 0, warnings: 1, invalidUtf8: 0 });
   assert.equal(s.samples, 3);
   assert.deepEqual(datasetIds(root).length, 2, 'the two records with a pair are in the dataset (the third has frames only)');
   clean(root);

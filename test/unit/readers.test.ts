@@ -383,6 +383,26 @@ test('Parquet: field mapping into a struct column (dotted path)', async () => {
   );
 });
 
+test('field paths into lists: conversations.0.value and conversations[0].value are the same; malformed paths refused', async () => {
+  const file = fixture(
+    'sharegpt.jsonl',
+    jsonl([{ text: 'T1', conversations: [{ from: 'human', value: 'Q1' }, { from: 'gpt', value: 'A1' }], grid: [['x', 'y']] }]),
+  );
+  for (const spec of [
+    'context=text,question=conversations.0.value,answer=conversations.1.value',
+    'context=text,question=conversations[0].value,answer=conversations[1].value',
+    'context=grid[0][1],question=conversations[0].value',
+  ]) {
+    const { samples, issues } = await readAll(file, { fields: parseFieldMapping(spec) });
+    assert.deepEqual(issues, [], spec);
+    assert.equal(samples.length, 1, spec);
+    assert.equal(samples[0]!.qa[0]!.question, 'Q1', spec);
+  }
+  for (const bad of ['question=conversations[x].value', 'question=conversations[0]value', 'question=[0].value', 'question=a..b', 'question=a[0', 'context=.a']) {
+    assert.throws(() => parseFieldMapping(bad), /is not a valid field path/, bad);
+  }
+});
+
 test('field mapping on JSONL: names, dotted paths, missing fields', async () => {
   const file = fixture(
     'mapped.jsonl',
@@ -637,8 +657,14 @@ test('unknown extension and missing files are errors that name the file', async 
   const directory = path.join(TMP, 'folder.json');
   fs.mkdirSync(directory);
   await assert.rejects(readAll(directory), (error: unknown) => error instanceof Error && error.message.includes(directory));
+  // An unreadable Parquet footer is one issue for the file (the run goes on with the other inputs), not an error.
   const notParquet = fixture('fake.parquet', 'this is not parquet');
-  await assert.rejects(readAll(notParquet), (error: unknown) => error instanceof Error && error.message.includes(notParquet));
+  const fake = await readAll(notParquet);
+  assert.deepEqual(fake.samples, []);
+  assert.equal(fake.issues.length, 1);
+  assert.equal(fake.issues[0]!.file, notParquet);
+  assert.equal(fake.issues[0]!.unit, 'file');
+  assert.match(fake.issues[0]!.message, /^not a readable Parquet file \(.+\); no row read$/);
 });
 
 test('abort signal stops reading with signal.reason', async () => {

@@ -43,7 +43,7 @@ type MappableKey = (typeof MAPPABLE_KEYS)[number];
 export function reportIssue(
   ctx: ReaderContext,
   line: number,
-  unit: 'line' | 'row' | 'file',
+  unit: 'line' | 'row' | 'row group' | 'file',
   message: string,
   extra: Pick<ReadIssue, 'element' | 'severity' | 'replaced'> = {},
 ): void {
@@ -95,7 +95,8 @@ export function recordId(stem: string, position: RecordPosition): string {
 
 /**
  * Parses `"context=text,question=prompt,answer=response"`. Only `context`, `question` and `answer`
- * may be mapped; values are field names or dotted paths into nested objects (`meta.body`).
+ * may be mapped; values are field names or paths into nested objects and lists (`meta.body`,
+ * `conversations.0.value`, `conversations[0].value`).
  * Throws an Error that quotes the spec and says what is wrong.
  */
 export function parseFieldMapping(spec: string): FieldMapping {
@@ -114,7 +115,7 @@ export function parseFieldMapping(spec: string): FieldMapping {
     if (!isMappableKey(key)) fail(`unknown key "${key}"; only context, question and answer can be mapped`);
     const mappedKey = key as MappableKey;
     if (value === '') fail(`"${key}" has no field name`);
-    if (value.split('.').some((segment) => segment.trim() === '')) fail(`"${value}" is not a valid field path`);
+    if (!fieldPathSegments(value)) fail(`"${value}" is not a valid field path (e.g. meta.body, conversations.0.value or conversations[0].value)`);
     if (mapping[mappedKey] !== undefined) fail(`"${key}" is given twice`);
     mapping[mappedKey] = value;
   }
@@ -160,12 +161,32 @@ export function isPlainRecord(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 
-/** Looks up `field` in `record`: an exact key first, then a dotted path through nested objects/arrays. */
+/**
+ * The segments of a field path: `a.b`, `list.0.key` and `list[0].key` (`name[0][1]` too), or undefined when it is not
+ * one (an empty segment, a bracket without a whole number, text after a bracket). `list[0]` and `list.0` are the same.
+ */
+export function fieldPathSegments(field: string): string[] | undefined {
+  const segments: string[] = [];
+  for (const part of field.split('.')) {
+    const match = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part.trim());
+    if (!match) return undefined;
+    segments.push(match[1]!.trim());
+    for (const index of match[2]!.matchAll(/\[(\d+)\]/g)) segments.push(index[1]!);
+  }
+  return segments;
+}
+
+/** The top-level field a path starts from (`conversations` for `conversations[0].value`). */
+export function fieldPathRoot(field: string): string {
+  return fieldPathSegments(field)?.[0] ?? field;
+}
+
+/** Looks up `field` in `record`: an exact key first, then a path (`a.b.0.c` or `a.b[0].c`) through objects/arrays. */
 export function resolveField(record: Record<string, unknown>, field: string): unknown {
   if (Object.hasOwn(record, field)) return record[field];
-  if (!field.includes('.')) return undefined;
+  if (!field.includes('.') && !field.includes('[')) return undefined;
   let current: unknown = record;
-  for (const segment of field.split('.')) {
+  for (const segment of fieldPathSegments(field) ?? []) {
     if (Array.isArray(current) && /^\d+$/.test(segment)) current = current[Number(segment)];
     else if (isPlainRecord(current) && Object.hasOwn(current, segment)) current = current[segment];
     else return undefined;
