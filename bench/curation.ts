@@ -75,7 +75,10 @@ interface Source {
 function levalTexts(root: string): Source[] {
   const dir = path.join(root, '..', 'shared', 'data', 'long-text');
   const out: Source[] = [];
-  for (const name of fs.readdirSync(dir).filter((n) => /^leval-.*\.jsonl$/.test(n)).sort()) {
+  for (const name of fs
+    .readdirSync(dir)
+    .filter((n) => /^leval-.*\.jsonl$/.test(n))
+    .sort()) {
     fs.readFileSync(path.join(dir, name), 'utf8')
       .split('\n')
       .forEach((line, i) => {
@@ -93,12 +96,22 @@ function levalTexts(root: string): Source[] {
   return out;
 }
 
-const STATUSES: Array<[string, number]> = [['new', 0.62], ['accepted', 0.2], ['rejected', 0.1], ['flagged', 0.08]];
+const STATUSES: Array<[string, number]> = [
+  ['new', 0.62],
+  ['accepted', 0.2],
+  ['rejected', 0.1],
+  ['flagged', 0.08],
+];
 const CREATED = '2026-11-24T18:00:00.000Z';
 /** Pairs per record: 1, 2 or 3 (mean 1.75). */
 const PAIRS: [number, number, number] = [0.4, 0.45, 0.15];
 /** Provenance on 20 % of the pairs; the rest have none (as in files written before provenance existed). */
-const GENERATORS: Array<[string, number]> = [['builtin', 0.1], ['llm', 0.05], ['source', 0.05], ['none', 0.8]];
+const GENERATORS: Array<[string, number]> = [
+  ['builtin', 0.1],
+  ['llm', 0.05],
+  ['source', 0.05],
+  ['none', 0.8],
+];
 
 function pick<T>(rand: () => number, weighted: Array<[T, number]>): T {
   let r = rand();
@@ -136,7 +149,11 @@ const FULL: Shape = {
   frameChars: 350,
   tail: 100,
   pairs: [0, 0.6, 0.4],
-  generators: [['builtin', 0.5], ['llm', 0.35], ['source', 0.15]],
+  generators: [
+    ['builtin', 0.5],
+    ['llm', 0.35],
+    ['source', 0.15],
+  ],
 };
 
 /**
@@ -154,7 +171,7 @@ function record(i: number, sources: Source[], rand: () => number, shape: Shape):
   end = end < 0 ? src.text.length : end;
   const context = src.text.slice(start, end);
   const frames: Array<[number, number]> = [];
-  for (let a = 0; a < context.length; ) {
+  for (let a = 0; a < context.length;) {
     let b = context.indexOf(' ', a + shape.frameChars);
     b = b < 0 || context.length - b < shape.tail ? context.length : b + 1;
     frames.push([a, b]);
@@ -163,12 +180,21 @@ function record(i: number, sources: Source[], rand: () => number, shape: Shape):
   const words = context.split(' ').filter((w) => /^[A-Za-z]{5,}$/.test(w));
   const word = words.length ? words[Math.floor(rand() * words.length)] : 'data';
   const f = Math.floor(rand() * frames.length);
-  const pairs = pick(rand, [[1, shape.pairs[0]], [2, shape.pairs[1]], [3, shape.pairs[2]]] as Array<[number, number]>);
+  const pairs = pick(rand, [
+    [1, shape.pairs[0]],
+    [2, shape.pairs[1]],
+    [3, shape.pairs[2]],
+  ] as Array<[number, number]>);
   const qa: unknown[] = [];
   for (let p = 0; p < pairs; p++) {
     const generator = pick(rand, shape.generators);
     const status = pick(rand, STATUSES);
-    const kind = pick(rand, [['detail', 0.3], ['temporal', 0.3], ['counting', 0.2], ['summary', 0.2]] as Array<[string, number]>);
+    const kind = pick(rand, [
+      ['detail', 0.3],
+      ['temporal', 0.3],
+      ['counting', 0.2],
+      ['summary', 0.2],
+    ] as Array<[string, number]>);
     const question =
       kind === 'detail'
         ? `Which frame first mentions "${word}"?`
@@ -178,7 +204,11 @@ function record(i: number, sources: Source[], rand: () => number, shape: Shape):
             ? `How many frames mention "${word}"?`
             : 'What is this passage about?';
     const answer =
-      kind === 'detail' ? `Frame ${f + 1}.` : kind === 'counting' ? String(1 + Math.floor(rand() * frames.length)) : context.slice(frames[f][0], frames[f][0] + 40).trim();
+      kind === 'detail'
+        ? `Frame ${f + 1}.`
+        : kind === 'counting'
+          ? String(1 + Math.floor(rand() * frames.length))
+          : context.slice(frames[f][0], frames[f][0] + 40).trim();
     // Pairs without provenance (imported or hand-made, as in files written before provenance existed) carry no kind
     // and no supporting frames either.
     const pair: Record<string, unknown> = generator === 'none' ? { question, answer } : { question, answer, kind, supportingFrames: [f] };
@@ -282,7 +312,11 @@ function installProbe(): Record<string, boolean> {
     });
   };
   const loadedImg = (rows: Any[]): boolean =>
-    rows.some((r) => [...r.querySelectorAll('.cur-strip img.cur-thumb')].some((i: Any) => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().bottom > 0));
+    rows.some((r) =>
+      [...r.querySelectorAll('.cur-strip img.cur-thumb')].some(
+        (i: Any) => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().bottom > 0,
+      ),
+    );
   g.__curVisibleRows = visibleRows;
   g.__curLoadedImg = loadedImg;
   const p: Any = { row: undefined, img: undefined, complete: undefined, firstRowLine: undefined, stats: '' };
@@ -326,8 +360,17 @@ function recordMessages(): void {
   g.__curMsgs = [];
   g.addEventListener('message', (e: Any) => {
     const type = e.data?.type;
-    if (['curation/view', 'curation/rows', 'curation/stats', 'curation/frames'].includes(type) && g.__curMsgs.length < 40 && g.__curMsgs.filter((m: Any) => m.type === type).length < 3) {
-      g.__curMsgs.push({ type, t: g.performance.timeOrigin + g.performance.now(), n: e.data.lines?.length ?? e.data.rows?.length ?? e.data.frames?.length ?? 0, complete: e.data.stats?.complete });
+    if (
+      ['curation/view', 'curation/rows', 'curation/stats', 'curation/frames'].includes(type) &&
+      g.__curMsgs.length < 40 &&
+      g.__curMsgs.filter((m: Any) => m.type === type).length < 3
+    ) {
+      g.__curMsgs.push({
+        type,
+        t: g.performance.timeOrigin + g.performance.now(),
+        n: e.data.lines?.length ?? e.data.rows?.length ?? e.data.frames?.length ?? 0,
+        complete: e.data.stats?.complete,
+      });
     }
   });
 }
@@ -371,7 +414,10 @@ async function quickInput(page: Page, key: string, value: string): Promise<void>
       if (attempt === 3) {
         throw new Error(`${key} did not open the quick input: ${(e as Error).message}`);
       }
-      await page.locator('.monaco-workbench .part.statusbar').click({ position: { x: 400, y: 5 } }).catch(() => undefined);
+      await page
+        .locator('.monaco-workbench .part.statusbar')
+        .click({ position: { x: 400, y: 5 } })
+        .catch(() => undefined);
     }
   }
   await input.fill(value);
@@ -394,21 +440,37 @@ async function recordEnters(page: Page): Promise<void> {
  * action in the workbench page: the mousedown on the palette row, the Enter keydown in Quick Open, or the first
  * mousedown of the double-click (its first click already opens the file, as a preview).
  */
-async function measureOpen(vscode: VSCodeSession, exclude: Set<Frame>, how: OpenHow = 'palette', file = ''): Promise<{ open: Open; frame: Frame }> {
+async function measureOpen(
+  vscode: VSCodeSession,
+  exclude: Set<Frame>,
+  how: OpenHow = 'palette',
+  file = '',
+): Promise<{ open: Open; frame: Frame }> {
   const page = vscode.page;
   const rows = '.quick-input-widget .quick-input-list .monaco-list-row';
   let act: () => Promise<void>;
   if (how === 'palette') {
     await quickInput(page, 'F1', '>T2Vid: Open Curation Editor');
-    const row = page.locator(rows).filter({ has: page.locator('.label-name', { hasText: /^\s*T2Vid: Open Curation Editor\s*$/ }) }).first();
+    const row = page
+      .locator(rows)
+      .filter({ has: page.locator('.label-name', { hasText: /^\s*T2Vid: Open Curation Editor\s*$/ }) })
+      .first();
     await row.waitFor({ state: 'visible' });
     act = () => row.click();
   } else if (how === 'quickOpen') {
     await quickInput(page, 'Control+P', file);
-    await until(`${file} first in Quick Open`, async () => ((await page.locator(`${rows} .label-name`).first().innerText()).trim() === file ? true : undefined), 30_000, 50);
+    await until(
+      `${file} first in Quick Open`,
+      async () => ((await page.locator(`${rows} .label-name`).first().innerText()).trim() === file ? true : undefined),
+      30_000,
+      50,
+    );
     act = () => page.keyboard.press('Enter');
   } else {
-    const item = page.locator('.explorer-folders-view .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: file }) }).first();
+    const item = page
+      .locator('.explorer-folders-view .monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: file }) })
+      .first();
     if (!(await item.isVisible())) {
       await quickInput(page, 'F1', '>View: Show Explorer');
       await page.keyboard.press('Enter');
@@ -484,7 +546,12 @@ async function openText(vscode: VSCodeSession, name: string): Promise<boolean> {
   await vscode.openFile(name);
   const anyway = page.locator('.editor-group-container.active .monaco-button', { hasText: 'Open Anyway' }).first();
   const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
-  const asked = await until('the text or the large-file question', async () => ((await anyway.isVisible()) ? 'asked' : (await lines.isVisible()) ? 'shown' : undefined), 60_000, 50);
+  const asked = await until(
+    'the text or the large-file question',
+    async () => ((await anyway.isVisible()) ? 'asked' : (await lines.isVisible()) ? 'shown' : undefined),
+    60_000,
+    50,
+  );
   if (asked === 'asked') {
     await anyway.click();
     await lines.waitFor({ state: 'visible', timeout: 120_000 });
@@ -700,10 +767,13 @@ function versionOf(file: string): string {
 }
 
 async function tabDirty(page: Page, file: string): Promise<boolean> {
-  return page.locator('.tabs-container .tab').evaluateAll(
-    (tabs, name) => tabs.some((t) => t.getAttribute('data-resource-name') === name && (t.getAttribute('class') ?? '').split(/\s+/).includes('dirty')),
-    file,
-  );
+  return page
+    .locator('.tabs-container .tab')
+    .evaluateAll(
+      (tabs, name) =>
+        tabs.some((t) => t.getAttribute('data-resource-name') === name && (t.getAttribute('class') ?? '').split(/\s+/).includes('dirty')),
+      file,
+    );
 }
 
 interface EditRep {
@@ -717,7 +787,9 @@ interface EditRep {
 
 async function measureEdit(vscode: VSCodeSession, frame: Frame, rep: number, file: string): Promise<EditRep> {
   const line = await frame.evaluate(() => {
-    const v = ((globalThis as Any).__curVisibleRows() as Any[]).filter((r) => !r.classList.contains('cur-row--loading') && r.querySelector('textarea[data-field="question"]'));
+    const v = ((globalThis as Any).__curVisibleRows() as Any[]).filter(
+      (r) => !r.classList.contains('cur-row--loading') && r.querySelector('textarea[data-field="question"]'),
+    );
     return v.length ? Number(v[0].dataset.line) : -1;
   });
   if (line < 0) {
@@ -778,11 +850,28 @@ interface ShownRep {
 async function waitShown(frame: Frame, name: string, t0: number): Promise<ShownRep> {
   await frame.waitForFunction(() => !Number.isNaN((globalThis as Any).__curShownWatch.rowAt), undefined, { polling: 10, timeout: 60_000 });
   const wall = performance.now() - t0;
-  const w = await frame.evaluate(() => (globalThis as Any).__curShownWatch as { start: number; input: number; shownAt: number; rowAt: number; before: string; after: string });
+  const w = await frame.evaluate(
+    () =>
+      (globalThis as Any).__curShownWatch as {
+        start: number;
+        input: number;
+        shownAt: number;
+        rowAt: number;
+        before: string;
+        after: string;
+      },
+  );
   // Enter (or the click) normally comes first; if the typing pause fired the search before it, time from the input.
   const early = !(w.start < w.shownAt);
   const start = early ? w.input : w.start;
-  return { name: early ? `${name} (fired by the typing pause: from the input event)` : name, pageShown: w.shownAt - start, pageRow: w.rowAt - start, wall, before: w.before, after: w.after };
+  return {
+    name: early ? `${name} (fired by the typing pause: from the input event)` : name,
+    pageShown: w.shownAt - start,
+    pageRow: w.rowAt - start,
+    wall,
+    before: w.before,
+    after: w.after,
+  };
 }
 
 async function measureStatusFilter(frame: Frame, label: string): Promise<ShownRep> {
@@ -827,7 +916,13 @@ interface Measured {
  * Opens `file` in the curation editor from the palette (cold, then WARM_REOPENS re-opens), scrolls, jumps, filters and
  * edits. `reopen` makes the file the active tab again if closing the curation tab left another one active.
  */
-async function measureEditor(vscode: VSCodeSession, file: string, reopen: (name: string) => Promise<unknown>, between?: (phase: string) => void, how: OpenHow = 'palette'): Promise<Measured> {
+async function measureEditor(
+  vscode: VSCodeSession,
+  file: string,
+  reopen: (name: string) => Promise<unknown>,
+  between?: (phase: string) => void,
+  how: OpenHow = 'palette',
+): Promise<Measured> {
   const page = vscode.page;
   // 1. Open: cold, then warm re-opens.
   await page.context().addInitScript(recordMessages);
@@ -855,7 +950,9 @@ async function measureEditor(vscode: VSCodeSession, file: string, reopen: (name:
   });
   await sleep(1500);
   const fling = await frame.evaluate(scrollFling, SCROLL_ROWS);
-  log(`fling: ${fling.frames} frames, ${fling.rows} rows in ${fmt(fling.ms)} ms, median ${fmt(median(fling.intervals), 1)} p95 ${fmt(quantile(fling.intervals, 0.95), 1)} max ${fmt(max(fling.intervals), 1)}, placeholder frames ${fling.placeholderFrames}`);
+  log(
+    `fling: ${fling.frames} frames, ${fling.rows} rows in ${fmt(fling.ms)} ms, median ${fmt(median(fling.intervals), 1)} p95 ${fmt(quantile(fling.intervals, 0.95), 1)} max ${fmt(max(fling.intervals), 1)}, placeholder frames ${fling.placeholderFrames}`,
+  );
   await sleep(1500);
   const box = await frame.locator('#cur-list').boundingBox();
   if (!box) {
@@ -870,7 +967,9 @@ async function measureEditor(vscode: VSCodeSession, file: string, reopen: (name:
   const wheelWallMs = performance.now() - tWheel;
   await sleep(300);
   const wheel = (await frame.evaluate(() => (globalThis as Any).__curStopRecorder())) as FrameStats;
-  log(`wheel: ${wheel.frames} frames in ${fmt(wheel.ms)} ms, max ${fmt(max(wheel.intervals), 1)}, placeholder frames ${wheel.placeholderFrames}`);
+  log(
+    `wheel: ${wheel.frames} frames in ${fmt(wheel.ms)} ms, max ${fmt(max(wheel.intervals), 1)}, placeholder frames ${wheel.placeholderFrames}`,
+  );
   const jumps: Jump[] = [];
   for (const fraction of JUMPS) {
     await sleep(1000);
@@ -884,7 +983,9 @@ async function measureEditor(vscode: VSCodeSession, file: string, reopen: (name:
   await frame.evaluate(() => ((globalThis as Any).document.getElementById('cur-list').scrollTop = 0));
   await sleep(1000);
   const searchWord = await frame.evaluate(() => {
-    const qs = [...(globalThis as Any).document.querySelectorAll('.cur-row:not(.cur-row--loading) textarea[data-field="question"]')].map((t: Any) => t.value as string);
+    const qs = [...(globalThis as Any).document.querySelectorAll('.cur-row:not(.cur-row--loading) textarea[data-field="question"]')].map(
+      (t: Any) => t.value as string,
+    );
     return qs.map((q) => /"([A-Za-z]{5,})"/.exec(q)?.[1]).find(Boolean) ?? 'harbour';
   });
   const filters: ShownRep[] = [];
@@ -937,13 +1038,51 @@ function report(m: Measured, lastLine: number, extra: string[] = [], how: OpenHo
     paint(`re-open (warm): ${start} → first loaded row in the viewport`, warm, 'Row', TARGET_PAINT_MS),
     paint(`re-open (warm): ${start} → its first frame image loaded`, warm, 'Img', TARGET_PAINT_MS),
     paint(`re-open (warm): ${start} → all rows indexed (stats complete)`, warm, 'Complete'),
-    row('jump (scrollTop) → every row in the viewport loaded', jumps.length, jumps.map((j) => j.rowsMs), [], '–', 'info'),
-    row('jump (scrollTop) → a frame image in the viewport loaded', jumps.length, jumps.map((j) => j.imgMs), [], '–', 'info'),
-    row('longest animation frame during a jump', jumps.length, jumps.map((j) => j.maxInterval), [], `≤ ${SMOOTH_FRAME_MS}`, smoothVerdict(jumps.map((j) => j.maxInterval), SMOOTH_FRAME_MS)),
+    row(
+      'jump (scrollTop) → every row in the viewport loaded',
+      jumps.length,
+      jumps.map((j) => j.rowsMs),
+      [],
+      '–',
+      'info',
+    ),
+    row(
+      'jump (scrollTop) → a frame image in the viewport loaded',
+      jumps.length,
+      jumps.map((j) => j.imgMs),
+      [],
+      '–',
+      'info',
+    ),
+    row(
+      'longest animation frame during a jump',
+      jumps.length,
+      jumps.map((j) => j.maxInterval),
+      [],
+      `≤ ${SMOOTH_FRAME_MS}`,
+      smoothVerdict(
+        jumps.map((j) => j.maxInterval),
+        SMOOTH_FRAME_MS,
+      ),
+    ),
     ...filters.map((f) => row(`${f.name} → #cur-shown ("${f.after}")`, 1, [f.pageShown], [], '–', 'info')),
     ...filters.map((f) => row(`${f.name} → rows in the viewport loaded`, 1, [f.pageRow], [f.wall], '–', 'info')),
-    row('edit: Escape in a question → row re-sent with a new hash', edits.length, edits.map((e) => e.pageMs), edits.map((e) => e.wallMs), '–', 'info'),
-    row('edit: Escape → tab dirty (wall, 10 ms polling)', edits.length, [], edits.map((e) => e.dirtyMs), '–', 'info'),
+    row(
+      'edit: Escape in a question → row re-sent with a new hash',
+      edits.length,
+      edits.map((e) => e.pageMs),
+      edits.map((e) => e.wallMs),
+      '–',
+      'info',
+    ),
+    row(
+      'edit: Escape → tab dirty (wall, 10 ms polling)',
+      edits.length,
+      [],
+      edits.map((e) => e.dirtyMs),
+      '–',
+      'info',
+    ),
   ];
   const frameTable = [
     '| scroll | frames | ms | rows passed | median frame interval | p95 | max | frames > 50 ms | frames showing a loading placeholder |',
@@ -954,14 +1093,23 @@ function report(m: Measured, lastLine: number, extra: string[] = [], how: OpenHo
   const jumpTable = [
     '| jump to | rows loaded (ms) | image loaded (ms) | frames with a placeholder | longest frame (ms) | lines shown |',
     '| --- | ---: | ---: | ---: | ---: | --- |',
-    ...jumps.map((j) => `| ${j.fraction * 100} % | ${fmt(j.rowsMs)} | ${fmt(j.imgMs)} | ${j.placeholderFrames} | ${fmt(j.maxInterval, 1)} | ${j.topLine + 1}–${j.bottomLine + 1} |`),
+    ...jumps.map(
+      (j) =>
+        `| ${j.fraction * 100} % | ${fmt(j.rowsMs)} | ${fmt(j.imgMs)} | ${j.placeholderFrames} | ${fmt(j.maxInterval, 1)} | ${j.topLine + 1}–${j.bottomLine + 1} |`,
+    ),
   ];
   const smooth = [...fling.intervals, ...wheel.intervals];
   const endJump = jumps.find((j) => j.fraction === 1);
   const openNote = (label: string, o: Open): string =>
     `${label}: webview document started ${fmt(o.webviewStart)} ms after the ${start} (DOMContentLoaded ${fmt(o.docLoaded)} ms); first loaded row (line ${o.firstRowLine + 1}) ` +
     `${fmt(o.pageRow)} ms, its image ${fmt(o.pageImg)} ms, indexed ${fmt(o.pageComplete)} ms` +
-    `${Object.values(o.atInstall).some(Boolean) ? ` (already there when the probe was installed: ${Object.keys(o.atInstall).filter((k) => o.atInstall[k]).join(', ')}; upper bounds)` : ''}` +
+    `${
+      Object.values(o.atInstall).some(Boolean)
+        ? ` (already there when the probe was installed: ${Object.keys(o.atInstall)
+            .filter((k) => o.atInstall[k])
+            .join(', ')}; upper bounds)`
+        : ''
+    }` +
     `${o.messages.length ? `; messages received: ${o.messages.map((x) => `${x.type}${x.type === 'curation/stats' ? (x.complete ? ' (complete)' : ' (counting)') : ` (${x.n})`} ${fmt(x.t)}`).join(', ')}` : ''}.`;
   return [
     ...table,
@@ -1068,7 +1216,11 @@ async function runText(root: string, sources: Source[]): Promise<number> {
   try {
     // *.t2vid.jsonl opens in the curation editor by default: the file is first shown as text, as a user would have it
     // after "Reopen Editor With… Text Editor", so that the command opens the text-document curation editor from it.
-    vscode = await startVSCode({ workspace: ws, startTimeout: 90_000, settings: { 'files.autoSave': 'off', 'workbench.editorAssociations': { '*.t2vid.jsonl': 'default' } } });
+    vscode = await startVSCode({
+      workspace: ws,
+      startTimeout: 90_000,
+      settings: { 'files.autoSave': 'off', 'workbench.editorAssociations': { '*.t2vid.jsonl': 'default' } },
+    });
     const browserVersion = vscode.page.context().browser()?.version() ?? '?';
     const tFile = performance.now();
     const askedLarge = await openText(vscode, FILE);
@@ -1168,7 +1320,10 @@ async function runLarge(root: string, sources: Source[]): Promise<number> {
     sample('saved');
     await sleep(2000);
     // After the save the editor still works: the list shows rows, and the edits are there.
-    const afterSave = await m.frame.locator('.cur-row:not(.cur-row--loading)').count().catch(() => 0);
+    const afterSave = await m.frame
+      .locator('.cur-row:not(.cur-row--loading)')
+      .count()
+      .catch(() => 0);
     const peak = rss(host)?.peak;
     const loadAfter = os.loadavg();
     const mbps = data.bytes / 1024 / 1024 / (save.wallMs / 1000);

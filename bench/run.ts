@@ -54,7 +54,9 @@ function parseArgs(argv: readonly string[]): Args {
   const args: Args = { quick: false, keep: false, baselineOnly: false, bigMB: 1000, limit: 2000, sample: 240, cli: DEFAULT_CLI };
   const num = (flag: string, value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) {throw new Error(`${flag} needs a positive number, got "${value}"`);}
+    if (!Number.isFinite(n) || n <= 0) {
+      throw new Error(`${flag} needs a positive number, got "${value}"`);
+    }
     return n;
   };
   for (const a of argv) {
@@ -79,7 +81,9 @@ function parseArgs(argv: readonly string[]): Args {
         args.sample = Math.floor(num(flag, value));
         break;
       case '--cli':
-        if (!value) {throw new Error('--cli needs a path');}
+        if (!value) {
+          throw new Error('--cli needs a path');
+        }
         args.cli = path.resolve(value);
         break;
       case '--help':
@@ -111,21 +115,29 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function loadCorpus(): Corpus {
-  if (!fs.existsSync(DATA_DIR)) {throw new Error(`no test data at ${DATA_DIR}`);}
+  if (!fs.existsSync(DATA_DIR)) {
+    throw new Error(`no test data at ${DATA_DIR}`);
+  }
   const files = fs
     .readdirSync(DATA_DIR)
     .filter((f) => /^leval-.*\.jsonl$/.test(f))
     .sort()
     .map((f) => path.join(DATA_DIR, f));
-  if (files.length === 0) {throw new Error(`no leval-*.jsonl files in ${DATA_DIR}`);}
+  if (files.length === 0) {
+    throw new Error(`no leval-*.jsonl files in ${DATA_DIR}`);
+  }
   const contexts: string[] = [];
   let chars = 0;
   let words = 0;
   for (const file of files) {
     for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      if (!line.trim()) {continue;}
+      if (!line.trim()) {
+        continue;
+      }
       const obj: unknown = JSON.parse(line);
-      if (!isRecord(obj) || typeof obj.input !== 'string' || !obj.input.trim()) {continue;}
+      if (!isRecord(obj) || typeof obj.input !== 'string' || !obj.input.trim()) {
+        continue;
+      }
       contexts.push(obj.input);
       for (const ch of obj.input) {
         void ch;
@@ -188,7 +200,9 @@ function sampleTree(root: number): ProcSample {
     return { largestHwmKB: 0, pssKB: 0, cpuTicks: 0 };
   }
   for (const e of entries) {
-    if (!/^\d+$/.test(e)) {continue;}
+    if (!/^\d+$/.test(e)) {
+      continue;
+    }
     try {
       const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
       // fields after "pid (comm) ": state ppid ... utime(14) stime(15) cutime(16) cstime(17)
@@ -227,10 +241,14 @@ function runChild(command: string, args: readonly string[], label: string): Prom
     child.stdout.on('data', (d: string) => (stdout += d));
     child.stderr.on('data', (d: string) => {
       stderr += d;
-      if (stderr.length > 128 * 1024) {stderr = stderr.slice(-64 * 1024);}
+      if (stderr.length > 128 * 1024) {
+        stderr = stderr.slice(-64 * 1024);
+      }
     });
     const poll = setInterval(() => {
-      if (child.pid === undefined) {return;}
+      if (child.pid === undefined) {
+        return;
+      }
       const t = sampleTree(child.pid);
       peak.largestHwmKB = Math.max(peak.largestHwmKB, t.largestHwmKB);
       peak.pssKB = Math.max(peak.pssKB, t.pssKB);
@@ -300,14 +318,22 @@ function checkPython(): { python: string; pillow: string } {
 
 async function runBaseline(corpus: Corpus, outDir: string): Promise<BaselineResult> {
   const versions = checkPython();
-  if (!fs.existsSync(FONT)) {throw new Error(`font not found: ${FONT} (npm install)`);}
+  if (!fs.existsSync(FONT)) {
+    throw new Error(`font not found: ${FONT} (npm install)`);
+  }
   const r = await runChild(PYTHON, [BASELINE, '--font', FONT, '--out', outDir, '--workers', '2', ...corpus.files], 'baseline');
-  if (r.code !== 0) {throw childFailure('baseline', r);}
+  if (r.code !== 0) {
+    throw childFailure('baseline', r);
+  }
   const obj: unknown = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
-  if (!isRecord(obj)) {throw new Error(`baseline printed no JSON object: ${r.stdout}`);}
+  if (!isRecord(obj)) {
+    throw new Error(`baseline printed no JSON object: ${r.stdout}`);
+  }
   const n = (k: string): number => {
     const v = obj[k];
-    if (typeof v !== 'number') {throw new Error(`baseline JSON has no numeric "${k}": ${r.stdout}`);}
+    if (typeof v !== 'number') {
+      throw new Error(`baseline JSON has no numeric "${k}": ${r.stdout}`);
+    }
     return v;
   };
   return {
@@ -357,18 +383,26 @@ function parseSummary(stdout: string, label: string, problems: string[]): CliSum
   } catch {
     throw new Error(`${label}: stdout with --json is not one JSON object:\n${stdout.slice(0, 2000)}`);
   }
-  if (!isRecord(obj)) {throw new Error(`${label}: stdout with --json is not a JSON object`);}
+  if (!isRecord(obj)) {
+    throw new Error(`${label}: stdout with --json is not a JSON object`);
+  }
   const missing: string[] = [];
   const num = (k: string): number => {
     const v = obj[k];
-    if (typeof v === 'number' && Number.isFinite(v)) {return v;}
+    if (typeof v === 'number' && Number.isFinite(v)) {
+      return v;
+    }
     missing.push(`${k} (number)`);
     return NaN;
   };
   const ok = obj.ok;
-  if (typeof ok !== 'boolean') {missing.push('ok (boolean)');}
+  if (typeof ok !== 'boolean') {
+    missing.push('ok (boolean)');
+  }
   const out = obj.out;
-  if (typeof out !== 'string') {missing.push('out (string)');}
+  if (typeof out !== 'string') {
+    missing.push('out (string)');
+  }
   const s: CliSummary = {
     ok: ok === true,
     samples: num('samples'),
@@ -383,14 +417,20 @@ function parseSummary(stdout: string, label: string, problems: string[]): CliSum
     out: typeof out === 'string' ? out : '',
     segments: typeof obj.segments === 'number' ? obj.segments : undefined,
   };
-  if (missing.length > 0) {problems.push(`${label}: the --json summary lacks ${missing.join(', ')}: ${stdout.slice(0, 1000)}`);}
+  if (missing.length > 0) {
+    problems.push(`${label}: the --json summary lacks ${missing.join(', ')}: ${stdout.slice(0, 1000)}`);
+  }
   return s;
 }
 
 async function runOurs(cli: string, label: string, cliArgs: readonly string[], problems: string[]): Promise<OursResult> {
-  if (!fs.existsSync(cli)) {throw new Error(`${cli} does not exist: run npm run build`);}
+  if (!fs.existsSync(cli)) {
+    throw new Error(`${cli} does not exist: run npm run build`);
+  }
   const r = await runChild(process.execPath, [cli, ...cliArgs, '--json'], label);
-  if (r.code !== 0 && r.stdout.trim() === '') {throw childFailure(label, r);}
+  if (r.code !== 0 && r.stdout.trim() === '') {
+    throw childFailure(label, r);
+  }
   const summary = parseSummary(r.stdout.trim(), label, problems);
   if (r.code !== 0 || !summary.ok || summary.failed > 0) {
     throw new Error(`${label}: ok=${summary.ok}, failed=${summary.failed}, exit ${r.code ?? r.signal}\n${r.stderr.slice(-3000)}`);
@@ -410,9 +450,13 @@ function listPngs(dir: string): string[] {
 }
 
 function evenSample<T>(items: readonly T[], n: number): T[] {
-  if (items.length <= n) {return [...items];}
+  if (items.length <= n) {
+    return [...items];
+  }
   const out: T[] = [];
-  for (let i = 0; i < n; i++) {out.push(items[Math.floor(((i + 0.5) * items.length) / n)]);}
+  for (let i = 0; i < n; i++) {
+    out.push(items[Math.floor(((i + 0.5) * items.length) / n)]);
+  }
   return out;
 }
 
@@ -426,7 +470,9 @@ interface PngSample {
 
 async function samplePngs(dir: string, n: number): Promise<PngSample> {
   const files = evenSample(listPngs(dir), n);
-  if (files.length === 0) {throw new Error(`no PNG files under ${dir}`);}
+  if (files.length === 0) {
+    throw new Error(`no PNG files under ${dir}`);
+  }
   let own = 0;
   let rgb = 0;
   let grey = 0;
@@ -444,7 +490,9 @@ async function samplePngs(dir: string, n: number): Promise<PngSample> {
     }
     rgb += buf.length;
     const g = await sharp(f).toColourspace('b-w').png().toBuffer();
-    if ((await sharp(g).metadata()).channels !== 1) {throw new Error(`sharp grey re-encode of ${f} is not 1-channel`);}
+    if ((await sharp(g).metadata()).channels !== 1) {
+      throw new Error(`sharp grey re-encode of ${f} is not 1-channel`);
+    }
     grey += g.length;
   }
   const format = [...formats.entries()]
@@ -466,10 +514,14 @@ async function sampleAntialiased(dir4: string, dir8: string, n: number): Promise
   let grey = 0;
   let rgb = 0;
   for (const f of files) {
-    if (pngBitDepth(f) !== 8) {throw new Error(`${f} is not an 8-bit PNG`);}
+    if (pngBitDepth(f) !== 8) {
+      throw new Error(`${f} is not an 8-bit PNG`);
+    }
     grey += fs.statSync(f).size;
     const buf = await sharp(f).toColourspace('srgb').png().toBuffer();
-    if (buf[24] !== 8 || buf[25] !== 2) {throw new Error(`sharp re-encode of ${f} is not 8-bit truecolour`);}
+    if (buf[24] !== 8 || buf[25] !== 2) {
+      throw new Error(`sharp re-encode of ${f} is not 8-bit truecolour`);
+    }
     rgb += buf.length;
   }
   return { frames: files.length, greyBytes: grey / files.length, rgbBytes: rgb / files.length };
@@ -504,7 +556,9 @@ function generateBig(file: string, targetBytes: number, contexts: readonly strin
     try {
       const buf = Buffer.alloc(1 << 22);
       for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) {
-        for (let i = buf.indexOf(10); i !== -1 && i < n; i = buf.indexOf(10, i + 1)) {lines++;}
+        for (let i = buf.indexOf(10); i !== -1 && i < n; i = buf.indexOf(10, i + 1)) {
+          lines++;
+        }
       }
     } finally {
       fs.closeSync(fd);
@@ -529,7 +583,9 @@ function generateBig(file: string, targetBytes: number, contexts: readonly strin
         pendingBytes = 0;
       }
     }
-    if (pendingBytes > 0) {fs.writeSync(fd, Buffer.concat(pending, pendingBytes));}
+    if (pendingBytes > 0) {
+      fs.writeSync(fd, Buffer.concat(pending, pendingBytes));
+    }
   } finally {
     fs.closeSync(fd);
   }
@@ -543,7 +599,9 @@ const running = new Set<number>();
 const toDelete = new Set<string>();
 
 function cleanup(): void {
-  for (const p of toDelete) {fs.rmSync(p, { recursive: true, force: true });}
+  for (const p of toDelete) {
+    fs.rmSync(p, { recursive: true, force: true });
+  }
   toDelete.clear();
   try {
     fs.rmdirSync(BENCH_DIR); // only if empty
@@ -556,7 +614,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     for (const pid of running) {
       try {
-        if (pid > 0) {process.kill(pid, 'SIGTERM');}
+        if (pid > 0) {
+          process.kill(pid, 'SIGTERM');
+        }
       } catch {
         // already gone
       }
@@ -572,12 +632,16 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const NA = '—';
 
 function fmt(v: number | undefined, digits = 0): string {
-  if (v === undefined || !Number.isFinite(v)) {return NA;}
+  if (v === undefined || !Number.isFinite(v)) {
+    return NA;
+  }
   return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 function ratio(a: number | undefined, b: number | undefined): string {
-  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) {return NA;}
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) {
+    return NA;
+  }
   return `${(a / b).toFixed(2)}×`;
 }
 
@@ -613,7 +677,9 @@ function machine(): string {
 
 function gitRevision(): string {
   const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) {return 'no commit yet';}
+  if (r.status !== 0) {
+    return 'no commit yet';
+  }
   const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' });
   return `${r.stdout.trim()}${dirty.stdout.trim() ? ' (+ uncommitted changes in src/)' : ''}`;
 }
@@ -624,9 +690,7 @@ function renderReport(r: Report): string {
   L.push('# T2Vid Studio benchmark results', '');
   L.push(`Generated by \`npm run bench\`${r.args.quick ? ' (`--quick`)' : ''} on ${r.startedAt.toISOString().slice(0, 16)}Z.`, '');
   L.push(`- Machine: ${machine()}; load average at start ${r.loadAvg.map((x) => x.toFixed(2)).join(' / ')}.`);
-  L.push(
-    `- Software: Node ${process.version}${b ? `, Python ${b.python} + Pillow ${b.pillow}` : ''}; project revision ${gitRevision()}.`,
-  );
+  L.push(`- Software: Node ${process.version}${b ? `, Python ${b.python} + Pillow ${b.pillow}` : ''}; project revision ${gitRevision()}.`);
   L.push(
     `- Corpus: ${corpus.files.length} L-Eval files (\`../shared/data/long-text/leval-*.jsonl\`, field \`input\`), ` +
       `${fmt(corpus.contexts.length)} documents, ${fmt(corpus.words)} words, ${fmt(corpus.chars)} characters.`,
@@ -636,7 +700,7 @@ function renderReport(r: Report): string {
       '448×448 RGB PNG), 2 worker processes. Ours: `t2vid synth` defaults (115 words, 448×448, 20 px, 4-bit grey PNG).',
   );
   L.push(
-    '- Seconds are each program\'s own clock around its rendering work; wall seconds include process start-up and reading. ' +
+    "- Seconds are each program's own clock around its rendering work; wall seconds include process start-up and reading. " +
       'Characters/s = corpus characters ÷ own seconds (fairer than frames/s: we never clip, so an overflowing piece ' +
       'becomes two frames). Ratios are ours ÷ reference.',
     '',
@@ -674,16 +738,7 @@ function renderReport(r: Report): string {
     0,
   );
   line('peak memory MB, all processes (observed Σ PSS)', b?.memory.treePssMB, w?.memory.treePssMB, f?.memory.treePssMB, 0);
-  L.push(
-    row([
-      'frames with clipped text',
-      b ? `${fmt(b.clipped)} (${((100 * b.clipped) / b.frames).toFixed(1)}%)` : NA,
-      NA,
-      NA,
-      '',
-      '',
-    ]),
-  );
+  L.push(row(['frames with clipped text', b ? `${fmt(b.clipped)} (${((100 * b.clipped) / b.frames).toFixed(1)}%)` : NA, NA, NA, '', '']));
   L.push(
     row([
       'samples (ours: completed / of)',
@@ -708,7 +763,12 @@ function renderReport(r: Report): string {
       L.push(row(['the same frames rendered antialiased (`--bit-depth 8`, 256 grey levels): bytes/frame as written', fmt(aa.greyBytes)]));
       L.push(row(['the same antialiased frames as 3-channel 8-bit RGB PNG (sharp): bytes/frame', fmt(aa.rgbBytes)]));
       const q = op.ownBytes / aa.rgbBytes;
-      L.push(row([`ours ÷ RGB PNG of the same frame (target ≤ ${BYTES_RATIO_TARGET})`, `${q.toFixed(2)} (${q <= BYTES_RATIO_TARGET ? 'pass' : 'FAIL'})`]));
+      L.push(
+        row([
+          `ours ÷ RGB PNG of the same frame (target ≤ ${BYTES_RATIO_TARGET})`,
+          `${q.toFixed(2)} (${q <= BYTES_RATIO_TARGET ? 'pass' : 'FAIL'})`,
+        ]),
+      );
       L.push(row(['ours ÷ 8-bit antialiased grey', (op.ownBytes / aa.greyBytes).toFixed(2)]));
     } else {
       L.push(row(['ours ÷ RGB PNG of the same frame', NA]));
@@ -722,7 +782,9 @@ function renderReport(r: Report): string {
   } else {
     L.push(row(['ours (words mode): bytes/frame as written / as 8-bit RGB (sharp)', NA]));
   }
-  if (b) {L.push(row([`reference, all ${fmt(b.frames)} frames: bytes/frame as written by PIL (8-bit RGB)`, fmt(b.bytes / b.frames)]));}
+  if (b) {
+    L.push(row([`reference, all ${fmt(b.frames)} frames: bytes/frame as written by PIL (8-bit RGB)`, fmt(b.bytes / b.frames)]));
+  }
   if (rp) {
     L.push(row([`reference, ${fmt(rp.frames)} frames sampled: PIL bytes/frame (${rp.format})`, fmt(rp.ownBytes)]));
     L.push(row(['the same reference frames re-encoded as 8-bit RGB PNG by sharp: bytes/frame', fmt(rp.rgbBytes)]));
@@ -781,7 +843,9 @@ function renderReport(r: Report): string {
 
   if (r.errors.length > 0) {
     L.push('## Errors', '');
-    for (const e of r.errors) {L.push('```', e.trim(), '```');}
+    for (const e of r.errors) {
+      L.push('```', e.trim(), '```');
+    }
     L.push('');
   }
   return L.join('\n');
@@ -831,7 +895,9 @@ async function main(): Promise<number> {
 
     if (!args.baselineOnly) {
       const wordsOut = path.join(work, 'ours-words');
-      report.words = await step(report, 'ours, words mode', () => runOurs(args.cli, 'synth (words)', ['synth', ...corpus.files, '--out', wordsOut], report.errors));
+      report.words = await step(report, 'ours, words mode', () =>
+        runOurs(args.cli, 'synth (words)', ['synth', ...corpus.files, '--out', wordsOut], report.errors),
+      );
       if (report.words) {
         report.ourPng = await step(report, `our PNG sample (${args.sample} frames)`, () => samplePngs(wordsOut, args.sample));
         if (report.ourPng && report.ourPng.frames < 200) {
@@ -856,7 +922,9 @@ async function main(): Promise<number> {
     }
 
     if (!args.quick) {
-      if (!args.keep) {toDelete.add(bigFile);}
+      if (!args.keep) {
+        toDelete.add(bigFile);
+      }
       toDelete.add(bigOut);
       report.big = await step(report, `generate ~${args.bigMB} MB JSONL`, async () =>
         generateBig(bigFile, Math.round(args.bigMB * 1e6), corpus.contexts, args.keep),
@@ -870,7 +938,12 @@ async function main(): Promise<number> {
         );
         fs.rmSync(bigOut, { recursive: true, force: true });
         report.limited = await step(report, `ours, --limit ${args.limit} on the big JSONL`, () =>
-          runOurs(args.cli, `synth --limit ${args.limit} (big)`, ['synth', rel, '--out', relOut, '--limit', String(args.limit)], report.errors),
+          runOurs(
+            args.cli,
+            `synth --limit ${args.limit} (big)`,
+            ['synth', rel, '--out', relOut, '--limit', String(args.limit)],
+            report.errors,
+          ),
         );
         fs.rmSync(bigOut, { recursive: true, force: true });
       }
@@ -883,7 +956,12 @@ async function main(): Promise<number> {
         if (made) {
           const relOut = path.relative(ROOT, bigOut);
           report.parquetDry = await step(report, 'ours, --dry-run on the one-row-group Parquet file', () =>
-            runOurs(args.cli, 'synth --dry-run (big parquet)', ['synth', path.relative(ROOT, parquetFile), '--out', relOut, '--dry-run'], report.errors),
+            runOurs(
+              args.cli,
+              'synth --dry-run (big parquet)',
+              ['synth', path.relative(ROOT, parquetFile), '--out', relOut, '--dry-run'],
+              report.errors,
+            ),
           );
           fs.rmSync(bigOut, { recursive: true, force: true });
         }

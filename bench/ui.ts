@@ -37,12 +37,14 @@ const TARGET_PAINT_MS = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Any = any;
 
-
 /** The first 5,000 words of the `input` fields of leval-*.jsonl (sorted), 15 words per line. */
 function document5000(root: string): string {
   const dir = path.join(root, '..', 'shared', 'data', 'long-text');
   const words: string[] = [];
-  for (const name of fs.readdirSync(dir).filter((n) => /^leval-.*\.jsonl$/.test(n)).sort()) {
+  for (const name of fs
+    .readdirSync(dir)
+    .filter((n) => /^leval-.*\.jsonl$/.test(n))
+    .sort()) {
     for (const line of fs.readFileSync(path.join(dir, name), 'utf8').split('\n')) {
       if (words.length >= WORDS) {
         break;
@@ -188,7 +190,7 @@ async function measurePaint(vscode: VSCodeSession, exclude: Set<Frame>): Promise
       statsAt: g.__t2vidStatsAt as number,
       imgAt: g.__t2vidImgAt as number,
       origin: g.performance.timeOrigin as number,
-      fetched: entry ? (g.performance.timeOrigin + entry.responseEnd) as number : undefined,
+      fetched: entry ? ((g.performance.timeOrigin + entry.responseEnd) as number) : undefined,
       mark: (() => {
         const m = g.performance.getEntriesByName('t2vid:frames')[0];
         return m ? ((g.performance.timeOrigin + m.startTime) as number) : undefined;
@@ -198,13 +200,17 @@ async function measurePaint(vscode: VSCodeSession, exclude: Set<Frame>): Promise
       renderTime: (g.document.getElementById('t2vid-render-time')?.textContent ?? '') as string,
       nav: (() => {
         const n = g.performance.getEntriesByType('navigation')[0];
-        return n ? { responseEnd: g.performance.timeOrigin + n.responseEnd, dcl: g.performance.timeOrigin + n.domContentLoadedEventEnd } : undefined;
+        return n
+          ? { responseEnd: g.performance.timeOrigin + n.responseEnd, dcl: g.performance.timeOrigin + n.domContentLoadedEventEnd }
+          : undefined;
       })() as { responseEnd: number; dcl: number } | undefined,
     };
   }, shown.src);
   const host = frame.parentFrame();
   const hostOrigin = host
-    ? await Promise.all([clockOffset(host), host.evaluate(() => (globalThis as Any).performance.timeOrigin as number)]).catch(() => undefined)
+    ? await Promise.all([clockOffset(host), host.evaluate(() => (globalThis as Any).performance.timeOrigin as number)]).catch(
+        () => undefined,
+      )
     : undefined;
   const hostMarks = host
     ? await host
@@ -223,7 +229,10 @@ async function measurePaint(vscode: VSCodeSession, exclude: Set<Frame>): Promise
   if (host && process.env.T2VID_UI_HOST_TIMING) {
     const entries = await host
       .evaluate(() =>
-        ((globalThis as Any).performance.getEntries() as Any[]).map((e) => `${e.entryType} ${String(e.name).slice(-60)} ${Math.round(e.startTime)}..${Math.round(e.responseEnd ?? e.startTime + e.duration)}`),
+        ((globalThis as Any).performance.getEntries() as Any[]).map(
+          (e) =>
+            `${e.entryType} ${String(e.name).slice(-60)} ${Math.round(e.startTime)}..${Math.round(e.responseEnd ?? e.startTime + e.duration)}`,
+        ),
       )
       .catch(() => []);
     process.stderr.write(`ui bench: webview host frame entries (ms after its start): ${entries.join(' | ')}\n`);
@@ -252,7 +261,9 @@ async function measurePaint(vscode: VSCodeSession, exclude: Set<Frame>): Promise
       docLoaded: inFrame.nav ? web(inFrame.nav.dcl) - down : undefined,
       framesMark: inFrame.mark === undefined ? undefined : web(inFrame.mark) - down,
       hostMarks:
-        hostOrigin && hostMarks ? Object.fromEntries(Object.entries(hostMarks).map(([k, t]) => [k, hostOrigin[1] - hostOrigin[0] + t - down])) : undefined,
+        hostOrigin && hostMarks
+          ? Object.fromEntries(Object.entries(hostMarks).map(([k, t]) => [k, hostOrigin[1] - hostOrigin[0] + t - down]))
+          : undefined,
       stats: inFrame.stats,
     },
   };
@@ -261,7 +272,9 @@ async function measurePaint(vscode: VSCodeSession, exclude: Set<Frame>): Promise
 /** The status bar's cursor item, e.g. "Ln 334, Col 52". */
 async function statusSelection(page: Page): Promise<string> {
   const byId = page.locator('[id="status.editor.selection"]');
-  const item = (await byId.count()) ? byId.first() : page.locator('.part.statusbar .statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first();
+  const item = (await byId.count())
+    ? byId.first()
+    : page.locator('.part.statusbar .statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first();
   return (await item.innerText()).trim();
 }
 
@@ -304,7 +317,9 @@ async function arm(frame: Frame, which: 'last' | 'active'): Promise<{ index: num
     target.scrollIntoView({ block: 'center' });
     const stats = doc.getElementById('t2vid-stats');
     const watched = (): Any =>
-      w === 'last' ? [...doc.querySelectorAll('#t2vid-strip .t2vid-frame')].pop() : doc.querySelector(`#t2vid-strip .t2vid-frame[data-position="${position}"]`);
+      w === 'last'
+        ? [...doc.querySelectorAll('#t2vid-strip .t2vid-frame')].pop()
+        : doc.querySelector(`#t2vid-strip .t2vid-frame[data-position="${position}"]`);
     g.__t2vidBench?.observer.disconnect();
     const b: Any = {
       src0: target.querySelector('img').src,
@@ -337,7 +352,12 @@ async function arm(frame: Frame, which: 'last' | 'active'): Promise<{ index: num
       }
     };
     b.observer = new g.MutationObserver(check);
-    b.observer.observe(doc.getElementById('app'), { subtree: true, childList: true, attributes: true, attributeFilter: ['src', 'data-frames', 'aria-busy'] });
+    b.observer.observe(doc.getElementById('app'), {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['src', 'data-frames', 'aria-busy'],
+    });
     g.__t2vidBench = b;
     return { index: Number(target.dataset.index), hadActive: !!active };
   }, which);
@@ -437,11 +457,19 @@ async function gotoLine(page: Page, line: number, col: number): Promise<void> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   for (const key of ['Control+g', 'Control+p']) {
     await page.keyboard.press(key);
-    if (await input.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) {
+    if (
+      await input.waitFor({ state: 'visible', timeout: 5000 }).then(
+        () => true,
+        () => false,
+      )
+    ) {
       await input.fill(`:${line}:${col}`);
       await sleep(200); // the quick input picks the value up as it is typed
       await page.keyboard.press('Enter');
-      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+      await page
+        .locator('.quick-input-widget')
+        .waitFor({ state: 'hidden', timeout: 5000 })
+        .catch(() => undefined);
       if (await waitStatus(page, `Ln ${line}, Col ${col}`, 3000)) {
         return;
       }
@@ -457,7 +485,12 @@ function activationEpoch(session: VSCodeSession): number | undefined {
   for (const dir of fs.existsSync(logs) ? fs.readdirSync(logs) : []) {
     for (const host of fs.readdirSync(path.join(logs, dir)).filter((d) => d.startsWith('exthost'))) {
       const file = path.join(logs, dir, host, 'remoteexthost.log');
-      const line = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').find((l) => /_doActivateExtension t2vid\.t2vid-studio/.test(l)) : undefined;
+      const line = fs.existsSync(file)
+        ? fs
+            .readFileSync(file, 'utf8')
+            .split('\n')
+            .find((l) => /_doActivateExtension t2vid\.t2vid-studio/.test(l))
+        : undefined;
       const m = line && /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3})/.exec(line);
       if (m) {
         return new Date(`${m[1]}T${m[2]}`).getTime(); // the log writes local time
@@ -496,7 +529,15 @@ async function usedProfilePaint(session: VSCodeSession, file: string): Promise<P
     for (let pass = 1; ; pass++) {
       const context = await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+          '--disable-sync',
+          '--disable-quic',
+        ],
         env: { ...process.env, XDG_CONFIG_HOME: xdg('xdg-config'), XDG_DATA_HOME: xdg('xdg-data'), XDG_CACHE_HOME: xdg('xdg-cache') },
         viewport: { width: 1400, height: 900 },
         timeout: 60_000,
@@ -519,7 +560,10 @@ async function usedProfilePaint(session: VSCodeSession, file: string): Promise<P
         await input.fill(file);
         await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
         await page.keyboard.press('Enter');
-        await page.locator(`.tabs-container .tab.active[data-resource-name=${JSON.stringify(file)}]`).first().waitFor({ state: 'visible' });
+        await page
+          .locator(`.tabs-container .tab.active[data-resource-name=${JSON.stringify(file)}]`)
+          .first()
+          .waitFor({ state: 'visible' });
         await sleep(1000);
         const view: VSCodeSession = { ...session, page, webviewFrames: () => page.frames().filter((f) => f.url().includes('webview')) };
         const { paint } = await measurePaint(view, new Set(view.webviewFrames()));
@@ -620,7 +664,10 @@ async function main(): Promise<number> {
     const frames = Number(await frame.evaluate(() => (globalThis as Any).document.getElementById('t2vid-stats').dataset.frames));
 
     // 2. Keystrokes. Focus the editor, cursor at the end.
-    await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 40, y: 8 } });
+    await page
+      .locator('.monaco-editor .view-lines')
+      .first()
+      .click({ position: { x: 40, y: 8 } });
     await page.keyboard.press('Control+End');
     const endStatus = `Ln ${lines.length}, Col ${lines[lines.length - 1].length + 1}`;
     if (!(await waitStatus(page, endStatus))) {
@@ -652,7 +699,10 @@ async function main(): Promise<number> {
     const vsc = versionOf(path.join(e2eCache(), 'node_modules', 'code-server', 'lib', 'vscode', 'package.json'));
     const header =
       `Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? '?'}), load average at start ${load.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min), ` +
-      `at end ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}; ${started.toISOString().slice(0, 16)}Z; code-server ${cs} (VS Code ${vsc}), Chromium ${browserVersion}; ` +
+      `at end ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' / ')}; ${started.toISOString().slice(0, 16)}Z; code-server ${cs} (VS Code ${vsc}), Chromium ${browserVersion}; ` +
       `document: ${WORDS} words, ${lines.length} lines, ${frames} frames (default settings; stats: "${cold.paint.stats}").`;
     const row = (name: string, n: number, inPage: number[], wall: number[], target: number): string =>
       `| ${name} | ${n} | ${fmt(median(inPage))} | ${fmt(max(inPage))} | ${fmt(median(wall))} | ${fmt(max(wall))} | < ${target} | ${verdict([...inPage, ...wall], target)} |`;
@@ -674,8 +724,20 @@ async function main(): Promise<number> {
             row('re-open (warm): click → first visible thumbnail loaded', warm.length, ...paints(warm, 'Img'), TARGET_PAINT_MS),
           ]
         : []),
-      row('keystroke at end → last thumbnail updated and loaded', end.length, end.map((r) => r.toLoaded), end.map((r) => r.wall), TARGET_KEY_MS),
-      row('word in middle → thumbnail under cursor updated and loaded', middle.length, middle.map((r) => r.toLoaded), middle.map((r) => r.wall), TARGET_KEY_MS),
+      row(
+        'keystroke at end → last thumbnail updated and loaded',
+        end.length,
+        end.map((r) => r.toLoaded),
+        end.map((r) => r.wall),
+        TARGET_KEY_MS,
+      ),
+      row(
+        'word in middle → thumbnail under cursor updated and loaded',
+        middle.length,
+        middle.map((r) => r.toLoaded),
+        middle.map((r) => r.wall),
+        TARGET_KEY_MS,
+      ),
     ];
     const breakdown = (name: string, reps: Rep[]): string =>
       `| ${name} | ${fmt(median(reps.map((r) => r.toChange)))} / ${fmt(max(reps.map((r) => r.toChange)))} | ` +
@@ -702,7 +764,7 @@ async function main(): Promise<number> {
       `Milliseconds. Keystroke figures include the extension's ${DEBOUNCE_MS} ms debounce (src/extension/framesView.ts DEBOUNCE_MS), the ` +
         'document sync to the extension host, the render, the state message and the image load in the webview. ' +
         '"In-page": from the keydown / mousedown event in the workbench page to the change seen by a MutationObserver and the img load event ' +
-        '(first paint: 10 ms polling in the webview frame), both documents\' performance.timeOrigin + now() put on one time base. ' +
+        "(first paint: 10 ms polling in the webview frame), both documents' performance.timeOrigin + now() put on one time base. " +
         '"Wall": performance.now() in the bench process, from page.keyboard.type() returning (first paint: from just before the click call) ' +
         'to Playwright seeing the loaded image (10 ms polling). Cold first paint includes extension activation, the webview, starting the ' +
         'render process and rendering every frame into an empty cache, in a fresh browser profile (the first webview the profile ever shows). ' +
@@ -721,13 +783,23 @@ async function main(): Promise<number> {
       '',
       activationNote,
       paintNote('Cold', cold.paint),
-      ...(used ? [paintNote('Profile used before (a second browser session on a profile that showed the view once; new window, new extension host)', used)] : []),
+      ...(used
+        ? [
+            paintNote(
+              'Profile used before (a second browser session on a profile that showed the view once; new window, new extension host)',
+              used,
+            ),
+          ]
+        : []),
       ...warm.map((p, i) => paintNote(`Warm ${i + 1}`, p)),
       ...(warmNote || prewarmNote || usedNote ? [`Note: ${prewarmNote}${warmNote}${usedNote}`] : []),
     ];
     const out = lines2.join('\n');
     console.log(out);
-    fs.writeFileSync(path.join(root, 'bench', 'RESULTS-ui.md'), `# Frames view UI latency (real VS Code)\n\nGenerated by \`node out/bench/ui.js\` (\`npm run bench\`).\n\n${out}\n`);
+    fs.writeFileSync(
+      path.join(root, 'bench', 'RESULTS-ui.md'),
+      `# Frames view UI latency (real VS Code)\n\nGenerated by \`node out/bench/ui.js\` (\`npm run bench\`).\n\n${out}\n`,
+    );
     return 0;
   } catch (e) {
     process.stderr.write(`ui bench: measurement failed: ${(e as Error).stack ?? String(e)}\n`);

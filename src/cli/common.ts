@@ -1,7 +1,18 @@
 /** What the `t2vid` commands share: usage errors, number options, engine options, the progress bar and Ctrl-C cancellation. */
 import * as path from 'node:path';
 import { formatIssue, type ReadIssue, type SourceRef } from '../core/model';
-import { OPTION_TABLE, OptionError, resolveOptions, type Align, type EngineOptions, type RenderOptions, type SegmentMode, type SegmentOptions, type SettingName, type SettingSpec } from '../core/options';
+import {
+  OPTION_TABLE,
+  OptionError,
+  resolveOptions,
+  type Align,
+  type EngineOptions,
+  type RenderOptions,
+  type SegmentMode,
+  type SegmentOptions,
+  type SettingName,
+  type SettingSpec,
+} from '../core/options';
 import { boundsOf } from '../shared/settings';
 import { openFontFile } from '../core/fontCoverage';
 import { redact } from '../core/util/redact';
@@ -17,7 +28,14 @@ export function wholeNumber(value: string | undefined, name: string, min?: numbe
   }
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || (min !== undefined && n < min) || (max !== undefined && n > max)) {
-    const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` ≥ ${min}` : max !== undefined ? ` ≤ ${max}` : '';
+    const range =
+      min !== undefined && max !== undefined
+        ? ` from ${min} to ${max}`
+        : min !== undefined
+          ? ` ≥ ${min}`
+          : max !== undefined
+            ? ` ≤ ${max}`
+            : '';
     throw new UsageError(`${name} takes a whole number${range}, got ${JSON.stringify(value)}`);
   }
   return n;
@@ -185,7 +203,11 @@ export function stderrReporters(clearLine: () => void): {
  * The end of a run command: the summary as one JSON line on stdout (`--json`) or the human report on stderr, then the
  * exit code: 130 if cancelled, 1 if the run produced nothing usable, 0 otherwise.
  */
-export function finishRun<S extends { ok: boolean; cancelled: boolean }>(summary: S, json: boolean, report: (summary: S) => string): number {
+export function finishRun<S extends { ok: boolean; cancelled: boolean }>(
+  summary: S,
+  json: boolean,
+  report: (summary: S) => string,
+): number {
   // redact: no API key (or Bearer token an endpoint echoed into an error) reaches stdout or stderr.
   if (json) {
     process.stdout.write(escapeJsonControl(redact(JSON.stringify(summary))) + '\n');

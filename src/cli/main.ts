@@ -99,7 +99,11 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (e) {
-    const usage = e instanceof UsageError || e instanceof OptionError || e instanceof OutputIsInputError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    const usage =
+      e instanceof UsageError ||
+      e instanceof OptionError ||
+      e instanceof OutputIsInputError ||
+      (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`t2vid: ${escapeControl((e as Error).message)}\n${usage ? "see 't2vid --help'\n" : ''}`);
     return usage ? 2 : 1;
   }

@@ -7,7 +7,11 @@ import { DATASET_FORMATS, datasetFileName, type DatasetFormat } from '../core/sy
 import { UsageError } from './common';
 
 export async function mergeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { format: { type: 'string' }, json: { type: 'boolean' } },
+  });
   if (positionals.length !== 1) {
     throw new UsageError('merge takes one folder: the --out folder of the sharded run');
   }
@@ -19,8 +23,9 @@ export async function mergeCommand(argv: string[]): Promise<number> {
   if (values.json) {
     process.stdout.write(JSON.stringify(result) + '\n');
   } else {
-    process.stderr.write(`merged ${result.shards} shards, ${result.entries} entries → ${path.join(positionals[0], datasetFileName(format))}\n`);
+    process.stderr.write(
+      `merged ${result.shards} shards, ${result.entries} entries → ${path.join(positionals[0], datasetFileName(format))}\n`,
+    );
   }
   return 0;
 }
-

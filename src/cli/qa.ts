@@ -5,7 +5,17 @@
 import { parseArgs } from 'node:util';
 import { describeInputCounts } from '../core/model';
 import { escapeControl } from '../core/util/terminal';
-import { defaultOf as d, ENGINE_ARGS, engineFromArgs, finishRun, interruptible, progressBar, settingNumber, stderrReporters, UsageError } from './common';
+import {
+  defaultOf as d,
+  ENGINE_ARGS,
+  engineFromArgs,
+  finishRun,
+  interruptible,
+  progressBar,
+  settingNumber,
+  stderrReporters,
+  UsageError,
+} from './common';
 import { OptionError } from '../core/options';
 import { OutputIsInputError } from '../core/util/fsutil';
 import { generateQA, type QAProgress, type QASummary } from '../core/qa/run';
@@ -63,10 +73,14 @@ function report(s: QASummary): string {
       `; ${s.pairs} pairs generated${s.sourcePairs ? ` + ${s.sourcePairs} from the input` : ''} in ${s.seconds.toFixed(1)} s → ${s.out}`,
   ];
   if (s.generator === 'llm') {
-    lines.push(`tokens: ${s.promptTokens} prompt + ${s.completionTokens} completion; ${s.requests} requests, ${s.retries} retries, ${s.cacheHits} from cache`);
+    lines.push(
+      `tokens: ${s.promptTokens} prompt + ${s.completionTokens} completion; ${s.requests} requests, ${s.retries} retries, ${s.cacheHits} from cache`,
+    );
   }
   for (const f of s.responseFormatFallbacks ?? []) {
-    lines.push(`the endpoint refused response_format ${f.from} (${f.reason}): this run asked for ${f.to === 'prompt' ? 'JSON in the prompt only' : f.to} instead, same validation`);
+    lines.push(
+      `the endpoint refused response_format ${f.from} (${f.reason}): this run asked for ${f.to === 'prompt' ? 'JSON in the prompt only' : f.to} instead, same validation`,
+    );
   }
   if (s.budgetExhausted) {
     lines.push('token budget reached: no new requests were started; run again (with a larger --budget-tokens) to continue');
@@ -87,7 +101,11 @@ export async function qaCommand(argv: string[]): Promise<number> {
   try {
     return await run(argv);
   } catch (e) {
-    const usage = e instanceof UsageError || e instanceof OptionError || e instanceof OutputIsInputError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    const usage =
+      e instanceof UsageError ||
+      e instanceof OptionError ||
+      e instanceof OutputIsInputError ||
+      (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`t2vid qa: ${escapeControl((e as Error).message)}\n${usage ? "see 't2vid qa --help'\n" : ''}`);
     return usage ? 2 : 1;
   }

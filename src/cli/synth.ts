@@ -26,7 +26,10 @@ export const SYNTH_ARGS = {
 function report(summary: SynthSummary): string {
   const lines: string[] = [];
   if (summary.dryRun) {
-    lines.push(`${summary.cancelled ? 'cancelled ' : ''}dry run: ${summary.samples} samples, ${summary.entries} QA pairs, ${summary.words} words` + (summary.segments !== undefined ? `, ${summary.segments} segments before layout` : ''));
+    lines.push(
+      `${summary.cancelled ? 'cancelled ' : ''}dry run: ${summary.samples} samples, ${summary.entries} QA pairs, ${summary.words} words` +
+        (summary.segments !== undefined ? `, ${summary.segments} segments before layout` : ''),
+    );
   } else {
     lines.push(
       `${summary.cancelled ? 'cancelled' : summary.stopped ? 'stopped' : 'done'}: ${summary.completed} samples rendered, ${summary.resumed} already complete, ${summary.failed} failed` +
@@ -38,7 +41,9 @@ function report(summary: SynthSummary): string {
       lines.push(`dataset: ${summary.dataset} (${summary.entries} entries)`);
     }
     if (summary.withoutQuestion) {
-      lines.push(`${summary.withoutQuestion} sample${summary.withoutQuestion === 1 ? " has" : "s have"} no question: frames only, not in the dataset`);
+      lines.push(
+        `${summary.withoutQuestion} sample${summary.withoutQuestion === 1 ? ' has' : 's have'} no question: frames only, not in the dataset`,
+      );
     }
     if (summary.cancelled) {
       lines.push('run the same command again to resume');
@@ -46,8 +51,12 @@ function report(summary: SynthSummary): string {
   }
   const tofu = summary.uncoveredGlyphs;
   if (tofu?.characters) {
-    const scripts = Object.entries(tofu.byScript).map(([s, n]) => `${s} ${n}`).join(', ');
-    lines.push(`${tofu.characters} characters in ${tofu.samples} sample${tofu.samples === 1 ? '' : 's'} no font covers (${scripts}): drawn as boxes (reported above)`);
+    const scripts = Object.entries(tofu.byScript)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ');
+    lines.push(
+      `${tofu.characters} characters in ${tofu.samples} sample${tofu.samples === 1 ? '' : 's'} no font covers (${scripts}): drawn as boxes (reported above)`,
+    );
   }
   if (summary.stopped) {
     lines.push(`the run stopped: ${summary.stopped}`);
@@ -82,9 +91,13 @@ export async function synthCommand(argv: string[]): Promise<number> {
   const shard = values.shard ? usage(() => parseShard(values.shard!)) : undefined;
   const fields = values.fields ? usage(() => parseFieldMapping(values.fields!)) : undefined;
   const json = !!values.json;
-  const bar = process.stderr.isTTY && !values.quiet
-    ? progressBar<{ total: number; done: number; frames: number }>(process.stderr, (p, seconds) => `${p.frames} frames · ${(seconds > 0 ? p.frames / seconds : 0).toFixed(0)} frames/s`)
-    : undefined;
+  const bar =
+    process.stderr.isTTY && !values.quiet
+      ? progressBar<{ total: number; done: number; frames: number }>(
+          process.stderr,
+          (p, seconds) => `${p.frames} frames · ${(seconds > 0 ? p.frames / seconds : 0).toFixed(0)} frames/s`,
+        )
+      : undefined;
   const clearLine = (): void => bar?.clear();
   const interrupt = interruptible('finishing the frames in flight');
   const summary = await synthesizeParallel({
@@ -111,4 +124,3 @@ export async function synthCommand(argv: string[]): Promise<number> {
   interrupt.dispose();
   return finishRun(summary, json, report);
 }
-

@@ -46,7 +46,9 @@ export function openFontFile(file: string, flag = '--font-file'): FontInfo {
     st = fs.statSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code ?? (e as Error).message})`);
+    return fail(
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code ?? (e as Error).message})`,
+    );
   }
   if (st.isDirectory()) {
     fail('is a folder, not a font file');
@@ -89,7 +91,9 @@ export function openFontFile(file: string, flag = '--font-file'): FontInfo {
   const magic = data.subarray(0, 4).toString('hex');
   const kind = SIGNATURES.find(([sig]) => sig === magic)?.[1];
   if (!kind) {
-    fail(`is not a font file (TrueType, OpenType, TTC, WOFF or WOFF2): it starts with bytes ${data.subarray(0, 8).toString('hex').replace(/(..)/g, '$1 ').trim()}`);
+    fail(
+      `is not a font file (TrueType, OpenType, TTC, WOFF or WOFF2): it starts with bytes ${data.subarray(0, 8).toString('hex').replace(/(..)/g, '$1 ').trim()}`,
+    );
   }
   let parsed: fontkit.Font | fontkit.FontCollection;
   try {
@@ -123,10 +127,47 @@ export function openFontFile(file: string, flag = '--font-file'): FontInfo {
  * `Common (emoji)` for pictographs), `Inherited` or `Unknown`.
  */
 const SCRIPTS = [
-  'Latin', 'Han', 'Hangul', 'Hiragana', 'Katakana', 'Cyrillic', 'Greek', 'Arabic', 'Hebrew', 'Devanagari', 'Bengali',
-  'Thai', 'Tamil', 'Telugu', 'Kannada', 'Malayalam', 'Gujarati', 'Gurmukhi', 'Oriya', 'Sinhala', 'Khmer', 'Lao',
-  'Myanmar', 'Tibetan', 'Georgian', 'Armenian', 'Ethiopic', 'Mongolian', 'Syriac', 'Thaana', 'Bopomofo', 'Yi',
-  'Cherokee', 'Canadian_Aboriginal', 'Tifinagh', 'Javanese', 'Balinese', 'Runic', 'Ogham', 'Braille', 'Inherited',
+  'Latin',
+  'Han',
+  'Hangul',
+  'Hiragana',
+  'Katakana',
+  'Cyrillic',
+  'Greek',
+  'Arabic',
+  'Hebrew',
+  'Devanagari',
+  'Bengali',
+  'Thai',
+  'Tamil',
+  'Telugu',
+  'Kannada',
+  'Malayalam',
+  'Gujarati',
+  'Gurmukhi',
+  'Oriya',
+  'Sinhala',
+  'Khmer',
+  'Lao',
+  'Myanmar',
+  'Tibetan',
+  'Georgian',
+  'Armenian',
+  'Ethiopic',
+  'Mongolian',
+  'Syriac',
+  'Thaana',
+  'Bopomofo',
+  'Yi',
+  'Cherokee',
+  'Canadian_Aboriginal',
+  'Tifinagh',
+  'Javanese',
+  'Balinese',
+  'Runic',
+  'Ogham',
+  'Braille',
+  'Inherited',
 ].map((name) => ({ name, re: new RegExp(`^\\p{Script=${name}}$`, 'u') }));
 const PICTOGRAPH = /^\p{Extended_Pictographic}$/u;
 const COMMON = /^\p{Script=Common}$/u;
@@ -216,7 +257,9 @@ export class FontStack {
     }
     return {
       count,
-      byScript: [...byScript].map(([s, n]) => ({ script: s, count: n })).sort((a, b) => b.count - a.count || a.script.localeCompare(b.script)),
+      byScript: [...byScript]
+        .map(([s, n]) => ({ script: s, count: n }))
+        .sort((a, b) => b.count - a.count || a.script.localeCompare(b.script)),
       examples: [...examples],
     };
   }

@@ -33,7 +33,9 @@ export async function mergeShards(dir: string, format: Exclude<DatasetFormat, 'n
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !found.has(i));
   if (missing.length) {
-    throw new Error(`cannot merge ${dir}: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${count} not finished (no dataset file yet)`);
+    throw new Error(
+      `cannot merge ${dir}: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${count} not finished (no dataset file yet)`,
+    );
   }
   // The merged file must not be one of the shards (a link planted under its name).
   await assertOutputNotInput(path.join(dir, base), [...found.values()], `the merged dataset`);

@@ -114,7 +114,10 @@ export function parseColour(value: string, name: string, setting?: SettingName):
   }
   let hex = value.slice(1);
   if (hex.length === 3) {
-    hex = hex.split('').map((c) => c + c).join('');
+    hex = hex
+      .split('')
+      .map((c) => c + c)
+      .join('');
   }
   return [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
 }
@@ -143,7 +146,8 @@ export function resolveOptions(partial: { segment?: Partial<SegmentOptions>; ren
   render.marginY = int(render.marginY, 'render.marginY');
   render.lineSpacing = int(render.lineSpacing, 'render.lineSpacing');
   const depths: readonly number[] = SETTINGS['render.bitDepth'].enum;
-  const depth = typeof render.bitDepth === 'string' && (render.bitDepth as string).trim() !== '' ? Number(render.bitDepth) : render.bitDepth;
+  const depth =
+    typeof render.bitDepth === 'string' && (render.bitDepth as string).trim() !== '' ? Number(render.bitDepth) : render.bitDepth;
   if (!depths.includes(depth)) {
     throw settingError('render.bitDepth', `must be ${oneOf(depths)}, got ${JSON.stringify(render.bitDepth)}`);
   }
@@ -157,7 +161,10 @@ export function resolveOptions(partial: { segment?: Partial<SegmentOptions>; ren
     );
   }
   if (typeof render.fontFamily !== 'string' || !render.fontFamily.trim() || /[<>&"]/.test(render.fontFamily)) {
-    throw settingError('render.fontFamily', `must be a font family list like "DejaVu Sans,Noto Sans SC", got ${JSON.stringify(render.fontFamily)}`);
+    throw settingError(
+      'render.fontFamily',
+      `must be a font family list like "DejaVu Sans,Noto Sans SC", got ${JSON.stringify(render.fontFamily)}`,
+    );
   }
   parseColour(render.foreground, 'foreground', 'render.foreground');
   parseColour(render.background, 'background', 'render.background');

@@ -12,7 +12,15 @@ import { forkWorker, workerScript } from './util/worker';
 import type { ReadIssue } from './model';
 import * as path from 'node:path';
 import { assertOutputNotInput, ensureWritableDir } from './util/fsutil';
-import { countSamples, datasetFileName, synthesize, type SampleError, type SynthOptions, type SynthProgress, type SynthSummary } from './synth';
+import {
+  countSamples,
+  datasetFileName,
+  synthesize,
+  type SampleError,
+  type SynthOptions,
+  type SynthProgress,
+  type SynthSummary,
+} from './synth';
 
 /** What a parent sends a worker: the run's options without callbacks or signal. */
 export type WorkerOptions = Omit<SynthOptions, 'signal' | 'onProgress' | 'onIssue' | 'onSampleError' | 'onWarning' | 'onNotice'>;
@@ -24,7 +32,6 @@ export type FromWorker =
   | { type: 'sampleError'; error: SampleError }
   | { type: 'done'; summary: SynthSummary }
   | { type: 'failed'; message: string };
-
 
 /** Runs in the worker process: one message in, progress and a summary out. */
 export function runWorker(): void {
@@ -50,10 +57,12 @@ export function runWorker(): void {
       },
       onIssue: message.reportIssues ? (issue) => send({ type: 'issue', issue }) : undefined,
       onSampleError: (error) => send({ type: 'sampleError', error }),
-    }).then(
-      (summary) => send({ type: 'done', summary }),
-      (e: unknown) => send({ type: 'failed', message: (e as Error).message ?? String(e) }),
-    ).finally(() => process.disconnect?.());
+    })
+      .then(
+        (summary) => send({ type: 'done', summary }),
+        (e: unknown) => send({ type: 'failed', message: (e as Error).message ?? String(e) }),
+      )
+      .finally(() => process.disconnect?.());
   });
   process.on('disconnect', () => controller.abort(new Error('parent went away')));
   // Ctrl-C in a terminal reaches the whole process group: the parent decides, and sends 'cancel'.
@@ -81,7 +90,10 @@ export function plannedProcesses(jobs: number | undefined, samples: number, cap 
   if (jobs === undefined || processes >= jobs) {
     return { processes };
   }
-  const why = processes === Math.min(samples, asked) && samples < cap ? `the run has ${samples} sample${samples === 1 ? '' : 's'}` : `this machine runs at most ${cap} (${availableParallelism()} cores, ${Math.round(freemem() / 2 ** 20)} MB free, ~${RENDER_PROCESS_MB} MB a process)`;
+  const why =
+    processes === Math.min(samples, asked) && samples < cap
+      ? `the run has ${samples} sample${samples === 1 ? '' : 's'}`
+      : `this machine runs at most ${cap} (${availableParallelism()} cores, ${Math.round(freemem() / 2 ** 20)} MB free, ~${RENDER_PROCESS_MB} MB a process)`;
   return { processes, note: `--jobs ${jobs} lowered to ${processes} render process${processes === 1 ? '' : 'es'}: ${why}` };
 }
 
@@ -98,7 +110,11 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
   const format = options.format ?? 'minicpm-v';
   if (format !== 'none') {
     // Before any process starts: the assembling pass would refuse it only after every frame was rendered.
-    await assertOutputNotInput(path.join(path.resolve(options.out), datasetFileName(format, options.shard)), options.inputs, 'the dataset file');
+    await assertOutputNotInput(
+      path.join(path.resolve(options.out), datasetFileName(format, options.shard)),
+      options.inputs,
+      'the dataset file',
+    );
   }
   const samples = await countSamples(options);
   const planned = plannedProcesses(options.jobs, samples);
@@ -199,7 +215,12 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
   return combine(started, summaries, final, final.cancelled);
 }
 
-function combine(started: number, workers: Array<SynthSummary | undefined>, final: SynthSummary | undefined, cancelled: boolean): SynthSummary {
+function combine(
+  started: number,
+  workers: Array<SynthSummary | undefined>,
+  final: SynthSummary | undefined,
+  cancelled: boolean,
+): SynthSummary {
   const done = workers.filter((w): w is SynthSummary => !!w);
   const sum = (key: 'completed' | 'frames' | 'bytes'): number => done.reduce((n, w) => n + w[key], 0);
   const base: SynthSummary = final ?? {

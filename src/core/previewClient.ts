@@ -44,7 +44,12 @@ export function runPreviewWorker(cacheDir: string): void {
       .then(
         (result) => process.send?.({ type: 'result', id: message.id, result } satisfies FromPreview),
         (e: unknown) =>
-          process.send?.({ type: 'error', id: message.id, message: (e as Error).message ?? String(e), cancelled: controller.signal.aborted } satisfies FromPreview),
+          process.send?.({
+            type: 'error',
+            id: message.id,
+            message: (e as Error).message ?? String(e),
+            cancelled: controller.signal.aborted,
+          } satisfies FromPreview),
       )
       .finally(() => running.delete(message.id));
   });
@@ -110,7 +115,11 @@ export class PreviewClient {
    * up to the one holding `focus.offset` (and `focus.after` more) are also handed to `focus.onPartial` as soon as
    * they are ready.
    */
-  render(text: string, options: EngineOptions, focus?: { offset: number; after: number; onPartial: (pages: PreviewPage[]) => void }): Promise<PreviewResult> {
+  render(
+    text: string,
+    options: EngineOptions,
+    focus?: { offset: number; after: number; onPartial: (pages: PreviewPage[]) => void },
+  ): Promise<PreviewResult> {
     const child = this.process();
     const id = this.nextId++;
     if (this.latest && this.pending.has(this.latest)) {

@@ -78,7 +78,11 @@ export class SegmentCache {
       return hit;
     }
     const all = [...segmenter.segment(chunk)];
-    const out: ChunkSegments = { start: new Uint32Array(all.length), length: new Uint32Array(all.length), wordLike: new Uint8Array(all.length) };
+    const out: ChunkSegments = {
+      start: new Uint32Array(all.length),
+      length: new Uint32Array(all.length),
+      wordLike: new Uint8Array(all.length),
+    };
     all.forEach((s, i) => {
       out.start[i] = s.index;
       out.length[i] = s.segment.length;
@@ -251,7 +255,13 @@ export function sentenceRanges(text: string, locale?: string, cache?: SegmentCac
  * Each group is a list of consecutive unit indices [first, last+1).
  * `fit` mode has no a-priori grouping: it is paged by layout (see paginate.ts).
  */
-export function groupUnits(text: string, units: Units, options: SegmentOptions, locale?: string, cache?: SegmentCache): Array<[number, number]> {
+export function groupUnits(
+  text: string,
+  units: Units,
+  options: SegmentOptions,
+  locale?: string,
+  cache?: SegmentCache,
+): Array<[number, number]> {
   const n = units.length;
   const max = options.wordsPerFrame;
   const groups: Array<[number, number]> = [];
@@ -361,7 +371,12 @@ function* unitStarts(text: string, locale: string | undefined): Generator<number
  * wordUnits, chunk by chunk with a pause every few thousand segments: the same ranges, but a long text neither blocks
  * the event loop (so Ctrl-C / SIGTERM are heard) nor ignores `signal` (throws `signal.reason`).
  */
-export async function wordUnitsAsync(text: string, locale: string | undefined, signal?: AbortSignal, cache?: SegmentCache): Promise<UnitList> {
+export async function wordUnitsAsync(
+  text: string,
+  locale: string | undefined,
+  signal?: AbortSignal,
+  cache?: SegmentCache,
+): Promise<UnitList> {
   signal?.throwIfAborted();
   const pause = pauser(signal);
   const units = new UnitList();

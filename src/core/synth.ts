@@ -8,8 +8,25 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic, AtomicStream, ensureWritableDir, assertOutputNotInput, describeWriteError, isFatalWriteError } from './util/fsutil';
-import { countIssue, emptyInputCounts, type FieldMapping, type FrameRecord, type InputCounts, type QAPair, type ReadIssue, type Sample, type SourceRef } from './model';
+import {
+  writeFileAtomic,
+  AtomicStream,
+  ensureWritableDir,
+  assertOutputNotInput,
+  describeWriteError,
+  isFatalWriteError,
+} from './util/fsutil';
+import {
+  countIssue,
+  emptyInputCounts,
+  type FieldMapping,
+  type FrameRecord,
+  type InputCounts,
+  type QAPair,
+  type ReadIssue,
+  type Sample,
+  type SourceRef,
+} from './model';
 import { SETTINGS } from '../shared/settings';
 import { optionsKey, type EngineOptions } from './options';
 import { paginate } from './paginate';
@@ -176,7 +193,9 @@ export function parseShard(spec: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(spec.trim());
   const shard = m ? { index: Number(m[1]), count: Number(m[2]) } : undefined;
   if (!shard || shard.count < 1 || shard.index >= shard.count) {
-    throw new Error(`--shard must be i/n with 0 ≤ i < n (e.g. 0/4, or $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT), got ${JSON.stringify(spec)}`);
+    throw new Error(
+      `--shard must be i/n with 0 ≤ i < n (e.g. 0/4, or $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT), got ${JSON.stringify(spec)}`,
+    );
   }
   return shard;
 }
@@ -189,7 +208,12 @@ export async function completeManifest(out: string, id: string, key: string, con
   } catch {
     return undefined;
   }
-  if (manifest.complete !== true || manifest.optionsKey !== key || manifest.contextSha256 !== contextSha || !Array.isArray(manifest.frames)) {
+  if (
+    manifest.complete !== true ||
+    manifest.optionsKey !== key ||
+    manifest.contextSha256 !== contextSha ||
+    !Array.isArray(manifest.frames)
+  ) {
     return undefined;
   }
   for (const frame of manifest.frames) {
@@ -528,7 +552,9 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
               return;
             }
             summary.failed++;
-            const message = stopOn(e) ? `${describeWriteError(e)} writing frames/${id}: the sample's frames were removed` : ((e as Error).message ?? String(e));
+            const message = stopOn(e)
+              ? `${describeWriteError(e)} writing frames/${id}: the sample's frames were removed`
+              : ((e as Error).message ?? String(e));
             const error: SampleError = { id, source: sample.source, message };
             summary.errors.push(error);
             options.onSampleError?.(error);

@@ -29,15 +29,39 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
     frames,
     vscode.window.registerWebviewViewProvider(FramesViewProvider.viewType, frames),
-    vscode.commands.registerCommand('t2vid.synthesizeActiveDocument', guarded(() => synthesizeActiveDocument(log))),
-    vscode.commands.registerCommand('t2vid.showFrames', guarded(async () => vscode.commands.executeCommand(`${FramesViewProvider.viewType}.focus`))),
-    vscode.commands.registerCommand('t2vid.exportPreviewFrames', guarded(() => exportPreviewFrames(frames))),
+    vscode.commands.registerCommand(
+      't2vid.synthesizeActiveDocument',
+      guarded(() => synthesizeActiveDocument(log)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.showFrames',
+      guarded(async () => vscode.commands.executeCommand(`${FramesViewProvider.viewType}.focus`)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.exportPreviewFrames',
+      guarded(() => exportPreviewFrames(frames)),
+    ),
     curationEditor,
-    vscode.commands.registerCommand('t2vid.openCurationEditor', guarded((uri?: vscode.Uri) => openCurationEditor(uri))),
-    vscode.commands.registerCommand('t2vid.generateQAForActiveDocument', guarded(() => generateQAForActiveDocument(context.secrets, log))),
-    vscode.commands.registerCommand('t2vid.generateQAForDataset', guarded((uri?: vscode.Uri) => generateQAForDataset(context.secrets, log, uri))),
-    vscode.commands.registerCommand('t2vid.setApiKey', guarded(() => setApiKey(context.secrets))),
-    vscode.commands.registerCommand('t2vid.openSettings', guarded(async () => vscode.commands.executeCommand('workbench.action.openSettings', 't2vid.'))),
+    vscode.commands.registerCommand(
+      't2vid.openCurationEditor',
+      guarded((uri?: vscode.Uri) => openCurationEditor(uri)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.generateQAForActiveDocument',
+      guarded(() => generateQAForActiveDocument(context.secrets, log)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.generateQAForDataset',
+      guarded((uri?: vscode.Uri) => generateQAForDataset(context.secrets, log, uri)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.setApiKey',
+      guarded(() => setApiKey(context.secrets)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.openSettings',
+      guarded(async () => vscode.commands.executeCommand('workbench.action.openSettings', 't2vid.')),
+    ),
     ...REVIEW_COMMANDS.map((command) => vscode.commands.registerCommand(`t2vid.curation.${command}`, () => curation.command(command))),
   );
   // Frames not rendered for a week leave the preview cache.

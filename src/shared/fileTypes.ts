@@ -23,7 +23,15 @@ export type InputFormat = 'text' | 'jsonl' | 'json' | 'parquet';
 export function formatOfExtension(ext: string): InputFormat | undefined {
   const e = ext.toLowerCase();
   const has = (list: readonly string[]): boolean => list.includes(e);
-  return has(TEXT_EXTENSIONS) ? 'text' : has(JSONL_EXTENSIONS) ? 'jsonl' : has(JSON_EXTENSIONS) ? 'json' : has(PARQUET_EXTENSIONS) ? 'parquet' : undefined;
+  return has(TEXT_EXTENSIONS)
+    ? 'text'
+    : has(JSONL_EXTENSIONS)
+      ? 'jsonl'
+      : has(JSON_EXTENSIONS)
+        ? 'json'
+        : has(PARQUET_EXTENSIONS)
+          ? 'parquet'
+          : undefined;
 }
 
 /** The Q&A records the curation editor opens by default. */

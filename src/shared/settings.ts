@@ -77,12 +77,18 @@ export function boundsOf(name: SettingName): { min: number; max: number } {
 export function isValidSetting(name: SettingName, value: unknown): boolean {
   const spec: SettingSpec = SETTINGS[name];
   if (spec.type === 'integer') {
-    if (typeof value !== 'number' || !Number.isInteger(value)) {return false;}
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      return false;
+    }
     const { min, max } = boundsOf(name);
-    if (value < min || value > max) {return false;}
+    if (value < min || value > max) {
+      return false;
+    }
   } else if (typeof value !== 'string') {
     return false;
   }
-  if (spec.enum && !spec.enum.includes(value as string | number)) {return false;}
+  if (spec.enum && !spec.enum.includes(value as string | number)) {
+    return false;
+  }
   return spec.pattern === undefined || new RegExp(spec.pattern).test(value as string);
 }

@@ -147,7 +147,8 @@ async function screenshot(vscode: VSCodeSession, name: string): Promise<string> 
 const SIZE = { width: 448, height: 448 };
 
 /** The Frames view's title-bar actions (package.json `view/title`). */
-const exportAction = (vscode: VSCodeSession) => vscode.page.locator('.part.sidebar .title-actions [aria-label="Export Previewed Frames"]').first();
+const exportAction = (vscode: VSCodeSession) =>
+  vscode.page.locator('.part.sidebar .title-actions [aria-label="Export Previewed Frames"]').first();
 const settingsAction = (vscode: VSCodeSession) => vscode.page.locator('.part.sidebar .title-actions [aria-label="Open Settings"]').first();
 
 describe('Frames view (light theme)', () => {

@@ -21,9 +21,12 @@ const NEW_QUESTION = 'Which frames describe the renewal — and in what order?';
 const MIN_BYTES = 52 * 1024 * 1024;
 
 const source = path.join(repoRoot(), '..', 'shared', 'data', 'long-text', 'leval-multidoc_qa.jsonl');
-const records = fs.readFileSync(source, 'utf8').split('\n').filter((l) => l.trim());
+const records = fs
+  .readFileSync(source, 'utf8')
+  .split('\n')
+  .filter((l) => l.trim());
 const lines: string[] = [];
-for (let bytes = 0; bytes < MIN_BYTES; ) {
+for (let bytes = 0; bytes < MIN_BYTES;) {
   for (const r of records) {
     lines.push(r);
     bytes += Buffer.byteLength(r) + 1;
@@ -50,7 +53,8 @@ after(async () => {
   fs.rmSync(workspace, { recursive: true, force: true });
 });
 
-const question = (pair: number): ReturnType<Frame['locator']> => frame.locator(`.cur-row[data-line="0"] .cur-pair[data-pair="${pair}"] textarea[data-field="question"]`);
+const question = (pair: number): ReturnType<Frame['locator']> =>
+  frame.locator(`.cur-row[data-line="0"] .cur-pair[data-pair="${pair}"] textarea[data-field="question"]`);
 const dirty = (): Promise<boolean> => tabDirty(vscode, NAME);
 
 test('Quick Open of a dataset past 50 MB shows its rows in the curation editor', { timeout: 240_000 }, async (t) => {
@@ -75,10 +79,14 @@ test('Quick Open of a dataset past 50 MB shows its rows in the curation editor',
     20_000,
   );
   await frame.locator('#cur-list').evaluate((list) => ((list as unknown as { scrollTop: number }).scrollTop = 0));
-  const stats = await until('the counts', async () => {
-    const text = await frame.locator('#cur-stats').textContent();
-    return text && !text.includes('counting') ? text : undefined;
-  }, 60_000);
+  const stats = await until(
+    'the counts',
+    async () => {
+      const text = await frame.locator('#cur-stats').textContent();
+      return text && !text.includes('counting') ? text : undefined;
+    },
+    60_000,
+  );
   assert.match(stats, new RegExp(`^${(lines.length - 1).toLocaleString('en-US')} samples · |^${lines.length - 1} samples · `));
   lap(`counts: "${stats}"`);
 });
@@ -94,10 +102,20 @@ test('edit, undo, redo, save on a file past 50 MB: only that question changes on
   const pairHeader = frame.locator('.cur-row[data-line="0"] .cur-pair[data-pair="1"] .cur-pair__meta');
   await pairHeader.click();
   await pairHeader.press('Control+z');
-  await until('the old question back (undo)', async () => ((await question(1).inputValue()) === first.instructions[1] ? true : undefined), 10_000, () => question(1).inputValue());
+  await until(
+    'the old question back (undo)',
+    async () => ((await question(1).inputValue()) === first.instructions[1] ? true : undefined),
+    10_000,
+    () => question(1).inputValue(),
+  );
   await pairHeader.click();
   await pairHeader.press('Control+Shift+z');
-  await until('the new question again (redo)', async () => ((await question(1).inputValue()) === NEW_QUESTION ? true : undefined), 10_000, () => question(1).inputValue());
+  await until(
+    'the new question again (redo)',
+    async () => ((await question(1).inputValue()) === NEW_QUESTION ? true : undefined),
+    10_000,
+    () => question(1).inputValue(),
+  );
   lap('edit, undo, redo');
 
   await vscode.page.keyboard.press('Control+s');
@@ -107,7 +125,11 @@ test('edit, undo, redo, save on a file past 50 MB: only that question changes on
   const saved = fs.readFileSync(file, 'utf8');
   assert.equal(saved.length, want.length);
   assert.ok(saved === want, 'the saved file differs from the original in question 2 of line 1 only');
-  assert.deepEqual(fs.readdirSync(workspace).filter((n) => n.startsWith('.')), [], 'no temp file left beside the dataset');
+  assert.deepEqual(
+    fs.readdirSync(workspace).filter((n) => n.startsWith('.')),
+    [],
+    'no temp file left beside the dataset',
+  );
   lap('saved; file on disk checked');
 });
 
@@ -119,7 +141,12 @@ test('a change of the file on disk made elsewhere shows at once', { timeout: 240
   record.instructions[0] = 'Rewritten by another program?';
   onDisk[0] = stringifyLike(record, { spaced: true, ascii: true });
   fs.writeFileSync(file, onDisk.join('\n'));
-  await until('the rewritten question', async () => ((await question(0).inputValue()) === 'Rewritten by another program?' ? true : undefined), 30_000, () => question(0).inputValue());
+  await until(
+    'the rewritten question',
+    async () => ((await question(0).inputValue()) === 'Rewritten by another program?' ? true : undefined),
+    30_000,
+    () => question(0).inputValue(),
+  );
   assert.ok(!(await dirty()), 'a change on disk does not make the tab dirty');
   lap('change on disk shown');
 });
@@ -134,7 +161,12 @@ test('File: Revert File drops an unsaved edit of a file past 50 MB', { timeout: 
   await question(0).press('Escape');
   await until('the tab to be dirty before revert', async () => (await dirty()) || undefined, 10_000);
   await vscode.runCommand('File: Revert File');
-  await until('the question from the file after revert', async () => ((await question(0).inputValue()) === before ? true : undefined), 30_000, () => question(0).inputValue());
+  await until(
+    'the question from the file after revert',
+    async () => ((await question(0).inputValue()) === before ? true : undefined),
+    30_000,
+    () => question(0).inputValue(),
+  );
   await until('the tab to be clean after revert', async () => !(await dirty()) || undefined, 10_000);
   assert.ok(fs.readFileSync(file).equals(bytes), 'revert did not write the file');
   lap('revert');

@@ -5,7 +5,6 @@
  */
 import type { Frame, Page } from 'playwright-core';
 
- 
 type Any = any;
 
 /** performance.timeOrigin + performance.now() − Date.now(), averaged over 20 ms: maps a document's clock to Date. */

@@ -15,7 +15,9 @@ export async function duckdb(statements: string[]): Promise<void> {
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const connection = await instance.connect();
   try {
-    for (const statement of statements) await connection.run(statement);
+    for (const statement of statements) {
+      await connection.run(statement);
+    }
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -23,9 +25,15 @@ export async function duckdb(statements: string[]): Promise<void> {
 }
 
 /** `SELECT` (a query producing the rows) → `file`, with DuckDB's Parquet writer. */
-export async function duckdbParquet(file: string, select: string, opts: { codec?: DuckCodec; rowGroupSize?: number } = {}): Promise<string> {
+export async function duckdbParquet(
+  file: string,
+  select: string,
+  opts: { codec?: DuckCodec; rowGroupSize?: number } = {},
+): Promise<string> {
   const options = [`FORMAT parquet`, `COMPRESSION ${opts.codec ?? 'snappy'}`];
-  if (opts.rowGroupSize !== undefined) options.push(`ROW_GROUP_SIZE ${opts.rowGroupSize}`);
+  if (opts.rowGroupSize !== undefined) {
+    options.push(`ROW_GROUP_SIZE ${opts.rowGroupSize}`);
+  }
   await duckdb([`COPY (${select}) TO '${sqlString(file)}' (${options.join(', ')})`]);
   return file;
 }
@@ -37,7 +45,9 @@ function sqlString(value: string): string {
 /** The L-Eval documents (`input` of every record), concatenated: ~3 MB of real English text. */
 export function levalCorpusSql(dataDir: string): string {
   const glob = path.join(dataDir, 'long-text', 'leval-*.jsonl');
-  if (!fs.existsSync(path.dirname(glob))) throw new Error(`L-Eval data not found at ${path.dirname(glob)}`);
+  if (!fs.existsSync(path.dirname(glob))) {
+    throw new Error(`L-Eval data not found at ${path.dirname(glob)}`);
+  }
   return `SELECT string_agg(input, ' ') AS t FROM read_json('${sqlString(glob)}', format = 'newline_delimited')`;
 }
 

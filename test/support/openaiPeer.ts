@@ -47,15 +47,25 @@ export async function fakeOpenAI(
       requests.push({ at: performance.now(), auth: req.headers.authorization, body });
       const refused = body.response_format && options.refuseFormats?.includes(body.response_format.type);
       const fault: Fault | undefined = refused
-        ? { status: 400, param: 'response_format', message: `Unsupported parameter: 'response_format' of type '${body.response_format!.type}' is not supported by this server` }
+        ? {
+            status: 400,
+            param: 'response_format',
+            message: `Unsupported parameter: 'response_format' of type '${body.response_format!.type}' is not supported by this server`,
+          }
         : (decide?.(body) ?? queue.shift());
       if (fault && 'hang' in fault) {
         return; // never answer
       }
       if (fault && 'status' in fault) {
         res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
-        const message = fault.reflectAuth ? `invalid credentials in header "Authorization: ${req.headers.authorization ?? ''}"` : (fault.message ?? `injected ${fault.status}`);
-        res.end(JSON.stringify({ error: { message, type: fault.status === 400 ? 'invalid_request_error' : 'server_error', param: fault.param ?? null } }));
+        const message = fault.reflectAuth
+          ? `invalid credentials in header "Authorization: ${req.headers.authorization ?? ''}"`
+          : (fault.message ?? `injected ${fault.status}`);
+        res.end(
+          JSON.stringify({
+            error: { message, type: fault.status === 400 ? 'invalid_request_error' : 'server_error', param: fault.param ?? null },
+          }),
+        );
         return;
       }
       const prompt = body.messages.map((m) => m.content).join('\n');
@@ -97,4 +107,3 @@ export async function fakeOpenAI(
   const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   return { baseURL, queue, requests };
 }
-

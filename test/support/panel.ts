@@ -21,7 +21,12 @@ export async function enginePages(text: string, options: EngineOptions = resolve
 }
 
 /** Polls `check` until it returns a value other than undefined/false; the error names what was awaited and the last value seen. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, last?: () => Promise<unknown>): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  last?: () => Promise<unknown>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let value: T | undefined | false;
@@ -35,7 +40,9 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     }
     if (Date.now() > deadline) {
       const seen = last ? await last().catch((e: unknown) => `(${(e as Error).message})`) : undefined;
-      throw new Error(`E2E: timed out after ${timeoutMs / 1000} s waiting for ${what}${seen === undefined ? '' : `; last seen: ${JSON.stringify(seen)}`}`);
+      throw new Error(
+        `E2E: timed out after ${timeoutMs / 1000} s waiting for ${what}${seen === undefined ? '' : `; last seen: ${JSON.stringify(seen)}`}`,
+      );
     }
     await sleep(200);
   }
@@ -114,7 +121,9 @@ export interface DomDocument {
 /** The status bar's cursor item ("Ln 1, Col 672 (342 selected)"). */
 export async function statusSelection(vscode: VSCodeSession): Promise<string> {
   const byId = vscode.page.locator('[id="status.editor.selection"]');
-  const item = (await byId.count()) ? byId.first() : vscode.page.locator('.part.statusbar .statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first();
+  const item = (await byId.count())
+    ? byId.first()
+    : vscode.page.locator('.part.statusbar .statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first();
   return (await item.innerText()).trim();
 }
 
@@ -149,7 +158,11 @@ export async function curationFrameOf(vscode: VSCodeSession, name: string, timeo
     `the curation editor of ${name}`,
     async () => {
       for (const frame of vscode.webviewFrames()) {
-        if (!frame.isDetached() && (await frame.locator('#cur-list').count()) > 0 && (await frame.locator('.cur-title__file').textContent())?.trim() === name) {
+        if (
+          !frame.isDetached() &&
+          (await frame.locator('#cur-list').count()) > 0 &&
+          (await frame.locator('.cur-title__file').textContent())?.trim() === name
+        ) {
           return frame;
         }
       }
@@ -170,7 +183,12 @@ export async function tabDirty(vscode: VSCodeSession, name: string): Promise<boo
 export async function closeAllEditors(vscode: VSCodeSession): Promise<void> {
   await vscode.runCommand('View: Close All Editors');
   const dontSave = vscode.page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" });
-  if (await dontSave.waitFor({ state: 'visible', timeout: 1500 }).then(() => true, () => false)) {
+  if (
+    await dontSave.waitFor({ state: 'visible', timeout: 1500 }).then(
+      () => true,
+      () => false,
+    )
+  ) {
     await dontSave.click();
   }
   await until('no editor tab', async () => (await vscode.page.locator('.tabs-container .tab').count()) === 0 || undefined, 10_000);
@@ -182,20 +200,44 @@ export async function quickOpen(vscode: VSCodeSession, name: string): Promise<vo
   const input = page.locator('.quick-input-widget .quick-input-box input');
   for (let attempt = 1; ; attempt++) {
     await page.keyboard.press('Control+P');
-    if (await input.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) {
+    if (
+      await input.waitFor({ state: 'visible', timeout: 5000 }).then(
+        () => true,
+        () => false,
+      )
+    ) {
       break;
     }
     if (attempt === 3) {
       throw new Error('E2E: Ctrl+P did not open Quick Open');
     }
-    await page.locator('.monaco-workbench .part.statusbar').click({ position: { x: 400, y: 5 } }).catch(() => undefined);
+    await page
+      .locator('.monaco-workbench .part.statusbar')
+      .click({ position: { x: 400, y: 5 } })
+      .catch(() => undefined);
   }
   await input.fill(name);
   // Enter opens the first match: wait until the list shows the file first.
-  await until(`${name} first in Quick Open`, async () => ((await page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').first().innerText().catch(() => '')).trim() === name ? true : undefined), 15_000);
+  await until(
+    `${name} first in Quick Open`,
+    async () =>
+      (
+        await page
+          .locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name')
+          .first()
+          .innerText()
+          .catch(() => '')
+      ).trim() === name
+        ? true
+        : undefined,
+    15_000,
+  );
   await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
-  await page.locator(`.tabs-container .tab.active[data-resource-name=${JSON.stringify(name)}]`).first().waitFor({ state: 'visible' });
+  await page
+    .locator(`.tabs-container .tab.active[data-resource-name=${JSON.stringify(name)}]`)
+    .first()
+    .waitFor({ state: 'visible' });
 }
 
 /** The number of text editors visible in the editor area (0 when a curation editor is the only editor shown). */

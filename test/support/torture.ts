@@ -37,7 +37,12 @@ export function resultsDir(): string {
 const outcomes = new Map<TortureFamily, { name: string; passed: boolean }[]>();
 
 /** One torture case, run as a test of its own and counted in its family's row. */
-export function tortureCase(family: TortureFamily, name: string, fn: (t: import('node:test').TestContext) => Promise<void> | void, options: { timeout?: number; skip?: string } = {}): void {
+export function tortureCase(
+  family: TortureFamily,
+  name: string,
+  fn: (t: import('node:test').TestContext) => Promise<void> | void,
+  options: { timeout?: number; skip?: string } = {},
+): void {
   const list = outcomes.get(family) ?? [];
   outcomes.set(family, list);
   test(`[${family}] ${name}`, { timeout: options.timeout ?? 120_000, skip: options.skip }, async (t) => {
@@ -56,7 +61,10 @@ export function familyReport(family: TortureFamily): void {
   after(() => {
     const list = outcomes.get(family) ?? [];
     const passed = list.filter((c) => c.passed).length;
-    fs.writeFileSync(path.join(resultsDir(), `${family.replace(/\W+/g, '-')}.json`), JSON.stringify({ family, cases: list.length, passed, failed: list.filter((c) => !c.passed).map((c) => c.name) }));
+    fs.writeFileSync(
+      path.join(resultsDir(), `${family.replace(/\W+/g, '-')}.json`),
+      JSON.stringify({ family, cases: list.length, passed, failed: list.filter((c) => !c.passed).map((c) => c.name) }),
+    );
     process.stdout.write(`# torture: ${family}: ${passed}/${list.length} passed\n`);
   });
 }
@@ -69,7 +77,10 @@ export interface CliResult {
 }
 
 /** Runs the built `t2vid` CLI (dist/cli.js) with `args`; `env` adds to the environment. */
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string; onSpawn?: (pid: number) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(packageRoot(), 'dist', 'cli.js'), ...args], {
       cwd: opts.cwd,
@@ -118,7 +129,11 @@ export function leftoverTempFiles(dir: string): string[] {
 }
 
 /** A case's workspace: `in/` holds the inputs (name → bytes); the CLI runs with it as cwd and `--out out`. */
-export function tortureWorkspace(t: { after: (fn: () => void) => void }, files: Record<string, string | Buffer>, prefix = 't2vid-torture-'): { root: string; inputs: string[] } {
+export function tortureWorkspace(
+  t: { after: (fn: () => void) => void },
+  files: Record<string, string | Buffer>,
+  prefix = 't2vid-torture-',
+): { root: string; inputs: string[] } {
   const root = tempDir(t, prefix);
   fs.mkdirSync(path.join(root, 'in'));
   const inputs = Object.entries(files).map(([name, bytes]) => {

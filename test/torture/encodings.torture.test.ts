@@ -19,7 +19,12 @@ const clean = assertClean;
 const synth = synthIn;
 
 /** The run summary printed by `--json`. */
-function summaryOf(r: CliResult): { samples: number; completed: number; entries: number; input: { linesSkipped: number; filesSkipped: number; warnings: number; invalidUtf8: number } } {
+function summaryOf(r: CliResult): {
+  samples: number;
+  completed: number;
+  entries: number;
+  input: { linesSkipped: number; filesSkipped: number; warnings: number; invalidUtf8: number };
+} {
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
@@ -32,12 +37,22 @@ function rendered(root: string): string[] {
 /** No raw control character (but newline) on a stream the CLI wrote to the terminal. */
 function assertNoRawControls(text: string, what: string): void {
   const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.exec(text);
-  assert.equal(raw, null, `${what} holds a raw control character U+${raw?.[0].charCodeAt(0).toString(16).padStart(4, '0')}: ${JSON.stringify(text)}`);
+  assert.equal(
+    raw,
+    null,
+    `${what} holds a raw control character U+${raw?.[0].charCodeAt(0).toString(16).padStart(4, '0')}: ${JSON.stringify(text)}`,
+  );
 }
 
 const GOOD_TEXT = 'The lighthouse keeper climbed the stairs every evening to light the lamp before the ships came in.\n';
 const GOOD_JSONL = (n: number, from = 0): string =>
-  Array.from({ length: n }, (_, i) => JSON.stringify({ context: `Record ${from + i} tells of the harbour and its ${from + i} boats.`, question: `How many boats? (${from + i})`, answer: `${from + i}` })).join('\n') + '\n';
+  Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      context: `Record ${from + i} tells of the harbour and its ${from + i} boats.`,
+      question: `How many boats? (${from + i})`,
+      answer: `${from + i}`,
+    }),
+  ).join('\n') + '\n';
 
 /** Deterministic pseudo-random bytes (a fixed LCG: the same file on every run). */
 function randomBytes(n: number): Buffer {
@@ -75,18 +90,22 @@ tortureCase(FAMILY, 'an ELF binary as .txt beside a good text: the binary refuse
   clean(root);
 });
 
-tortureCase(FAMILY, 'UTF-16 JSONL (BOM FF FE) is refused as a file with a hint to convert; the UTF-8 JSONL beside it is read', async (t) => {
-  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(GOOD_JSONL(2), 'utf16le')]);
-  const { root, inputs } = workspace(t, { 'wide.jsonl': utf16, 'narrow.jsonl': GOOD_JSONL(2, 10) });
-  const r = await synth(root, inputs, '--dry-run', '--json');
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /in\/wide\.jsonl: UTF-16 text \(byte-order mark at the start\): convert the file to UTF-8; the file is skipped/);
-  const s = summaryOf(r);
-  assert.equal(s.samples, 2, 'both records of the UTF-8 file');
-  assert.equal(s.input.filesSkipped, 1);
-  assert.doesNotMatch(r.stderr, /invalid JSON/, 'one message for the file, not one per line');
-  clean(root);
-});
+tortureCase(
+  FAMILY,
+  'UTF-16 JSONL (BOM FF FE) is refused as a file with a hint to convert; the UTF-8 JSONL beside it is read',
+  async (t) => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(GOOD_JSONL(2), 'utf16le')]);
+    const { root, inputs } = workspace(t, { 'wide.jsonl': utf16, 'narrow.jsonl': GOOD_JSONL(2, 10) });
+    const r = await synth(root, inputs, '--dry-run', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /in\/wide\.jsonl: UTF-16 text \(byte-order mark at the start\): convert the file to UTF-8; the file is skipped/);
+    const s = summaryOf(r);
+    assert.equal(s.samples, 2, 'both records of the UTF-8 file');
+    assert.equal(s.input.filesSkipped, 1);
+    assert.doesNotMatch(r.stderr, /invalid JSON/, 'one message for the file, not one per line');
+    clean(root);
+  },
+);
 
 tortureCase(FAMILY, 'a JSONL line whose context holds NUL characters is skipped at its line; the others are rendered', async (t) => {
   const lines = GOOD_JSONL(3).trimEnd().split('\n');
@@ -102,27 +121,49 @@ tortureCase(FAMILY, 'a JSONL line whose context holds NUL characters is skipped 
   clean(root);
 });
 
-tortureCase(FAMILY, 'invalid UTF-8 in a text: warned with file, line and byte offset, replaced, rendered, counted (text summary)', async (t) => {
-  const bytes = Buffer.concat([Buffer.from('First line is fine.\nSecond line has a bad byte here: '), Buffer.from([0xff]), Buffer.from(' and a cut one: '), Buffer.from([0xe2, 0x82]), Buffer.from('.\nThird line.\n')]);
-  const { root, inputs } = workspace(t, { 'latin.txt': bytes });
-  const r = await synth(root, inputs);
-  assert.equal(r.code, 0, r.stderr);
-  const offset = bytes.indexOf(0xff);
-  assert.match(r.stderr, new RegExp(`warning \\S*in/latin\\.txt:2: invalid UTF-8 at byte offset ${offset} \\(2 sequences on this line\\) replaced with U\\+FFFD`));
-  assert.match(r.stderr, /2 invalid UTF-8 sequences replaced with U\+FFFD/, 'the summary counts the replacements');
-  assert.match(r.stderr, /1 warning\b/);
-  assert.doesNotMatch(r.stderr, /input lines? skipped/, 'the document is kept, not skipped');
-  assert.deepEqual(rendered(root), ['latin']);
-  clean(root);
-});
+tortureCase(
+  FAMILY,
+  'invalid UTF-8 in a text: warned with file, line and byte offset, replaced, rendered, counted (text summary)',
+  async (t) => {
+    const bytes = Buffer.concat([
+      Buffer.from('First line is fine.\nSecond line has a bad byte here: '),
+      Buffer.from([0xff]),
+      Buffer.from(' and a cut one: '),
+      Buffer.from([0xe2, 0x82]),
+      Buffer.from('.\nThird line.\n'),
+    ]);
+    const { root, inputs } = workspace(t, { 'latin.txt': bytes });
+    const r = await synth(root, inputs);
+    assert.equal(r.code, 0, r.stderr);
+    const offset = bytes.indexOf(0xff);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `warning \\S*in/latin\\.txt:2: invalid UTF-8 at byte offset ${offset} \\(2 sequences on this line\\) replaced with U\\+FFFD`,
+      ),
+    );
+    assert.match(r.stderr, /2 invalid UTF-8 sequences replaced with U\+FFFD/, 'the summary counts the replacements');
+    assert.match(r.stderr, /1 warning\b/);
+    assert.doesNotMatch(r.stderr, /input lines? skipped/, 'the document is kept, not skipped');
+    assert.deepEqual(rendered(root), ['latin']);
+    clean(root);
+  },
+);
 
 tortureCase(FAMILY, 'invalid UTF-8 in a JSONL record: warned at its line, the record kept; --json counts replacements', async (t) => {
-  const bad = Buffer.concat([Buffer.from('{"context":"Caf'), Buffer.from([0xe9]), Buffer.from(' au lait, written in Latin-1.","question":"What drink?","answer":"coffee"}\n')]);
+  const bad = Buffer.concat([
+    Buffer.from('{"context":"Caf'),
+    Buffer.from([0xe9]),
+    Buffer.from(' au lait, written in Latin-1.","question":"What drink?","answer":"coffee"}\n'),
+  ]);
   const good = Buffer.from(GOOD_JSONL(2));
   const { root, inputs } = workspace(t, { 'cafe.jsonl': Buffer.concat([good, bad]) });
   const r = await synth(root, inputs, '--json');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, new RegExp(`warning \\S*in/cafe\\.jsonl:3: invalid UTF-8 at byte offset ${good.length + 15} replaced with U\\+FFFD`));
+  assert.match(
+    r.stderr,
+    new RegExp(`warning \\S*in/cafe\\.jsonl:3: invalid UTF-8 at byte offset ${good.length + 15} replaced with U\\+FFFD`),
+  );
   const s = summaryOf(r);
   assert.equal(s.input.invalidUtf8, 1);
   assert.equal(s.input.warnings, 1);
@@ -133,12 +174,18 @@ tortureCase(FAMILY, 'invalid UTF-8 in a JSONL record: warned at its line, the re
 
 tortureCase(FAMILY, 'escape sequences and NUL bytes in a malformed line are escaped in the echoed parse error', async (t) => {
   const hostile = Buffer.from('\u001b]0;PWNED\u0007\u001b[2J\u0000{"context": "x"\n');
-  const { root, inputs } = workspace(t, { 'evil.jsonl': Buffer.concat([Buffer.from(GOOD_JSONL(1)), hostile, Buffer.from(GOOD_JSONL(1, 5))]) });
+  const { root, inputs } = workspace(t, {
+    'evil.jsonl': Buffer.concat([Buffer.from(GOOD_JSONL(1)), hostile, Buffer.from(GOOD_JSONL(1, 5))]),
+  });
   const r = await synth(root, inputs, '--dry-run');
   assert.equal(r.code, 0, r.stderr);
   assertNoRawControls(r.stderr, 'stderr');
   assertNoRawControls(r.stdout, 'stdout');
-  assert.match(r.stderr, /skipped \S*in\/evil\.jsonl:2: invalid JSON: .*\\e\]0;PWNED/, `the line is reported, escaped: ${JSON.stringify(r.stderr)}`);
+  assert.match(
+    r.stderr,
+    /skipped \S*in\/evil\.jsonl:2: invalid JSON: .*\\e\]0;PWNED/,
+    `the line is reported, escaped: ${JSON.stringify(r.stderr)}`,
+  );
   assert.match(r.stderr, /dry run: 2 samples/);
   assert.match(r.stderr, /1 input line skipped/);
   clean(root);
@@ -189,7 +236,9 @@ tortureCase(FAMILY, 'a 50 MB invalid line is reported at its line and skipped; t
 function oneLine(words: number): string {
   const w = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
   const parts: string[] = new Array(words);
-  for (let i = 0; i < words; i++) {parts[i] = w[i % 8] + (i % 97 === 96 ? '.' : '');}
+  for (let i = 0; i < words; i++) {
+    parts[i] = w[i % 8] + (i % 97 === 96 ? '.' : '');
+  }
   return parts.join(' ');
 }
 
@@ -245,69 +294,85 @@ tortureCase(FAMILY, 'a 2M-word one-line document: --dry-run is cancelled by SIGT
   clean(root);
 });
 
-tortureCase(FAMILY, 'a 2M-word one-line document: --dry-run counts every word, VmHWM < 400 MB', async (t) => {
-  const { root, inputs } = workspace(t, { 'tome.txt': oneLine(2_000_000) });
-  let watcher: ReturnType<typeof watch> | undefined;
-  const r = await runCli(['synth', ...inputs, '--dry-run', '--mode', 'sentences', '--json'], { cwd: root, timeoutMs: 110_000, onSpawn: (pid) => (watcher = watch(pid)) });
-  watcher?.stop();
-  assert.equal(r.code, 0, r.stderr);
-  const s = JSON.parse(r.stdout) as { words: number; segments: number; peakRssMB: number };
-  assert.equal(s.words, 2_000_000);
-  // 97-word sentences and 115 words a frame: two sentences never fit, so one sentence a frame.
-  assert.equal(s.segments, Math.ceil(2_000_000 / 97));
-  const hwmMB = Math.max(watcher?.hwmKB() ?? 0, 0) / 1024;
-  assert.ok(hwmMB > 0, 'VmHWM was read');
-  assert.ok(hwmMB < 400, `VmHWM ${hwmMB.toFixed(0)} MB (bound 400 MB)`);
-  assert.ok(s.peakRssMB < 400, `peakRssMB ${s.peakRssMB}`);
-  clean(root);
-}, { timeout: 150_000 });
+tortureCase(
+  FAMILY,
+  'a 2M-word one-line document: --dry-run counts every word, VmHWM < 400 MB',
+  async (t) => {
+    const { root, inputs } = workspace(t, { 'tome.txt': oneLine(2_000_000) });
+    let watcher: ReturnType<typeof watch> | undefined;
+    const r = await runCli(['synth', ...inputs, '--dry-run', '--mode', 'sentences', '--json'], {
+      cwd: root,
+      timeoutMs: 110_000,
+      onSpawn: (pid) => (watcher = watch(pid)),
+    });
+    watcher?.stop();
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as { words: number; segments: number; peakRssMB: number };
+    assert.equal(s.words, 2_000_000);
+    // 97-word sentences and 115 words a frame: two sentences never fit, so one sentence a frame.
+    assert.equal(s.segments, Math.ceil(2_000_000 / 97));
+    const hwmMB = Math.max(watcher?.hwmKB() ?? 0, 0) / 1024;
+    assert.ok(hwmMB > 0, 'VmHWM was read');
+    assert.ok(hwmMB < 400, `VmHWM ${hwmMB.toFixed(0)} MB (bound 400 MB)`);
+    assert.ok(s.peakRssMB < 400, `peakRssMB ${s.peakRssMB}`);
+    clean(root);
+  },
+  { timeout: 150_000 },
+);
 
-tortureCase(FAMILY, 'segmenting a one-line text is linear: cut points found in bounded windows, each character segmented once, time ratio', () => {
-  // Count of work: every character goes through Intl.Segmenter exactly once, in bounded chunks.
-  // And the search for a cut point scans a bounded window: the characters String.prototype.lastIndexOf walks over are
-  // counted (before the fix each chunk of a one-line text searched back to its very start: quadratic).
-  const original = Intl.Segmenter.prototype.segment;
-  const originalLastIndexOf = String.prototype.lastIndexOf;
-  let chars = 0;
-  let calls = 0;
-  let longest = 0;
-  let scanned = 0;
-  Intl.Segmenter.prototype.segment = function (this: Intl.Segmenter, input: string) {
-    chars += input.length;
-    calls++;
-    longest = Math.max(longest, input.length);
-    return original.call(this, input);
-  };
-  String.prototype.lastIndexOf = function (this: string, search: string, position?: number) {
-    const found = originalLastIndexOf.call(this, search, position);
-    const from = Math.min(this.length - 1, position === undefined ? this.length - 1 : position);
-    scanned += from - Math.max(found, -1);
-    return found;
-  };
-  const small = oneLine(100_000);
-  const large = oneLine(400_000);
-  try {
-    assert.equal(wordUnits(large, 'en').length, 400_000);
-  } finally {
-    Intl.Segmenter.prototype.segment = original;
-    String.prototype.lastIndexOf = originalLastIndexOf;
-  }
-  assert.ok(scanned <= 2 * large.length, `searching for cut points walked ${scanned} characters for a text of ${large.length}`);
-  assert.equal(chars, large.length, 'each character segmented exactly once');
-  assert.ok(longest <= 4096, `chunks stay bounded (longest ${longest} characters)`);
-  assert.ok(calls >= large.length / 4096, `${calls} chunks`);
-  // And time, as a ratio with generous slack (best of two runs each): linear is ~4, quadratic 16.
-  const best = (text: string): number =>
-    Math.min(
-      ...[0, 1].map(() => {
-        const started = performance.now();
-        wordUnits(text, 'en');
-        return performance.now() - started;
-      }),
+tortureCase(
+  FAMILY,
+  'segmenting a one-line text is linear: cut points found in bounded windows, each character segmented once, time ratio',
+  () => {
+    // Count of work: every character goes through Intl.Segmenter exactly once, in bounded chunks.
+    // And the search for a cut point scans a bounded window: the characters String.prototype.lastIndexOf walks over are
+    // counted (before the fix each chunk of a one-line text searched back to its very start: quadratic).
+    const original = Intl.Segmenter.prototype.segment;
+    const originalLastIndexOf = String.prototype.lastIndexOf;
+    let chars = 0;
+    let calls = 0;
+    let longest = 0;
+    let scanned = 0;
+    Intl.Segmenter.prototype.segment = function (this: Intl.Segmenter, input: string) {
+      chars += input.length;
+      calls++;
+      longest = Math.max(longest, input.length);
+      return original.call(this, input);
+    };
+    String.prototype.lastIndexOf = function (this: string, search: string, position?: number) {
+      const found = originalLastIndexOf.call(this, search, position);
+      const from = Math.min(this.length - 1, position === undefined ? this.length - 1 : position);
+      scanned += from - Math.max(found, -1);
+      return found;
+    };
+    const small = oneLine(100_000);
+    const large = oneLine(400_000);
+    try {
+      assert.equal(wordUnits(large, 'en').length, 400_000);
+    } finally {
+      Intl.Segmenter.prototype.segment = original;
+      String.prototype.lastIndexOf = originalLastIndexOf;
+    }
+    assert.ok(scanned <= 2 * large.length, `searching for cut points walked ${scanned} characters for a text of ${large.length}`);
+    assert.equal(chars, large.length, 'each character segmented exactly once');
+    assert.ok(longest <= 4096, `chunks stay bounded (longest ${longest} characters)`);
+    assert.ok(calls >= large.length / 4096, `${calls} chunks`);
+    // And time, as a ratio with generous slack (best of two runs each): linear is ~4, quadratic 16.
+    const best = (text: string): number =>
+      Math.min(
+        ...[0, 1].map(() => {
+          const started = performance.now();
+          wordUnits(text, 'en');
+          return performance.now() - started;
+        }),
+      );
+    const a = best(small);
+    const b = best(large);
+    assert.ok(
+      b / Math.max(1, a) < 9,
+      `time ratio ${(b / Math.max(1, a)).toFixed(1)} for 4× the words (${a.toFixed(0)} ms → ${b.toFixed(0)} ms)`,
     );
-  const a = best(small);
-  const b = best(large);
-  assert.ok(b / Math.max(1, a) < 9, `time ratio ${(b / Math.max(1, a)).toFixed(1)} for 4× the words (${a.toFixed(0)} ms → ${b.toFixed(0)} ms)`);
-});
+  },
+);
 
 familyReport(FAMILY);

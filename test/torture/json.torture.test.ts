@@ -41,10 +41,22 @@ function datasetIds(root: string): string[] {
   return entries.map((e) => e.id);
 }
 
-const rec = (i: number): Record<string, unknown> => ({ context: `Record ${i} tells of the harbour and its ${i} boats.`, question: `How many boats in record ${i}?`, answer: `${i}` });
+const rec = (i: number): Record<string, unknown> => ({
+  context: `Record ${i} tells of the harbour and its ${i} boats.`,
+  question: `How many boats in record ${i}?`,
+  answer: `${i}`,
+});
 
 tortureCase(FAMILY, 'a one-line JSON array: every problem located as FILE:1: element K, every good element rendered', async (t) => {
-  const elements = [rec(0), { context: 5 }, rec(2), 'just a string', { nope: 1 }, rec(5), { context: 'ok', question: { not: 'text' }, answer: 'a' }];
+  const elements = [
+    rec(0),
+    { context: 5 },
+    rec(2),
+    'just a string',
+    { nope: 1 },
+    rec(5),
+    { context: 'ok', question: { not: 'text' }, answer: 'a' },
+  ];
   const { root, inputs } = workspace(t, { 'flat.json': JSON.stringify(elements) });
   const r = await synth(root, inputs, '--json');
   assert.equal(r.code, 0, r.stderr);
@@ -64,7 +76,11 @@ tortureCase(FAMILY, 'a one-line JSON array: every problem located as FILE:1: ele
 });
 
 tortureCase(FAMILY, 'lines skipped and warnings are counted apart in the text summary; kept records say "warning"', async (t) => {
-  const leval = { input: 'A long document about lighthouses and the keepers who lived in them.', instructions: ['Who lived there?', 5, 'What was lit?'], outputs: ['keepers', 'a lamp'] };
+  const leval = {
+    input: 'A long document about lighthouses and the keepers who lived in them.',
+    instructions: ['Who lived there?', 5, 'What was lit?'],
+    outputs: ['keepers', 'a lamp'],
+  };
   const text = [JSON.stringify(leval), '{"context": "broken', JSON.stringify(rec(3))].join('\n') + '\n';
   const { root, inputs } = workspace(t, { 'mixed.jsonl': text });
   const r = await synth(root, inputs, '--dry-run');
@@ -83,13 +99,17 @@ tortureCase(FAMILY, 'lines skipped and warnings are counted apart in the text su
 
 tortureCase(FAMILY, 'a record with several problems is skipped once, with all of them, and counted as one line', async (t) => {
   // Line 2: the mapped question is missing AND the context is binary: two problems, one record left out.
-  const text = [JSON.stringify(rec(1)), JSON.stringify({ context: 'PK\u0003\u0004\u0000\u0000', answer: 'a' }), JSON.stringify(rec(3))].join('\n') + '\n';
+  const text =
+    [JSON.stringify(rec(1)), JSON.stringify({ context: 'PK\u0003\u0004\u0000\u0000', answer: 'a' }), JSON.stringify(rec(3))].join('\n') +
+    '\n';
   const { root, inputs } = workspace(t, { 'twice.jsonl': text });
   const r = await synth(root, inputs, '--dry-run', '--json', '--fields', 'context=context,question=prompt,answer=answer');
   assert.equal(r.code, 0, r.stderr);
   const lines = reported(r);
   const skipped = lines.filter((l) => l.startsWith('skipped'));
-  assert.deepEqual(skipped, ['skipped in/twice.jsonl:2: no field prompt; QA pair skipped; the context is binary content (a NUL character at character 4)']);
+  assert.deepEqual(skipped, [
+    'skipped in/twice.jsonl:2: no field prompt; QA pair skipped; the context is binary content (a NUL character at character 4)',
+  ]);
   assert.deepEqual(
     lines.filter((l) => l.startsWith('warning')),
     ['warning in/twice.jsonl:1: no field prompt; QA pair skipped', 'warning in/twice.jsonl:3: no field prompt; QA pair skipped'],
@@ -103,7 +123,11 @@ tortureCase(FAMILY, 'a record with several problems is skipped once, with all of
 });
 
 tortureCase(FAMILY, 'qa: the report counts lines skipped and warnings apart too', async (t) => {
-  const leval = { input: 'A long document about lighthouses and the keepers who lived in them, written out at length.', instructions: ['Who lived there?', 7], outputs: ['keepers', 'x'] };
+  const leval = {
+    input: 'A long document about lighthouses and the keepers who lived in them, written out at length.',
+    instructions: ['Who lived there?', 7],
+    outputs: ['keepers', 'x'],
+  };
   const text = [JSON.stringify(leval), '[1, 2', JSON.stringify(rec(3))].join('\n') + '\n';
   const { root, inputs } = workspace(t, { 'qa.jsonl': text });
   const r = await runCli(['qa', ...inputs, '--out', path.join('out', 'qa.t2vid.jsonl'), '--quiet'], { cwd: root, timeoutMs: 100_000 });
@@ -111,7 +135,10 @@ tortureCase(FAMILY, 'qa: the report counts lines skipped and warnings apart too'
   assert.match(r.stderr, /^warning \S*in\/qa\.jsonl:1: instructions\[1\] is not a string/m);
   assert.match(r.stderr, /^skipped \S*in\/qa\.jsonl:2: invalid JSON/m);
   assert.match(r.stderr, /^1 input line skipped, 1 warning \(reported above\)$/m);
-  const out = fs.readFileSync(path.join(root, 'out', 'qa.t2vid.jsonl'), 'utf8').trim().split('\n');
+  const out = fs
+    .readFileSync(path.join(root, 'out', 'qa.t2vid.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   assert.equal(out.length, 2, 'both usable records are in the output');
   clean(root);
 });
@@ -126,7 +153,17 @@ tortureCase(FAMILY, '{"data": [...]} on one line: problems located by element in
 });
 
 tortureCase(FAMILY, 'a pretty-printed array: each element reported at the line it starts on, with its index', async (t) => {
-  const text = ['[', `  ${JSON.stringify(rec(0))}, ${JSON.stringify({ context: 1 })},`, '  {', '    "context": [],', '    "question": "q"', '  },', `  ${JSON.stringify(rec(3))}`, ']', ''].join('\n');
+  const text = [
+    '[',
+    `  ${JSON.stringify(rec(0))}, ${JSON.stringify({ context: 1 })},`,
+    '  {',
+    '    "context": [],',
+    '    "question": "q"',
+    '  },',
+    `  ${JSON.stringify(rec(3))}`,
+    ']',
+    '',
+  ].join('\n');
   const { root, inputs } = workspace(t, { 'pretty.json': text });
   const r = await synth(root, inputs, '--dry-run', '--json');
   assert.equal(r.code, 0, r.stderr);
@@ -171,7 +208,10 @@ tortureCase(FAMILY, 'an unbalanced bracket inside one element: that element repo
   assert.equal(r.code, 0, r.stderr);
   const lines = reported(r);
   assert.equal(lines.length, 1, lines.join('\n'));
-  assert.match(lines[0], /^skipped in\/unbalanced\.json:1: element 1: invalid JSON: "\}" on line 1 does not close "\[" \(unbalanced brackets\)/);
+  assert.match(
+    lines[0],
+    /^skipped in\/unbalanced\.json:1: element 1: invalid JSON: "\}" on line 1 does not close "\[" \(unbalanced brackets\)/,
+  );
   assert.equal(summaryOf(r).samples, 3);
   clean(root);
 });
@@ -183,7 +223,10 @@ tortureCase(FAMILY, 'text after the top-level array is reported at its line; eve
   assert.equal(r.code, 0, r.stderr);
   const lines = reported(r);
   assert.equal(lines.length, 1);
-  assert.match(lines[0], new RegExp(`^skipped in/trailing\\.json:${text.split('\n').length - 1}: unexpected text after the end of the top-level JSON value`));
+  assert.match(
+    lines[0],
+    new RegExp(`^skipped in/trailing\\.json:${text.split('\n').length - 1}: unexpected text after the end of the top-level JSON value`),
+  );
   assert.equal(datasetIds(root).length, 2);
   clean(root);
 });

@@ -56,7 +56,11 @@ function pairs(entries: Entry[]): [string, string][] {
   return entries.map((e) => [e.conversations[0]!.content.replace(/^(<image_\d+>\n?)+/, ''), e.conversations[1]!.content]);
 }
 
-function expectedPairs(rows: number[], question = (i: number): string => `What does row ${i} say?`, answer = (i: number): string => `row ${i}`): [string, string][] {
+function expectedPairs(
+  rows: number[],
+  question = (i: number): string => `What does row ${i} say?`,
+  answer = (i: number): string => `row ${i}`,
+): [string, string][] {
   return rows.map((i) => [question(i), answer(i)]);
 }
 
@@ -66,7 +70,9 @@ before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-torture-parquet-'));
 });
 after(() => {
-  if (work) fs.rmSync(work, { recursive: true, force: true });
+  if (work) {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 });
 
 // --- every codec, written by DuckDB ----------------------------------------------------------------------------
@@ -84,7 +90,10 @@ for (const [codec, label] of [
     assert.equal(res.code, 0, res.stderr);
     assert.doesNotMatch(res.stderr, /unsupported compression codec|skipped/, res.stderr);
     assert.deepEqual(pairs(entries), expectedPairs(range(1, ROWS)));
-    assert.deepEqual(entries.map((e) => e.id), range(1, ROWS).map((i) => `${codec}-r${String(i).padStart(6, '0')}`));
+    assert.deepEqual(
+      entries.map((e) => e.id),
+      range(1, ROWS).map((i) => `${codec}-r${String(i).padStart(6, '0')}`),
+    );
   });
 }
 
@@ -99,7 +108,14 @@ for (const [form, question, answer] of [
     const { res, entries } = await synth([file], ['--fields', `context=context,question=${question},answer=${answer}`]);
     assert.equal(res.code, 0, res.stderr);
     assert.doesNotMatch(res.stderr, /skipped/, res.stderr);
-    assert.deepEqual(pairs(entries), expectedPairs(range(1, ROWS), (i) => `Human turn ${i}`, (i) => `Model turn ${i}`));
+    assert.deepEqual(
+      pairs(entries),
+      expectedPairs(
+        range(1, ROWS),
+        (i) => `Human turn ${i}`,
+        (i) => `Model turn ${i}`,
+      ),
+    );
   });
 }
 
@@ -142,30 +158,45 @@ async function threeGroups(name: string): Promise<string> {
   return duckdbParquet(path.join(work, name), select, { codec: 'snappy', rowGroupSize: 10 });
 }
 
-tortureCase(FAMILY, 'corrupt row group in the middle of a 3-group file: the other groups still out, the message names the group', async () => {
-  const file = await threeGroups('corrupt-middle.parquet');
-  const { parquetMetadataAsync } = await import('hyparquet');
-  const bytes = fs.readFileSync(file);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const metadata = await parquetMetadataAsync(buffer);
-  assert.deepEqual(metadata.row_groups.map((g) => Number(g.num_rows)), [10, 10, 10], 'DuckDB wrote 3 row groups');
-  const chunk = metadata.row_groups[1]!.columns.find((c) => c.meta_data?.path_in_schema[0] === 'context')!.meta_data!;
-  const start = Number(chunk.dictionary_page_offset || chunk.data_page_offset);
-  bytes.fill(0xff, start, start + Number(chunk.total_compressed_size));
-  fs.writeFileSync(file, bytes);
-  const { res, entries } = await synth([file]);
-  assert.equal(res.code, 0, res.stderr);
-  assert.match(res.stderr, /corrupt-middle\.parquet: row group 2: rows 11-20 of 30 unreadable \(.+\); all 10 rows skipped/, res.stderr);
-  assert.equal(res.stderr.match(/: row group \d+:/g)?.length, 1, res.stderr);
-  assert.match(res.stderr, /1 Parquet row group skipped/, res.stderr);
-  assert.deepEqual(pairs(entries), expectedPairs([...range(1, 10), ...range(21, 30)]));
-});
+tortureCase(
+  FAMILY,
+  'corrupt row group in the middle of a 3-group file: the other groups still out, the message names the group',
+  async () => {
+    const file = await threeGroups('corrupt-middle.parquet');
+    const { parquetMetadataAsync } = await import('hyparquet');
+    const bytes = fs.readFileSync(file);
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const metadata = await parquetMetadataAsync(buffer);
+    assert.deepEqual(
+      metadata.row_groups.map((g) => Number(g.num_rows)),
+      [10, 10, 10],
+      'DuckDB wrote 3 row groups',
+    );
+    const chunk = metadata.row_groups[1]!.columns.find((c) => c.meta_data?.path_in_schema[0] === 'context')!.meta_data!;
+    const start = Number(chunk.dictionary_page_offset || chunk.data_page_offset);
+    bytes.fill(0xff, start, start + Number(chunk.total_compressed_size));
+    fs.writeFileSync(file, bytes);
+    const { res, entries } = await synth([file]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /corrupt-middle\.parquet: row group 2: rows 11-20 of 30 unreadable \(.+\); all 10 rows skipped/, res.stderr);
+    assert.equal(res.stderr.match(/: row group \d+:/g)?.length, 1, res.stderr);
+    assert.match(res.stderr, /1 Parquet row group skipped/, res.stderr);
+    assert.deepEqual(pairs(entries), expectedPairs([...range(1, 10), ...range(21, 30)]));
+  },
+);
 
 tortureCase(FAMILY, 'an unreadable .parquet beside a good JSONL: the JSONL samples still out, rc 0', async () => {
   const bad = path.join(work, 'not-parquet.parquet');
   fs.writeFileSync(bad, 'PAR1 this was a CSV export,1,2,3\n'.repeat(20));
   const good = path.join(work, 'good.jsonl');
-  fs.writeFileSync(good, range(1, 3).map((i) => JSON.stringify({ context: `Document ${i}. ${'text '.repeat(30)}`, question: `What does row ${i} say?`, answer: `row ${i}` })).join('\n') + '\n');
+  fs.writeFileSync(
+    good,
+    range(1, 3)
+      .map((i) =>
+        JSON.stringify({ context: `Document ${i}. ${'text '.repeat(30)}`, question: `What does row ${i} say?`, answer: `row ${i}` }),
+      )
+      .join('\n') + '\n',
+  );
   const { res, entries } = await synth([bad, good]);
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stderr, /not-parquet\.parquet: not a readable Parquet file \(.+\); no row read/, res.stderr);
@@ -203,7 +234,9 @@ async function peakRss(args: string[], cwd: string): Promise<{ res: CliResult; p
   const poll = setInterval(() => {
     try {
       const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+      if (m) {
+        peak = Math.max(peak, Number(m[1]) / 1024);
+      }
     } catch {
       // not started yet, or gone
     }

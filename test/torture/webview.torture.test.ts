@@ -21,7 +21,9 @@ const JS_URL = `<a href="javascript:window.${MARK}=4">click</a>`;
 const CONTROL = 'RLO\u202Eevil\u202C BEL\u0007 ESC\u001b[2J';
 
 const context = (extra: string): string =>
-  `Lighthouse keepers kept logs of every ship that passed. ${extra} The keepers wrote the weather twice a day, and the logs were sent to the board each month. `.repeat(6);
+  `Lighthouse keepers kept logs of every ship that passed. ${extra} The keepers wrote the weather twice a day, and the logs were sent to the board each month. `.repeat(
+    6,
+  );
 
 const record = (id: string, ctx: string, question: string, answer: string): string =>
   JSON.stringify({
@@ -75,64 +77,112 @@ describe('webview content', () => {
       const vscode = ws.vscode();
       await vscode.openFile('hostile.t2vid.jsonl');
       curation = await curationFrameOf(vscode, 'hostile.t2vid.jsonl');
-      await until('both hostile rows', async () => ((await curation!.locator('.cur-row .cur-field__input').count()) >= 4 ? true : undefined), 60_000);
+      await until(
+        'both hostile rows',
+        async () => ((await curation!.locator('.cur-row .cur-field__input').count()) >= 4 ? true : undefined),
+        60_000,
+      );
     }
     return curation;
   };
-  const fieldValues = async (frame: Frame): Promise<string[]> => frame.locator('.cur-field__input').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+  const fieldValues = async (frame: Frame): Promise<string[]> =>
+    frame.locator('.cur-field__input').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
 
-  tortureCase('webview content', 'curation editor: <img onerror> in a question is shown as text and does not run', async () => {
-    const frame = await curationView();
-    assert.ok((await fieldValues(frame)).includes(`Which ship? ${IMG}`));
-    await assertNoDamage(frame);
-  }, { timeout: 240_000 });
+  tortureCase(
+    'webview content',
+    'curation editor: <img onerror> in a question is shown as text and does not run',
+    async () => {
+      const frame = await curationView();
+      assert.ok((await fieldValues(frame)).includes(`Which ship? ${IMG}`));
+      await assertNoDamage(frame);
+    },
+    { timeout: 240_000 },
+  );
 
-  tortureCase('webview content', 'curation editor: </textarea> in an answer stays inside its field', async () => {
-    const frame = await curationView();
-    assert.ok((await fieldValues(frame)).includes(`Answer ${TEXTAREA}`));
-    assert.equal(await frame.locator('.cur-field__input').count(), 4, 'one question and one answer field per pair, no field closed early');
-    await assertNoDamage(frame);
-  }, { timeout: 240_000 });
+  tortureCase(
+    'webview content',
+    'curation editor: </textarea> in an answer stays inside its field',
+    async () => {
+      const frame = await curationView();
+      assert.ok((await fieldValues(frame)).includes(`Answer ${TEXTAREA}`));
+      assert.equal(
+        await frame.locator('.cur-field__input').count(),
+        4,
+        'one question and one answer field per pair, no field closed early',
+      );
+      await assertNoDamage(frame);
+    },
+    { timeout: 240_000 },
+  );
 
-  tortureCase('webview content', 'curation editor: an id and a context with markup are text (id, context head)', async () => {
-    const frame = await curationView();
-    const ids = await frame.locator('.cur-row__id').allTextContents();
-    assert.ok(ids.includes(`id ${IMG}`), `ids: ${JSON.stringify(ids)}`);
-    const contexts = (await frame.locator('.cur-row__context').allTextContents()).join('\n');
-    assert.ok(contexts.includes(SCRIPT), 'the <script> in the context is shown as text');
-    await assertNoDamage(frame);
-  }, { timeout: 240_000 });
+  tortureCase(
+    'webview content',
+    'curation editor: an id and a context with markup are text (id, context head)',
+    async () => {
+      const frame = await curationView();
+      const ids = await frame.locator('.cur-row__id').allTextContents();
+      assert.ok(ids.includes(`id ${IMG}`), `ids: ${JSON.stringify(ids)}`);
+      const contexts = (await frame.locator('.cur-row__context').allTextContents()).join('\n');
+      assert.ok(contexts.includes(SCRIPT), 'the <script> in the context is shown as text');
+      await assertNoDamage(frame);
+    },
+    { timeout: 240_000 },
+  );
 
-  tortureCase('webview content', 'curation editor: command: and javascript: links are not links', async () => {
-    const frame = await curationView();
-    const values = await fieldValues(frame);
-    assert.ok(values.includes(`Open ${COMMAND}`));
-    assert.ok((await frame.locator('.cur-row__context').allTextContents()).join('\n').includes(JS_URL));
-    await assertNoDamage(frame);
-  }, { timeout: 240_000 });
+  tortureCase(
+    'webview content',
+    'curation editor: command: and javascript: links are not links',
+    async () => {
+      const frame = await curationView();
+      const values = await fieldValues(frame);
+      assert.ok(values.includes(`Open ${COMMAND}`));
+      assert.ok((await frame.locator('.cur-row__context').allTextContents()).join('\n').includes(JS_URL));
+      await assertNoDamage(frame);
+    },
+    { timeout: 240_000 },
+  );
 
-  tortureCase('webview content', 'curation editor: bidi overrides and control characters are kept as data, nothing else happens', async () => {
-    const frame = await curationView();
-    assert.ok((await fieldValues(frame)).includes(`Ctl ${CONTROL}`));
-    await assertNoDamage(frame);
-  }, { timeout: 240_000 });
+  tortureCase(
+    'webview content',
+    'curation editor: bidi overrides and control characters are kept as data, nothing else happens',
+    async () => {
+      const frame = await curationView();
+      assert.ok((await fieldValues(frame)).includes(`Ctl ${CONTROL}`));
+      await assertNoDamage(frame);
+    },
+    { timeout: 240_000 },
+  );
 
-  tortureCase('webview content', 'Frames view: a document with markup in its title and text renders frames, and no payload runs', async () => {
-    const vscode = ws.vscode();
-    await vscode.openFile('hostile.md');
-    let frame: Frame;
-    try {
-      frame = await panelFrame(vscode, 3000);
-    } catch {
-      frame = await openFramesView(vscode);
-    }
-    await until('frames of hostile.md', async () => {
-      const n = Number(await frame.locator('#t2vid-stats').getAttribute('data-frames'));
-      const name = await frame.locator('#t2vid-doc').textContent();
-      return n > 0 && name?.includes('hostile.md') ? n : undefined;
-    }, 90_000, async () => ({ frames: await frame.locator('#t2vid-stats').getAttribute('data-frames'), doc: await frame.locator('#t2vid-doc').textContent(), stats: await frame.locator('#t2vid-stats').textContent() }));
-    await assertNoDamage(frame);
-  }, { timeout: 240_000 });
+  tortureCase(
+    'webview content',
+    'Frames view: a document with markup in its title and text renders frames, and no payload runs',
+    async () => {
+      const vscode = ws.vscode();
+      await vscode.openFile('hostile.md');
+      let frame: Frame;
+      try {
+        frame = await panelFrame(vscode, 3000);
+      } catch {
+        frame = await openFramesView(vscode);
+      }
+      await until(
+        'frames of hostile.md',
+        async () => {
+          const n = Number(await frame.locator('#t2vid-stats').getAttribute('data-frames'));
+          const name = await frame.locator('#t2vid-doc').textContent();
+          return n > 0 && name?.includes('hostile.md') ? n : undefined;
+        },
+        90_000,
+        async () => ({
+          frames: await frame.locator('#t2vid-stats').getAttribute('data-frames'),
+          doc: await frame.locator('#t2vid-doc').textContent(),
+          stats: await frame.locator('#t2vid-stats').textContent(),
+        }),
+      );
+      await assertNoDamage(frame);
+    },
+    { timeout: 240_000 },
+  );
 
   familyReport('webview content');
 });

@@ -29,7 +29,11 @@ function synth(args: string[]): { code: number; summary: SynthSummary; stderr: s
 
 /** A small L-Eval slice (the first `n` records of a real file) so CLI tests stay fast. */
 function levalSlice(dir: string, n: number, name = 'leval-news_summ.jsonl'): string {
-  const lines = fs.readFileSync(sharedData('long-text', name), 'utf8').split('\n').filter((l) => l.trim()).slice(0, n);
+  const lines = fs
+    .readFileSync(sharedData('long-text', name), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, n);
   const file = path.join(dir, name);
   fs.writeFileSync(file, lines.join('\n') + '\n');
   return file;
@@ -61,16 +65,28 @@ test('synth writes frames, per-sample manifests and a MiniCPM-V dataset in the T
   assert.equal(summary.samples, 2);
   assert.equal(summary.completed, 2);
   assert.ok(summary.frames > 10);
-  const records = fs.readFileSync(input, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { input: string; instructions: string[]; outputs: string[] });
+  const records = fs
+    .readFileSync(input, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { input: string; instructions: string[]; outputs: string[] });
   const dataset = JSON.parse(fs.readFileSync(path.join(out, 'minicpm-v.json'), 'utf8')) as MiniCpmVEntry[];
   assert.ok(Array.isArray(dataset));
-  assert.equal(dataset.length, records.reduce((n, r) => n + r.instructions.length, 0), 'one entry per instruction');
+  assert.equal(
+    dataset.length,
+    records.reduce((n, r) => n + r.instructions.length, 0),
+    'one entry per instruction',
+  );
   for (const [i, record] of records.entries()) {
     const id = `leval-news_summ-${String(i + 1).padStart(6, '0')}`;
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'frames', id, 'manifest.json'), 'utf8')) as SampleManifest;
     assert.equal(manifest.complete, true);
     assert.equal(manifest.source.line, i + 1);
-    assert.equal(manifest.frames.map((f) => record.input.slice(f.range[0], f.range[1])).join(''), record.input, 'frame ranges cover the context exactly');
+    assert.equal(
+      manifest.frames.map((f) => record.input.slice(f.range[0], f.range[1])).join(''),
+      record.input,
+      'frame ranges cover the context exactly',
+    );
     const entries = dataset.filter((e) => e.id === id || e.id.startsWith(`${id}-q`));
     assert.equal(entries.length, record.instructions.length);
     for (const [k, entry] of entries.entries()) {
@@ -85,7 +101,11 @@ test('synth writes frames, per-sample manifests and a MiniCPM-V dataset in the T
         entry.conversations.map((c) => c.role),
         ['user', 'assistant'],
       );
-      assert.equal(entry.conversations[0].content, keys.map((key) => `${key}\n`).join('') + record.instructions[k], 'placeholders, each on its own line, then the question');
+      assert.equal(
+        entry.conversations[0].content,
+        keys.map((key) => `${key}\n`).join('') + record.instructions[k],
+        'placeholders, each on its own line, then the question',
+      );
       assert.equal(entry.conversations[1].content, record.outputs[k]);
     }
   }
@@ -116,7 +136,9 @@ test('resume: a re-run skips complete samples; a killed run picks up and ends id
   await new Promise<void>((resolve, reject) => {
     const timer = setInterval(() => {
       const frames = path.join(killed, 'frames');
-      const done = fs.existsSync(frames) ? fs.readdirSync(frames).filter((d) => fs.existsSync(path.join(frames, d, 'manifest.json'))).length : 0;
+      const done = fs.existsSync(frames)
+        ? fs.readdirSync(frames).filter((d) => fs.existsSync(path.join(frames, d, 'manifest.json'))).length
+        : 0;
       if (done >= 2) {
         clearInterval(timer);
         child.kill('SIGKILL');
@@ -137,7 +159,11 @@ test('resume: a re-run skips complete samples; a killed run picks up and ends id
   assert.deepEqual(hashTree(killed), hashTree(clean), 'same frames as the uninterrupted run');
   assert.equal(fs.readFileSync(path.join(killed, 'minicpm-v.json'), 'utf8'), fs.readFileSync(path.join(clean, 'minicpm-v.json'), 'utf8'));
   const leftovers = fs.readdirSync(killed, { recursive: true }).filter((f) => String(f).endsWith('.tmp'));
-  assert.deepEqual(leftovers.filter((f) => !String(f).startsWith('frames')), [], 'no temp files left at the top');
+  assert.deepEqual(
+    leftovers.filter((f) => !String(f).startsWith('frames')),
+    [],
+    'no temp files left at the top',
+  );
 });
 
 test('shards are deterministic and their union is the whole run', async (t) => {
@@ -170,7 +196,17 @@ test('bad input: each bad line is reported as FILE:LINE and skipped; exit 1 only
   const dir = tempDir(t);
   const file = path.join(dir, 'mixed.jsonl');
   const good = (q: string) => JSON.stringify({ context: `A context about ${q}. `.repeat(20), question: `What about ${q}?`, answer: q });
-  fs.writeFileSync(file, [good('apples'), '{"context": "broken', '', JSON.stringify({ context: '   ', question: 'q', answer: 'a' }), '[1,2]', good('pears')].join('\n'));
+  fs.writeFileSync(
+    file,
+    [
+      good('apples'),
+      '{"context": "broken',
+      '',
+      JSON.stringify({ context: '   ', question: 'q', answer: 'a' }),
+      '[1,2]',
+      good('pears'),
+    ].join('\n'),
+  );
   const out = path.join(dir, 'out');
   const r = synth([file, '--out', out]);
   assert.equal(r.code, 0);
@@ -180,7 +216,10 @@ test('bad input: each bad line is reported as FILE:LINE and skipped; exit 1 only
   assert.match(r.stderr, /mixed\.jsonl:4: .*empty context/);
   assert.match(r.stderr, /mixed\.jsonl:5: /);
   const dataset = JSON.parse(fs.readFileSync(path.join(out, 'minicpm-v.json'), 'utf8')) as MiniCpmVEntry[];
-  assert.deepEqual(dataset.map((e) => e.id), ['mixed-000001', 'mixed-000006']);
+  assert.deepEqual(
+    dataset.map((e) => e.id),
+    ['mixed-000001', 'mixed-000006'],
+  );
 
   const bad = path.join(dir, 'bad.jsonl');
   fs.writeFileSync(bad, 'not json\n{"foo": 1}\n');
@@ -210,12 +249,30 @@ test('an unwritable output folder fails before any work; usage errors exit 2', a
 test('--help documents every option; --version prints the engine version', () => {
   const help = t2vid(['--help']);
   assert.equal(help.code, 0);
-  for (const option of ['--out', '--mode', '--words', '--size', '--font-size', '--jobs', '--shard', '--format', '--fields', '--json', '--dry-run', '--limit', '--force', '--bit-depth']) {
+  for (const option of [
+    '--out',
+    '--mode',
+    '--words',
+    '--size',
+    '--font-size',
+    '--jobs',
+    '--shard',
+    '--format',
+    '--fields',
+    '--json',
+    '--dry-run',
+    '--limit',
+    '--force',
+    '--bit-depth',
+  ]) {
     assert.ok(help.stdout.includes(option), `help mentions ${option}`);
   }
   assert.equal(t2vid(['synth', '--help']).code, 0);
   const version = t2vid(['--version']);
-  assert.equal(version.stdout.trim(), (JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version);
+  assert.equal(
+    version.stdout.trim(),
+    (JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version,
+  );
 });
 
 test('npx t2vid runs the bin from the project folder', () => {
@@ -233,7 +290,9 @@ test('the bundled sample (the demo) synthesizes; dry run counts without writing;
   assert.equal(dry.summary.samples, 6);
   assert.ok((dry.summary.words ?? 0) > 3000);
   const out = path.join(dir, 'demo');
-  const child = spawn(process.execPath, [CLI, 'synth', md, jsonl, '--out', out, '--jobs', '1', '--mode', 'fit', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'synth', md, jsonl, '--out', out, '--jobs', '1', '--mode', 'fit', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   await new Promise<void>((resolve) => {
@@ -256,5 +315,8 @@ test('the bundled sample (the demo) synthesizes; dry run counts without writing;
   assert.equal(full.summary.withoutQuestion, 1, 'the .md document has no question: frames only');
   const dataset = JSON.parse(fs.readFileSync(path.join(out, 'minicpm-v.json'), 'utf8')) as MiniCpmVEntry[];
   assert.equal(dataset.length, 5);
-  assert.ok(dataset.some((e) => /[\u4e00-\u9fff]/.test(e.conversations[0].content)), 'the Chinese sample is in');
+  assert.ok(
+    dataset.some((e) => /[\u4e00-\u9fff]/.test(e.conversations[0].content)),
+    'the Chinese sample is in',
+  );
 });

@@ -36,7 +36,7 @@ test('jsonStyle: a Python-written L-Eval line re-serializes byte for byte, and a
   assert.equal(detectStyle('{"a, b":1}').spaced, false);
 });
 
-test('records: an L-Eval question edit changes only that question\'s bytes', () => {
+test("records: an L-Eval question edit changes only that question's bytes", () => {
   const { lines } = levalLines();
   const line = lines[0];
   const row = parseRow(line, ctx(1));
@@ -44,7 +44,10 @@ test('records: an L-Eval question edit changes only that question\'s bytes', () 
   assert.equal(row.schema, 'leval');
   assert.ok(row.pairs.length >= 2);
   const edited = applyEdit(line, { type: 'setText', pair: 1, field: 'question', value: 'Où est la clé? "quoted"' }, ctx(1));
-  const oldQ = JSON.stringify(row.pairs[1].question).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const oldQ = JSON.stringify(row.pairs[1].question).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   assert.equal(edited, line.replace(oldQ, '"O\\u00f9 est la cl\\u00e9? \\"quoted\\""'));
   const again = parseRow(edited, ctx(1));
   assert.ok(again.ok);
@@ -72,7 +75,10 @@ test('records: L-Eval status, delete and add keep the lists aligned; status live
   assert.ok(after.ok);
   assert.equal(after.pairs.length, before.pairs.length);
   assert.deepEqual(after.pairs.at(-1), { question: '', answer: '', status: 'new', questionReadOnly: undefined });
-  assert.throws(() => applyEdit(line, { type: 'delete', pair: 99 }, ctx(1)), (e: unknown) => e instanceof EditError && /no pair 100/.test((e as Error).message));
+  assert.throws(
+    () => applyEdit(line, { type: 'delete', pair: 99 }, ctx(1)),
+    (e: unknown) => e instanceof EditError && /no pair 100/.test((e as Error).message),
+  );
 });
 
 test('records: t2vid-qa pairs: edit marks provenance, statuses, add, replace; bad lines are error rows', () => {
@@ -121,10 +127,20 @@ test('records: t2vid-qa pairs: edit marks provenance, statuses, add, replace; ba
 
 test('dataset index: blank lines are not rows; filters by status, generator, text and error; stats', async () => {
   const lines = [
-    JSON.stringify({ id: 'a', context: 'alpha text', frames: [[0, 10]], qa: [{ question: 'Where is the Lighthouse?', answer: 'x', status: 'accepted', provenance: { generator: 'llm' } }] }),
+    JSON.stringify({
+      id: 'a',
+      context: 'alpha text',
+      frames: [[0, 10]],
+      qa: [{ question: 'Where is the Lighthouse?', answer: 'x', status: 'accepted', provenance: { generator: 'llm' } }],
+    }),
     '',
     'not json {',
-    JSON.stringify({ id: 'b', context: 'beta text', frames: [[0, 9]], qa: [{ question: 'q', answer: 'a', status: 'new', provenance: { generator: 'builtin' } }] }),
+    JSON.stringify({
+      id: 'b',
+      context: 'beta text',
+      frames: [[0, 9]],
+      qa: [{ question: 'q', answer: 'a', status: 'new', provenance: { generator: 'builtin' } }],
+    }),
     '   ',
     JSON.stringify({ context: 'gamma', question: 'What about gamma?', answer: 'g' }),
   ];
@@ -133,7 +149,13 @@ test('dataset index: blank lines are not rows; filters by status, generator, tex
   assert.deepEqual(index.filter(NO_FILTER), [0, 2, 3, 5]);
   assert.equal(index.complete, false);
   assert.equal(await index.build(), true);
-  assert.deepEqual(index.stats(), { rows: 4, errors: 1, pairs: 3, statuses: { new: 2, accepted: 1, rejected: 0, flagged: 0 }, complete: true });
+  assert.deepEqual(index.stats(), {
+    rows: 4,
+    errors: 1,
+    pairs: 3,
+    statuses: { new: 2, accepted: 1, rejected: 0, flagged: 0 },
+    complete: true,
+  });
   assert.deepEqual(index.filter({ ...NO_FILTER, status: 'accepted' }), [0]);
   assert.deepEqual(index.filter({ ...NO_FILTER, status: 'error' }), [2]);
   assert.deepEqual(index.filter({ ...NO_FILTER, generator: 'builtin' }), [3]);
@@ -151,16 +173,39 @@ test('dataset index: blank lines are not rows; filters by status, generator, tex
 });
 
 test('curation protocol: valid messages pass, malformed ones are rejected', () => {
-  assert.ok(parseCurationFromWebview({ type: 'curation/edit', line: 3, hash: lineHash('x'), edit: { type: 'setText', pair: 0, field: 'question', value: 'v' } }));
+  assert.ok(
+    parseCurationFromWebview({
+      type: 'curation/edit',
+      line: 3,
+      hash: lineHash('x'),
+      edit: { type: 'setText', pair: 0, field: 'question', value: 'v' },
+    }),
+  );
   assert.ok(parseCurationFromWebview({ type: 'curation/edit', line: 3, hash: 'h', edit: { type: 'add' } }));
-  assert.equal(parseCurationFromWebview({ type: 'curation/edit', line: 3, hash: 'h', edit: { type: 'setText', pair: 0, field: 'context', value: 'v' } }), undefined);
+  assert.equal(
+    parseCurationFromWebview({
+      type: 'curation/edit',
+      line: 3,
+      hash: 'h',
+      edit: { type: 'setText', pair: 0, field: 'context', value: 'v' },
+    }),
+    undefined,
+  );
   assert.equal(parseCurationFromWebview({ type: 'curation/edit', line: -1, hash: 'h', edit: { type: 'add' } }), undefined);
   assert.equal(parseCurationFromWebview({ type: 'curation/edit', line: 1, hash: 'h', edit: { type: 'add' }, extra: 1 }), undefined);
   assert.equal(parseCurationFromWebview({ type: 'curation/requestRows', lines: new Array(201).fill(0) }), undefined);
-  assert.equal(parseCurationFromWebview({ type: 'curation/setFilter', filter: { status: 'deleted', generator: 'all', text: '' } }), undefined);
+  assert.equal(
+    parseCurationFromWebview({ type: 'curation/setFilter', filter: { status: 'deleted', generator: 'all', text: '' } }),
+    undefined,
+  );
   assert.ok(parseCurationToWebview({ type: 'curation/notice', level: 'error', message: '<img src=x onerror=alert(1)>' }));
-  assert.ok(parseCurationToWebview({ type: 'curation/frames', line: 1, hash: 'h', frames: [{ index: 0, src: 'x', clipped: false }], error: null }));
-  assert.equal(parseCurationToWebview({ type: 'curation/frames', line: 1, hash: 'h', frames: [{ index: 0, src: 'x' }], error: null }), undefined);
+  assert.ok(
+    parseCurationToWebview({ type: 'curation/frames', line: 1, hash: 'h', frames: [{ index: 0, src: 'x', clipped: false }], error: null }),
+  );
+  assert.equal(
+    parseCurationToWebview({ type: 'curation/frames', line: 1, hash: 'h', frames: [{ index: 0, src: 'x' }], error: null }),
+    undefined,
+  );
   assert.equal(parseCurationToWebview({ type: 'curation/focus', line: 1, pair: 0, field: 'id' }), undefined);
   assert.notEqual(lineHash('ab'), lineHash('ba'));
 });
@@ -287,7 +332,10 @@ test('LineFile: lines by byte offset (UTF-8, CRLF), edits in an overlay, atomic 
   const spaces = path.join(dir, 'spaces.jsonl');
   fs.writeFileSync(spaces, `${' '.repeat(100)}\n${' '.repeat(100)}x\n\u3000\t\r\n\r\n{}`);
   const sp = await LineFile.open(spaces);
-  assert.deepEqual([0, 1, 2, 3, 4].map((i) => sp.isBlank(i)), [true, false, true, true, false]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((i) => sp.isBlank(i)),
+    [true, false, true, true, false],
+  );
   sp.setLine(0, '{"a": 1}');
   assert.equal(sp.isBlank(0), false);
   sp.close();
@@ -300,8 +348,14 @@ test('view mapping: a sample row and an invalid line as the webview takes them (
   const view = rowView(0, text, parseRow(text, ctx(1)));
   assert.equal(view.ok, true);
   assert.equal(view.hash, lineHash(text));
-  assert.deepEqual(view.pairs.map((p) => p.question), record.instructions);
-  assert.deepEqual(view.pairs.map((p) => p.status), record.instructions.map(() => 'new'));
+  assert.deepEqual(
+    view.pairs.map((p) => p.question),
+    record.instructions,
+  );
+  assert.deepEqual(
+    view.pairs.map((p) => p.status),
+    record.instructions.map(() => 'new'),
+  );
   assert.equal(view.contextHead, record.input.slice(0, CONTEXT_HEAD));
   assert.equal(view.contextLength, record.input.length);
   const broken = '{"input": "cut short';

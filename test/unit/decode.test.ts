@@ -28,7 +28,11 @@ test('invalidUtf8Offsets finds exactly the sequences the WHATWG decoder replaces
 });
 
 test('Utf8Decoder: chunk boundaries inside a character change nothing; replacements located by line and byte offset', () => {
-  const text = Buffer.concat([Buffer.from('ligne un: caf\u00e9 \u{1f600}\nligne deux: '), Buffer.from([0xe9, 0x20, 0xe9]), Buffer.from(' fin\ntrois \u4e2d\u6587\n')]);
+  const text = Buffer.concat([
+    Buffer.from('ligne un: caf\u00e9 \u{1f600}\nligne deux: '),
+    Buffer.from([0xe9, 0x20, 0xe9]),
+    Buffer.from(' fin\ntrois \u4e2d\u6587\n'),
+  ]);
   const whole: InvalidUtf8[] = [];
   const expected = new Utf8Decoder((i) => whole.push(i)).push(text);
   for (let size = 1; size <= 7; size++) {
@@ -52,7 +56,10 @@ test('sniffBinary: NUL, UTF-16 and mostly-invalid bytes are binary; Latin-1 pros
   assert.equal(sniffBinary(Buffer.from('{"a":1}\n\0\n{"b":2}\n'.repeat(10)), false), undefined, 'a few NULs in JSONL: lines, not the file');
   assert.match(sniffBinary(Buffer.from([0xff, 0xfe, 0x61, 0x00]))!, /UTF-16/);
   assert.match(sniffBinary(lcgBytes(5000, 7), false)!, /binary content/);
-  assert.equal(sniffBinary(Buffer.from('Caf\xe9 au lait, cr\xe8me br\xfbl\xe9e, and a long sentence in English around them.', 'latin1')), undefined);
+  assert.equal(
+    sniffBinary(Buffer.from('Caf\xe9 au lait, cr\xe8me br\xfbl\xe9e, and a long sentence in English around them.', 'latin1')),
+    undefined,
+  );
   assert.equal(sniffBinary(Buffer.from('中文，日本語、한국어 ✓')), undefined);
 });
 

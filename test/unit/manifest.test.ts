@@ -18,7 +18,15 @@ import { DATASET_FORMATS } from '../../src/core/synth';
 import { JSON_EXTENSIONS, JSONL_EXTENSIONS, PARQUET_EXTENSIONS, SUPPORTED_EXTENSIONS, TEXT_EXTENSIONS } from '../../src/shared/fileTypes';
 import { MODEL_PROFILES } from '../../src/shared/profiles';
 import { DEFAULT_PANEL_SETTINGS, PANEL_SETTING_CHECKS, type PanelSettingKey } from '../../src/shared/protocol/frames';
-import { isValidSetting, SETTING_NAMES, SETTING_SECTIONS, SETTINGS, settingKey, type SettingName, type SettingSpec } from '../../src/shared/settings';
+import {
+  isValidSetting,
+  SETTING_NAMES,
+  SETTING_SECTIONS,
+  SETTINGS,
+  settingKey,
+  type SettingName,
+  type SettingSpec,
+} from '../../src/shared/settings';
 import { ALIGNS, QA_GENERATORS, SEGMENT_MODES } from '../../src/shared/vocabulary';
 import { repoRoot } from '../support/helpers';
 
@@ -58,7 +66,9 @@ interface Manifest {
 
 const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as Manifest;
 const sections = manifest.contributes.configuration;
-const properties = new Map(sections.flatMap((s) => Object.entries(s.properties).map(([key, p]) => [key, { ...p, section: s.title }] as const)));
+const properties = new Map(
+  sections.flatMap((s) => Object.entries(s.properties).map(([key, p]) => [key, { ...p, section: s.title }] as const)),
+);
 const spec = (name: SettingName): SettingSpec => SETTINGS[name];
 
 test('contributes.configuration: one titled, ordered section per SETTING_SECTIONS entry, each setting with a markdownDescription', () => {
@@ -74,7 +84,11 @@ test('contributes.configuration: one titled, ordered section per SETTING_SECTION
   for (const section of sections) {
     assert.ok(section.id.startsWith('t2vid.'), `section id ${section.id}`);
     const orders = Object.values(section.properties).map((p) => p.order);
-    assert.deepEqual(orders, orders.map((_, i) => i + 1), `${section.title}: settings ordered 1..n`);
+    assert.deepEqual(
+      orders,
+      orders.map((_, i) => i + 1),
+      `${section.title}: settings ordered 1..n`,
+    );
     for (const [key, p] of Object.entries(section.properties)) {
       assert.ok(p.markdownDescription && p.markdownDescription.length > 10, `${key} has a markdownDescription`);
       assert.equal(p.description, undefined, `${key}: one description (markdownDescription), not two`);
@@ -152,12 +166,17 @@ test('the core defaults are the table defaults; resolveOptions takes each bound 
     for (const value of values) {
       assert.equal(complaint(name, at(value)), undefined, `${name} = ${value} is accepted`);
     }
-    const outside = s.enum ? [Math.min(...(s.enum as number[])) - 1, Math.max(...(s.enum as number[])) + 1, 6] : [s.minimum! - 1, s.maximum! + 1];
+    const outside = s.enum
+      ? [Math.min(...(s.enum as number[])) - 1, Math.max(...(s.enum as number[])) + 1, 6]
+      : [s.minimum! - 1, s.maximum! + 1];
     for (const value of outside) {
       assert.ok(complaint(name, at(value)), `${name} = ${value} is rejected`);
     }
   }
-  for (const [name, bad] of [['segment.mode', 'pages'], ['render.align', 'justify']] as const) {
+  for (const [name, bad] of [
+    ['segment.mode', 'pages'],
+    ['render.align', 'justify'],
+  ] as const) {
     const [group, key] = name.split('.');
     assert.throws(() => resolveOptions({ [group]: { [key]: bad } }), OptionError, `${name} = ${bad}`);
   }
@@ -169,7 +188,9 @@ test("the Frames view's panel settings have the table's defaults and bounds", ()
     assert.deepEqual(DEFAULT_PANEL_SETTINGS[key], s.default, `${key}: default`);
     const check = PANEL_SETTING_CHECKS[key];
     if (s.enum) {
-      for (const value of s.enum) {assert.ok(check(value), `${key} accepts ${value}`);}
+      for (const value of s.enum) {
+        assert.ok(check(value), `${key} accepts ${value}`);
+      }
       assert.ok(!check('not-a-value'), `${key} rejects an unknown value`);
     } else {
       assert.ok(check(s.minimum) && check(s.maximum), `${key} accepts ${s.minimum} and ${s.maximum}`);
@@ -204,14 +225,22 @@ test('every CLI flag in the table is a flag of its command, and the help prints 
     ['qa.perDoc', QA_HELP],
     ['qa.timeoutMs', QA_HELP],
   ] as const) {
-    assert.ok(text.includes(`default ${spec(name).default}`) || text.includes(`default "${spec(name).default}"`), `help gives ${name}'s default`);
+    assert.ok(
+      text.includes(`default ${spec(name).default}`) || text.includes(`default "${spec(name).default}"`),
+      `help gives ${name}'s default`,
+    );
   }
 });
 
 /** The extensions a `resourceExtname =~ /^\.(a|b)$/i` clause matches, or undefined if it has none. */
 function extensionsOf(when: string | undefined): string[] | undefined {
   const m = /resourceExtname =~ \/\^\\\.\(([a-z|]+)\)\$\/i/.exec(when ?? '');
-  return m ? m[1].split('|').map((e) => `.${e}`).sort() : undefined;
+  return m
+    ? m[1]
+        .split('|')
+        .map((e) => `.${e}`)
+        .sort()
+    : undefined;
 }
 
 test('the when-clauses list exactly the shared file types, and test nothing that only activation sets', () => {
@@ -229,7 +258,11 @@ test('the when-clauses list exactly the shared file types, and test nothing that
   assert.deepEqual(sorted(SUPPORTED_EXTENSIONS), sorted(TEXT_EXTENSIONS, JSONL_EXTENSIONS, JSON_EXTENSIONS, PARQUET_EXTENSIONS));
   // Commands on the active text editor: the types that open as text (a .parquet file has no text editor).
   for (const command of ['t2vid.synthesizeActiveDocument', 't2vid.generateQAForActiveDocument']) {
-    assert.deepEqual(extensionsOf(item('commandPalette', command).when), sorted(TEXT_EXTENSIONS, JSONL_EXTENSIONS, JSON_EXTENSIONS), command);
+    assert.deepEqual(
+      extensionsOf(item('commandPalette', command).when),
+      sorted(TEXT_EXTENSIONS, JSONL_EXTENSIONS, JSON_EXTENSIONS),
+      command,
+    );
   }
   assert.equal(item('commandPalette', 't2vid.exportPreviewFrames').when, 't2vid.hasFrames');
   for (const [menu, items] of Object.entries(menus)) {
@@ -238,7 +271,10 @@ test('the when-clauses list exactly the shared file types, and test nothing that
       // editorIsOpen is true for any editor (webviews included); `in t2vid.*` lists exist only after activation.
       assert.ok(!/editorIsOpen|\bin t2vid\./.test(when), `${menu} ${i.command}: ${when}`);
       for (const key of when.match(/\bt2vid\.[A-Za-z.]+/g) ?? []) {
-        assert.ok(['t2vid.hasFrames', 't2vid.frames', 't2vid.curation'].includes(key.replace(/\\$/, '')), `${menu} ${i.command}: context key ${key}`);
+        assert.ok(
+          ['t2vid.hasFrames', 't2vid.frames', 't2vid.curation'].includes(key.replace(/\\$/, '')),
+          `${menu} ${i.command}: context key ${key}`,
+        );
       }
     }
   }

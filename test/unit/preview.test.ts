@@ -46,7 +46,10 @@ test('preview engine: after an edit in the middle, the pages through the cursor 
   assert.equal(early.length, holder + 3, 'and two more after it');
   assert.ok(early.length < final.pages.length, 'before the whole document');
   assert.deepEqual(early, final.pages.slice(0, early.length), 'the early pages are final');
-  assert.ok(early.every((p) => fs.existsSync(p.file)), 'and their PNGs are written');
+  assert.ok(
+    early.every((p) => fs.existsSync(p.file)),
+    'and their PNGs are written',
+  );
 });
 
 test('preview process: renders off the calling process; a newer request cancels the one in flight', async (t) => {
@@ -73,7 +76,10 @@ test('JSON offsets map a context back to its columns in the raw line, escapes in
   for (let i = 0; i < record.context.length; i++) {
     const at = offsets[i];
     const literal = raw.slice(at, offsets[i + 1]);
-    assert.equal(JSON.parse(`"${literal}"`.replace(/^"\\u[0-9a-f]{4}/i, (m) => m)), record.context[i].length === 1 ? JSON.parse(`"${literal}"`) : record.context[i]);
+    assert.equal(
+      JSON.parse(`"${literal}"`.replace(/^"\\u[0-9a-f]{4}/i, (m) => m)),
+      record.context[i].length === 1 ? JSON.parse(`"${literal}"`) : record.context[i],
+    );
     assert.equal(contextIndexAt(offsets, at), i);
   }
   assert.equal(contextIndexAt(offsets, 0), -1, 'before the context');

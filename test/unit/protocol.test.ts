@@ -69,7 +69,9 @@ test('parseToWebview accepts every valid message type', () => {
     state({ rendering: true, version: 0 }),
     state({ frames: [{ index: 0, src: '', range: [5, 5], words: 0 }] }),
     state({ frames: [{ index: 0, src: 'https://file+.vscode-resource.vscode-cdn.net/cache/0.png', range: [0, 5], words: 1, data: PNG }] }),
-    state({ settings: { ...settings, 'segment.mode': 'fit', 'render.width': 32, 'render.height': 8192, 'preview.modelProfile': 'llava-video' } }),
+    state({
+      settings: { ...settings, 'segment.mode': 'fit', 'render.width': 32, 'render.height': 8192, 'preview.modelProfile': 'llava-video' },
+    }),
     { type: 'frames/highlight', index: 0 },
     { type: 'frames/highlight', index: -1 },
     { type: 'frames/highlight', index: 41 },
@@ -135,9 +137,21 @@ test('parseToWebview rejects malformed messages', () => {
     ['frame without src', variant(ok, (v) => delete (v.frames as Array<Record<string, unknown>>)[0].src)],
     ['frame with a negative index', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].index = -1))],
     ['frame that is null', { ...ok, frames: [null] }],
-    ['frame data that is not base64', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = `${PNG.slice(0, -4)}<b>=`))],
-    ['frame data with a data: prefix', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = `data:image/png;base64,${PNG}`))],
-    ['frame data that is not a PNG', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = 'PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4='))],
+    [
+      'frame data that is not base64',
+      variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = `${PNG.slice(0, -4)}<b>=`)),
+    ],
+    [
+      'frame data with a data: prefix',
+      variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = `data:image/png;base64,${PNG}`)),
+    ],
+    [
+      'frame data that is not a PNG',
+      variant(
+        ok,
+        (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = 'PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4='),
+      ),
+    ],
     ['frame data with a bad length', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = PNG.slice(0, -1)))],
     ['frame data that is a number', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = 42))],
     ['frame data that is undefined', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].data = undefined))],
@@ -211,10 +225,13 @@ test('updateSetting accepts exactly the values PANEL_SETTING_CHECKS allows', () 
 
 test("the panel settings' checks and defaults are package.json's: bounds, enums and defaults of each t2vid.<key>", () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { contributes: { configuration: unknown } };
-  const sections = ([] as Array<{ properties: Record<string, { type: string; minimum?: number; maximum?: number; enum?: unknown[]; default: unknown }> }>).concat(
-    pkg.contributes.configuration as never,
-  );
-  const properties = Object.assign({}, ...sections.map((s) => s.properties)) as Record<string, { type: string; minimum?: number; maximum?: number; enum?: unknown[]; default: unknown }>;
+  const sections = (
+    [] as Array<{ properties: Record<string, { type: string; minimum?: number; maximum?: number; enum?: unknown[]; default: unknown }> }>
+  ).concat(pkg.contributes.configuration as never);
+  const properties = Object.assign({}, ...sections.map((s) => s.properties)) as Record<
+    string,
+    { type: string; minimum?: number; maximum?: number; enum?: unknown[]; default: unknown }
+  >;
   for (const key of Object.keys(PANEL_SETTING_CHECKS) as PanelSettingKey[]) {
     const setting = properties[`t2vid.${key}`];
     assert.ok(setting, `package.json declares t2vid.${key}`);
@@ -313,17 +330,33 @@ test('parsing never throws, whatever the input', () => {
 /** Every file under webview/ (all apps and webview/shared), relative to the repository root. */
 function webviewFiles(): string[] {
   const walk = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
   return walk(path.join(ROOT, 'webview')).map((f) => path.relative(ROOT, f).split(path.sep).join('/'));
 }
 
 test('no webview file inserts data as HTML', () => {
   const files = webviewFiles().filter((f) => /\.(ts|js)$/.test(f));
   // Both apps, the shared modules and the curation split are all covered (not a fixed list).
-  for (const expected of ['webview/frames/main.ts', 'webview/curation/main.ts', 'webview/curation/rows.ts', 'webview/shared/toolkit.ts', 'webview/shared/ipc.ts', 'webview/shared/dom.ts']) {
+  for (const expected of [
+    'webview/frames/main.ts',
+    'webview/curation/main.ts',
+    'webview/curation/rows.ts',
+    'webview/shared/toolkit.ts',
+    'webview/shared/ipc.ts',
+    'webview/shared/dom.ts',
+  ]) {
     assert.ok(files.includes(expected), `${expected} is scanned`);
   }
-  const forbidden = [/\.innerHTML\b/, /\.outerHTML\b/, /\binsertAdjacentHTML\b/, /\bdocument\.write(ln)?\b/, /\bDOMParser\b/, /\bcreateContextualFragment\b/];
+  const forbidden = [
+    /\.innerHTML\b/,
+    /\.outerHTML\b/,
+    /\binsertAdjacentHTML\b/,
+    /\bdocument\.write(ln)?\b/,
+    /\bDOMParser\b/,
+    /\bcreateContextualFragment\b/,
+  ];
   for (const file of files) {
     const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
     assert.ok(source.length > 0, file);
@@ -332,8 +365,17 @@ test('no webview file inserts data as HTML', () => {
     }
   }
   // The guard itself catches each form.
-  for (const sample of ['el.innerHTML = x', 'el.outerHTML = x', 'el.insertAdjacentHTML("beforeend", x)', 'document.write(x)', 'document.writeln(x)']) {
-    assert.ok(forbidden.some((p) => p.test(sample)), sample);
+  for (const sample of [
+    'el.innerHTML = x',
+    'el.outerHTML = x',
+    'el.insertAdjacentHTML("beforeend", x)',
+    'document.write(x)',
+    'document.writeln(x)',
+  ]) {
+    assert.ok(
+      forbidden.some((p) => p.test(sample)),
+      sample,
+    );
   }
 });
 
@@ -346,12 +388,17 @@ test('each webview app links the shared vscode.css, and it is the only base styl
     assert.doesNotMatch(fs.readFileSync(path.join(ROOT, app), 'utf8'), /\[hidden\]\s*\{/, `${app} repeats the base`);
   }
   const html = fs.readFileSync(path.join(ROOT, 'src/extension/common/webviewHtml.ts'), 'utf8');
-  assert.ok(html.indexOf("'vscode.css'") >= 0 && html.indexOf('<link href="${base}"') < html.indexOf('<link href="${style}"'), 'vscode.css is linked before the app stylesheet');
+  assert.ok(
+    html.indexOf("'vscode.css'") >= 0 && html.indexOf('<link href="${base}"') < html.indexOf('<link href="${style}"'),
+    'vscode.css is linked before the app stylesheet',
+  );
 });
 
 test('only the components module imports the toolkit', () => {
   const walk = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
   const importers = walk(path.join(ROOT, 'webview'))
     .filter((f) => /@vscode\/webview-ui-toolkit/.test(fs.readFileSync(f, 'utf8')))
     .map((f) => path.relative(ROOT, f).split(path.sep).join('/'));

@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as v from 'valibot';
-import { CurationFromWebviewSchema, CurationToWebviewSchema, parseCurationFromWebview, parseCurationToWebview } from '../../src/shared/protocol/curation';
+import {
+  CurationFromWebviewSchema,
+  CurationToWebviewSchema,
+  parseCurationFromWebview,
+  parseCurationToWebview,
+} from '../../src/shared/protocol/curation';
 import { FromWebviewSchema, ToWebviewSchema, parseFromWebview, parseToWebview } from '../../src/shared/protocol/frames';
 import { parser } from '../../src/shared/protocol/schema';
 
@@ -14,7 +19,14 @@ type Schema = v.GenericSchema & { entries?: Record<string, Schema>; item?: Schem
 
 /** A 1×1 grey PNG, base64. */
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==';
-const settings = { 'segment.mode': 'words', 'segment.wordsPerFrame': 115, 'render.fontSize': 20, 'render.width': 448, 'render.height': 448, 'preview.modelProfile': 'minicpm-v-2.5' };
+const settings = {
+  'segment.mode': 'words',
+  'segment.wordsPerFrame': 115,
+  'render.fontSize': 20,
+  'render.width': 448,
+  'render.height': 448,
+  'preview.modelProfile': 'minicpm-v-2.5',
+};
 const pair = {
   question: 'Which lighthouse?',
   answer: 'Ardnamurchan.',
@@ -85,7 +97,19 @@ const EXAMPLES: Array<[string, (raw: unknown) => unknown, Schema, unknown[]]> = 
     parseCurationToWebview,
     CurationToWebviewSchema as Schema,
     [
-      { type: 'curation/view', file: 'qa.t2vid.jsonl', lines: [0, 4], total: 2, filter, version: 1, frameWidth: 448, frameHeight: 448, generator: 'llm', llmModel: 'm', mode: 'large' },
+      {
+        type: 'curation/view',
+        file: 'qa.t2vid.jsonl',
+        lines: [0, 4],
+        total: 2,
+        filter,
+        version: 1,
+        frameWidth: 448,
+        frameHeight: 448,
+        generator: 'llm',
+        llmModel: 'm',
+        mode: 'large',
+      },
       { type: 'curation/rows', version: 1, rows: [row] },
       { type: 'curation/stats', stats: { rows: 2, errors: 0, pairs: 1, new: 1, accepted: 0, rejected: 0, flagged: 0, complete: true } },
       { type: 'curation/frames', line: 4, hash: 'h', frames: [{ index: 0, src: 'https://x/0.png', clipped: false }], error: null },
@@ -123,7 +147,7 @@ const isOptional = (s: Schema): boolean => s.type === 'exact_optional' || s.type
 /** Every path to a field in `value` that `schema` declares, with that field's schema (into objects and arrays of objects). */
 function fieldPaths(schema: Schema, value: unknown, at: Array<string | number> = []): Array<[Array<string | number>, Schema]> {
   const out: Array<[Array<string | number>, Schema]> = [];
-  const inner = (s: Schema): Schema => ((s as { wrapped?: Schema }).wrapped ?? s);
+  const inner = (s: Schema): Schema => (s as { wrapped?: Schema }).wrapped ?? s;
   for (const [key, field] of Object.entries(schema.entries ?? {})) {
     const path = [...at, key];
     out.push([path, field]);
@@ -138,7 +162,11 @@ function fieldPaths(schema: Schema, value: unknown, at: Array<string | number> =
   return out;
 }
 
-function withField(value: unknown, path: Array<string | number>, edit: (parent: Record<string | number, unknown>, key: string | number) => void): unknown {
+function withField(
+  value: unknown,
+  path: Array<string | number>,
+  edit: (parent: Record<string | number, unknown>, key: string | number) => void,
+): unknown {
   const copy = structuredClone(value);
   let parent = copy as Record<string | number, unknown>;
   for (const key of path.slice(0, -1)) {
@@ -169,16 +197,31 @@ test('schemas: each field of each message, at any depth, is checked: missing, of
         const where = `${name}: ${type}.${path.join('.')}`;
         // The field's value turned into another JS type (a number into a string, a string into a number, …).
         const current = path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], example);
-        const swapped = typeof current === 'number' ? String(current) : typeof current === 'string' ? 42 : typeof current === 'boolean' ? String(current) : 0;
+        const swapped =
+          typeof current === 'number'
+            ? String(current)
+            : typeof current === 'string'
+              ? 42
+              : typeof current === 'boolean'
+                ? String(current)
+                : 0;
         for (const wrong of [swapped, Symbol('wrong'), { wrong: true }, [[]]]) {
-          assert.equal(parse(withField(example, path, (p, k) => (p[k] = wrong))), undefined, `${where} = ${String(typeof wrong)} is rejected`);
+          assert.equal(
+            parse(withField(example, path, (p, k) => (p[k] = wrong))),
+            undefined,
+            `${where} = ${String(typeof wrong)} is rejected`,
+          );
         }
         if (!isOptional(field)) {
           assert.equal(parse(withField(example, path, (p, k) => delete p[k])), undefined, `${where} missing is rejected`);
         }
         checked++;
       }
-      assert.equal(parse({ ...(example as object), injected: '<img src=x onerror=alert(1)>' }), undefined, `${name}: ${type} with an unknown field`);
+      assert.equal(
+        parse({ ...(example as object), injected: '<img src=x onerror=alert(1)>' }),
+        undefined,
+        `${name}: ${type} with an unknown field`,
+      );
       assert.equal(parse({ ...(example as object), type: type.split('/')[1] }), undefined, `${name}: ${type} without its view scope`);
     }
   }

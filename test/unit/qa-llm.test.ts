@@ -39,7 +39,10 @@ function inputFile(dir: string, contexts: string[]): string {
 }
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 test('429 with Retry-After and 500 are retried; Retry-After is honoured; structured output is requested', async (t) => {
@@ -127,11 +130,14 @@ test('regeneratePair (llm): the request lists the existing questions and the kin
   const d = await doc(slices(1)[0]);
   const cacheDir = path.join(dir, 'cache');
   const existing = await gen(server.baseURL).generate(d);
-  assert.deepEqual(existing.map((p) => [p.question, p.kind]), [
-    ['What happens in frame 1?', 'detail'],
-    ['What happens in frame 2?', 'temporal'],
-    ['What happens in frame 3?', 'detail'],
-  ]);
+  assert.deepEqual(
+    existing.map((p) => [p.question, p.kind]),
+    [
+      ['What happens in frame 1?', 'detail'],
+      ['What happens in frame 2?', 'temporal'],
+      ['What happens in frame 3?', 'detail'],
+    ],
+  );
   const llm = { baseURL: server.baseURL, apiKey: KEY, model: 'fake-model', backoffBaseMs: 20, timeoutMs: 5000, cacheDir };
   const n = server.requests.length;
   const before = Date.now();
@@ -145,8 +151,14 @@ test('regeneratePair (llm): the request lists the existing questions and the kin
   assert.match(first, /<frame index="0">/);
   const retry = server.requests[n + 1].body.messages;
   assert.match(retry[retry.length - 1].content, /"What happens in frame 1\?" already exists/);
-  assert.deepEqual([pair.question, pair.kind, pair.supportingFrames, pair.status], ['Which frame says fresh thing 1?', 'temporal', [1], 'new']);
-  assert.deepEqual({ ...pair.provenance, createdAt: '' }, { generator: 'llm', model: 'fake-model', promptVersion: 'llm-qa-1', createdAt: '', editedByUser: false });
+  assert.deepEqual(
+    [pair.question, pair.kind, pair.supportingFrames, pair.status],
+    ['Which frame says fresh thing 1?', 'temporal', [1], 'new'],
+  );
+  assert.deepEqual(
+    { ...pair.provenance, createdAt: '' },
+    { generator: 'llm', model: 'fake-model', promptVersion: 'llm-qa-1', createdAt: '', editedByUser: false },
+  );
   assert.ok(Date.parse(pair.provenance.createdAt) >= before - 1000);
 
   // The same call again: a new request, a new pair (no cache).
@@ -198,10 +210,20 @@ test('a run: the hopeless sample fails alone, others succeed in order; the cache
   assert.equal(s1.requests, 3 + 3, 'three good samples, three tries for the hopeless one');
   assert.deepEqual([s1.promptTokens, s1.completionTokens], [600, 300]);
   const records = await readQAFile(out);
-  assert.deepEqual(records.map((r) => r.id), ['docs-000001', 'docs-000003', 'docs-000004']);
+  assert.deepEqual(
+    records.map((r) => r.id),
+    ['docs-000001', 'docs-000003', 'docs-000004'],
+  );
   assert.ok(records.every((r) => r.qa.length === 3 && r.qa.every((p) => p.supportingFrames.every((f) => f < r.frames.length))));
-  assert.deepEqual(records.map((r) => r.qa.map((p) => p.provenance.generator)), Array(3).fill(['source', 'llm', 'llm']), 'the input pair, then 2 generated');
-  assert.deepEqual(records.map((r) => r.qa[0].question), ['q0', 'q2', 'q3']);
+  assert.deepEqual(
+    records.map((r) => r.qa.map((p) => p.provenance.generator)),
+    Array(3).fill(['source', 'llm', 'llm']),
+    'the input pair, then 2 generated',
+  );
+  assert.deepEqual(
+    records.map((r) => r.qa[0].question),
+    ['q0', 'q2', 'q3'],
+  );
 
   for (const req of server.requests) {
     assert.equal(req.auth, `Bearer ${KEY}`);
@@ -214,7 +236,11 @@ test('a run: the hopeless sample fails alone, others succeed in order; the cache
   assert.equal(s2.cacheHits, 3);
   assert.equal(server.requests.length - n, 3, 'only the hopeless sample is asked again');
   assert.deepEqual([s2.promptTokens, s2.completionTokens], [300, 150]);
-  assert.deepEqual((await readQAFile(out2)).map((r) => r.qa.slice(1)), records.map((r) => r.qa.slice(1)), 'the same generated pairs, from the cache');
+  assert.deepEqual(
+    (await readQAFile(out2)).map((r) => r.qa.slice(1)),
+    records.map((r) => r.qa.slice(1)),
+    'the same generated pairs, from the cache',
+  );
 
   // A re-run into the same output only retries the failed sample.
   const m = server.requests.length;
@@ -223,7 +249,10 @@ test('a run: the hopeless sample fails alone, others succeed in order; the cache
   assert.equal(server.requests.length - m, 3);
 
   const files = filesUnder(dir);
-  assert.ok(files.some((f) => f.startsWith(cacheDir)), 'cache files written');
+  assert.ok(
+    files.some((f) => f.startsWith(cacheDir)),
+    'cache files written',
+  );
   for (const f of files) {
     assert.ok(!fs.readFileSync(f, 'utf8').includes(KEY), `the key is not in ${f}`);
   }
@@ -239,9 +268,19 @@ test('the token budget stops new requests; a later run continues', async (t) => 
   assert.equal(server.requests.length, 2, '150 tokens < 200 → a second request; 300 ≥ 200 → stop');
   assert.deepEqual([s1.generated, s1.skipped, s1.failed, s1.budgetExhausted], [2, 2, 0, true]);
   assert.equal(s1.promptTokens + s1.completionTokens, 300);
-  const s2 = await generateQA({ inputs: [input], out, generator: 'llm', perDoc: 2, llm: { ...llm, budgetTokens: undefined }, concurrency: 1 });
+  const s2 = await generateQA({
+    inputs: [input],
+    out,
+    generator: 'llm',
+    perDoc: 2,
+    llm: { ...llm, budgetTokens: undefined },
+    concurrency: 1,
+  });
   assert.deepEqual([s2.resumed, s2.generated, s2.budgetExhausted], [2, 2, false]);
-  assert.deepEqual((await readQAFile(out)).map((r) => r.id), ['docs-000001', 'docs-000002', 'docs-000003', 'docs-000004']);
+  assert.deepEqual(
+    (await readQAFile(out)).map((r) => r.id),
+    ['docs-000001', 'docs-000002', 'docs-000003', 'docs-000004'],
+  );
 });
 
 // No wall-clock bound on how soon it returns: the requests hang and their timeout (60 s) is far longer than this
@@ -277,7 +316,10 @@ test('cancellation stops promptly: hanging requests are aborted, finished record
   assert.ok(aborted);
   assert.equal(s.cancelled, true);
   assert.equal(s.failed, 0, 'a cancelled sample is not a failure');
-  assert.deepEqual((await readQAFile(out)).map((r) => r.id), ['docs-000001']);
+  assert.deepEqual(
+    (await readQAFile(out)).map((r) => r.id),
+    ['docs-000001'],
+  );
   assert.equal(server.requests.length, 3, 'one answered, two in flight when cancelled, none started after');
 });
 
@@ -303,7 +345,19 @@ test('t2vid qa --generator llm (the built CLI): records with llm provenance, the
   const input = inputFile(dir, slices(3));
   const out = path.join(dir, 'qa.t2vid.jsonl');
   const args = [
-    'qa', input, '--out', out, '--generator', 'llm', '--base-url', server.baseURL, '--model', 'cli-model', '--per-doc', '2', '--json',
+    'qa',
+    input,
+    '--out',
+    out,
+    '--generator',
+    'llm',
+    '--base-url',
+    server.baseURL,
+    '--model',
+    'cli-model',
+    '--per-doc',
+    '2',
+    '--json',
   ];
   const r1 = await cli(args, { OPENAI_API_KEY: KEY });
   assert.equal(r1.code, 0, r1.stderr);
@@ -316,12 +370,21 @@ test('t2vid qa --generator llm (the built CLI): records with llm provenance, the
   assert.equal(s1.out, out);
   assert.ok(server.requests.every((r) => r.auth === `Bearer ${KEY}` && r.body.model === 'cli-model'));
   const records = await readQAFile(out);
-  assert.deepEqual(records.map((r) => r.id), ['docs-000001', 'docs-000002', 'docs-000003']);
+  assert.deepEqual(
+    records.map((r) => r.id),
+    ['docs-000001', 'docs-000002', 'docs-000003'],
+  );
   for (const [i, r] of records.entries()) {
-    assert.deepEqual(r.qa.map((p) => p.provenance.generator), ['source', 'llm', 'llm']);
+    assert.deepEqual(
+      r.qa.map((p) => p.provenance.generator),
+      ['source', 'llm', 'llm'],
+    );
     assert.deepEqual([r.qa[0].question, r.qa[0].answer], [`q${i}`, `a${i}`]);
     for (const p of r.qa.slice(1)) {
-      assert.deepEqual([p.provenance.model, p.provenance.promptVersion, p.provenance.editedByUser, p.status], ['cli-model', 'llm-qa-1', false, 'new']);
+      assert.deepEqual(
+        [p.provenance.model, p.provenance.promptVersion, p.provenance.editedByUser, p.status],
+        ['cli-model', 'llm-qa-1', false, 'new'],
+      );
       assert.ok(p.supportingFrames.length && p.supportingFrames.every((f) => f >= 0 && f < r.frames.length));
     }
   }
@@ -379,5 +442,8 @@ test('t2vid qa --generator llm against an endpoint that always answers 500: per-
   assert.equal(r3.code, 0, r3.stderr);
   assert.equal(good.requests.length - n, 3);
   assert.ok(fs.readFileSync(out, 'utf8').startsWith(before));
-  assert.deepEqual((await readQAFile(out)).map((r) => r.id), ['docs-000001', 'docs-000002', 'docs-000003', 'docs-000004', 'docs-000005']);
+  assert.deepEqual(
+    (await readQAFile(out)).map((r) => r.id),
+    ['docs-000001', 'docs-000002', 'docs-000003', 'docs-000004', 'docs-000005'],
+  );
 });

@@ -49,7 +49,10 @@ function verify(context: string, frames: Range[], qa: GeneratedPair[], zh = fals
     assert.equal(p.status, 'new');
     assert.equal(p.provenance.generator, 'builtin');
     assert.equal(p.provenance.editedByUser, false);
-    assert.ok(p.supportingFrames.length > 0 && p.supportingFrames.every((f) => Number.isInteger(f) && f >= 0 && f < frames.length), 'frames in range');
+    assert.ok(
+      p.supportingFrames.length > 0 && p.supportingFrames.every((f) => Number.isInteger(f) && f >= 0 && f < frames.length),
+      'frames in range',
+    );
     const quotes = [...p.question.matchAll(quote)].map((m) => m[1]);
     const answer = p.answer.replace(/…$/, '');
     switch (p.kind) {
@@ -68,7 +71,10 @@ function verify(context: string, frames: Range[], qa: GeneratedPair[], zh = fals
         const term = quotes[0];
         const list = texts.map((t, f) => (mentions(t, term) ? f : -1)).filter((f) => f >= 0);
         assert.ok(list.length >= 1);
-        assert.ok(p.answer.startsWith(zh ? `${list.length}帧` : `${list.length} frame`), `count of "${term}": ${list.length}, answer ${p.answer}`);
+        assert.ok(
+          p.answer.startsWith(zh ? `${list.length}帧` : `${list.length} frame`),
+          `count of "${term}": ${list.length}, answer ${p.answer}`,
+        );
         assert.deepEqual(p.supportingFrames, list);
         for (const f of list) {
           assert.ok(p.answer.includes(zh ? `第${f + 1}帧` : String(f + 1)));
@@ -82,7 +88,10 @@ function verify(context: string, frames: Range[], qa: GeneratedPair[], zh = fals
         const fFirst = frameOf(frames, first.at);
         const fSecond = frameOf(frames, second.at);
         assert.ok(fFirst < fSecond, 'the passages are in different frames');
-        assert.ok(frameOf(frames, first.at + first.q.length - 1) === fFirst && frameOf(frames, second.at + second.q.length - 1) === fSecond, 'each passage lies within one frame');
+        assert.ok(
+          frameOf(frames, first.at + first.q.length - 1) === fFirst && frameOf(frames, second.at + second.q.length - 1) === fSecond,
+          'each passage lies within one frame',
+        );
         const answerQuote = [...p.answer.matchAll(quote)][0][1];
         assert.equal(answerQuote, first.q, 'the answer names the earlier passage');
         assert.deepEqual(p.supportingFrames, [fFirst, fSecond]);
@@ -140,9 +149,13 @@ test('built-in Q&A on real L-Eval documents: every answer checks out against the
 test('built-in Q&A is deterministic for a seed and changes with it', async () => {
   const doc = levalDocuments()[3];
   const frames = await frameRanges(doc.input, renderer, engine.segment);
-  const run = (seed: number): GeneratedPair[] => generateBuiltin({ id: 'x', context: doc.input, frames }, { perDoc: 8, seed, createdAt: CREATED });
+  const run = (seed: number): GeneratedPair[] =>
+    generateBuiltin({ id: 'x', context: doc.input, frames }, { perDoc: 8, seed, createdAt: CREATED });
   assert.deepEqual(run(5), run(5));
-  assert.notDeepEqual(run(5).map((p) => p.question), run(6).map((p) => p.question));
+  assert.notDeepEqual(
+    run(5).map((p) => p.question),
+    run(6).map((p) => p.question),
+  );
   assert.equal(run(5)[0].provenance.seed, 5);
 });
 
@@ -154,7 +167,10 @@ test('built-in Q&A on the Chinese seed abstract: Chinese questions, verified ans
   for (const seed of [1, 2, 3]) {
     const qa = generateBuiltin({ id: 'zh', context: zh, frames }, { perDoc: 6, seed, createdAt: CREATED });
     assert.ok(qa.length >= 4, `${qa.length} questions`);
-    assert.ok(qa.every((p) => CJK.test(p.question)), 'questions in Chinese');
+    assert.ok(
+      qa.every((p) => CJK.test(p.question)),
+      'questions in Chinese',
+    );
     verify(zh, frames, qa, true);
   }
 });
@@ -242,7 +258,11 @@ test('generatePairsForDocument (built-in) is generateBuiltin for one document', 
 });
 
 function levalSlice(dir: string, n: number, name = 'leval-news_summ.jsonl'): string {
-  const lines = fs.readFileSync(sharedData('long-text', name), 'utf8').split('\n').filter((l) => l.trim()).slice(0, n);
+  const lines = fs
+    .readFileSync(sharedData('long-text', name), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, n);
   const file = path.join(dir, name);
   fs.writeFileSync(file, lines.join('\n') + '\n');
   return file;
@@ -258,13 +278,24 @@ test('generateQA writes one record per sample in input order, resumes, and survi
   assert.deepEqual([s1.samples, s1.generated, s1.resumed, s1.failed, s1.pairs], [3, 3, 0, 0, 12]);
   assert.deepEqual(progress.at(-1), 3);
   const records = await readQAFile(out);
-  assert.deepEqual(records.map((r) => r.id), ['leval-news_summ-000001', 'leval-news_summ-000002', 'leval-news_summ-000003']);
-  const inputs = fs.readFileSync(input, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { input: string }).input);
+  assert.deepEqual(
+    records.map((r) => r.id),
+    ['leval-news_summ-000001', 'leval-news_summ-000002', 'leval-news_summ-000003'],
+  );
+  const inputs = fs
+    .readFileSync(input, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { input: string }).input);
   for (const [i, r] of records.entries()) {
     assert.equal(r.context, inputs[i]);
     assert.equal(r.source.line, i + 1);
     assert.equal(r.frames.map(([a, b]) => r.context.slice(a, b)).join(''), r.context);
-    assert.deepEqual(r.qa.map((p) => p.provenance.generator), ['source', 'builtin', 'builtin', 'builtin', 'builtin'], 'the input pair, then 4 generated');
+    assert.deepEqual(
+      r.qa.map((p) => p.provenance.generator),
+      ['source', 'builtin', 'builtin', 'builtin', 'builtin'],
+      'the input pair, then 4 generated',
+    );
     verify(r.context, r.frames, r.qa.slice(1));
   }
   assert.equal(s1.sourcePairs, 3);
@@ -279,16 +310,30 @@ test('generateQA writes one record per sample in input order, resumes, and survi
   const s3 = await generateQA({ inputs: [input], out, perDoc: 4, seed: 2 });
   assert.deepEqual([s3.generated, s3.resumed], [1, 2]);
   const after = await readQAFile(out);
-  assert.deepEqual(after.map((r) => r.id), records.map((r) => r.id));
+  assert.deepEqual(
+    after.map((r) => r.id),
+    records.map((r) => r.id),
+  );
   assert.equal(fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).length, 3);
-  assert.deepEqual(after[1].qa.map((p) => p.question), records[1].qa.map((p) => p.question), 'same seed, same questions');
+  assert.deepEqual(
+    after[1].qa.map((p) => p.question),
+    records[1].qa.map((p) => p.question),
+    'same seed, same questions',
+  );
 });
 
 test("generateQA keeps the input's own pairs first, in input order, with provenance 'source'; sourceQa: false leaves them out", async (t) => {
   const dir = tempDir(t);
   const input = levalSlice(dir, 2, 'leval-multidoc_qa.jsonl');
-  const rows = fs.readFileSync(input, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { instructions: string[]; outputs: string[] });
-  assert.ok(rows.every((r) => r.instructions.length >= 2), 'several instructions per L-Eval record');
+  const rows = fs
+    .readFileSync(input, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { instructions: string[]; outputs: string[] });
+  assert.ok(
+    rows.every((r) => r.instructions.length >= 2),
+    'several instructions per L-Eval record',
+  );
   const out = path.join(dir, 'qa.t2vid.jsonl');
   const s = await generateQA({ inputs: [input], out, perDoc: 3, seed: 7 });
   const expectedSource = rows.reduce((n, r) => n + r.instructions.length, 0);
@@ -311,7 +356,10 @@ test("generateQA keeps the input's own pairs first, in input order, with provena
         status: 'new',
       })),
     );
-    assert.ok(kept.every((p) => isQAKind(p.kind)), "'other' is a QAKind");
+    assert.ok(
+      kept.every((p) => isQAKind(p.kind)),
+      "'other' is a QAKind",
+    );
     assert.ok(r.qa.slice(n).every((p) => p.provenance.generator === 'builtin'));
     verify(r.context, r.frames, r.qa.slice(n));
   }
@@ -336,10 +384,13 @@ test('sourcePairs: blank questions are left out, a missing answer stays blank', 
     ],
     CREATED,
   );
-  assert.deepEqual(pairs.map((p) => [p.question, p.answer, p.kind, p.provenance.generator, p.provenance.model, p.provenance.seed]), [
-    ['Who wrote it?', 'Ada.', 'other', 'source', undefined, undefined],
-    ['Why?', '', 'other', 'source', undefined, undefined],
-  ]);
+  assert.deepEqual(
+    pairs.map((p) => [p.question, p.answer, p.kind, p.provenance.generator, p.provenance.model, p.provenance.seed]),
+    [
+      ['Who wrote it?', 'Ada.', 'other', 'source', undefined, undefined],
+      ['Why?', '', 'other', 'source', undefined, undefined],
+    ],
+  );
 });
 
 test('generateQA stops at once when cancelled and keeps what was written', async (t) => {
@@ -370,7 +421,7 @@ test('generateQA stops at once when cancelled and keeps what was written', async
 test('qaCommand: --json summary, usage errors exit 2', (t) => {
   const dir = tempDir(t);
   const input = levalSlice(dir, 2);
-  const script = "require(process.argv[1]).qaCommand(process.argv.slice(2)).then((c) => { process.exitCode = c; })";
+  const script = 'require(process.argv[1]).qaCommand(process.argv.slice(2)).then((c) => { process.exitCode = c; })';
   const cmd = path.join(repoRoot(), 'out', 'src', 'cli', 'qa.js');
   const qa = (args: string[]): { code: number | null; stdout: string; stderr: string } => {
     const r = spawnSync(process.execPath, ['-e', script, cmd, ...args], { encoding: 'utf8', env: { ...process.env, OPENAI_API_KEY: '' } });
@@ -385,9 +436,20 @@ test('qaCommand: --json summary, usage errors exit 2', (t) => {
   const noSource = qa([input, '--out', bare, '--per-doc', '3', '--seed', '4', '--no-source-qa', '--json']);
   assert.equal(noSource.code, 0, noSource.stderr);
   assert.equal((JSON.parse(noSource.stdout) as { sourcePairs: number }).sourcePairs, 0);
-  const lines = (file: string): string[][] => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as QARecord).qa.map((p) => p.provenance.generator));
-  assert.deepEqual(lines(out), [['source', 'builtin', 'builtin', 'builtin'], ['source', 'builtin', 'builtin', 'builtin']]);
-  assert.deepEqual(lines(bare), [['builtin', 'builtin', 'builtin'], ['builtin', 'builtin', 'builtin']]);
+  const lines = (file: string): string[][] =>
+    fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as QARecord).qa.map((p) => p.provenance.generator));
+  assert.deepEqual(lines(out), [
+    ['source', 'builtin', 'builtin', 'builtin'],
+    ['source', 'builtin', 'builtin', 'builtin'],
+  ]);
+  assert.deepEqual(lines(bare), [
+    ['builtin', 'builtin', 'builtin'],
+    ['builtin', 'builtin', 'builtin'],
+  ]);
   assert.match(qa(['--help']).stdout, /--no-source-qa/);
   assert.equal(qa([input]).code, 2);
   assert.equal(qa([input, '--out', path.join(dir, 'x.json')]).code, 2);

@@ -14,7 +14,9 @@ function projectRoot(): string {
   let dir = __dirname;
   while (!fs.existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
+    if (parent === dir) {
+      throw new Error(`no package.json above ${__dirname}`);
+    }
     dir = parent;
   }
   return dir;
@@ -59,7 +61,9 @@ async function parquetFixture(name: string, columns: ParquetColumn[], rowGroupSi
 async function readAll(file: string, options: ReadOptions = {}): Promise<{ samples: Sample[]; issues: ReadIssue[] }> {
   const issues: ReadIssue[] = [];
   const samples: Sample[] = [];
-  for await (const sample of readSamples(file, { ...options, onIssue: (issue) => issues.push(issue) })) samples.push(sample);
+  for await (const sample of readSamples(file, { ...options, onIssue: (issue) => issues.push(issue) })) {
+    samples.push(sample);
+  }
   return { samples, issues };
 }
 
@@ -76,10 +80,19 @@ const TRICKY =
 // Formats and schemas
 
 test('SUPPORTED_EXTENSIONS lists every format, the text types the Frames view previews included', () => {
-  assert.deepEqual(
-    [...SUPPORTED_EXTENSIONS].sort(),
-    ['.adoc', '.json', '.jsonl', '.markdown', '.md', '.ndjson', '.parquet', '.rst', '.tex', '.text', '.txt'],
-  );
+  assert.deepEqual([...SUPPORTED_EXTENSIONS].sort(), [
+    '.adoc',
+    '.json',
+    '.jsonl',
+    '.markdown',
+    '.md',
+    '.ndjson',
+    '.parquet',
+    '.rst',
+    '.tex',
+    '.text',
+    '.txt',
+  ]);
 });
 
 test('JSONL T2Vid records: ids and sources use physical line numbers; blank lines are skipped', async () => {
@@ -129,7 +142,10 @@ test('L-Eval (real files from ../shared/data): one sample per record, qa = zip(i
       .split('\n')
       .map((line, index) => ({ line: index + 1, text: line }))
       .filter((entry) => entry.text.trim() !== '')
-      .map((entry) => ({ line: entry.line, record: JSON.parse(entry.text) as { input: string; instructions: string[]; outputs: string[] } }));
+      .map((entry) => ({
+        line: entry.line,
+        record: JSON.parse(entry.text) as { input: string; instructions: string[]; outputs: string[] },
+      }));
     const { samples, issues } = await readAll(file);
     assert.deepEqual(issues, [], file);
     assert.equal(samples.length, records.length, file);
@@ -248,7 +264,16 @@ test('JSON array: each element gets the line it starts on', async () => {
 test('JSON: an object with a "data" array, a single object, and JSONL saved as .json', async () => {
   const wrapped = fixture(
     'wrapped.json',
-    ['{', '  "version": "1.0", "note": {"data": "not this one"},', '  "data": [', '    {"context": "w1"},', '    {"context": "w2", "question": "q"}', '  ],', '  "after": [1]', '}'].join('\n'),
+    [
+      '{',
+      '  "version": "1.0", "note": {"data": "not this one"},',
+      '  "data": [',
+      '    {"context": "w1"},',
+      '    {"context": "w2", "question": "q"}',
+      '  ],',
+      '  "after": [1]',
+      '}',
+    ].join('\n'),
   );
   const w = await readAll(wrapped);
   assert.deepEqual(w.issues, []);
@@ -334,7 +359,14 @@ test('Parquet: L-Eval list columns, BigInt and null contexts are reported per ro
   assert.deepEqual(
     l.samples.map((s) => [s.context, s.qa, s.meta]),
     [
-      ['doc one', [{ question: 'i1', answer: 'o1' }, { question: 'i2', answer: 'o2' }], { schema: 'leval' }],
+      [
+        'doc one',
+        [
+          { question: 'i1', answer: 'o1' },
+          { question: 'i2', answer: 'o2' },
+        ],
+        { schema: 'leval' },
+      ],
       ['doc two', [{ question: 'j1', answer: 'p1' }], { schema: 'leval' }],
     ],
   );
@@ -355,9 +387,7 @@ test('Parquet: L-Eval list columns, BigInt and null contexts are reported per ro
   assert.match(n.issues[0]!.message, /not a string.*bigint/);
   assert.equal(formatIssue(n.issues[1]!), `${numeric}: row 2: ${n.issues[1]!.message}`);
 
-  const withNull = await parquetFixture('nulls.parquet', [
-    { name: 'context', data: ['fine', null, 'also fine'], type: 'STRING' },
-  ]);
+  const withNull = await parquetFixture('nulls.parquet', [{ name: 'context', data: ['fine', null, 'also fine'], type: 'STRING' }]);
   const x = await readAll(withNull);
   assert.deepEqual(
     x.samples.map((s) => s.id),
@@ -369,7 +399,13 @@ test('Parquet: L-Eval list columns, BigInt and null contexts are reported per ro
 
 test('Parquet: field mapping into a struct column (dotted path)', async () => {
   const file = await parquetFixture('struct.parquet', [
-    { name: 'meta', data: [{ body: 'body one', prompt: 'p1' }, { body: 'body two', prompt: 'p2' }] },
+    {
+      name: 'meta',
+      data: [
+        { body: 'body one', prompt: 'p1' },
+        { body: 'body two', prompt: 'p2' },
+      ],
+    },
     { name: 'reply', data: ['r1', 'r2'], type: 'STRING' },
   ]);
   const { samples, issues } = await readAll(file, { fields: parseFieldMapping('context=meta.body,question=meta.prompt,answer=reply') });
@@ -386,7 +422,16 @@ test('Parquet: field mapping into a struct column (dotted path)', async () => {
 test('field paths into lists: conversations.0.value and conversations[0].value are the same; malformed paths refused', async () => {
   const file = fixture(
     'sharegpt.jsonl',
-    jsonl([{ text: 'T1', conversations: [{ from: 'human', value: 'Q1' }, { from: 'gpt', value: 'A1' }], grid: [['x', 'y']] }]),
+    jsonl([
+      {
+        text: 'T1',
+        conversations: [
+          { from: 'human', value: 'Q1' },
+          { from: 'gpt', value: 'A1' },
+        ],
+        grid: [['x', 'y']],
+      },
+    ]),
   );
   for (const spec of [
     'context=text,question=conversations.0.value,answer=conversations.1.value',
@@ -398,7 +443,14 @@ test('field paths into lists: conversations.0.value and conversations[0].value a
     assert.equal(samples.length, 1, spec);
     assert.equal(samples[0]!.qa[0]!.question, 'Q1', spec);
   }
-  for (const bad of ['question=conversations[x].value', 'question=conversations[0]value', 'question=[0].value', 'question=a..b', 'question=a[0', 'context=.a']) {
+  for (const bad of [
+    'question=conversations[x].value',
+    'question=conversations[0]value',
+    'question=[0].value',
+    'question=a..b',
+    'question=a[0',
+    'context=.a',
+  ]) {
     assert.throws(() => parseFieldMapping(bad), /is not a valid field path/, bad);
   }
 });
@@ -458,12 +510,15 @@ test('parseFieldMapping: valid specs and clear errors', () => {
     ['', /empty/],
   ];
   for (const [spec, message] of bad) {
-    assert.throws(() => parseFieldMapping(spec), (error: unknown) => {
-      assert.ok(error instanceof Error);
-      assert.match(error.message, message);
-      assert.ok(error.message.includes(`"${spec}"`), error.message);
-      return true;
-    });
+    assert.throws(
+      () => parseFieldMapping(spec),
+      (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.match(error.message, message);
+        assert.ok(error.message.includes(`"${spec}"`), error.message);
+        return true;
+      },
+    );
   }
 });
 
@@ -529,7 +584,10 @@ test('malformed JSONL lines are reported with their line numbers and skipped', a
 });
 
 test('truncated JSON array: issue at the line where the broken element starts; earlier elements survive', async () => {
-  const file = fixture('truncated.json', ['[', '  {"context": "first"},', '  {"context": "second", "question": "q"},', '  {"context": "third", "qu'].join('\n'));
+  const file = fixture(
+    'truncated.json',
+    ['[', '  {"context": "first"},', '  {"context": "second", "question": "q"},', '  {"context": "third", "qu'].join('\n'),
+  );
   const { samples, issues } = await readAll(file);
   assert.deepEqual(
     samples.map((s) => [s.context, s.source.line]),
@@ -543,7 +601,10 @@ test('truncated JSON array: issue at the line where the broken element starts; e
 });
 
 test('JSON array with unbalanced brackets and bad elements', async () => {
-  const unbalanced = fixture('unbalanced.json', ['[', ' {"context": "a"},', ' {"context": "b", "x": [1, 2},', ' {"context": "c"}', ']'].join('\n'));
+  const unbalanced = fixture(
+    'unbalanced.json',
+    ['[', ' {"context": "a"},', ' {"context": "b", "x": [1, 2},', ' {"context": "c"}', ']'].join('\n'),
+  );
   const u = await readAll(unbalanced);
   assert.deepEqual(
     u.samples.map((s) => [s.context, s.source.line]),
@@ -557,7 +618,16 @@ test('JSON array with unbalanced brackets and bad elements', async () => {
 
   const mixed = fixture(
     'mixed.json',
-    ['[', ' {"context": "ok1"},', ' {"context": "trailing comma",},', ' 42,', ' "str",', ' {"nothing": true},', ' {"context": "ok2"}', ']'].join('\n'),
+    [
+      '[',
+      ' {"context": "ok1"},',
+      ' {"context": "trailing comma",},',
+      ' 42,',
+      ' "str",',
+      ' {"nothing": true},',
+      ' {"context": "ok2"}',
+      ']',
+    ].join('\n'),
   );
   const m = await readAll(mixed);
   assert.deepEqual(
@@ -610,7 +680,9 @@ test('contexts come out character for character (quotes, "1787,", CRLF, emoji, C
   const doc = `${TRICKY}\r\n\r\nSecond paragraph.\r\n`;
   const viaText = await readAll(fixture('tricky.txt', '\uFEFF' + doc));
   assert.equal(viaText.samples[0]!.context, doc);
-  for (const result of [viaJsonl, viaJson, viaParquet, viaText]) assert.deepEqual(result.issues, []);
+  for (const result of [viaJsonl, viaJson, viaParquet, viaText]) {
+    assert.deepEqual(result.issues, []);
+  }
 });
 
 test('text documents: id from the sanitized stem, one sample, empty file → issue', async () => {
@@ -682,7 +754,9 @@ test('abort signal stops reading with signal.reason', async () => {
         for await (const sample of readSamples(file, { signal: controller.signal })) {
           assert.ok(sample);
           seen++;
-          if (seen === 3) controller.abort(reason);
+          if (seen === 3) {
+            controller.abort(reason);
+          }
         }
       })(),
       (error: unknown) => error === reason,

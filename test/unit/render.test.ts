@@ -67,7 +67,11 @@ test('no frame clips: every margin is blank, on real documents, in all three mod
       for (const p of ps) {
         assert.ok(renderer.fits(p.block), `${mode} frame ${p.index} fits`);
         const png = await renderer.encode(p.block);
-        assert.equal(await inkInMargins(png, options.render.marginX, options.render.marginY), false, `${mode} frame ${p.index}: ink in the margins`);
+        assert.equal(
+          await inkInMargins(png, options.render.marginX, options.render.marginY),
+          false,
+          `${mode} frame ${p.index}: ink in the margins`,
+        );
       }
     }
   }
@@ -138,7 +142,10 @@ test('a word longer than a line (a URL) wraps inside the frame; a frame too smal
     assert.equal(await inkInMargins(await renderer.encode(p.block), options.render.marginX, options.render.marginY), false);
   }
   // One grapheme (a letter with 40 stacked accents) taller than the frame: nothing can split it.
-  await assert.rejects(pages('e' + '\u0301'.repeat(40), 'words', { fontSize: 20, width: 100, height: 40, marginX: 0, marginY: 0 }), FrameTooSmallError);
+  await assert.rejects(
+    pages('e' + '\u0301'.repeat(40), 'words', { fontSize: 20, width: 100, height: 40, marginX: 0, marginY: 0 }),
+    FrameTooSmallError,
+  );
 });
 
 test('markup characters and control characters render as text', async () => {
@@ -172,44 +179,52 @@ function wordRecall(truth: string, read: string): number {
   return hit / want.length;
 }
 
-test('OCR reads 4-bit frames as well as 8-bit ones (tesseract)', { skip: !hasTesseract && !process.env.CI ? 'tesseract not installed' : false }, async (t) => {
-  assert.ok(hasTesseract, 'tesseract-ocr must be installed (.ci/run installs it)');
-  const dir = tempDir(t);
-  const text = levalDocuments()[2].input.slice(0, 5000);
-  let r4 = 0;
-  let r8 = 0;
-  let n = 0;
-  for (const depth of [4, 8] as const) {
-    const { renderer, pages: ps } = await pages(text, 'words', { bitDepth: depth });
-    for (const p of ps.slice(0, 4)) {
-      const file = path.join(dir, `f${depth}-${p.index}.png`);
-      fs.writeFileSync(file, await renderer.encode(p.block));
-      const recall = wordRecall(p.text, ocr(file, 'eng'));
-      if (depth === 4) {
-        r4 += recall;
-        n++;
-      } else {
-        r8 += recall;
+test(
+  'OCR reads 4-bit frames as well as 8-bit ones (tesseract)',
+  { skip: !hasTesseract && !process.env.CI ? 'tesseract not installed' : false },
+  async (t) => {
+    assert.ok(hasTesseract, 'tesseract-ocr must be installed (.ci/run installs it)');
+    const dir = tempDir(t);
+    const text = levalDocuments()[2].input.slice(0, 5000);
+    let r4 = 0;
+    let r8 = 0;
+    let n = 0;
+    for (const depth of [4, 8] as const) {
+      const { renderer, pages: ps } = await pages(text, 'words', { bitDepth: depth });
+      for (const p of ps.slice(0, 4)) {
+        const file = path.join(dir, `f${depth}-${p.index}.png`);
+        fs.writeFileSync(file, await renderer.encode(p.block));
+        const recall = wordRecall(p.text, ocr(file, 'eng'));
+        if (depth === 4) {
+          r4 += recall;
+          n++;
+        } else {
+          r8 += recall;
+        }
       }
     }
-  }
-  r4 /= n;
-  r8 /= n;
-  assert.ok(r4 > 0.95, `4-bit word recall ${r4.toFixed(3)}`);
-  assert.ok(r4 >= r8 - 0.01, `4-bit (${r4.toFixed(3)}) is as readable as 8-bit (${r8.toFixed(3)})`);
-});
+    r4 /= n;
+    r8 /= n;
+    assert.ok(r4 > 0.95, `4-bit word recall ${r4.toFixed(3)}`);
+    assert.ok(r4 >= r8 - 0.01, `4-bit (${r4.toFixed(3)}) is as readable as 8-bit (${r8.toFixed(3)})`);
+  },
+);
 
-test('Chinese renders with the bundled font, no tofu (OCR chi_sim)', { skip: !hasTesseract && !process.env.CI ? 'tesseract not installed' : false }, async (t) => {
-  assert.ok(hasTesseract, 'tesseract-ocr must be installed (.ci/run installs it)');
-  const dir = tempDir(t);
-  const all = fs.readFileSync(sharedData('seed-abstract-zh.txt'), 'utf8');
-  const zh = chinesePart(all).trim().slice(0, 220);
-  const { renderer, pages: ps } = await pages(zh, 'fit', { fontSize: 24 });
-  const file = path.join(dir, 'zh.png');
-  fs.writeFileSync(file, await renderer.encode(ps[0].block));
-  const read = ocr(file, 'chi_sim').replace(/\s+/g, '');
-  const truth = [...ps[0].text].filter((c) => /\p{Script=Han}/u.test(c));
-  const got = new Set([...read]);
-  const recall = truth.filter((c) => got.has(c)).length / truth.length;
-  assert.ok(recall > 0.85, `Han characters read back: ${recall.toFixed(3)}`);
-});
+test(
+  'Chinese renders with the bundled font, no tofu (OCR chi_sim)',
+  { skip: !hasTesseract && !process.env.CI ? 'tesseract not installed' : false },
+  async (t) => {
+    assert.ok(hasTesseract, 'tesseract-ocr must be installed (.ci/run installs it)');
+    const dir = tempDir(t);
+    const all = fs.readFileSync(sharedData('seed-abstract-zh.txt'), 'utf8');
+    const zh = chinesePart(all).trim().slice(0, 220);
+    const { renderer, pages: ps } = await pages(zh, 'fit', { fontSize: 24 });
+    const file = path.join(dir, 'zh.png');
+    fs.writeFileSync(file, await renderer.encode(ps[0].block));
+    const read = ocr(file, 'chi_sim').replace(/\s+/g, '');
+    const truth = [...ps[0].text].filter((c) => /\p{Script=Han}/u.test(c));
+    const got = new Set([...read]);
+    const recall = truth.filter((c) => got.has(c)).length / truth.length;
+    assert.ok(recall > 0.85, `Han characters read back: ${recall.toFixed(3)}`);
+  },
+);

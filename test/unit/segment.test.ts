@@ -44,7 +44,10 @@ test('words mode on real L-Eval documents: exact cover, N words a segment', () =
     const segs = segmentsOf(doc.input, words(115));
     assertCovers(doc.input, segs);
     const counts = segs.map((s) => countWords(s.text));
-    assert.ok(counts.slice(0, -1).every((c) => c === 115), `${doc.file}:${doc.line}: all but the last segment hold 115 words`);
+    assert.ok(
+      counts.slice(0, -1).every((c) => c === 115),
+      `${doc.file}:${doc.line}: all but the last segment hold 115 words`,
+    );
     assert.ok(counts[counts.length - 1] >= 1 && counts[counts.length - 1] <= 115);
   }
 });
@@ -63,11 +66,14 @@ test('long texts segment in chunks without changing any boundary', () => {
 test('the segment cache gives exactly what segmenting from scratch gives, edit after edit', () => {
   const en = levalDocuments()[0].input.repeat(2);
   const zh = chinesePart(fs.readFileSync(sharedData('seed-abstract-zh.txt'), 'utf8')).repeat(8);
-  for (const [locale, start] of [['en', en], ['zh', zh]] as const) {
+  for (const [locale, start] of [
+    ['en', en],
+    ['zh', zh],
+  ] as const) {
     const cache = new SegmentCache(1 << 16); // small: evictions happen too
     let text = start;
     let seed = 7;
-    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const random = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
     for (let i = 0; i < 40; i++) {
       // Type, delete and paste at random places, as an editor would.
       const at = random(text.length + 1);

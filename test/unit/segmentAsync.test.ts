@@ -31,7 +31,11 @@ test('countSegments: the words and a-priori segments groupUnits gives, in every 
         const units = wordUnits(text, locale);
         const counted = await countSegments(text, options, locale);
         assert.equal(counted.words, units.length, `${locale} ${mode} ${wordsPerFrame}: words`);
-        assert.equal(counted.segments, mode === 'fit' ? undefined : groupUnits(text, units, options, locale).length, `${locale} ${mode} ${wordsPerFrame}: segments`);
+        assert.equal(
+          counted.segments,
+          mode === 'fit' ? undefined : groupUnits(text, units, options, locale).length,
+          `${locale} ${mode} ${wordsPerFrame}: segments`,
+        );
       }
     }
   }

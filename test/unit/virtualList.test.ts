@@ -12,8 +12,14 @@ function listOf(heights: number[]): VirtualList {
 test('virtual list: unmeasured rows take the estimate, measured ones their height; offsets add up', () => {
   const list = new VirtualList();
   list.reset(4, (i) => (i === 1 ? 50 : undefined));
-  assert.deepEqual([0, 1, 2, 3].map((i) => list.heightOf(i)), [ROW_ESTIMATE, 50, ROW_ESTIMATE, ROW_ESTIMATE]);
-  assert.deepEqual([0, 1, 2, 3, 4].map((i) => list.offsetOf(i)), [0, ROW_ESTIMATE, ROW_ESTIMATE + 50, 2 * ROW_ESTIMATE + 50, 3 * ROW_ESTIMATE + 50]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => list.heightOf(i)),
+    [ROW_ESTIMATE, 50, ROW_ESTIMATE, ROW_ESTIMATE],
+  );
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((i) => list.offsetOf(i)),
+    [0, ROW_ESTIMATE, ROW_ESTIMATE + 50, 2 * ROW_ESTIMATE + 50, 3 * ROW_ESTIMATE + 50],
+  );
   assert.equal(list.totalHeight, 3 * ROW_ESTIMATE + 50);
   // A known height of 0 (a row never laid out) is no measurement.
   list.reset(2, () => 0);
@@ -83,7 +89,19 @@ test('virtual list: measured heights replace the estimate; the view stays put wh
 
 test('virtual list: measuring nothing new changes nothing; bad entries are ignored', () => {
   const list = listOf([100, 100, 100]);
-  assert.deepEqual(list.measure([[0, 100], [1, 0], [7, 50], [-1, 50], [2, Number.NaN]], 150), { changed: false, shift: 0 });
+  assert.deepEqual(
+    list.measure(
+      [
+        [0, 100],
+        [1, 0],
+        [7, 50],
+        [-1, 50],
+        [2, Number.NaN],
+      ],
+      150,
+    ),
+    { changed: false, shift: 0 },
+  );
   assert.equal(list.totalHeight, 300);
 });
 
@@ -109,9 +127,18 @@ test('virtual list: a new list keeps the heights measured for the same rows (by 
   const list = new VirtualList(100);
   const before = [10, 11, 12, 13];
   list.reset(before.length);
-  list.measure([[1, 40], [2, 70]], 0);
+  list.measure(
+    [
+      [1, 40],
+      [2, 70],
+    ],
+    0,
+  );
   const old = new Map(before.map((line, i) => [line, list.heightOf(i)]));
   const after = [12, 11, 99];
   list.reset(after.length, (i) => old.get(after[i]));
-  assert.deepEqual([0, 1, 2].map((i) => list.heightOf(i)), [70, 40, 100]);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => list.heightOf(i)),
+    [70, 40, 100],
+  );
 });

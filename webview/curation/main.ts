@@ -34,7 +34,7 @@ const statsText = el('span', 'cur-title__stats');
 statsText.id = 'cur-stats';
 const modeChip = el('span', 'cur-chip', 'large file');
 modeChip.id = 'cur-mode';
-modeChip.title = 'Over 50 MB: VS Code\'s text editor cannot open this file, so Show line is not offered';
+modeChip.title = "Over 50 MB: VS Code's text editor cannot open this file, so Show line is not offered";
 modeChip.hidden = true;
 title.append(fileName, modeChip, statsText);
 
@@ -62,7 +62,12 @@ const regenerateWith = dropdown({
   value: 'builtin',
   onChange: (value) => post({ type: 'curation/setGenerator', generator: value === 'llm' ? 'llm' : 'builtin' }),
 });
-const search = searchField({ id: 'cur-search', label: 'Search', placeholder: 'id, question or answer', onSearch: (text) => setFilter({ text }) });
+const search = searchField({
+  id: 'cur-search',
+  label: 'Search',
+  placeholder: 'id, question or answer',
+  onSearch: (text) => setFilter({ text }),
+});
 const shown = el('span', 'cur-shown');
 shown.id = 'cur-shown';
 shown.setAttribute('aria-live', 'polite');
@@ -100,9 +105,16 @@ function showNotice(level: 'info' | 'error', message: string): void {
 
 function showStats(stats: StatsView): void {
   const samples = stats.rows - stats.errors;
-  const parts = [stats.complete ? `${number.format(samples)} ${samples === 1 ? 'sample' : 'samples'}` : `${number.format(stats.rows)} lines`];
+  const parts = [
+    stats.complete ? `${number.format(samples)} ${samples === 1 ? 'sample' : 'samples'}` : `${number.format(stats.rows)} lines`,
+  ];
   if (stats.complete) {
-    parts.push(`${number.format(stats.pairs)} pairs`, `${number.format(stats.accepted)} accepted`, `${number.format(stats.rejected)} rejected`, `${number.format(stats.flagged)} flagged`);
+    parts.push(
+      `${number.format(stats.pairs)} pairs`,
+      `${number.format(stats.accepted)} accepted`,
+      `${number.format(stats.rejected)} rejected`,
+      `${number.format(stats.flagged)} flagged`,
+    );
     if (stats.errors) {
       parts.push(`${number.format(stats.errors)} invalid ${stats.errors === 1 ? 'line' : 'lines'}`);
     }
@@ -133,7 +145,9 @@ function applyView(message: ViewMessage): void {
   generatorFilter.setValue(message.filter.generator);
   search.setValue(message.filter.text);
   regenerateWith.setValue(message.generator);
-  regenerateWith.setTitle(message.generator === 'llm' ? `LLM: ${message.llmModel || 'no model set (t2vid.qa.model)'}` : 'Built-in generator');
+  regenerateWith.setTitle(
+    message.generator === 'llm' ? `LLM: ${message.llmModel || 'no model set (t2vid.qa.model)'}` : 'Built-in generator',
+  );
   if (!sameLines) {
     rows.clear();
     requested.clear();
@@ -152,7 +166,9 @@ function applyView(message: ViewMessage): void {
   }
   session.current.index = Math.min(session.current.index, Math.max(0, message.lines.length - 1));
   const filtered = message.filter.status !== 'all' || message.filter.generator !== 'all' || message.filter.text.trim() !== '';
-  shown.textContent = filtered ? `${number.format(message.lines.length)} of ${number.format(message.total)} shown` : `${number.format(message.total)} shown`;
+  shown.textContent = filtered
+    ? `${number.format(message.lines.length)} of ${number.format(message.total)} shown`
+    : `${number.format(message.total)} shown`;
   empty.hidden = message.lines.length > 0;
   empty.textContent = message.total === 0 ? `${message.file} has no samples yet.` : 'No sample matches the filter.';
   schedule();
@@ -181,7 +197,10 @@ function tryFocus(): void {
       setCurrent(index, focus.pair, true);
     }
     requestAnimationFrame(() =>
-      mounted.get(focus.line)?.querySelector<HTMLTextAreaElement>(`.cur-pair[data-pair="${focus.pair}"] textarea[data-field="${focus.field}"]`)?.focus(),
+      mounted
+        .get(focus.line)
+        ?.querySelector<HTMLTextAreaElement>(`.cur-pair[data-pair="${focus.pair}"] textarea[data-field="${focus.field}"]`)
+        ?.focus(),
     );
   });
 }

@@ -10,7 +10,11 @@ import { post, rows, sendEdit, session } from './state';
 let onFind: () => void = () => undefined;
 
 function isTyping(target: EventTarget | null): boolean {
-  return target instanceof HTMLTextAreaElement || target instanceof HTMLInputElement || (target instanceof HTMLElement && target.tagName.startsWith('VSCODE-TEXT'));
+  return (
+    target instanceof HTMLTextAreaElement ||
+    target instanceof HTMLInputElement ||
+    (target instanceof HTMLElement && target.tagName.startsWith('VSCODE-TEXT'))
+  );
 }
 
 export function markCurrent(node: HTMLElement, index: number): void {
@@ -44,12 +48,14 @@ function scrollToCurrent(): void {
     section.focus({ preventScroll: true });
   } else {
     scrollToIndex(current.index, 8);
-    requestAnimationFrame(() => requestAnimationFrame(() => {
-      const now = session.current;
-      const later = mounted.get(session.view?.lines[now.index] ?? -1)?.querySelector<HTMLElement>(`.cur-pair[data-pair="${now.pair}"]`);
-      later?.scrollIntoView({ block: 'nearest' });
-      later?.focus({ preventScroll: true });
-    }));
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        const now = session.current;
+        const later = mounted.get(session.view?.lines[now.index] ?? -1)?.querySelector<HTMLElement>(`.cur-pair[data-pair="${now.pair}"]`);
+        later?.scrollIntoView({ block: 'nearest' });
+        later?.focus({ preventScroll: true });
+      }),
+    );
   }
 }
 

@@ -65,7 +65,9 @@ export function buildRow(index: number, line: number, data: RowView | undefined,
   node.append(context);
   const pairs = el('div', 'cur-pairs');
   if (data.pairs.length === 0) {
-    pairs.append(el('div', 'cur-row__note', data.canAdd ? 'No questions yet: "Add pair" or regenerate from the palette.' : 'No questions.'));
+    pairs.append(
+      el('div', 'cur-row__note', data.canAdd ? 'No questions yet: "Add pair" or regenerate from the palette.' : 'No questions.'),
+    );
   }
   data.pairs.forEach((pair, p) => pairs.append(buildPair(data, p, pair)));
   node.append(pairs);
@@ -99,7 +101,13 @@ export function fillStrip(strip: HTMLElement, data: RowView): void {
   const entry = frames.get(`${data.line}:${data.hash}`);
   strip.replaceChildren();
   if (!entry) {
-    strip.append(el('span', 'cur-strip__note', data.frameCount !== null ? `${number.format(data.frameCount)} frames · rendering…` : 'rendering frames…'));
+    strip.append(
+      el(
+        'span',
+        'cur-strip__note',
+        data.frameCount !== null ? `${number.format(data.frameCount)} frames · rendering…` : 'rendering frames…',
+      ),
+    );
     return;
   }
   if (entry.error) {
@@ -163,7 +171,12 @@ function buildPair(data: RowView, p: number, pair: PairView): HTMLElement {
   section.append(textField(data, p, 'question', pair.question, pair.questionReadOnly), textField(data, p, 'answer', pair.answer, false));
   const actions = el('div', 'cur-pair__actions');
   const status = (s: ReviewStatus, label: string, tip: string): HTMLButtonElement => {
-    const b = smallButton(label, tip, () => sendEdit(data.line, { type: 'setStatus', pair: p, status: pair.status === s ? 'new' : s }), `cur-button--${s}`);
+    const b = smallButton(
+      label,
+      tip,
+      () => sendEdit(data.line, { type: 'setStatus', pair: p, status: pair.status === s ? 'new' : s }),
+      `cur-button--${s}`,
+    );
     b.setAttribute('aria-pressed', String(pair.status === s));
     return b;
   };
@@ -171,10 +184,14 @@ function buildPair(data: RowView, p: number, pair: PairView): HTMLElement {
     status('accepted', 'Accept', 'Accept this pair (a)'),
     status('rejected', 'Reject', 'Reject this pair (r)'),
     status('flagged', 'Flag', 'Flag this pair for another look (f)'),
-    smallButton('Regenerate', 'Replace with a new question from the configured generator (g)', () => post({ type: 'curation/regenerate', line: data.line, hash: data.hash, pair: p })),
+    smallButton('Regenerate', 'Replace with a new question from the configured generator (g)', () =>
+      post({ type: 'curation/regenerate', line: data.line, hash: data.hash, pair: p }),
+    ),
   );
   if (data.canDelete) {
-    actions.append(smallButton('Delete', 'Delete this pair (Del)', () => sendEdit(data.line, { type: 'delete', pair: p }), 'cur-button--delete'));
+    actions.append(
+      smallButton('Delete', 'Delete this pair (Del)', () => sendEdit(data.line, { type: 'delete', pair: p }), 'cur-button--delete'),
+    );
   }
   section.append(actions);
   section.addEventListener('focusin', () => {
@@ -190,7 +207,9 @@ function buildPair(data: RowView, p: number, pair: PairView): HTMLElement {
 
 function highlightFrames(section: HTMLElement, indices: number[]): void {
   const strip = section.closest('.cur-row')?.querySelector('.cur-strip');
-  strip?.querySelectorAll<HTMLElement>('.cur-thumb').forEach((img) => img.classList.toggle('cur-thumb--support', indices.includes(Number(img.dataset.frame))));
+  strip
+    ?.querySelectorAll<HTMLElement>('.cur-thumb')
+    .forEach((img) => img.classList.toggle('cur-thumb--support', indices.includes(Number(img.dataset.frame))));
 }
 
 /** Chromium sizes a textarea to its content by CSS (`field-sizing`), without a forced layout per field. */
@@ -215,7 +234,7 @@ function textField(data: RowView, p: number, field: 'question' | 'answer', value
   area.value = drafts.get(key)?.value ?? value;
   area.readOnly = readOnly;
   if (readOnly) {
-    area.title = 'This question is part of the record\'s instruction text: edit it in the text editor';
+    area.title = "This question is part of the record's instruction text: edit it in the text editor";
   }
   const commit = (): void => {
     const draft = drafts.get(key);
@@ -260,7 +279,9 @@ export function patchOrReplace(old: HTMLElement, fresh: HTMLElement): HTMLElemen
   const line = Number(old.dataset.line);
   if (active instanceof HTMLTextAreaElement && old.contains(active)) {
     const section = active.closest('.cur-pair') as HTMLElement | null;
-    const target = fresh.querySelector<HTMLTextAreaElement>(`.cur-pair[data-pair="${section?.dataset.pair}"] textarea[data-field="${active.dataset.field}"]`);
+    const target = fresh.querySelector<HTMLTextAreaElement>(
+      `.cur-pair[data-pair="${section?.dataset.pair}"] textarea[data-field="${active.dataset.field}"]`,
+    );
     if (target) {
       const { selectionStart, selectionEnd } = active;
       old.replaceWith(fresh);

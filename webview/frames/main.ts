@@ -294,7 +294,11 @@ function renderControls(state: StateMessage): void {
   modeControl.setValue(s['segment.mode']);
   wordsControl.setValue(s['segment.wordsPerFrame']);
   wordsControl.setDisabled(s['segment.mode'] === 'fit');
-  wordsControl.setTitle(s['segment.mode'] === 'fit' ? 'Fit mode fills each frame: words per frame does not apply' : 'Words per frame (the maximum in sentences mode)');
+  wordsControl.setTitle(
+    s['segment.mode'] === 'fit'
+      ? 'Fit mode fills each frame: words per frame does not apply'
+      : 'Words per frame (the maximum in sentences mode)',
+  );
   fontControl.setValue(s['render.fontSize']);
   sizeControl.setValue(s['render.width']);
   sizeControl.setTitle(
@@ -486,7 +490,9 @@ strip.addEventListener('dblclick', (e) => {
 
 /** Columns of the responsive grid, from its computed track list. */
 function columns(): number {
-  const tracks = getComputedStyle(strip).gridTemplateColumns.split(' ').filter((t) => t && t !== 'none');
+  const tracks = getComputedStyle(strip)
+    .gridTemplateColumns.split(' ')
+    .filter((t) => t && t !== 'none');
   return Math.max(1, tracks.length);
 }
 

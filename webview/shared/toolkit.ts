@@ -22,7 +22,14 @@ export function registerComponents(): void {
     return;
   }
   registered = true;
-  provideVSCodeDesignSystem().register(vsCodeDropdown(), vsCodeOption(), vsCodeTextField(), vsCodeButton(), vsCodeProgressRing(), vsCodeDivider());
+  provideVSCodeDesignSystem().register(
+    vsCodeDropdown(),
+    vsCodeOption(),
+    vsCodeTextField(),
+    vsCodeButton(),
+    vsCodeProgressRing(),
+    vsCodeDivider(),
+  );
 }
 
 /** The value-bearing part of a toolkit form control (FAST `Select` / `TextField`). */

@@ -34,7 +34,7 @@ export function detectStyle(line: string): JsonStyle {
       break;
     }
   }
-   
+
   const ascii = !/[^\u0000-\u007f]/.test(line);
   return { spaced, ascii };
 }

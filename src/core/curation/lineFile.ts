@@ -116,7 +116,7 @@ export class LineFile {
     }
     const { start, end } = this.range(i);
     const buffer = Buffer.allocUnsafe(end - start);
-    for (let done = 0; done < buffer.length; ) {
+    for (let done = 0; done < buffer.length;) {
       const n = fs.readSync(this.fd, buffer, done, buffer.length - done, start + done);
       if (n === 0) {
         throw new Error(`${this.file} changed on disk while it was open (line ${i + 1} is cut short)`);

@@ -107,7 +107,10 @@ export function parseRow(text: string, ctx: RowContext): ParsedRow {
     return { ok: false, error: `not valid JSON (${(e as Error).message.replace(/^JSON\.parse: /, '')})` };
   }
   if (!isPlainRecord(value)) {
-    return { ok: false, error: `expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}` };
+    return {
+      ok: false,
+      error: `expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
+    };
   }
   return isT2VidQA(value) ? parseT2VidQA(value, ctx) : parseOther(value, ctx);
 }
@@ -137,7 +140,9 @@ function parseT2VidQA(record: Record<string, unknown>, ctx: RowContext): ParsedR
       promptVersion: typeof provenance.promptVersion === 'string' ? provenance.promptVersion : undefined,
       createdAt: typeof provenance.createdAt === 'string' ? provenance.createdAt : undefined,
       editedByUser: provenance.editedByUser === true,
-      supportingFrames: Array.isArray(item.supportingFrames) ? item.supportingFrames.filter((n): n is number => Number.isInteger(n)) : undefined,
+      supportingFrames: Array.isArray(item.supportingFrames)
+        ? item.supportingFrames.filter((n): n is number => Number.isInteger(n))
+        : undefined,
     });
   });
   const id = typeof record.id === 'string' && record.id !== '' ? record.id : `${ctx.stem}-${String(ctx.line).padStart(6, '0')}`;
@@ -170,7 +175,10 @@ function parseOther(record: Record<string, unknown>, ctx: RowContext): ParsedRow
     id: sample.id,
     context: sample.context,
     pairs,
-    canAdd: schema === 'leval' ? listsAgree : (schema === 't2vid' || schema === 'mapped') && pairs.length === 0 && (schema === 't2vid' || ctx.fields?.question !== undefined),
+    canAdd:
+      schema === 'leval'
+        ? listsAgree
+        : (schema === 't2vid' || schema === 'mapped') && pairs.length === 0 && (schema === 't2vid' || ctx.fields?.question !== undefined),
     canDelete: schema === 'leval' ? listsAgree : schema === 't2vid',
     warnings: issues,
   };

@@ -67,7 +67,10 @@ export class StripEngine {
         // A range recorded with other settings may not fit the frame now: it is drawn cut at the frame's edge.
         const block = await this.renderer.layout(text);
         clipped = !this.renderer.fits(block);
-        await writeFileAtomic(clipped ? clippedFile : file, await this.renderer.encode(block && clipped ? this.renderer.clip(block) : block));
+        await writeFileAtomic(
+          clipped ? clippedFile : file,
+          await this.renderer.encode(block && clipped ? this.renderer.clip(block) : block),
+        );
       }
       pages.push({ index, file: clipped ? clippedFile : file, range, clipped });
     }

@@ -210,9 +210,7 @@ export function generateBuiltin(doc: QADocument, options: BuiltinOptions): Gener
         continue;
       }
       const w = s.segment;
-      const ok = isCjk(w)
-        ? /^\p{Script=Han}{2,8}$/u.test(w) && !STOP_ZH.has(w)
-        : /^\p{L}{4,24}$/u.test(w) && !STOP_EN.has(w.toLowerCase());
+      const ok = isCjk(w) ? /^\p{Script=Han}{2,8}$/u.test(w) && !STOP_ZH.has(w) : /^\p{L}{4,24}$/u.test(w) && !STOP_EN.has(w.toLowerCase());
       const key = w.toLowerCase();
       if (ok && !seenTerm.has(key)) {
         seenTerm.add(key);

@@ -70,7 +70,11 @@ export interface LlmUsage {
 
 /** How the reply's JSON is asked for: strict structured output, JSON mode, or the schema in the prompt only. */
 export type ResponseFormatMode = 'json_schema' | 'json_object' | 'prompt';
-const FALLBACK: Record<ResponseFormatMode, ResponseFormatMode | undefined> = { json_schema: 'json_object', json_object: 'prompt', prompt: undefined };
+const FALLBACK: Record<ResponseFormatMode, ResponseFormatMode | undefined> = {
+  json_schema: 'json_object',
+  json_object: 'prompt',
+  prompt: undefined,
+};
 
 /** A 400 that names response_format (or json_schema): the server does not take that kind of structured output. */
 function rejectsResponseFormat(e: unknown): boolean {
@@ -88,7 +92,10 @@ function rejectsResponseFormat(e: unknown): boolean {
 
 /** The token budget is spent: no new request was started. */
 export class BudgetExhaustedError extends Error {
-  constructor(readonly budgetTokens: number, readonly usedTokens: number) {
+  constructor(
+    readonly budgetTokens: number,
+    readonly usedTokens: number,
+  ) {
     super(`token budget reached (${usedTokens} of ${budgetTokens} tokens used): no new requests`);
     this.name = 'BudgetExhaustedError';
   }
@@ -101,9 +108,6 @@ export class LlmSampleError extends Error {
     this.name = 'LlmSampleError';
   }
 }
-
-
-
 
 /** Retry-After (seconds or HTTP date) or retry-after-ms, in ms; undefined if absent or unreadable. */
 export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
@@ -124,8 +128,6 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
-
-
 
 /** An error as one line for the user: the server's own text, with any key or bearer token redacted. */
 function describe(e: unknown): string {
@@ -221,19 +223,24 @@ export class LlmGenerator {
         this.usage.requests++;
         // The client adds an 'abort' listener per request to the signal it is given and never removes it: give it one of its own.
         const linked = linkedSignal(signal);
-        const reply = await this.client.chat.completions.create(
-          {
-            model: this.o.model,
-            messages: format === 'json_schema' ? messages : [...messages.slice(0, 1), { role: 'system', content: schemaInstruction(replySchema()) }, ...messages.slice(1)],
-            ...(format === 'json_schema'
-              ? { response_format: { type: 'json_schema', json_schema: { name: 't2vid_qa_pairs', schema: replySchema(), strict: true } } }
-              : format === 'json_object'
-                ? { response_format: { type: 'json_object' } }
-                : {}),
-            ...(this.o.temperature !== undefined ? { temperature: this.o.temperature } : {}),
-          },
-          { signal: linked.signal },
-        ).finally(linked.dispose);
+        const reply = await this.client.chat.completions
+          .create(
+            {
+              model: this.o.model,
+              messages:
+                format === 'json_schema'
+                  ? messages
+                  : [...messages.slice(0, 1), { role: 'system', content: schemaInstruction(replySchema()) }, ...messages.slice(1)],
+              ...(format === 'json_schema'
+                ? { response_format: { type: 'json_schema', json_schema: { name: 't2vid_qa_pairs', schema: replySchema(), strict: true } } }
+                : format === 'json_object'
+                  ? { response_format: { type: 'json_object' } }
+                  : {}),
+              ...(this.o.temperature !== undefined ? { temperature: this.o.temperature } : {}),
+            },
+            { signal: linked.signal },
+          )
+          .finally(linked.dispose);
         this.usage.promptTokens += reply.usage?.prompt_tokens ?? 0;
         this.usage.completionTokens += reply.usage?.completion_tokens ?? 0;
         return reply;
@@ -340,7 +347,16 @@ export class LlmGenerator {
     }
     const pairs = await this.ask(doc, buildMessages(doc, this.o.perDoc), () => undefined, signal);
     const createdAt = new Date().toISOString();
-    await this.cache.write({ key, promptVersion: LLM_PROMPT_VERSION, baseURL: endpointKey(this.o.baseURL), model: this.o.model, perDoc: this.o.perDoc, frameCount: n, createdAt, pairs });
+    await this.cache.write({
+      key,
+      promptVersion: LLM_PROMPT_VERSION,
+      baseURL: endpointKey(this.o.baseURL),
+      model: this.o.model,
+      perDoc: this.o.perDoc,
+      frameCount: n,
+      createdAt,
+      pairs,
+    });
     return this.toPairs(pairs.slice(0, this.o.perDoc), createdAt);
   }
 
@@ -362,7 +378,10 @@ export class LlmGenerator {
     const pairs = await this.ask(
       doc,
       buildRegenerateMessages(doc, existingQuestions, kind),
-      (raw) => (taken.has(questionKey(raw[0].question)) ? `the question ${JSON.stringify(raw[0].question)} already exists; write a different one` : undefined),
+      (raw) =>
+        taken.has(questionKey(raw[0].question))
+          ? `the question ${JSON.stringify(raw[0].question)} already exists; write a different one`
+          : undefined,
       signal,
     );
     return this.toPairs(pairs.slice(0, 1), new Date().toISOString())[0];

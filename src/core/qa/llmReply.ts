@@ -69,7 +69,7 @@ export function extractJson(content: string): { data: unknown } | { error: strin
 
 /** The first balanced {…} or […] span of `text` (strings and escapes respected) that parses. */
 function balanced(text: string, attempt: (candidate: string) => { data: unknown } | undefined): { data: unknown } | undefined {
-  for (let start = text.search(/[{[]/); start >= 0 && start < text.length; ) {
+  for (let start = text.search(/[{[]/); start >= 0 && start < text.length;) {
     const stack: string[] = [];
     let inString = false;
     let end = -1;
@@ -147,7 +147,12 @@ export function validateReply(content: string | null | undefined, frameCount: nu
         return { error: `pairs[${i}].supportingFrames[${j}] = ${JSON.stringify(f)} is out of range (frames 0 to ${frameCount - 1})` };
       }
     }
-    out.push({ question: question.trim(), answer: answer.trim(), kind, supportingFrames: [...new Set(supportingFrames as number[])].sort((a, b) => a - b) });
+    out.push({
+      question: question.trim(),
+      answer: answer.trim(),
+      kind,
+      supportingFrames: [...new Set(supportingFrames as number[])].sort((a, b) => a - b),
+    });
   }
   return { pairs: out };
 }

@@ -311,7 +311,7 @@ export async function generateQA(options: QARunOptions): Promise<QASummary> {
           size = (await handle.stat()).size;
           // A write to a nearly full disk may be short without an error: loop until all is written (or ENOSPC).
           const data = Buffer.from(lines.join(''));
-          for (let at = 0; at < data.length; ) {
+          for (let at = 0; at < data.length;) {
             at += (await handle.write(data, at, data.length - at)).bytesWritten;
           }
           await handle.datasync();

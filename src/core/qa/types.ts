@@ -7,7 +7,15 @@ import type { Range } from '../segment';
 
 /** The kinds a generator (built-in or LLM) writes. */
 export type GeneratedQAKind = 'summary' | 'detail' | 'reasoning' | 'comparison' | 'temporal' | 'counting' | 'needle';
-export const GENERATED_QA_KINDS: readonly GeneratedQAKind[] = ['summary', 'detail', 'reasoning', 'comparison', 'temporal', 'counting', 'needle'];
+export const GENERATED_QA_KINDS: readonly GeneratedQAKind[] = [
+  'summary',
+  'detail',
+  'reasoning',
+  'comparison',
+  'temporal',
+  'counting',
+  'needle',
+];
 /** Every kind a pair can have: a generated kind, or 'other' for a pair whose kind is not known (one kept from the input). */
 export type QAKind = GeneratedQAKind | 'other';
 export const QA_KINDS: readonly QAKind[] = [...GENERATED_QA_KINDS, 'other'];
@@ -16,7 +24,6 @@ import type { PairOrigin, ReviewStatus } from '../../shared/vocabulary';
 
 export type { PairOrigin };
 export type QAStatus = ReviewStatus;
-
 
 /** provenance.promptVersion of a pair kept from the input dataset. */
 export const SOURCE_PROMPT_VERSION = 'source';

@@ -31,12 +31,20 @@ export function invalidUtf8Offsets(buf: Uint8Array): number[] {
       need = 1;
     } else if (b >= 0xe0 && b <= 0xef) {
       need = 2;
-      if (b === 0xe0) {lower = 0xa0;}
-      if (b === 0xed) {upper = 0x9f;}
+      if (b === 0xe0) {
+        lower = 0xa0;
+      }
+      if (b === 0xed) {
+        upper = 0x9f;
+      }
     } else if (b >= 0xf0 && b <= 0xf4) {
       need = 3;
-      if (b === 0xf0) {lower = 0x90;}
-      if (b === 0xf4) {upper = 0x8f;}
+      if (b === 0xf0) {
+        lower = 0x90;
+      }
+      if (b === 0xf4) {
+        upper = 0x8f;
+      }
     } else {
       out.push(i);
       i++;
@@ -52,7 +60,9 @@ export function invalidUtf8Offsets(buf: Uint8Array): number[] {
       lower = 0x80;
       upper = 0xbf;
     }
-    if (!ok) {out.push(i);} // the byte that broke the sequence is decoded again on its own
+    if (!ok) {
+      out.push(i);
+    } // the byte that broke the sequence is decoded again on its own
     i = j;
   }
   return out;
@@ -63,7 +73,9 @@ export function incompleteTail(buf: Uint8Array): number {
   const n = buf.length;
   for (let k = 1; k <= Math.min(3, n); k++) {
     const b = buf[n - k];
-    if (b >= 0x80 && b <= 0xbf) {continue;}
+    if (b >= 0x80 && b <= 0xbf) {
+      continue;
+    }
     const len = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xc2 && b <= 0xdf ? 2 : 1;
     return len > k ? k : 0;
   }
@@ -89,7 +101,9 @@ export function sniffBinary(buf: Uint8Array, strictNul = true): string | undefin
     return `binary content, not UTF-8 text (a NUL byte at byte offset ${nul})`;
   }
   let nuls = 0;
-  for (let i = nul; i >= 0; i = buf.indexOf(0, i + 1)) {nuls++;}
+  for (let i = nul; i >= 0; i = buf.indexOf(0, i + 1)) {
+    nuls++;
+  }
   const tail = buf.length > SNIFF_BYTES ? 0 : incompleteTail(buf);
   const body = buf.subarray(0, buf.length - tail);
   const invalid = isUtf8(body) ? 0 : invalidUtf8Offsets(body).length;
@@ -102,7 +116,9 @@ export function sniffBinary(buf: Uint8Array, strictNul = true): string | undefin
 
 function countNewlines(buf: Uint8Array, from: number, to: number): number {
   let n = 0;
-  for (let i = buf.indexOf(0x0a, from); i >= 0 && i < to; i = buf.indexOf(0x0a, i + 1)) {n++;}
+  for (let i = buf.indexOf(0x0a, from); i >= 0 && i < to; i = buf.indexOf(0x0a, i + 1)) {
+    n++;
+  }
   return n;
 }
 

@@ -44,7 +44,9 @@ async function assertReadable(file: string): Promise<void> {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`Cannot read ${file}: ${reason}`);
   }
-  if (!stat.isFile()) throw new Error(`Cannot read ${file}: not a file`);
+  if (!stat.isFile()) {
+    throw new Error(`Cannot read ${file}: not a file`);
+  }
 }
 
 /**

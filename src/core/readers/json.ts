@@ -18,7 +18,9 @@ export async function* readChunks(file: string, signal?: AbortSignal, report?: R
   signal?.throwIfAborted();
   const stream = fs.createReadStream(file, { highWaterMark: CHUNK_SIZE, signal });
   const decoder = new Utf8Decoder((invalid) => {
-    if (report) reportIssue(report, invalid.line, 'line', describeInvalid(invalid), { severity: 'warning', replaced: invalid.count });
+    if (report) {
+      reportIssue(report, invalid.line, 'line', describeInvalid(invalid), { severity: 'warning', replaced: invalid.count });
+    }
   });
   let first = true;
   try {
@@ -28,17 +30,25 @@ export async function* readChunks(file: string, signal?: AbortSignal, report?: R
         first = false;
         const binary = sniffBinary((chunk as Buffer).subarray(0, 64 * 1024), false);
         if (binary) {
-          if (report) reportIssue(report, 0, 'file', `${binary}; the file is skipped`);
+          if (report) {
+            reportIssue(report, 0, 'file', `${binary}; the file is skipped`);
+          }
           return;
         }
       }
       const text = decoder.push(chunk as Buffer);
-      if (text) yield text;
+      if (text) {
+        yield text;
+      }
     }
     const rest = decoder.end();
-    if (rest) yield rest;
+    if (rest) {
+      yield rest;
+    }
   } catch (error) {
-    if (signal?.aborted) throw signal.reason;
+    if (signal?.aborted) {
+      throw signal.reason;
+    }
     throw error;
   } finally {
     stream.destroy();
@@ -60,7 +70,9 @@ export async function* readLines(file: string, signal?: AbortSignal, report?: Re
     for (;;) {
       const newline = chunk.indexOf('\n', start);
       if (newline < 0) {
-        if (start < chunk.length) pending.push(chunk.slice(start));
+        if (start < chunk.length) {
+          pending.push(chunk.slice(start));
+        }
         break;
       }
       let text = chunk.slice(start, newline);
@@ -101,9 +113,13 @@ export async function* readJsonl(ctx: ReaderContext): AsyncGenerator<Sample> {
   for await (const { text, line } of readLines(ctx.file, ctx.signal, ctx)) {
     ctx.signal?.throwIfAborted();
     const body = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    if (body.trim() === '') continue;
+    if (body.trim() === '') {
+      continue;
+    }
     const sample = parseRecord(body, line, ctx);
-    if (sample) yield sample;
+    if (sample) {
+      yield sample;
+    }
   }
 }
 
@@ -121,7 +137,9 @@ export async function* readJson(ctx: ReaderContext): AsyncGenerator<Sample> {
         reportIssue(ctx, event.line, 'line', event.message, event.element !== undefined ? { element: event.element } : {});
       } else {
         const sample = parseRecord(event.text, event.line, ctx, event.element);
-        if (sample) yield sample;
+        if (sample) {
+          yield sample;
+        }
       }
     }
   };
@@ -164,25 +182,40 @@ async function probeJson(file: string, signal?: AbortSignal): Promise<'one' | 'm
         }
         STRING_STOP.lastIndex = i;
         const stop = STRING_STOP.exec(chunk);
-        if (!stop) break;
+        if (!stop) {
+          break;
+        }
         i = stop.index;
-        if (stop[0] === '\\') escape = true;
-        else if (stop[0] === '"') inString = false;
+        if (stop[0] === '\\') {
+          escape = true;
+        } else if (stop[0] === '"') {
+          inString = false;
+        }
         continue;
       }
-      if (WHITESPACE.has(c) || (c === BOM && !started)) continue;
+      if (WHITESPACE.has(c) || (c === BOM && !started)) {
+        continue;
+      }
       if (!started) {
-        if (c !== 0x7b /* { */) return 'other';
+        if (c !== 0x7b /* { */) {
+          return 'other';
+        }
         started = true;
         depth = 1;
         continue;
       }
-      if (ended) return 'many';
-      if (c === 0x22 /* " */) inString = true;
-      else if (c === 0x7b || c === 0x5b) depth++;
-      else if (c === 0x7d || c === 0x5d) {
+      if (ended) {
+        return 'many';
+      }
+      if (c === 0x22 /* " */) {
+        inString = true;
+      } else if (c === 0x7b || c === 0x5b) {
+        depth++;
+      } else if (c === 0x7d || c === 0x5d) {
         depth--;
-        if (depth === 0) ended = true;
+        if (depth === 0) {
+          ended = true;
+        }
       }
     }
   }
@@ -191,8 +224,7 @@ async function probeJson(file: string, signal?: AbortSignal): Promise<'one' | 'm
 
 /** What the scanner found: the text of one record with the line it starts on, or a problem. */
 export type ScanEvent =
-  | { kind: 'record'; text: string; line: number; element?: number }
-  | { kind: 'issue'; line: number; message: string; element?: number };
+  { kind: 'record'; text: string; line: number; element?: number } | { kind: 'issue'; line: number; message: string; element?: number };
 
 /**
  * A small streaming, string-aware scanner over a JSON document. It does not parse values; it finds
@@ -239,30 +271,44 @@ export class JsonRecordScanner {
   push(chunk: string): void {
     const n = chunk.length;
     for (let i = 0; i < n; i++) {
-      if (this.phase === 'done') return;
+      if (this.phase === 'done') {
+        return;
+      }
       if (this.inString) {
         if (this.escape) {
           this.escape = false;
-          if (chunk.charCodeAt(i) === 0x0a) this.line++;
+          if (chunk.charCodeAt(i) === 0x0a) {
+            this.line++;
+          }
           continue;
         }
         STRING_STOP.lastIndex = i;
         const stop = STRING_STOP.exec(chunk);
-        if (!stop) break;
+        if (!stop) {
+          break;
+        }
         i = stop.index;
-        if (stop[0] === '\\') this.escape = true;
-        else if (stop[0] === '\n') this.line++;
-        else this.closeString(chunk, i);
+        if (stop[0] === '\\') {
+          this.escape = true;
+        } else if (stop[0] === '\n') {
+          this.line++;
+        } else {
+          this.closeString(chunk, i);
+        }
         continue;
       }
       const c = chunk.charCodeAt(i);
       if (c === 0x0a) {
-        if (this.capture && this.captureKind === 'scalar') this.finishCapture(chunk, i);
+        if (this.capture && this.captureKind === 'scalar') {
+          this.finishCapture(chunk, i);
+        }
         this.line++;
         continue;
       }
       if (c === 0x20 || c === 0x09 || c === 0x0d) {
-        if (this.capture && this.captureKind === 'scalar') this.finishCapture(chunk, i);
+        if (this.capture && this.captureKind === 'scalar') {
+          this.finishCapture(chunk, i);
+        }
         continue;
       }
       if (this.phase === 'start') {
@@ -289,14 +335,22 @@ export class JsonRecordScanner {
 
   /** Call at end of file: reports an unfinished record or unclosed brackets. */
   end(): void {
-    if (this.phase === 'done' || this.phase === 'after') return;
+    if (this.phase === 'done' || this.phase === 'after') {
+      return;
+    }
     if (this.phase === 'start') {
       this.issue(1, 'no JSON value in the file');
       return;
     }
-    if (this.capture && this.captureKind === 'scalar' && !this.inString) this.finishCapture('', 0);
+    if (this.capture && this.captureKind === 'scalar' && !this.inString) {
+      this.finishCapture('', 0);
+    }
     if (this.capture) {
-      this.issue(this.captureLine, 'invalid JSON: unexpected end of file inside this element (truncated file or unbalanced brackets)', this.captureElement);
+      this.issue(
+        this.captureLine,
+        'invalid JSON: unexpected end of file inside this element (truncated file or unbalanced brackets)',
+        this.captureElement,
+      );
       this.capture = null;
     } else {
       this.issue(this.line, 'invalid JSON: unexpected end of file; the top-level array is not closed');
@@ -309,7 +363,9 @@ export class JsonRecordScanner {
   }
 
   private startDocument(i: number, c: number): void {
-    if (c === BOM) return;
+    if (c === BOM) {
+      return;
+    }
     if (c === 0x5b /* [ */) {
       this.stack.push(c);
       this.recordDepth = 1;
@@ -332,8 +388,9 @@ export class JsonRecordScanner {
     const inTopObject = this.topIsObject && depth === 1;
     switch (c) {
       case 0x22 /* " */:
-        if (atRecordLevel) this.startCapture(i, 'string');
-        else if (inTopObject && this.expectKey) {
+        if (atRecordLevel) {
+          this.startCapture(i, 'string');
+        } else if (inTopObject && this.expectKey) {
           this.key = [];
           this.keyFrom = i + 1;
         }
@@ -353,12 +410,18 @@ export class JsonRecordScanner {
         return;
       case 0x7d /* } */:
       case 0x5d /* ] */:
-        if (this.capture && this.captureKind === 'scalar') this.finishCapture(chunk, i);
+        if (this.capture && this.captureKind === 'scalar') {
+          this.finishCapture(chunk, i);
+        }
         if (depth > 0 && this.stack[depth - 1] !== (c === 0x7d ? 0x7b : 0x5b) && this.capture && this.captureKind === 'container') {
           // A bracket that closes the wrong thing: this element is broken. Report it where it starts and
           // resume after it, as if the bracket had closed the element.
           const open = String.fromCharCode(this.stack[depth - 1] ?? 0x20);
-          this.issue(this.captureLine, `invalid JSON: "${String.fromCharCode(c)}" on line ${this.line} does not close "${open}" (unbalanced brackets)`, this.captureElement);
+          this.issue(
+            this.captureLine,
+            `invalid JSON: "${String.fromCharCode(c)}" on line ${this.line} does not close "${open}" (unbalanced brackets)`,
+            this.captureElement,
+          );
           this.capture = null;
           this.stack.length = this.captureDepth;
         } else {
@@ -367,21 +430,31 @@ export class JsonRecordScanner {
             this.finishCapture(chunk, i + 1);
           }
         }
-        if (this.wrapper && this.recordDepth === 2 && this.stack.length === 1) this.recordDepth = -1;
-        if (this.stack.length === 0) this.phase = 'after';
+        if (this.wrapper && this.recordDepth === 2 && this.stack.length === 1) {
+          this.recordDepth = -1;
+        }
+        if (this.stack.length === 0) {
+          this.phase = 'after';
+        }
         return;
       case 0x2c /* , */:
-        if (this.capture && this.captureKind === 'scalar') this.finishCapture(chunk, i);
+        if (this.capture && this.captureKind === 'scalar') {
+          this.finishCapture(chunk, i);
+        }
         if (inTopObject) {
           this.expectKey = true;
           this.lastKey = undefined;
         }
         return;
       case 0x3a /* : */:
-        if (inTopObject) this.expectKey = false;
+        if (inTopObject) {
+          this.expectKey = false;
+        }
         return;
       default:
-        if (atRecordLevel) this.startCapture(i, 'scalar');
+        if (atRecordLevel) {
+          this.startCapture(i, 'scalar');
+        }
     }
   }
 
@@ -406,11 +479,15 @@ export class JsonRecordScanner {
   }
 
   private finishCapture(chunk: string, endExclusive: number): void {
-    if (!this.capture) return;
+    if (!this.capture) {
+      return;
+    }
     const text = this.capture.join('') + chunk.slice(this.captureFrom, endExclusive);
     this.capture = null;
     this.events.push(
-      this.captureElement === undefined ? { kind: 'record', text, line: this.captureLine } : { kind: 'record', text, line: this.captureLine, element: this.captureElement },
+      this.captureElement === undefined
+        ? { kind: 'record', text, line: this.captureLine }
+        : { kind: 'record', text, line: this.captureLine, element: this.captureElement },
     );
   }
 }

@@ -31,7 +31,9 @@ function fileBuffer(handle: fs.promises.FileHandle, size: number): AsyncBuffer {
       let done = 0;
       while (done < length) {
         const { bytesRead } = await handle.read(bytes, done, length - done, start + done);
-        if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${start + done}`);
+        if (bytesRead === 0) {
+          throw new Error(`unexpected end of file at byte ${start + done}`);
+        }
         done += bytesRead;
       }
       return bytes.buffer;
@@ -46,11 +48,15 @@ function topLevelColumns(metadata: FileMetaData): string[] {
   let i = 1;
   const skipSubtree = (): void => {
     const element = schema[i++];
-    for (let child = 0; child < (element?.num_children ?? 0); child++) skipSubtree();
+    for (let child = 0; child < (element?.num_children ?? 0); child++) {
+      skipSubtree();
+    }
   };
   for (let child = 0; child < (schema[0]?.num_children ?? 0) && i < schema.length; child++) {
     const name = schema[i]?.name;
-    if (name !== undefined) names.push(name);
+    if (name !== undefined) {
+      names.push(name);
+    }
     skipSubtree();
   }
   return names;
@@ -66,10 +72,14 @@ function columnsToRead(columns: string[], ctx: ReaderContext): string[] | undefi
     const wanted = [ctx.fields.context ?? 'context', ctx.fields.question, ctx.fields.answer]
       .filter((field): field is string => field !== undefined)
       .map(root);
-    if (!columns.includes(wanted[0] ?? '')) return undefined;
+    if (!columns.includes(wanted[0] ?? '')) {
+      return undefined;
+    }
     return columns.filter((column) => wanted.includes(column));
   }
-  if (!CONTEXT_FIELDS.some((field) => columns.includes(field))) return undefined;
+  if (!CONTEXT_FIELDS.some((field) => columns.includes(field))) {
+    return undefined;
+  }
   return columns.filter((column) => SCHEMA_FIELDS.includes(column));
 }
 
@@ -92,11 +102,17 @@ const lazyParsers = { stringFromBytes: (bytes: Uint8Array | undefined) => bytes 
 
 /** The row with every LazyText inside it (nested lists and structs too) decoded to a string. */
 function materialize(value: unknown): unknown {
-  if (value instanceof LazyText) return utf8.decode(value.bytes);
-  if (Array.isArray(value)) return value.map(materialize);
+  if (value instanceof LazyText) {
+    return utf8.decode(value.bytes);
+  }
+  if (Array.isArray(value)) {
+    return value.map(materialize);
+  }
   if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = materialize(item);
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = materialize(item);
+    }
     return out;
   }
   return value;
@@ -127,7 +143,9 @@ class CompactReader {
   constructor(private readonly bytes: Uint8Array) {}
 
   private byte(): number {
-    if (this.offset >= this.bytes.length) throw new NeedMoreBytes();
+    if (this.offset >= this.bytes.length) {
+      throw new NeedMoreBytes();
+    }
     return this.bytes[this.offset++]!;
   }
 
@@ -137,9 +155,13 @@ class CompactReader {
     for (;;) {
       const b = this.byte();
       result |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result;
+      if ((b & 0x80) === 0) {
+        return result;
+      }
       shift += 7n;
-      if (shift > 70n) throw new Error('invalid varint in page header');
+      if (shift > 70n) {
+        throw new Error('invalid varint in page header');
+      }
     }
   }
 
@@ -149,8 +171,12 @@ class CompactReader {
   }
 
   private skip(count: number): void {
-    if (count < 0) throw new Error('invalid length in page header');
-    if (this.offset + count > this.bytes.length) throw new NeedMoreBytes();
+    if (count < 0) {
+      throw new Error('invalid length in page header');
+    }
+    if (this.offset + count > this.bytes.length) {
+      throw new NeedMoreBytes();
+    }
     this.offset += count;
   }
 
@@ -179,8 +205,11 @@ class CompactReader {
         const size = header >> 4 === 15 ? Number(this.varint()) : header >> 4;
         const elementType = header & 0x0f;
         for (let i = 0; i < size; i++) {
-          if (elementType === 1 || elementType === 2) this.byte();
-          else this.value(elementType);
+          if (elementType === 1 || elementType === 2) {
+            this.byte();
+          } else {
+            this.value(elementType);
+          }
         }
         return undefined;
       }
@@ -207,7 +236,9 @@ class CompactReader {
     let fieldId = 0;
     for (;;) {
       const header = this.byte();
-      if (header === 0) return fields;
+      if (header === 0) {
+        return fields;
+      }
       const delta = header >> 4;
       fieldId = delta === 0 ? Number(this.zigzag()) : fieldId + delta;
       fields[fieldId] = this.value(header & 0x0f);
@@ -222,8 +253,11 @@ function maxRepetitionLevels(schema: SchemaTree): Map<string, number> {
     for (const child of node.children) {
       const childPath = [...path, child.element.name];
       const childLevel = level + (child.element.repetition_type === 'REPEATED' ? 1 : 0);
-      if (child.children.length === 0) levels.set(childPath.join('.'), childLevel);
-      else walk(child, childPath, childLevel);
+      if (child.children.length === 0) {
+        levels.set(childPath.join('.'), childLevel);
+      } else {
+        walk(child, childPath, childLevel);
+      }
     }
   };
   walk(schema, [], 0);
@@ -236,10 +270,14 @@ function maxRepetitionLevels(schema: SchemaTree): Map<string, number> {
  */
 function rowsInRepeatedPage(page: Uint8Array, numValues: number, maxRepetition: number): { rows: number; continuesRow: boolean } {
   const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
-  if (page.length < 4) throw new Error('data page too short for its repetition levels');
+  if (page.length < 4) {
+    throw new Error('data page too short for its repetition levels');
+  }
   const length = view.getUint32(0, true);
   const end = 4 + length;
-  if (end > page.length) throw new Error('repetition levels run past their data page');
+  if (end > page.length) {
+    throw new Error('repetition levels run past their data page');
+  }
   const width = 32 - Math.clz32(maxRepetition);
   const byteWidth = Math.ceil(width / 8);
   let offset = 4;
@@ -248,7 +286,9 @@ function rowsInRepeatedPage(page: Uint8Array, numValues: number, maxRepetition: 
   // Whether the page's first value continues the previous page's row (DuckDB splits a row's list across pages).
   let continuesRow = false;
   const startsRow = (value: number): void => {
-    if (seen === 0 && value !== 0) continuesRow = true;
+    if (seen === 0 && value !== 0) {
+      continuesRow = true;
+    }
   };
   while (offset < end && seen < numValues) {
     let header = 0;
@@ -256,9 +296,13 @@ function rowsInRepeatedPage(page: Uint8Array, numValues: number, maxRepetition: 
     for (;;) {
       const b = page[offset++]!;
       header += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) break;
+      if ((b & 0x80) === 0) {
+        break;
+      }
       shift += 7;
-      if (offset >= end) throw new Error('invalid repetition levels');
+      if (offset >= end) {
+        throw new Error('invalid repetition levels');
+      }
     }
     if (header % 2 === 1) {
       // bit-packed: (header >> 1) groups of 8 values, `width` bytes per group
@@ -266,19 +310,29 @@ function rowsInRepeatedPage(page: Uint8Array, numValues: number, maxRepetition: 
       let bit = offset * 8;
       for (let i = 0; i < count && seen < numValues; i++, seen++) {
         let value = 0;
-        for (let b = 0; b < width; b++, bit++) value |= ((page[bit >> 3]! >> (bit & 7)) & 1) << b;
+        for (let b = 0; b < width; b++, bit++) {
+          value |= ((page[bit >> 3]! >> (bit & 7)) & 1) << b;
+        }
         startsRow(value);
-        if (value === 0) rows++;
+        if (value === 0) {
+          rows++;
+        }
       }
       offset += Math.floor(header / 2) * width;
     } else {
       const count = Math.floor(header / 2);
       let value = 0;
-      for (let b = 0; b < byteWidth; b++) value |= page[offset + b]! << (8 * b);
+      for (let b = 0; b < byteWidth; b++) {
+        value |= page[offset + b]! << (8 * b);
+      }
       offset += byteWidth;
-      if (count > 0) startsRow(value);
+      if (count > 0) {
+        startsRow(value);
+      }
       const take = Math.min(count, numValues - seen);
-      if (value === 0) rows += take;
+      if (value === 0) {
+        rows += take;
+      }
       seen += take;
     }
   }
@@ -313,19 +367,27 @@ async function walkPageHeaders(
         header = reader.struct();
         headerLength = reader.offset;
       } catch (error) {
-        if (!(error instanceof NeedMoreBytes)) throw error;
-        if (offset + probe >= end || probe >= MAX_HEADER) throw new Error(`page header at byte ${offset} runs past its column chunk`);
+        if (!(error instanceof NeedMoreBytes)) {
+          throw error;
+        }
+        if (offset + probe >= end || probe >= MAX_HEADER) {
+          throw new Error(`page header at byte ${offset} runs past its column chunk`);
+        }
       }
     }
     const type = header[1];
     const compressedSize = header[3];
-    if (typeof compressedSize !== 'number' || compressedSize < 0) throw new Error(`invalid page header at byte ${offset}`);
+    if (typeof compressedSize !== 'number' || compressedSize < 0) {
+      throw new Error(`invalid page header at byte ${offset}`);
+    }
     if (type === 0 || type === 3) {
       const v1 = header[5] as Record<number, unknown> | undefined;
       const v2 = header[8] as Record<number, unknown> | undefined;
       let rows = type === 3 ? v2?.[3] : maxRepetition === 0 ? v1?.[1] : undefined;
       if (rows === undefined && type === 0 && typeof v1?.[1] === 'number' && typeof header[2] === 'number') {
-        if (!decompress) return undefined;
+        if (!decompress) {
+          return undefined;
+        }
         const compressed = new Uint8Array(await file.slice(offset + headerLength, offset + headerLength + compressedSize));
         const counted = rowsInRepeatedPage(decompress(compressed, header[2]), v1[1], maxRepetition);
         rows = counted.rows;
@@ -339,9 +401,16 @@ async function walkPageHeaders(
           continue;
         }
       }
-      if (typeof rows !== 'number') return undefined;
+      if (typeof rows !== 'number') {
+        return undefined;
+      }
       const uncompressed = typeof header[2] === 'number' ? header[2] : compressedSize;
-      pages.push({ offset: BigInt(offset), compressed_page_size: headerLength + compressedSize, first_row_index: row, uncompressed_page_size: uncompressed });
+      pages.push({
+        offset: BigInt(offset),
+        compressed_page_size: headerLength + compressedSize,
+        first_row_index: row,
+        uncompressed_page_size: uncompressed,
+      });
       row += BigInt(rows);
     } else if (type !== 1 && type !== 2) {
       throw new Error(`unknown page type ${String(type)} at byte ${offset}`);
@@ -363,8 +432,12 @@ async function pageLocationsOf(
   const locations: Record<string, PageLocation[]> = {};
   for (const chunk of metadata.row_groups[groupIndex]?.columns ?? []) {
     const meta = chunk.meta_data;
-    if (!meta || (columns && !columns.includes(meta.path_in_schema[0] ?? ''))) continue;
-    if (chunk.offset_index_offset !== undefined && chunk.offset_index_length) continue; // hyparquet reads the writer's
+    if (!meta || (columns && !columns.includes(meta.path_in_schema[0] ?? ''))) {
+      continue;
+    }
+    if (chunk.offset_index_offset !== undefined && chunk.offset_index_length) {
+      continue;
+    } // hyparquet reads the writer's
     const path = meta.path_in_schema.join('.');
     const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
     const end = start + Number(meta.total_compressed_size);
@@ -375,7 +448,9 @@ async function pageLocationsOf(
       // Headers we cannot walk: hyparquet reads the column chunk whole, and reports it if it is damaged.
       pages = undefined;
     }
-    if (pages && pages.length > 0) locations[path] = pages;
+    if (pages && pages.length > 0) {
+      locations[path] = pages;
+    }
   }
   return locations;
 }
@@ -396,16 +471,22 @@ function rowRanges(groupRows: number, groupBytes: number, locations: Record<stri
       bytes += largest[i]!.uncompressed_page_size;
       const next = i + 1 < largest.length ? Number(largest[i + 1]!.first_row_index) : groupRows;
       if (bytes >= BATCH_BYTES || next >= groupRows) {
-        if (next > start) ranges.push([start, Math.min(next, groupRows)]);
+        if (next > start) {
+          ranges.push([start, Math.min(next, groupRows)]);
+        }
         start = next;
         bytes = 0;
       }
     }
-    if (start < groupRows) ranges.push([start, groupRows]);
+    if (start < groupRows) {
+      ranges.push([start, groupRows]);
+    }
     return ranges;
   }
   const batch = Math.max(1, Math.min(MAX_BATCH_ROWS, groupRows, Math.floor((groupRows * BATCH_BYTES) / groupBytes)));
-  for (let start = 0; start < groupRows; start += batch) ranges.push([start, Math.min(start + batch, groupRows)]);
+  for (let start = 0; start < groupRows; start += batch) {
+    ranges.push([start, Math.min(start + batch, groupRows)]);
+  }
   return ranges;
 }
 
@@ -433,7 +514,9 @@ export async function* readParquet(ctx: ReaderContext): AsyncGenerator<Sample> {
     const columns = columnsToRead(topLevelColumns(metadata), ctx);
     const levels = maxRepetitionLevels(hyparquet.parquetSchema(metadata));
     const decompressorFor = (codec: string): ((bytes: Uint8Array, size: number) => Uint8Array) | undefined => {
-      if (codec === 'UNCOMPRESSED') return (bytes) => bytes;
+      if (codec === 'UNCOMPRESSED') {
+        return (bytes) => bytes;
+      }
       if (codec === 'SNAPPY') {
         return (bytes, size) => {
           const out = new Uint8Array(size);
@@ -469,7 +552,17 @@ export async function* readParquet(ctx: ReaderContext): AsyncGenerator<Sample> {
           let rows: Record<string, unknown>[] | undefined;
           try {
             // pageLocationsByGroup: page locations found above, so only the pages of this row range are fetched.
-            const options = { file, metadata, columns, rowStart, rowEnd, compressors, useOffsetIndex: true, pageLocationsByGroup, parsers: lazyParsers as unknown as Partial<ParquetParsers> };
+            const options = {
+              file,
+              metadata,
+              columns,
+              rowStart,
+              rowEnd,
+              compressors,
+              useOffsetIndex: true,
+              pageLocationsByGroup,
+              parsers: lazyParsers as unknown as Partial<ParquetParsers>,
+            };
             rows = await hyparquet.parquetReadObjects(options);
           } catch (error) {
             ctx.signal?.throwIfAborted();
@@ -481,7 +574,9 @@ export async function* readParquet(ctx: ReaderContext): AsyncGenerator<Sample> {
             ctx.signal?.throwIfAborted();
             const sample = recordToSample(materialize(rows[k]), ctx, { line: rowStart + k + 1, unit: 'row' });
             rows[k] = {}; // release the row's bytes as soon as its sample is handed on
-            if (sample) yield sample;
+            if (sample) {
+              yield sample;
+            }
           }
           rows = undefined;
         }

@@ -47,11 +47,19 @@ export function reportIssue(
   message: string,
   extra: Pick<ReadIssue, 'element' | 'severity' | 'replaced'> = {},
 ): void {
-  if (!ctx.onIssue) return;
+  if (!ctx.onIssue) {
+    return;
+  }
   const issue: ReadIssue = unit === 'line' ? { file: ctx.file, line, message } : { file: ctx.file, line, unit, message };
-  if (extra.element !== undefined) issue.element = extra.element;
-  if (extra.severity) issue.severity = extra.severity;
-  if (extra.replaced) issue.replaced = extra.replaced;
+  if (extra.element !== undefined) {
+    issue.element = extra.element;
+  }
+  if (extra.severity) {
+    issue.severity = extra.severity;
+  }
+  if (extra.replaced) {
+    issue.replaced = extra.replaced;
+  }
   ctx.onIssue(issue);
 }
 
@@ -67,8 +75,10 @@ export function binaryReason(text: string): string | undefined {
   if (nul >= 0) {
     return `binary content (a NUL character at character ${nul})`;
   }
-  if (text.length === 0) return undefined;
-  // eslint-disable-next-line no-control-regex
+  if (text.length === 0) {
+    return undefined;
+  }
+
   const odd = text.match(/[\uFFFD\u0001-\u0008\u000b\u000e-\u001a\u001c-\u001f]/g)?.length ?? 0;
   if (odd > 0 && odd / text.length > BINARY_SHARE) {
     return `binary content (${odd} of ${text.length} characters are invalid UTF-8 or control characters)`;
@@ -103,23 +113,39 @@ export function parseFieldMapping(spec: string): FieldMapping {
   const fail = (why: string): never => {
     throw new Error(`Invalid field mapping "${spec}": ${why}. Expected e.g. "context=text,question=prompt,answer=response".`);
   };
-  if (spec.trim() === '') fail('it is empty');
+  if (spec.trim() === '') {
+    fail('it is empty');
+  }
   const mapping: FieldMapping = {};
   for (const rawPart of spec.split(',')) {
     const part = rawPart.trim();
-    if (part === '') fail('empty entry (stray comma?)');
+    if (part === '') {
+      fail('empty entry (stray comma?)');
+    }
     const eq = part.indexOf('=');
-    if (eq < 0) fail(`"${part}" is not key=field`);
+    if (eq < 0) {
+      fail(`"${part}" is not key=field`);
+    }
     const key = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
-    if (!isMappableKey(key)) fail(`unknown key "${key}"; only context, question and answer can be mapped`);
+    if (!isMappableKey(key)) {
+      fail(`unknown key "${key}"; only context, question and answer can be mapped`);
+    }
     const mappedKey = key as MappableKey;
-    if (value === '') fail(`"${key}" has no field name`);
-    if (!fieldPathSegments(value)) fail(`"${value}" is not a valid field path (e.g. meta.body, conversations.0.value or conversations[0].value)`);
-    if (mapping[mappedKey] !== undefined) fail(`"${key}" is given twice`);
+    if (value === '') {
+      fail(`"${key}" has no field name`);
+    }
+    if (!fieldPathSegments(value)) {
+      fail(`"${value}" is not a valid field path (e.g. meta.body, conversations.0.value or conversations[0].value)`);
+    }
+    if (mapping[mappedKey] !== undefined) {
+      fail(`"${key}" is given twice`);
+    }
     mapping[mappedKey] = value;
   }
-  if (mapping.answer !== undefined && mapping.question === undefined) fail('answer is mapped but question is not');
+  if (mapping.answer !== undefined && mapping.question === undefined) {
+    fail('answer is mapped but question is not');
+  }
   return mapping;
 }
 
@@ -129,10 +155,18 @@ function isMappableKey(key: string): key is MappableKey {
 
 /** A short description of a value's type for issue messages (never serializes the value). */
 export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Uint8Array) return 'binary data';
+  if (value === null) {
+    return 'null';
+  }
+  if (value === undefined) {
+    return 'nothing';
+  }
+  if (Array.isArray(value)) {
+    return 'an array';
+  }
+  if (value instanceof Uint8Array) {
+    return 'binary data';
+  }
   switch (typeof value) {
     case 'string':
       return 'a string';
@@ -152,7 +186,9 @@ export function describeValue(value: unknown): string {
 /** The record's top-level keys for a message: at most 12, each at most 40 characters. */
 export function describeKeys(record: Record<string, unknown>): string {
   const keys = Object.keys(record);
-  if (keys.length === 0) return '(none)';
+  if (keys.length === 0) {
+    return '(none)';
+  }
   const shown = keys.slice(0, 12).map((key) => (key.length > 40 ? `${key.slice(0, 39)}…` : key));
   return keys.length > shown.length ? `${shown.join(', ')}, … (+${keys.length - shown.length} more)` : shown.join(', ');
 }
@@ -169,9 +205,13 @@ export function fieldPathSegments(field: string): string[] | undefined {
   const segments: string[] = [];
   for (const part of field.split('.')) {
     const match = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part.trim());
-    if (!match) return undefined;
+    if (!match) {
+      return undefined;
+    }
     segments.push(match[1]!.trim());
-    for (const index of match[2]!.matchAll(/\[(\d+)\]/g)) segments.push(index[1]!);
+    for (const index of match[2]!.matchAll(/\[(\d+)\]/g)) {
+      segments.push(index[1]!);
+    }
   }
   return segments;
 }
@@ -183,13 +223,21 @@ export function fieldPathRoot(field: string): string {
 
 /** Looks up `field` in `record`: an exact key first, then a path (`a.b.0.c` or `a.b[0].c`) through objects/arrays. */
 export function resolveField(record: Record<string, unknown>, field: string): unknown {
-  if (Object.hasOwn(record, field)) return record[field];
-  if (!field.includes('.') && !field.includes('[')) return undefined;
+  if (Object.hasOwn(record, field)) {
+    return record[field];
+  }
+  if (!field.includes('.') && !field.includes('[')) {
+    return undefined;
+  }
   let current: unknown = record;
   for (const segment of fieldPathSegments(field) ?? []) {
-    if (Array.isArray(current) && /^\d+$/.test(segment)) current = current[Number(segment)];
-    else if (isPlainRecord(current) && Object.hasOwn(current, segment)) current = current[segment];
-    else return undefined;
+    if (Array.isArray(current) && /^\d+$/.test(segment)) {
+      current = current[Number(segment)];
+    } else if (isPlainRecord(current) && Object.hasOwn(current, segment)) {
+      current = current[segment];
+    } else {
+      return undefined;
+    }
   }
   return current;
 }
@@ -213,20 +261,26 @@ export function recordToSample(value: unknown, ctx: ReaderContext, position: Rec
     return skip();
   }
   const parsed = ctx.fields ? readMapped(value, ctx.fields, report) : readDetected(value, report);
-  if (!parsed) return skip();
+  if (!parsed) {
+    return skip();
+  }
   const binary = binaryReason(parsed.context);
   if (binary) {
     report(`the context is ${binary}`);
     return skip();
   }
-  for (const message of problems) reportIssue(ctx, position.line, position.unit, message, { ...extra, severity: 'warning' });
+  for (const message of problems) {
+    reportIssue(ctx, position.line, position.unit, message, { ...extra, severity: 'warning' });
+  }
   if (!ctx.includeRejected) {
     const statuses = parsed.statuses ?? (Array.isArray(value[REVIEW_FIELD]) ? (value[REVIEW_FIELD] as unknown[]) : []);
     parsed.qa = parsed.qa.filter((_, i) => statuses[i] !== 'rejected');
   }
   const source: SourceRef =
     position.unit === 'row' ? { file: ctx.file, line: position.line, unit: 'row' } : { file: ctx.file, line: position.line };
-  if (position.element !== undefined) source.element = position.element;
+  if (position.element !== undefined) {
+    source.element = position.element;
+  }
   return { id: recordId(ctx.stem, position), source, context: parsed.context, qa: parsed.qa, meta: { schema: parsed.schema } };
 }
 
@@ -242,10 +296,18 @@ type Report = (message: string) => void;
 
 function readDetected(record: Record<string, unknown>, report: Report): ParsedRecord | undefined {
   const has = (key: string): boolean => Object.hasOwn(record, key);
-  if (has('context') && Array.isArray(record.qa)) return readT2VidQA(record, report);
-  if (has('context')) return readT2Vid(record, report);
-  if (has('input') && (has('instructions') || has('outputs'))) return readLEval(record, report);
-  if (has('instruction')) return readLongAlpaca(record, report);
+  if (has('context') && Array.isArray(record.qa)) {
+    return readT2VidQA(record, report);
+  }
+  if (has('context')) {
+    return readT2Vid(record, report);
+  }
+  if (has('input') && (has('instructions') || has('outputs'))) {
+    return readLEval(record, report);
+  }
+  if (has('instruction')) {
+    return readLongAlpaca(record, report);
+  }
   report(
     'no context field: expected {context, question, answer}, L-Eval {input, instructions, outputs}, ' +
       `LongAlpaca {instruction, output} or a --fields mapping; keys here: ${describeKeys(record)}`,
@@ -272,14 +334,18 @@ function checkContext(value: unknown, field: string, report: Report): string | u
  */
 function makePair(question: unknown, answer: unknown, questionField: string, answerField: string, report: Report): QAPair | undefined {
   if (question === undefined) {
-    if (answer !== undefined) report(`"${answerField}" without "${questionField}"; QA pair skipped`);
+    if (answer !== undefined) {
+      report(`"${answerField}" without "${questionField}"; QA pair skipped`);
+    }
     return undefined;
   }
   if (typeof question !== 'string') {
     report(`question field "${questionField}" is not a string (got ${describeValue(question)}); QA pair skipped`);
     return undefined;
   }
-  if (answer === undefined) return { question, answer: '' };
+  if (answer === undefined) {
+    return { question, answer: '' };
+  }
   if (typeof answer !== 'string') {
     report(`answer field "${answerField}" is not a string (got ${describeValue(answer)}); QA pair skipped`);
     return undefined;
@@ -295,7 +361,9 @@ function readMapped(record: Record<string, unknown>, fields: FieldMapping, repor
     return undefined;
   }
   const context = checkContext(contextValue, contextField, report);
-  if (context === undefined) return undefined;
+  if (context === undefined) {
+    return undefined;
+  }
   const qa: QAPair[] = [];
   if (fields.question !== undefined) {
     const question = resolveField(record, fields.question);
@@ -306,7 +374,9 @@ function readMapped(record: Record<string, unknown>, fields: FieldMapping, repor
       report(`no field ${fields.answer}; QA pair skipped`);
     } else {
       const pair = makePair(question, answer, fields.question, fields.answer ?? 'answer', report);
-      if (pair) qa.push(pair);
+      if (pair) {
+        qa.push(pair);
+      }
     }
   }
   return { schema: 'mapped', context, qa };
@@ -314,7 +384,9 @@ function readMapped(record: Record<string, unknown>, fields: FieldMapping, repor
 
 function readT2Vid(record: Record<string, unknown>, report: Report): ParsedRecord | undefined {
   const context = checkContext(record.context, 'context', report);
-  if (context === undefined) return undefined;
+  if (context === undefined) {
+    return undefined;
+  }
   const pair = makePair(record.question, record.answer, 'question', 'answer', report);
   return { schema: 't2vid', context, qa: pair ? [pair] : [] };
 }
@@ -322,12 +394,16 @@ function readT2Vid(record: Record<string, unknown>, report: Report): ParsedRecor
 /** A `*.t2vid.jsonl` record: `qa` is a list of {question, answer, status, …}. */
 function readT2VidQA(record: Record<string, unknown>, report: Report): ParsedRecord | undefined {
   const context = checkContext(record.context, 'context', report);
-  if (context === undefined) return undefined;
+  if (context === undefined) {
+    return undefined;
+  }
   const qa: QAPair[] = [];
   const statuses: unknown[] = [];
   (record.qa as unknown[]).forEach((item, i) => {
     const pair = isPlainRecord(item) ? makePair(item.question, item.answer, `qa[${i}].question`, `qa[${i}].answer`, report) : undefined;
-    if (!isPlainRecord(item)) report(`qa[${i}] is not an object (got ${describeValue(item)}); QA pair skipped`);
+    if (!isPlainRecord(item)) {
+      report(`qa[${i}] is not an object (got ${describeValue(item)}); QA pair skipped`);
+    }
     if (pair) {
       qa.push(pair);
       statuses.push((item as Record<string, unknown>).status);
@@ -338,15 +414,21 @@ function readT2VidQA(record: Record<string, unknown>, report: Report): ParsedRec
 
 /** An L-Eval list field; a lone string counts as a one-element list. */
 function stringList(value: unknown, field: string, report: Report): unknown[] {
-  if (Array.isArray(value)) return value;
-  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) {
+    return value;
+  }
+  if (typeof value === 'string') {
+    return [value];
+  }
   report(`"${field}" is not a list (got ${describeValue(value)})`);
   return [];
 }
 
 function readLEval(record: Record<string, unknown>, report: Report): ParsedRecord | undefined {
   const context = checkContext(record.input, 'input', report);
-  if (context === undefined) return undefined;
+  if (context === undefined) {
+    return undefined;
+  }
   const instructions = stringList(record.instructions, 'instructions', report);
   const outputs = stringList(record.outputs, 'outputs', report);
   const count = Math.min(instructions.length, outputs.length);
@@ -390,7 +472,9 @@ function readLongAlpaca(record: Record<string, unknown>, report: Report): Parsed
     question = split.question;
   }
   const checked = checkContext(context, contextField, report);
-  if (checked === undefined) return undefined;
+  if (checked === undefined) {
+    return undefined;
+  }
   const pair = question === undefined ? undefined : makePair(question, output, 'instruction', 'output', report);
   return { schema: 'longalpaca', context: checked, qa: pair ? [pair] : [] };
 }
@@ -412,21 +496,29 @@ export function splitLongAlpacaInstruction(instruction: string): { context: stri
   const bodyStart = begin ? begin.index + begin[0].length : 0;
   let end: RegExpExecArray | null = null;
   END_MARKER.lastIndex = bodyStart;
-  for (let match = END_MARKER.exec(instruction); match; match = END_MARKER.exec(instruction)) end = match;
+  for (let match = END_MARKER.exec(instruction); match; match = END_MARKER.exec(instruction)) {
+    end = match;
+  }
   if (begin || end) {
     const context = instruction.slice(bodyStart, end ? end.index : instruction.length).trim();
     let question = end ? instruction.slice(end.index + end[0].length).trim() : '';
-    if (question === '' && begin) question = instruction.slice(0, begin.index).trim();
+    if (question === '' && begin) {
+      question = instruction.slice(0, begin.index).trim();
+    }
     return question === '' ? { context } : { context, question };
   }
   const text = instruction.trimEnd();
   let lastBreak: RegExpExecArray | null = null;
   PARAGRAPH_BREAK.lastIndex = 0;
-  for (let match = PARAGRAPH_BREAK.exec(text); match; match = PARAGRAPH_BREAK.exec(text)) lastBreak = match;
+  for (let match = PARAGRAPH_BREAK.exec(text); match; match = PARAGRAPH_BREAK.exec(text)) {
+    lastBreak = match;
+  }
   if (lastBreak) {
     const context = text.slice(0, lastBreak.index);
     const question = text.slice(lastBreak.index + lastBreak[0].length).trim();
-    if (context.trim() !== '' && question !== '' && question.length < MAX_TRAILING_QUESTION) return { context, question };
+    if (context.trim() !== '' && question !== '' && question.length < MAX_TRAILING_QUESTION) {
+      return { context, question };
+    }
   }
   return { context: instruction };
 }

@@ -18,7 +18,9 @@ export async function* readText(ctx: ReaderContext): AsyncGenerator<Sample> {
   try {
     bytes = await fs.promises.readFile(ctx.file, { signal: ctx.signal });
   } catch (error) {
-    if (ctx.signal?.aborted) throw ctx.signal.reason;
+    if (ctx.signal?.aborted) {
+      throw ctx.signal.reason;
+    }
     throw error;
   }
   const binary = sniffBinary(bytes);
@@ -31,7 +33,9 @@ export async function* readText(ctx: ReaderContext): AsyncGenerator<Sample> {
   );
   let text = decoder.push(bytes) + decoder.end();
   bytes = Buffer.alloc(0);
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.charCodeAt(0) === 0xfeff) {
+    text = text.slice(1);
+  }
   if (text.trim() === '') {
     reportIssue(ctx, 1, 'line', 'empty context');
     return;

@@ -36,7 +36,7 @@ export class AtomicStream {
       // A string write may be short without an error on a nearly full disk: write its bytes in the loop below.
       data = Buffer.from(data);
     }
-    for (let done = 0; done < data.length; ) {
+    for (let done = 0; done < data.length;) {
       done += (await h.write(data, done, data.length - done)).bytesWritten;
     }
   }
@@ -92,7 +92,7 @@ export function describeWriteError(e: unknown): string {
     EFBIG: 'file too large',
     EIO: 'input/output error',
   };
-  return what[code] ? `${what[code]} (${code})` : (e as Error).message ?? String(e);
+  return what[code] ? `${what[code]} (${code})` : ((e as Error).message ?? String(e));
 }
 
 /** An output that is one of the inputs (same file, through a symlink or a hard link too): refused before any work. */
@@ -112,7 +112,9 @@ export async function assertOutputNotInput(out: string, inputs: readonly string[
   const outReal = await realPathOf(out);
   for (const input of inputs) {
     const st = await fs.promises.stat(input).catch(() => undefined);
-    const same = (outStat && st && outStat.dev === st.dev && outStat.ino === st.ino) || (outReal !== undefined && outReal === (await realPathOf(input)));
+    const same =
+      (outStat && st && outStat.dev === st.dev && outStat.ino === st.ino) ||
+      (outReal !== undefined && outReal === (await realPathOf(input)));
     if (same) {
       throw new OutputIsInputError(
         `${flag} ${out} is the input ${input}${path.resolve(out) === path.resolve(input) ? '' : ' (the same file through a link)'}: writing it would overwrite or append to the input; choose another output`,

@@ -76,12 +76,19 @@ export async function llmConnection(secrets: vscode.SecretStorage, settings: QAS
   try {
     new URL(settings.baseUrl);
   } catch {
-    throw new SettingsError(`t2vid.qa.baseUrl is not a URL: ${settings.baseUrl}`, { label: 'Open Settings', command: 'workbench.action.openSettings', args: ['t2vid.qa.baseUrl'] });
+    throw new SettingsError(`t2vid.qa.baseUrl is not a URL: ${settings.baseUrl}`, {
+      label: 'Open Settings',
+      command: 'workbench.action.openSettings',
+      args: ['t2vid.qa.baseUrl'],
+    });
   }
   let apiKey = (await secrets.get(API_KEY_SECRET)) ?? '';
   if (!apiKey) {
     if (!isLoopback(settings.baseUrl)) {
-      throw new SettingsError(`no API key for ${settings.baseUrl}: run "T2Vid: Set API Key…"`, { label: 'Set API Key', command: 't2vid.setApiKey' });
+      throw new SettingsError(`no API key for ${settings.baseUrl}: run "T2Vid: Set API Key…"`, {
+        label: 'Set API Key',
+        command: 't2vid.setApiKey',
+      });
     }
     apiKey = 'no-key';
   }
@@ -99,7 +106,9 @@ export async function setApiKey(secrets: vscode.SecretStorage): Promise<void> {
   const had = Boolean(await secrets.get(API_KEY_SECRET));
   const value = await vscode.window.showInputBox({
     title: 'T2Vid: API key for the Q&A endpoint',
-    prompt: had ? 'A key is stored. Enter a new one, or leave empty and press Enter to remove it.' : 'Stored in VS Code SecretStorage, never in settings or files.',
+    prompt: had
+      ? 'A key is stored. Enter a new one, or leave empty and press Enter to remove it.'
+      : 'Stored in VS Code SecretStorage, never in settings or files.',
     password: true,
     ignoreFocusOut: true,
     placeHolder: 'sk-…',

@@ -1,7 +1,15 @@
 /** VS Code settings → core options. One name per setting: `t2vid.render.fontSize` ↔ `render.fontSize` ↔ `--font-size`. */
 import * as vscode from 'vscode';
 import type { FieldMapping } from '../../core/model';
-import { OPTION_TABLE, RENDER_KEYS, resolveOptions, SEGMENT_KEYS, type EngineOptions, type RenderOptions, type SegmentOptions } from '../../core/options';
+import {
+  OPTION_TABLE,
+  RENDER_KEYS,
+  resolveOptions,
+  SEGMENT_KEYS,
+  type EngineOptions,
+  type RenderOptions,
+  type SegmentOptions,
+} from '../../core/options';
 import { parseFieldMapping } from '../../core/readers/index';
 import { DATASET_FORMATS, type DatasetFormat } from '../../core/synth';
 import { openFontFile } from '../../core/fontCoverage';
@@ -45,5 +53,8 @@ export function outputSettings(scope?: vscode.ConfigurationScope): { folder: str
   const section = vscode.workspace.getConfiguration('t2vid.output', scope);
   const folder = OPTION_TABLE['output.folder'].default;
   const format = section.get<DatasetFormat>('format', OPTION_TABLE['output.format'].default);
-  return { folder: section.get<string>('folder', folder) || folder, format: DATASET_FORMATS.includes(format) ? format : OPTION_TABLE['output.format'].default };
+  return {
+    folder: section.get<string>('folder', folder) || folder,
+    format: DATASET_FORMATS.includes(format) ? format : OPTION_TABLE['output.format'].default,
+  };
 }

@@ -49,9 +49,15 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.ready = this.load(backup);
     this.ready.catch(() => undefined); // reported by whoever waits for it (the session)
     if (uri.scheme === 'file') {
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)));
+      const watcher = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)),
+      );
       // Programs that write a temp file and rename it over the dataset show as a create.
-      this.disposables.push(watcher, watcher.onDidChange(() => void this.reloadIfChanged()), watcher.onDidCreate(() => void this.reloadIfChanged()));
+      this.disposables.push(
+        watcher,
+        watcher.onDidChange(() => void this.reloadIfChanged()),
+        watcher.onDidCreate(() => void this.reloadIfChanged()),
+      );
     }
   }
 
@@ -75,7 +81,9 @@ export class DatasetDocument implements vscode.CustomDocument {
     this.file = file;
     const saved = await backup;
     if (saved !== undefined && !file.restore(saved)) {
-      void vscode.window.showWarningMessage(`T2Vid: the unsaved edits of ${this.name} could not be restored: the file changed on disk since.`);
+      void vscode.window.showWarningMessage(
+        `T2Vid: the unsaved edits of ${this.name} could not be restored: the file changed on disk since.`,
+      );
     }
   }
 
@@ -184,7 +192,11 @@ export class DatasetDocument implements vscode.CustomDocument {
   /** Opens VS Code's text editor beside, at `line`. */
   async showLine(line: number): Promise<void> {
     const at = new vscode.Position(Math.max(0, Math.min(line, this.lineCount - 1)), 0);
-    await vscode.window.showTextDocument(this.uri, { viewColumn: vscode.ViewColumn.Beside, preview: true, selection: new vscode.Range(at, at) });
+    await vscode.window.showTextDocument(this.uri, {
+      viewColumn: vscode.ViewColumn.Beside,
+      preview: true,
+      selection: new vscode.Range(at, at),
+    });
   }
 
   dispose(): void {

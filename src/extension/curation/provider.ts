@@ -26,9 +26,15 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
   ) {}
 
   /** Registers the editor; the returned disposable unregisters it and stops what it started. */
-  static register(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): { provider: CurationEditorProvider; registration: vscode.Disposable } {
+  static register(
+    context: vscode.ExtensionContext,
+    log: vscode.LogOutputChannel,
+  ): { provider: CurationEditorProvider; registration: vscode.Disposable } {
     const provider = new CurationEditorProvider(context, log);
-    const registration = vscode.Disposable.from(provider, vscode.window.registerCustomEditorProvider(CurationEditorProvider.viewType, provider, { supportsMultipleEditorsPerDocument: false }));
+    const registration = vscode.Disposable.from(
+      provider,
+      vscode.window.registerCustomEditorProvider(CurationEditorProvider.viewType, provider, { supportsMultipleEditorsPerDocument: false }),
+    );
     return { provider, registration };
   }
 
@@ -54,7 +60,9 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Datas
         )
       : undefined;
     const document = new DatasetDocument(uri, (edit) => this.changes.fire(edit), backup);
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `T2Vid: indexing ${path.basename(uri.path)}` }, () => document.ready.catch(() => undefined));
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `T2Vid: indexing ${path.basename(uri.path)}` }, () =>
+      document.ready.catch(() => undefined),
+    );
     return document;
   }
 

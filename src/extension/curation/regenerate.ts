@@ -9,7 +9,14 @@ import type { GeneratedPair, QADocument } from '../../core/qa/types';
 import { llmConnection, showSettingsError, type QASettings } from '../config/qaSettings';
 
 /** The replacement of pair `pair` of `doc`, or undefined if the LLM settings are not usable (the user was told). */
-export async function newPair(secrets: vscode.SecretStorage, settings: QASettings, locale: string, doc: QADocument, existing: readonly GeneratedPair[], pair: number): Promise<GeneratedPair | undefined> {
+export async function newPair(
+  secrets: vscode.SecretStorage,
+  settings: QASettings,
+  locale: string,
+  doc: QADocument,
+  existing: readonly GeneratedPair[],
+  pair: number,
+): Promise<GeneratedPair | undefined> {
   if (settings.generator !== 'llm') {
     // A new seed per regeneration, so pressing it again gives yet another question.
     const seed = settings.seed + 1 + Math.floor(Math.random() * 1_000_000);

@@ -64,7 +64,11 @@ export class CurationSession implements vscode.Disposable {
     const webview = panel.webview;
     webview.options = {
       enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(provider.context.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(provider.context.extensionUri, 'media'), provider.stripCacheDir()],
+      localResourceRoots: [
+        vscode.Uri.joinPath(provider.context.extensionUri, 'dist', 'webview'),
+        vscode.Uri.joinPath(provider.context.extensionUri, 'media'),
+        provider.stripCacheDir(),
+      ],
     };
     webview.html = webviewHtml(webview, provider.context.extensionUri, 'curation', `T2Vid Curation: ${this.name}`);
     this.disposables.push(
@@ -75,7 +79,11 @@ export class CurationSession implements vscode.Disposable {
         if (this.index === undefined) {
           return;
         }
-        if (e.affectsConfiguration('t2vid.segment') || e.affectsConfiguration('t2vid.render') || e.affectsConfiguration('t2vid.input.fields')) {
+        if (
+          e.affectsConfiguration('t2vid.segment') ||
+          e.affectsConfiguration('t2vid.render') ||
+          e.affectsConfiguration('t2vid.input.fields')
+        ) {
           this.strips.clear();
           this.scheduleReset(0);
         } else if (e.affectsConfiguration('t2vid.qa')) {
@@ -118,10 +126,12 @@ export class CurationSession implements vscode.Disposable {
       this.provider.log.warn(`curation editor: ignored an invalid message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
       return;
     }
-    void this.ready.then(() => this.handle(message)).catch((e: unknown) => {
-      this.provider.log.error((e as Error).stack ?? String(e));
-      this.notice('error', (e as Error).message);
-    });
+    void this.ready
+      .then(() => this.handle(message))
+      .catch((e: unknown) => {
+        this.provider.log.error((e as Error).stack ?? String(e));
+        this.notice('error', (e as Error).message);
+      });
   }
 
   private async handle(message: CurationFromWebview): Promise<void> {
@@ -151,12 +161,17 @@ export class CurationSession implements vscode.Disposable {
       case 'curation/reveal':
         return this.reveal(message.line);
       case 'curation/setGenerator':
-        await vscode.workspace.getConfiguration('t2vid.qa', this.model.uri).update('generator', message.generator, vscode.ConfigurationTarget.Workspace);
+        await vscode.workspace
+          .getConfiguration('t2vid.qa', this.model.uri)
+          .update('generator', message.generator, vscode.ConfigurationTarget.Workspace);
         return;
       case 'curation/openFrame': {
         const page = this.strips.get(message.hash)?.[message.index];
         if (page) {
-          await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(page.file), { viewColumn: vscode.ViewColumn.Beside, preview: true });
+          await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(page.file), {
+            viewColumn: vscode.ViewColumn.Beside,
+            preview: true,
+          });
         }
         return;
       }
@@ -356,7 +371,11 @@ export class CurationSession implements vscode.Disposable {
         type: 'curation/frames',
         line,
         hash,
-        frames: pages.map((p) => ({ index: p.index, src: this.panel.webview.asWebviewUri(vscode.Uri.file(p.file)).toString(), clipped: p.clipped })),
+        frames: pages.map((p) => ({
+          index: p.index,
+          src: this.panel.webview.asWebviewUri(vscode.Uri.file(p.file)).toString(),
+          clipped: p.clipped,
+        })),
         error: null,
       });
       this.startFirstBuild();
@@ -368,7 +387,12 @@ export class CurationSession implements vscode.Disposable {
     }
   }
 
-  private async stripPages(hash: string, context: string, frames: Range[] | undefined, engine: ReturnType<typeof engineOptions>): Promise<StripPage[]> {
+  private async stripPages(
+    hash: string,
+    context: string,
+    frames: Range[] | undefined,
+    engine: ReturnType<typeof engineOptions>,
+  ): Promise<StripPage[]> {
     const cached = this.strips.get(hash);
     if (cached) {
       return cached;
@@ -395,12 +419,21 @@ export class CurationSession implements vscode.Disposable {
     if (!engine) {
       return;
     }
-    this.provider.log.info(`regenerate pair ${pair + 1} of ${row.id} (${this.name}:${line + 1}) with ${settings.generator === 'llm' ? `${settings.model} at ${settings.baseUrl}` : 'the built-in generator'}`);
+    this.provider.log.info(
+      `regenerate pair ${pair + 1} of ${row.id} (${this.name}:${line + 1}) with ${settings.generator === 'llm' ? `${settings.model} at ${settings.baseUrl}` : 'the built-in generator'}`,
+    );
     this.post({ type: 'curation/busy', line, pair, busy: true });
     try {
       const pages = await this.stripPages(lineHash(text), row.context, row.frames, engine);
       const doc = { id: row.id, context: row.context, frames: row.frames ?? pages.map((p) => p.range) };
-      const replacement = await newPair(this.provider.context.secrets, settings, engine.segment.locale, doc, row.pairs.map(asGenerated), pair);
+      const replacement = await newPair(
+        this.provider.context.secrets,
+        settings,
+        engine.segment.locale,
+        doc,
+        row.pairs.map(asGenerated),
+        pair,
+      );
       if (!replacement) {
         return;
       }

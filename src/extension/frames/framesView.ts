@@ -119,11 +119,15 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
     // Render while the webview host starts (in a browser, seconds on the first webview of a session): the state is
     // ready by the time the webview asks for it.
     this.schedule(0);
-    view.onDidChangeVisibility(() => {
-      if (view.visible) {
-        this.schedule(0);
-      }
-    }, undefined, this.disposables);
+    view.onDidChangeVisibility(
+      () => {
+        if (view.visible) {
+          this.schedule(0);
+        }
+      },
+      undefined,
+      this.disposables,
+    );
     view.onDidDispose(() => (this.view = undefined), undefined, this.disposables);
   }
 
@@ -214,7 +218,10 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       case 'frames/openFrame': {
         const page = this.result?.pages[message.index];
         if (page) {
-          await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(page.file), { viewColumn: vscode.ViewColumn.Beside, preview: true });
+          await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(page.file), {
+            viewColumn: vscode.ViewColumn.Beside,
+            preview: true,
+          });
         }
         return;
       }
@@ -305,7 +312,12 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       const problems: string[] = [];
       const sample = recordToSample(
         value,
-        { file: document.uri.fsPath, stem: fileStem(document.uri.fsPath), fields: fieldMapping(document.uri), onIssue: (i) => problems.push(i.message) },
+        {
+          file: document.uri.fsPath,
+          stem: fileStem(document.uri.fsPath),
+          fields: fieldMapping(document.uri),
+          onIssue: (i) => problems.push(i.message),
+        },
         { line: line + 1, unit: 'line' },
       );
       if (!sample) {
@@ -325,7 +337,9 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       };
     }
     if (!isTextDocument(document)) {
-      return { message: `${name} is not a text document. The preview shows .txt and .md documents and JSONL datasets (the sample under the cursor).` };
+      return {
+        message: `${name} is not a text document. The preview shows .txt and .md documents and JSONL datasets (the sample under the cursor).`,
+      };
     }
     const text = document.getText();
     if (!text.trim()) {
@@ -392,10 +406,25 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       options = engineOptions(target.document.uri);
     } catch (e) {
       this.requested = undefined;
-      this.publish({ document: target.info, message: (e as Error).message, frames: [], wordsPerFrame: 0, width: 448, height: 448, rendering: false, renderMs: 0 });
+      this.publish({
+        document: target.info,
+        message: (e as Error).message,
+        frames: [],
+        wordsPerFrame: 0,
+        width: 448,
+        height: 448,
+        rendering: false,
+        renderMs: 0,
+      });
       return;
     }
-    const request = { document: target.document, version: target.document.version, text: target.text, options: JSON.stringify(options), info: JSON.stringify(target.info) };
+    const request = {
+      document: target.document,
+      version: target.document.version,
+      text: target.text,
+      options: JSON.stringify(options),
+      info: JSON.stringify(target.info),
+    };
     const same = this.requested;
     if (
       same &&
@@ -483,7 +512,19 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       this.rendering = false;
       this.requested = undefined;
       this.log.error(`preview of ${target.info.name}: ${(e as Error).message}`);
-      this.publish({ document: target.info, message: `Could not render: ${(e as Error).message}`, frames: [], wordsPerFrame: 0, width: 448, height: 448, rendering: false, renderMs: 0 }, target.document.uri);
+      this.publish(
+        {
+          document: target.info,
+          message: `Could not render: ${(e as Error).message}`,
+          frames: [],
+          wordsPerFrame: 0,
+          width: 448,
+          height: 448,
+          rendering: false,
+          renderMs: 0,
+        },
+        target.document.uri,
+      );
     }
   }
 

@@ -19,7 +19,14 @@ import { outputRoot } from '../synth/synthesizeCommand';
 const isOneOf = (list: readonly string[], ext: string): boolean => list.includes(ext);
 
 /** Runs generateQA with a progress notification; opens the result in the curation editor. */
-async function runGeneration(secrets: vscode.SecretStorage, log: vscode.LogOutputChannel, inputs: string[], out: string, scope: vscode.Uri, label: string): Promise<void> {
+async function runGeneration(
+  secrets: vscode.SecretStorage,
+  log: vscode.LogOutputChannel,
+  inputs: string[],
+  out: string,
+  scope: vscode.Uri,
+  label: string,
+): Promise<void> {
   const settings = qaSettings(scope);
   const engine = engineOptions(scope);
   let llm: QARunOptions['llm'];
@@ -31,7 +38,9 @@ async function runGeneration(secrets: vscode.SecretStorage, log: vscode.LogOutpu
       return;
     }
   }
-  log.info(`qa ${inputs.join(', ')} → ${out} (generator ${settings.generator}${llm ? `, ${llm.model} at ${llm.baseURL}` : ''}, ${settings.perDoc} per document)`);
+  log.info(
+    `qa ${inputs.join(', ')} → ${out} (generator ${settings.generator}${llm ? `, ${llm.model} at ${llm.baseURL}` : ''}, ${settings.perDoc} per document)`,
+  );
   let issues = 0;
   const summary = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `T2Vid: Q&A for ${label}`, cancellable: true },
@@ -91,7 +100,9 @@ export async function generateQAForActiveDocument(secrets: vscode.SecretStorage,
   const name = document.isUntitled ? 'untitled.txt' : path.basename(document.uri.path);
   const ext = path.extname(name).toLowerCase();
   if (document.uri.scheme !== 'file' && !document.isUntitled) {
-    throw new Error(`T2Vid reads documents with the file system of the machine the workspace is on; ${document.uri.toString()} is not on one`);
+    throw new Error(
+      `T2Vid reads documents with the file system of the machine the workspace is on; ${document.uri.toString()} is not on one`,
+    );
   }
   const root = outputRoot(document.uri, outputSettings(document.uri).folder);
   const out = path.join(root.fsPath, `${fileStem(name)}.t2vid.jsonl`);
@@ -137,7 +148,10 @@ export async function generateQAForDataset(secrets: vscode.SecretStorage, log: v
   }
   const root = outputRoot(local[0], outputSettings(local[0]).folder);
   const name = local.length === 1 ? path.basename(local[0].fsPath) : `${local.length} files`;
-  const out = path.join(root.fsPath, `${fileStem(path.basename(local[0].fsPath))}${local.length > 1 ? `-and-${local.length - 1}-more` : ''}.t2vid.jsonl`);
+  const out = path.join(
+    root.fsPath,
+    `${fileStem(path.basename(local[0].fsPath))}${local.length > 1 ? `-and-${local.length - 1}-more` : ''}.t2vid.jsonl`,
+  );
   await runGeneration(
     secrets,
     log,

@@ -110,5 +110,3 @@ export async function synthesizeActiveDocument(log: vscode.LogOutputChannel): Pr
     log.show();
   }
 }
-
-

@@ -12,7 +12,15 @@ import { GENERATOR_FILTERS, QA_GENERATORS, REVIEW_STATUSES, STATUS_FILTERS } fro
 import * as v from 'valibot';
 import { int, intArray, message, parser, text } from './schema';
 
-export { GENERATOR_FILTERS, QA_GENERATORS, REVIEW_STATUSES, STATUS_FILTERS, type QAGenerator, type ReviewStatus, type RowFilter } from '../vocabulary';
+export {
+  GENERATOR_FILTERS,
+  QA_GENERATORS,
+  REVIEW_STATUSES,
+  STATUS_FILTERS,
+  type QAGenerator,
+  type ReviewStatus,
+  type RowFilter,
+} from '../vocabulary';
 
 //#region shared shapes
 
@@ -143,7 +151,16 @@ const NoticeSchema = message('curation/notice', { level: v.picklist(['info', 'er
 /** A review command from the palette or a keybinding (the same as the webview's own keys). */
 const CommandSchema = message('curation/command', { command: v.picklist(REVIEW_COMMANDS) });
 
-export const CurationToWebviewSchema = v.variant('type', [ViewSchema, RowsSchema, StatsSchema, FramesSchema, FocusSchema, BusySchema, NoticeSchema, CommandSchema]);
+export const CurationToWebviewSchema = v.variant('type', [
+  ViewSchema,
+  RowsSchema,
+  StatsSchema,
+  FramesSchema,
+  FocusSchema,
+  BusySchema,
+  NoticeSchema,
+  CommandSchema,
+]);
 export type CurationToWebview = v.InferOutput<typeof CurationToWebviewSchema>;
 
 //#endregion

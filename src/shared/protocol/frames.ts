@@ -43,10 +43,9 @@ export type PanelSettingKey = keyof PanelSettings;
 export const PANEL_SETTING_KEYS = Object.keys(PANEL_SETTING_SCHEMAS) as PanelSettingKey[];
 
 /** Whether a value is allowed for a panel setting (the webview checks before sending; the host checks again). */
-export const PANEL_SETTING_CHECKS = Object.fromEntries(PANEL_SETTING_KEYS.map((key) => [key, (value: unknown) => v.is(PANEL_SETTING_SCHEMAS[key], value)])) as unknown as Record<
-  PanelSettingKey,
-  (value: unknown) => boolean
->;
+export const PANEL_SETTING_CHECKS = Object.fromEntries(
+  PANEL_SETTING_KEYS.map((key) => [key, (value: unknown) => v.is(PANEL_SETTING_SCHEMAS[key], value)]),
+) as unknown as Record<PanelSettingKey, (value: unknown) => boolean>;
 
 /** The settings' defaults (the option table's), for values missing or invalid in settings.json. */
 export const DEFAULT_PANEL_SETTINGS: Readonly<PanelSettings> = Object.fromEntries(
@@ -138,13 +137,23 @@ const OpenFrameSchema = message('frames/openFrame', { index: INDEX });
 const updateSettingSchema = <K extends PanelSettingKey>(key: K) =>
   message('frames/updateSetting', { key: v.literal(key), value: PANEL_SETTING_SCHEMAS[key] });
 type UpdateSettingSchema = ReturnType<typeof updateSettingSchema<PanelSettingKey>>;
-const UpdateSettingSchema = v.variant('key', PANEL_SETTING_KEYS.map(updateSettingSchema) as [UpdateSettingSchema, ...UpdateSettingSchema[]]);
+const UpdateSettingSchema = v.variant(
+  'key',
+  PANEL_SETTING_KEYS.map(updateSettingSchema) as [UpdateSettingSchema, ...UpdateSettingSchema[]],
+);
 /** Write the previewed frames next to the document. */
 const ExportFramesSchema = message('frames/exportFrames', {});
 /** Open the T2Vid settings. */
 const OpenSettingsSchema = message('frames/openSettings', {});
 
-export const FromWebviewSchema = v.variant('type', [ReadySchema, SelectFrameSchema, OpenFrameSchema, UpdateSettingSchema, ExportFramesSchema, OpenSettingsSchema]);
+export const FromWebviewSchema = v.variant('type', [
+  ReadySchema,
+  SelectFrameSchema,
+  OpenFrameSchema,
+  UpdateSettingSchema,
+  ExportFramesSchema,
+  OpenSettingsSchema,
+]);
 export type FromWebview = v.InferOutput<typeof FromWebviewSchema>;
 
 //#endregion

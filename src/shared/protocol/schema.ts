@@ -22,7 +22,8 @@ export const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
  */
 export const intArray = (min: number, max: number, maxLength: number) =>
   v.custom<number[]>(
-    (x) => Array.isArray(x) && x.length <= maxLength && x.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max),
+    (x) =>
+      Array.isArray(x) && x.length <= maxLength && x.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max),
     `expected at most ${maxLength} integers in [${min}, ${max}]`,
   );
 
