@@ -36,7 +36,7 @@
  * ~10 min, `--open` alone ~2 min (`--large --generate-only` writes the large dataset and keeps it). Exit 0 when measured (targets missed or
  * not), 1 when the measurement itself failed.
  */
-import { clockOffset, mousedowns, recordMousedowns } from '../test/support/browser';
+import { clockOffset, mousedowns, openQuickInput, recordMousedowns } from '../test/support/browser';
 import { mulberry32 } from '../src/core/qa/builtin';
 import { packageRoot } from '../src/core/fonts';
 import * as fs from 'node:fs';
@@ -402,27 +402,6 @@ interface Open {
 type OpenHow = 'palette' | 'quickOpen' | 'dblclick';
 const START: Record<OpenHow, string> = { palette: 'palette click', quickOpen: 'Quick Open Enter', dblclick: 'Explorer double-click' };
 
-/** Opens the quick input with `key` (a first press can be lost while the workbench takes the focus) and types `value`. */
-async function quickInput(page: Page, key: string, value: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press(key);
-    try {
-      await input.waitFor({ state: 'visible', timeout: 5000 });
-      break;
-    } catch (e) {
-      if (attempt === 3) {
-        throw new Error(`${key} did not open the quick input: ${(e as Error).message}`);
-      }
-      await page
-        .locator('.monaco-workbench .part.statusbar')
-        .click({ position: { x: 400, y: 5 } })
-        .catch(() => undefined);
-    }
-  }
-  await input.fill(value);
-}
-
 /** Starts (or restarts) recording the times of Enter keydowns in the page, as timeOrigin-based milliseconds. */
 async function recordEnters(page: Page): Promise<void> {
   await page.evaluate(() => {
@@ -450,7 +429,7 @@ async function measureOpen(
   const rows = '.quick-input-widget .quick-input-list .monaco-list-row';
   let act: () => Promise<void>;
   if (how === 'palette') {
-    await quickInput(page, 'F1', '>T2Vid: Open Curation Editor');
+    await openQuickInput(page, 'F1', '>T2Vid: Open Curation Editor');
     const row = page
       .locator(rows)
       .filter({ has: page.locator('.label-name', { hasText: /^\s*T2Vid: Open Curation Editor\s*$/ }) })
@@ -458,7 +437,7 @@ async function measureOpen(
     await row.waitFor({ state: 'visible' });
     act = () => row.click();
   } else if (how === 'quickOpen') {
-    await quickInput(page, 'Control+P', file);
+    await openQuickInput(page, 'Control+P', file);
     await until(
       `${file} first in Quick Open`,
       async () => ((await page.locator(`${rows} .label-name`).first().innerText()).trim() === file ? true : undefined),
@@ -472,7 +451,7 @@ async function measureOpen(
       .filter({ has: page.locator('.label-name', { hasText: file }) })
       .first();
     if (!(await item.isVisible())) {
-      await quickInput(page, 'F1', '>View: Show Explorer');
+      await openQuickInput(page, 'F1', '>View: Show Explorer');
       await page.keyboard.press('Enter');
     }
     await item.waitFor({ state: 'visible', timeout: 30_000 });

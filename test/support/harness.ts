@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { packageRoot } from '../../src/core/fonts';
 import { after, before } from 'node:test';
+import { openQuickInput } from './browser';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -503,30 +504,6 @@ async function waitForExtensionHost(userData: string, logFile: string, timeoutMs
     }
     await sleep(250);
   }
-}
-
-/**
- * Opens the quick input with a key (F1: command palette, Control+P: Quick Open) and types `value`. If the key
- * press is lost (the workbench did not have the keyboard focus yet), focus the status bar and press again.
- */
-async function openQuickInput(page: Page, key: string, value: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press(key);
-    try {
-      await input.waitFor({ state: 'visible', timeout: 5000 });
-      break;
-    } catch (e) {
-      if (attempt === 3) {
-        throw new Error(`E2E: ${key} did not open the quick input: ${(e as Error).message}`);
-      }
-      await page
-        .locator('.monaco-workbench .part.statusbar')
-        .click({ position: { x: 400, y: 5 } })
-        .catch(() => undefined);
-    }
-  }
-  await input.fill(value);
 }
 
 async function openPalette(page: Page, prefix: string): Promise<void> {
