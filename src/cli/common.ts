@@ -1,6 +1,6 @@
 /** What the `t2vid` commands share: usage errors, number options, engine options, the progress bar and Ctrl-C cancellation. */
 import * as path from 'node:path';
-import { formatIssue, type ReadIssue, type SourceRef } from '../core/model';
+import { formatIssue, issueLine, type ReadIssue, type SourceRef } from '../core/model';
 import {
   OPTION_TABLE,
   OptionError,
@@ -186,7 +186,7 @@ export function stderrReporters(clearLine: () => void): {
   return {
     onIssue: (issue) => {
       clearLine();
-      process.stderr.write(`${issue.severity === 'warning' ? 'warning' : 'skipped'} ${formatIssue(issue)}\n`);
+      process.stderr.write(`${issueLine(issue)}\n`);
     },
     onSampleError: (error) => {
       clearLine();

@@ -55,6 +55,11 @@ export function formatIssue(issue: ReadIssue): string {
   return escapeControl(`${where} ${issue.message}`);
 }
 
+/** The line a log or terminal shows for an issue: `skipped FILE:LINE: reason` or `warning FILE:LINE: reason`. */
+export function issueLine(issue: ReadIssue): string {
+  return `${issue.severity === 'warning' ? 'warning' : 'skipped'} ${formatIssue(issue)}`;
+}
+
 /** What a run's summary says about its input: lines (records) and files skipped, warnings, UTF-8 replacements. */
 export interface InputCounts {
   /** Lines, rows or array elements left out (one per record, however many problems it had). */

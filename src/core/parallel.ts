@@ -12,6 +12,7 @@ import { forkWorker, workerScript } from './util/worker';
 import type { ReadIssue } from './model';
 import * as path from 'node:path';
 import { assertOutputNotInput, ensureWritableDir } from './util/fsutil';
+import { escapeControl } from './util/terminal';
 import {
   countSamples,
   datasetFileName,
@@ -173,7 +174,9 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
             if (options.onNotice) {
               options.onNotice(`render process ${index} failed: ${message.message}; the main process renders its samples`);
             } else {
-              process.emitWarning(`t2vid render process ${index} failed: ${message.message}; the main process renders its samples`);
+              process.emitWarning(
+                escapeControl(`t2vid render process ${index} failed: ${message.message}; the main process renders its samples`),
+              );
             }
             break;
         }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatIssue } from '../../core/model';
+import { formatIssue, issueLine } from '../../core/model';
 import { generateQA, type QARunOptions } from '../../core/qa/run';
 import { fileStem } from '../../core/readers/schema';
 import { DATASET_EXTENSIONS, SUPPORTED_EXTENSIONS } from '../../shared/fileTypes';
@@ -60,7 +60,7 @@ async function runGeneration(
           signal,
           onIssue: (issue) => {
             issues++;
-            log.warn(`skipped ${formatIssue(issue)}`);
+            log.warn(issueLine(issue));
           },
           onSampleError: (error) => log.error(`failed ${formatIssue({ ...error.source, message: `${error.id}: ${error.message}` })}`),
           onProgress: ({ total, done, pairs }) => {

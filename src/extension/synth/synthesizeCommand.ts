@@ -1,7 +1,7 @@
 /** "T2Vid: Synthesize Frames from Active Document": the engine on the active editor, with cancellable progress. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatIssue, type Sample } from '../../core/model';
+import { formatIssue, issueLine, type Sample } from '../../core/model';
 
 import { synthesizeParallel } from '../../core/parallel';
 import { fileStem } from '../../core/readers/schema';
@@ -73,7 +73,7 @@ export async function synthesizeActiveDocument(log: vscode.LogOutputChannel): Pr
           signal,
           onIssue: (issue) => {
             issues++;
-            log.warn(`skipped ${formatIssue(issue)}`);
+            log.warn(issueLine(issue));
           },
           onSampleError: (error) => log.error(`failed ${formatIssue({ ...error.source, message: `${error.id}: ${error.message}` })}`),
           onProgress: ({ total, done, frames }) => {
