@@ -397,6 +397,23 @@ test('Parquet: L-Eval list columns, BigInt and null contexts are reported per ro
   assert.match(x.issues[0]!.message, /null/);
 });
 
+test('Parquet: invalid UTF-8 in a text column is replaced, and warned with its row and count', async () => {
+  const tail = ' was written in Latin-1 by an old exporter, and the rest of this long record is plain ASCII text.';
+  const bad = new Uint8Array([...Buffer.from('caf'), 0xe9, ...Buffer.from(' au lait '), 0xff, 0xfe, ...Buffer.from(tail)]);
+  const file = await parquetFixture('latin1.parquet', [{ name: 'context', data: ['clean text', bad], type: 'STRING' }]);
+  const r = await readAll(file);
+  assert.deepEqual(
+    r.samples.map((s) => s.context),
+    ['clean text', `caf\ufffd au lait \ufffd\ufffd${tail}`],
+  );
+  assert.equal(r.issues.length, 1);
+  assert.deepEqual(
+    { ...r.issues[0]!, file: '' },
+    { file: '', line: 2, unit: 'row', message: '3 invalid UTF-8 sequences replaced with U+FFFD', severity: 'warning', replaced: 3 },
+  );
+  assert.equal(formatIssue(r.issues[0]!), `${file}: row 2: 3 invalid UTF-8 sequences replaced with U+FFFD`);
+});
+
 test('Parquet: field mapping into a struct column (dotted path)', async () => {
   const file = await parquetFixture('struct.parquet', [
     {

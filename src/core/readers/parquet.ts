@@ -8,8 +8,10 @@
  * the other row groups are still read.
  */
 import * as fs from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import type { AsyncBuffer, Compressors, FileMetaData, ParquetParsers, SchemaTree } from 'hyparquet';
 import type { Sample } from '../model';
+import { invalidUtf8Offsets } from './decode';
 import { fieldPathRoot, recordToSample, reportIssue, type ReaderContext } from './schema';
 
 /** Roughly how many uncompressed bytes of the selected columns to decode per range of rows. */
@@ -100,18 +102,24 @@ class LazyText {
 const utf8 = new TextDecoder();
 const lazyParsers = { stringFromBytes: (bytes: Uint8Array | undefined) => bytes && new LazyText(bytes) };
 
-/** The row with every LazyText inside it (nested lists and structs too) decoded to a string. */
-function materialize(value: unknown): unknown {
+/**
+ * The row with every LazyText inside it (nested lists and structs too) decoded to a string. Invalid UTF-8 is replaced
+ * with U+FFFD, as in every other input, and counted in `invalid` (the caller warns with the row's number).
+ */
+function materialize(value: unknown, invalid: { count: number }): unknown {
   if (value instanceof LazyText) {
+    if (!isUtf8(value.bytes)) {
+      invalid.count += invalidUtf8Offsets(value.bytes).length;
+    }
     return utf8.decode(value.bytes);
   }
   if (Array.isArray(value)) {
-    return value.map(materialize);
+    return value.map((item) => materialize(item, invalid));
   }
   if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      out[key] = materialize(item);
+      out[key] = materialize(item, invalid);
     }
     return out;
   }
@@ -572,7 +580,16 @@ export async function* readParquet(ctx: ReaderContext): AsyncGenerator<Sample> {
           }
           for (let k = 0; k < rows.length; k++) {
             ctx.signal?.throwIfAborted();
-            const sample = recordToSample(materialize(rows[k]), ctx, { line: rowStart + k + 1, unit: 'row' });
+            const invalid = { count: 0 };
+            const record = materialize(rows[k], invalid);
+            if (invalid.count) {
+              const n = invalid.count;
+              reportIssue(ctx, rowStart + k + 1, 'row', `${n} invalid UTF-8 sequence${n === 1 ? '' : 's'} replaced with U+FFFD`, {
+                severity: 'warning',
+                replaced: n,
+              });
+            }
+            const sample = recordToSample(record, ctx, { line: rowStart + k + 1, unit: 'row' });
             rows[k] = {}; // release the row's bytes as soon as its sample is handed on
             if (sample) {
               yield sample;
