@@ -121,7 +121,7 @@ function regenerateBuiltin(
 function withProvenance(pair: GeneratedPair, seed: number, createdAt: string): GeneratedPair {
   return {
     ...pair,
-    provenance: { generator: 'builtin', promptVersion: BUILTIN_PROMPT_VERSION, createdAt, editedByUser: false, seed },
+    provenance: { ...pair.provenance, generator: 'builtin', promptVersion: BUILTIN_PROMPT_VERSION, createdAt, editedByUser: false, seed },
     status: 'new',
   };
 }

@@ -38,6 +38,8 @@ export interface Provenance {
   editedByUser: boolean;
   /** The run's seed (builtin only). */
   seed?: number;
+  /** The built-in generator's question family (e.g. `first-mention`, `cloze`): see BUILTIN_TEMPLATES. */
+  template?: string;
 }
 
 export interface GeneratedPair {
