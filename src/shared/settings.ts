@@ -94,3 +94,31 @@ export function isValidSetting(name: SettingName, value: unknown): boolean {
   }
   return spec.pattern === undefined || new RegExp(spec.pattern).test(value as string);
 }
+
+/** The per-scope values of a setting, as VS Code's `WorkspaceConfiguration.inspect` reports them. */
+export interface InspectedSetting {
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+  globalLanguageValue?: unknown;
+  workspaceLanguageValue?: unknown;
+  workspaceFolderLanguageValue?: unknown;
+}
+
+/**
+ * Whether the user set a setting at some scope (user, workspace, folder, or a language override). A setting set
+ * anywhere overrides the preset (`t2vid.render.preset`); one set nowhere takes the preset's value, then the default.
+ */
+export function isSetAnywhere(inspected: InspectedSetting | undefined): boolean {
+  return (
+    inspected !== undefined &&
+    [
+      inspected.globalValue,
+      inspected.workspaceValue,
+      inspected.workspaceFolderValue,
+      inspected.globalLanguageValue,
+      inspected.workspaceLanguageValue,
+      inspected.workspaceFolderLanguageValue,
+    ].some((v) => v !== undefined && v !== null)
+  );
+}

@@ -15,7 +15,7 @@ import { bundledFonts } from '../../src/core/fonts';
 import { DEFAULT_RENDER, DEFAULT_SEGMENT, OptionError, PRESET_OPTIONS, resolveOptions, type EngineOptions } from '../../src/core/options';
 import { Renderer } from '../../src/core/render';
 import type { SampleManifest } from '../../src/core/synth';
-import { isValidSetting, type SettingName } from '../../src/shared/settings';
+import { isSetAnywhere, isValidSetting, type SettingName } from '../../src/shared/settings';
 import { repoRoot, sharedData, tempDir } from '../support/helpers';
 
 const PAPER: EngineOptions = {
@@ -137,4 +137,22 @@ test('t2vid synth --preset t2vid: 448×448 frames in Arimo, blank side margins, 
     assert.match(e.stderr, new RegExp(`${flag} must be`));
     assert.ok(!fs.existsSync(path.join(dir, 'bad', 'frames')), 'nothing written');
   }
+});
+
+test('VS Code settings: one set at any scope overrides the preset, one set nowhere does not', () => {
+  assert.equal(isSetAnywhere(undefined), false);
+  assert.equal(isSetAnywhere({}), false, 'only the default (package.json) exists');
+  assert.equal(isSetAnywhere({ globalValue: undefined, workspaceValue: null }), false);
+  for (const scope of [
+    'globalValue',
+    'workspaceValue',
+    'workspaceFolderValue',
+    'globalLanguageValue',
+    'workspaceLanguageValue',
+    'workspaceFolderLanguageValue',
+  ]) {
+    assert.equal(isSetAnywhere({ [scope]: 20 }), true, scope);
+  }
+  // A value equal to the default still counts as set: the user chose it, so the preset does not replace it.
+  assert.equal(isSetAnywhere({ workspaceValue: 'DejaVu Sans,Noto Sans SC,Noto Sans KR' }), true);
 });

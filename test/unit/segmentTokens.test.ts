@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_SEGMENT, type SegmentOptions } from '../../src/core/options';
 import { countSegments, countTokens, groupUnits, seedTokens, tokenStarts, toSegments, wordUnits } from '../../src/core/segment';
-import { levalDocuments, repoRoot } from '../support/helpers';
+import { chinesePart, levalDocuments, repoRoot, sharedData } from '../support/helpers';
 
 const tokens = (mode: SegmentOptions['mode'], n: number): SegmentOptions => ({
   ...DEFAULT_SEGMENT,
@@ -159,4 +160,22 @@ test('tokens in sentences mode, and the dry run counts what groupUnits groups', 
       }
     }
   }
+});
+
+test('tokens on Chinese: words and punctuation count, pieces cover the text and hold at most N', () => {
+  const text = chinesePart(fs.readFileSync(sharedData('seed-abstract-zh.txt'), 'utf8'));
+  const units = wordUnits(text, 'zh');
+  const segs = toSegments(text, units, groupUnits(text, units, tokens('words', 20), 'zh'));
+  assert.equal(segs.map((s) => s.text).join(''), text);
+  const counts = segs.map((s) => countTokens(s.text, 'zh'));
+  assert.ok(
+    counts.every((c) => c <= 20),
+    counts.join(','),
+  );
+  assert.ok(
+    counts.slice(0, -1).every((c) => c >= 18),
+    `pieces are full: ${counts.join(',')}`,
+  );
+  // The reference's tokenizer would see a handful of tokens here (one per clause); ours counts words and marks.
+  assert.ok(seedTokens(text).length < countTokens(text, 'zh') / 2);
 });

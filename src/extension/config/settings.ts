@@ -13,6 +13,7 @@ import {
 import { parseFieldMapping } from '../../core/readers/index';
 import { DATASET_FORMATS, type DatasetFormat } from '../../core/synth';
 import { openFontFile } from '../../core/fontCoverage';
+import { isSetAnywhere } from '../../shared/settings';
 
 /**
  * The settings of `keys` that have a value at some scope (user, workspace, folder, or a language override), as
@@ -23,18 +24,7 @@ import { openFontFile } from '../../core/fontCoverage';
 function pick<T>(section: vscode.WorkspaceConfiguration, keys: ReadonlyArray<keyof T>): Partial<T> {
   const out: Partial<T> = {};
   for (const key of keys) {
-    const seen = section.inspect<T[typeof key]>(key as string);
-    const set =
-      seen !== undefined &&
-      [
-        seen.globalValue,
-        seen.workspaceValue,
-        seen.workspaceFolderValue,
-        seen.globalLanguageValue,
-        seen.workspaceLanguageValue,
-        seen.workspaceFolderLanguageValue,
-      ].some((v) => v !== undefined && v !== null);
-    const value = set ? section.get<T[typeof key]>(key as string) : undefined;
+    const value = isSetAnywhere(section.inspect(key as string)) ? section.get<T[typeof key]>(key as string) : undefined;
     if (value !== undefined && value !== null) {
       out[key] = value;
     }
