@@ -18,6 +18,9 @@ const fonts = [
   ['@expo-google-fonts/noto-sans-kr/400Regular/NotoSansKR_400Regular.ttf', 'NotoSansKR-Regular.ttf'],
   // The OFL asks that the licence travel with the font (the same text covers Noto Sans SC and KR).
   ['@expo-google-fonts/noto-sans-kr/LICENSE_FONT', 'Noto-OFL.txt'],
+  // Arimo (OFL-1.1; Arial's metrics): the `t2vid` preset's font, one weight of eight, with its licence.
+  ['@expo-google-fonts/arimo/400Regular/Arimo_400Regular.ttf', 'Arimo-Regular.ttf'],
+  ['@expo-google-fonts/arimo/LICENSE_FONT', 'Arimo-OFL.txt'],
 ];
 
 function copyFonts() {

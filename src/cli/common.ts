@@ -6,7 +6,9 @@ import {
   OptionError,
   resolveOptions,
   type Align,
+  type CountUnit,
   type EngineOptions,
+  type Preset,
   type RenderOptions,
   type SegmentMode,
   type SegmentOptions,
@@ -108,8 +110,10 @@ export function interruptible(what: string): { signal: AbortSignal; dispose: () 
 
 /** The options that decide how frames look and where they are cut: the same flags on every command that makes frames. */
 export const ENGINE_ARGS = {
+  preset: { type: 'string' },
   mode: { type: 'string' },
   words: { type: 'string' },
+  count: { type: 'string' },
   locale: { type: 'string' },
   size: { type: 'string' },
   'font-size': { type: 'string' },
@@ -142,9 +146,12 @@ export function engineFromArgs(values: EngineArgValues): EngineOptions {
   const segment: Partial<SegmentOptions> = {
     mode: values.mode as SegmentMode | undefined,
     wordsPerFrame: wholeNumber(values.words, '--words'),
+    countUnit: values.count as CountUnit | undefined,
     locale: values.locale,
   };
+  // Only the flags given: what a flag leaves undefined comes from --preset, then the defaults (resolveOptions).
   const render: Partial<RenderOptions> = {
+    preset: values.preset as Preset | undefined,
     ...size,
     fontSize: wholeNumber(values['font-size'], '--font-size'),
     fontFamily: values.font,

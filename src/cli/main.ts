@@ -3,7 +3,7 @@
  * Setting names match the core options and the VS Code settings: --font-size ↔ fontSize ↔ t2vid.render.fontSize.
  */
 import { escapeControl } from '../core/util/terminal';
-import { ALIGNS, OptionError, SEGMENT_MODES } from '../core/options';
+import { ALIGNS, COUNT_UNITS, OptionError, PRESETS, SEGMENT_MODES } from '../core/options';
 import { DATASET_FORMATS } from '../core/synth';
 import { OutputIsInputError } from '../core/util/fsutil';
 import { engineVersion } from '../core/version';
@@ -24,10 +24,17 @@ Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
 L-Eval {input, instructions[], outputs[]}, LongAlpaca {instruction, output, input?};
 .parquet (Hugging Face datasets); any other schema through --fields.
 
+Preset:
+  --preset ${PRESETS.join('|')}         t2vid: the paper's frames — Arimo (Arial's metrics) 20 px, 448×448,
+                               20 px side margins, words mode, 115 tokens a frame (--count tokens);
+                               any flag given as well overrides the preset's value (default ${d('render.preset')})
 Segmentation:
   --mode ${SEGMENT_MODES.join('|')}   words: N words a frame; sentences: whole sentences up to N words;
                                fit: as much text as fits each frame (default: ${d('segment.mode')})
   --words N                    words per frame (default ${d('segment.wordsPerFrame')}, as the T2Vid reference)
+  --count ${COUNT_UNITS.join('|')}         what --words counts: words (punctuation does not count) or the T2Vid
+                               reference's NLTK tokens (each punctuation mark, n't, 's and quote counts;
+                               1,000 and 3.5 are one token) (default ${d('segment.countUnit')})
   --locale TAG                 word/sentence rules, e.g. en, zh, ja (default: from the text)
 Rendering (no frame ever clips: a piece that overflows is split further):
   --size N | WxH               frame size in pixels (default ${d('render.width')})

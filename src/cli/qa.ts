@@ -37,8 +37,9 @@ Each record starts with the input's own pairs (provenance "source", kind "other"
   --timeout-ms T             per-request timeout (default ${d('qa.timeoutMs')})
   --budget-tokens N          stop starting requests once N prompt+completion tokens are used
   --cache-dir DIR            LLM reply cache (default .t2vid-cache/qa beside the output)
-  --mode, --words, --locale, --size, --font-size, --font, --font-file, --margin, --margin-x, --margin-y,
-  --line-spacing, --align (and --foreground, --background, --bit-depth): as in t2vid synth, so frames match
+  --preset, --mode, --words, --count, --locale, --size, --font-size, --font, --font-file, --margin,
+  --margin-x, --margin-y, --line-spacing, --align (and --foreground, --background, --bit-depth):
+                             as in t2vid synth, so frames match
   --fields MAP               field mapping, as in t2vid synth
   --json                     print the run summary as JSON on stdout
   --quiet                    no progress bar

@@ -1,6 +1,7 @@
 /**
- * The bundled fonts: DejaVu Sans (Latin, Greek, Cyrillic; the reference renderer's font), Noto Sans SC (Chinese;
- * OFL-1.1) and Noto Sans KR (Hangul; OFL-1.1). `npm run build` copies them from their registry packages into
+ * The bundled fonts: DejaVu Sans (Latin, Greek, Cyrillic; the default), Noto Sans SC (Chinese; OFL-1.1), Noto Sans
+ * KR (Hangul; OFL-1.1) and Arimo (OFL-1.1; metric-compatible with Arial, the font of the T2Vid paper's renderer: the
+ * `t2vid` preset's font). `npm run build` copies them from their registry packages into
  * media/fonts, which ships with the extension and the CLI, so a fresh machine renders Chinese and Korean without
  * tofu boxes. A user's `--font-file` is checked here (fontCoverage.ts) before any work starts.
  */
@@ -16,6 +17,7 @@ export const BUNDLED_FONTS: ReadonlyArray<{ family: string; media: string; pkg: 
   { family: 'DejaVu Sans', media: 'DejaVuSans.ttf', pkg: 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf' },
   { family: 'Noto Sans SC', media: 'NotoSansSC-Regular.ttf', pkg: '@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf' },
   { family: 'Noto Sans KR', media: 'NotoSansKR-Regular.ttf', pkg: '@expo-google-fonts/noto-sans-kr/400Regular/NotoSansKR_400Regular.ttf' },
+  { family: 'Arimo', media: 'Arimo-Regular.ttf', pkg: '@expo-google-fonts/arimo/400Regular/Arimo_400Regular.ttf' },
 ];
 
 let root: string | undefined;

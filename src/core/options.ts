@@ -6,9 +6,18 @@
 import { createHash } from 'node:crypto';
 
 import { boundsOf, SETTINGS, type SettingName } from '../shared/settings';
-import { ALIGNS, SEGMENT_MODES, type Align, type SegmentMode } from '../shared/vocabulary';
+import {
+  ALIGNS,
+  COUNT_UNITS,
+  PRESETS,
+  SEGMENT_MODES,
+  type Align,
+  type CountUnit,
+  type Preset,
+  type SegmentMode,
+} from '../shared/vocabulary';
 
-export { ALIGNS, SEGMENT_MODES, type Align, type SegmentMode };
+export { ALIGNS, COUNT_UNITS, PRESETS, SEGMENT_MODES, type Align, type CountUnit, type Preset, type SegmentMode };
 export { SETTINGS as OPTION_TABLE, SETTING_NAMES, settingKey, type SettingName, type SettingSpec } from '../shared/settings';
 
 export interface SegmentOptions {
@@ -16,11 +25,21 @@ export interface SegmentOptions {
   mode: SegmentMode;
   /** Words per frame in `words` mode; the maximum in `sentences` mode. */
   wordsPerFrame: number;
+  /**
+   * What wordsPerFrame counts: `words` (Intl.Segmenter word-like segments) or `tokens` (the T2Vid reference's
+   * word_tokenize tokens: punctuation counts). resolveOptions always sets it; absent means `words`.
+   */
+  countUnit?: CountUnit;
   /** BCP-47 locale for Intl.Segmenter (word and sentence boundaries). Empty: detect from the text. */
   locale: string;
 }
 
 export interface RenderOptions {
+  /**
+   * The named preset these options were resolved from (`none`: the defaults); recorded in every manifest. Its values
+   * are applied by resolveOptions (PRESET_OPTIONS); resolveOptions always sets it, absent means `none`.
+   */
+  preset?: Preset;
   width: number;
   height: number;
   /** Font size in pixels. */
@@ -45,8 +64,9 @@ export interface EngineOptions {
   render: RenderOptions;
 }
 
-export const SEGMENT_KEYS = ['mode', 'wordsPerFrame', 'locale'] as const satisfies ReadonlyArray<keyof SegmentOptions>;
+export const SEGMENT_KEYS = ['mode', 'wordsPerFrame', 'countUnit', 'locale'] as const satisfies ReadonlyArray<keyof SegmentOptions>;
 export const RENDER_KEYS = [
+  'preset',
   'width',
   'height',
   'fontSize',
@@ -64,12 +84,14 @@ export const RENDER_KEYS = [
 export const DEFAULT_SEGMENT: SegmentOptions = {
   mode: SETTINGS['segment.mode'].default,
   wordsPerFrame: SETTINGS['segment.wordsPerFrame'].default,
+  countUnit: SETTINGS['segment.countUnit'].default,
   locale: SETTINGS['segment.locale'].default,
 };
 
 export const DEFAULT_FONT_FAMILY = SETTINGS['render.fontFamily'].default;
 
 export const DEFAULT_RENDER: RenderOptions = {
+  preset: SETTINGS['render.preset'].default,
   width: SETTINGS['render.width'].default,
   height: SETTINGS['render.height'].default,
   fontSize: SETTINGS['render.fontSize'].default,
@@ -82,6 +104,37 @@ export const DEFAULT_RENDER: RenderOptions = {
   background: SETTINGS['render.background'].default,
   align: SETTINGS['render.align'].default,
   bitDepth: SETTINGS['render.bitDepth'].default,
+};
+
+/**
+ * What each preset sets. Precedence, lowest first: the option table's defaults, then the preset's values, then every
+ * option the user set explicitly (a CLI flag, a VS Code setting with a value at any scope), so `--preset t2vid
+ * --font-size 24` is the paper's frames at 24 px. resolveOptions applies it; nothing else does.
+ */
+export const PRESET_OPTIONS: Record<Preset, { segment: Partial<SegmentOptions>; render: Partial<RenderOptions> }> = {
+  none: { segment: {}, render: {} },
+  /**
+   * The paper's frames (T2Vid / Sparrow, utils/text-to-images): 115 word_tokenize tokens a frame, Arial 20 px on
+   * 448×448, 20 px side margins, the text block centred vertically (the Renderer always centres). Arimo is
+   * metric-compatible with Arial (the same advance widths), so lines break where the reference's do. No top or bottom
+   * margin: the reference lets a tall block run off the image, we let it use the whole height and never more (a
+   * piece that does not fit carries on into the next frame). CJK falls back to the bundled Noto fonts.
+   */
+  t2vid: {
+    segment: { mode: 'words', wordsPerFrame: 115, countUnit: 'tokens' },
+    render: {
+      width: 448,
+      height: 448,
+      fontSize: 20,
+      fontFamily: 'Arimo,Noto Sans SC,Noto Sans KR',
+      marginX: 20,
+      marginY: 0,
+      lineSpacing: 0,
+      align: 'left',
+      foreground: '#000000',
+      background: '#ffffff',
+    },
+  },
 };
 
 /**
@@ -133,10 +186,18 @@ function int(value: unknown, setting: SettingName): number {
 
 /** Merge partial options over the defaults and check every value; throws OptionError naming the bad one. */
 export function resolveOptions(partial: { segment?: Partial<SegmentOptions>; render?: Partial<RenderOptions> } = {}): EngineOptions {
-  const segment: SegmentOptions = { ...DEFAULT_SEGMENT, ...stripUndefined(partial.segment ?? {}) };
-  const render: RenderOptions = { ...DEFAULT_RENDER, ...stripUndefined(partial.render ?? {}) };
+  const preset = partial.render?.preset ?? DEFAULT_RENDER.preset!;
+  if (!PRESETS.includes(preset)) {
+    throw settingError('render.preset', `must be ${oneOf(PRESETS)}, got ${JSON.stringify(preset)}`);
+  }
+  const fromPreset = PRESET_OPTIONS[preset];
+  const segment: SegmentOptions = { ...DEFAULT_SEGMENT, ...fromPreset.segment, ...stripUndefined(partial.segment ?? {}) };
+  const render: RenderOptions = { ...DEFAULT_RENDER, ...fromPreset.render, ...stripUndefined(partial.render ?? {}), preset };
   if (!SEGMENT_MODES.includes(segment.mode)) {
     throw settingError('segment.mode', `must be ${oneOf(SEGMENT_MODES)}, got ${JSON.stringify(segment.mode)}`);
+  }
+  if (!COUNT_UNITS.includes(segment.countUnit!)) {
+    throw settingError('segment.countUnit', `must be ${oneOf(COUNT_UNITS)}, got ${JSON.stringify(segment.countUnit)}`);
   }
   segment.wordsPerFrame = int(segment.wordsPerFrame, 'segment.wordsPerFrame');
   render.width = int(render.width, 'render.width');

@@ -251,8 +251,221 @@ export function sentenceRanges(text: string, locale?: string, cache?: SegmentCac
 }
 
 /**
+ * The T2Vid reference's tokenizer, as bench/baseline_pil.py writes it: NLTK `word_tokenize` (Treebank) approximated by
+ * a regex, since NLTK's data cannot be fetched here. Ported with Python's Unicode classes: `\w` is a letter, a number
+ * or `_`; `\s` is what `str.isspace()` accepts (no U+FEFF, but U+001C–U+001F and U+0085); `\b` after a word character
+ * means "no word character follows". A double quote is rewritten first (``` `` ``` when it opens, `''` otherwise), as
+ * word_tokenize does, which only changes which token it is, never how many.
+ */
+const PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const PY_WORD = '\\p{L}\\p{N}_';
+const W = `[${PY_WORD}]`;
+const WORD_END = `(?!${W})`;
+const SEED_TOKEN_SOURCE = [
+  "``|''", // converted double quotes
+  '\\.\\.\\.|--', // ellipsis, dash
+  '\\p{Nd}+(?:[.,:/]\\p{Nd}+)+', // 1,000  3.5  10:30  1/2
+  '(?:[\\p{L}\\p{Nl}\\p{No}]\\.){2,}', // U.S.  e.g.
+  `${W}+(?=n't${WORD_END})`, // do|n't  ca|n't
+  `n't${WORD_END}`,
+  `'(?:s|re|ve|ll|m|d)${WORD_END}`, // 's 're 've 'll 'm 'd
+  `${W}+(?='(?:s|re|ve|ll|m|d)${WORD_END})`, // it|'s  we|'re
+  `${W}+(?:[-']${W}+)*`, // words, hyphenated words, o'clock
+  `[^${PY_SPACE}]`, // any other single character
+].join('|');
+const OPEN_QUOTE = new RegExp(`(^|[${PY_SPACE}(\\[{<])"`, 'gu');
+const PY_SPACE_CHAR = new RegExp(`[${PY_SPACE}]`, 'gu');
+const CJK_SCRIPT = /[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}]/u;
+
+/** word_tokenize's quote rewriting: an opening `"` becomes ``` `` ```, any other `''`. */
+function rewriteQuotes(text: string): string {
+  return text.replace(OPEN_QUOTE, '$1``').replaceAll('"', "''");
+}
+
+/** The reference's tokens of a text, exactly as bench/baseline_pil.py's `word_tokenize` returns them. */
+export function seedTokens(text: string): string[] {
+  return rewriteQuotes(text).match(new RegExp(SEED_TOKEN_SOURCE, 'giu')) ?? [];
+}
+
+/**
+ * Source offsets where the `tokens` count's tokens start, in order: the reference's tokens (seedTokens), except that
+ * a token of Chinese or Japanese (which the reference's tokenizer leaves whole, a clause between two punctuation
+ * marks) counts one token per word-like Intl.Segmenter segment, as `words` counts it. Chunked at white space, which no
+ * token spans, so a long text costs linear time.
+ */
+export function* tokenStarts(text: string, locale?: string): Generator<number> {
+  const re = new RegExp(SEED_TOKEN_SOURCE, 'giu');
+  let segmenter: Intl.Segmenter | undefined;
+  let at = 0;
+  while (at < text.length) {
+    let end = text.length;
+    if (text.length - at > CHUNK) {
+      PY_SPACE_CHAR.lastIndex = at + CHUNK;
+      const m = PY_SPACE_CHAR.exec(text);
+      end = m ? m.index + 1 : text.length;
+    }
+    const chunk = text.slice(at, end);
+    // Where the rewritten chunk's offsets shift: each `"` becomes two characters.
+    const quotes: number[] = [];
+    for (let q = chunk.indexOf('"'); q >= 0; q = chunk.indexOf('"', q + 1)) {
+      quotes.push(q);
+    }
+    // Quote i's two characters sit at quotes[i] + i and one after in the rewritten chunk; quotes[0..j) end before the
+    // current token.
+    let j = 0;
+    re.lastIndex = 0;
+    const rewritten = quotes.length ? rewriteQuotes(chunk) : chunk;
+    for (let m = re.exec(rewritten); m; m = re.exec(rewritten)) {
+      const p = m.index;
+      while (j < quotes.length && quotes[j] + j + 2 <= p) {
+        j++;
+      }
+      // A token that starts on the second character of quote j's rewriting starts at that quote.
+      const source = j < quotes.length && quotes[j] + j + 1 === p ? quotes[j] : p - j;
+      if (CJK_SCRIPT.test(m[0])) {
+        segmenter ??= new Intl.Segmenter(locale, { granularity: 'word' });
+        let first = true;
+        for (const seg of segmenter.segment(m[0])) {
+          if (seg.isWordLike || first) {
+            yield at + source + seg.index;
+            first = false;
+          }
+        }
+      } else {
+        yield at + source;
+      }
+    }
+    at = end;
+  }
+}
+
+/** The number of `tokens` in a text (what "words per frame" counts with `countUnit: 'tokens'`). */
+export function countTokens(text: string, locale?: string): number {
+  let n = 0;
+  for (const _ of tokenStarts(text, locale)) {
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Groups units into frames' pieces, streaming: in `words` mode, consecutive items up to `max` counted units (an item
+ * heavier than `max` alone); in `sentences` mode, whole sentences up to `max`, a sentence heavier than `max` alone
+ * and split like `words`. A unit's weight is what it counts: 1 for `words`; for `tokens`, the tokens starting in it.
+ * An item is a unit, or for `tokens` a unit with the units after it that start inside one of its tokens (`well-` and
+ * `known` of the reference's one token `well-known`), so a group never ends inside a token. Calls onGroup(first, end)
+ * with unit indices, in order.
+ */
+class GroupPacker {
+  private start = -1;
+  private end = -1;
+  private total = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly onGroup: (first: number, end: number) => void,
+  ) {}
+
+  /** `words` mode: the next item, units [a, b) of the given weight. */
+  item(a: number, b: number, weight: number): void {
+    if (this.start >= 0 && this.total > 0 && this.total + weight > this.max) {
+      this.finish();
+    }
+    if (this.start < 0) {
+      this.start = a;
+      this.total = 0;
+    }
+    this.total += weight;
+    this.end = b;
+  }
+
+  /** `sentences` mode: the next sentence, units [a, b); unit i weighs `weightOf(i)` and may be glued to the one before. */
+  sentence(a: number, b: number, weightOf: (i: number) => number, gluedOf: (i: number) => boolean): void {
+    let weight = 0;
+    for (let i = a; i < b; i++) {
+      weight += weightOf(i);
+    }
+    if (weight > this.max) {
+      // A sentence heavier than the limit alone: flush, then split it as `words` mode would.
+      this.finish();
+      const items = new Items((x, y, w) => this.item(x, y, w));
+      for (let i = a; i < b; i++) {
+        items.unit(i, weightOf(i), i > a && gluedOf(i));
+      }
+      items.flush();
+      this.finish();
+      return;
+    }
+    this.item(a, b, weight);
+  }
+
+  /** Close the open group, if any. */
+  finish(): void {
+    if (this.start >= 0) {
+      this.onGroup(this.start, this.end);
+      this.start = -1;
+    }
+  }
+}
+
+/** Units → the packer's items: a glued unit (one that starts inside a token) joins the item before it. */
+class Items {
+  private a = -1;
+  private b = -1;
+  private weight = 0;
+
+  constructor(private readonly sink: (a: number, b: number, weight: number) => void) {}
+
+  unit(i: number, weight: number, glued: boolean): void {
+    if (this.a >= 0 && !glued) {
+      this.flush();
+    }
+    if (this.a < 0) {
+      this.a = i;
+      this.weight = 0;
+    }
+    this.weight += weight;
+    this.b = i + 1;
+  }
+
+  flush(): void {
+    if (this.a >= 0) {
+      this.sink(this.a, this.b, this.weight);
+      this.a = -1;
+    }
+  }
+}
+
+/**
+ * The `tokens` weight of each unit (how many tokens start inside it; the first unit also takes any before it) and
+ * whether it is glued: it starts inside a token that began in an earlier unit.
+ */
+function tokenWeights(text: string, units: Units, locale: string | undefined): { weights: Uint32Array; glued: Uint8Array } {
+  const n = units.length;
+  const weights = new Uint32Array(n);
+  const startsToken = new Uint8Array(n);
+  let u = 0;
+  for (const s of tokenStarts(text, locale)) {
+    while (u + 1 < n && unitStart(units, u + 1) <= s) {
+      u++;
+    }
+    weights[u]++;
+    if (s === unitStart(units, u)) {
+      startsToken[u] = 1;
+    }
+  }
+  const glued = new Uint8Array(n);
+  for (let i = 1; i < n; i++) {
+    glued[i] = startsToken[i] ? 0 : 1;
+  }
+  return { weights, glued };
+}
+
+/**
  * Groups of word units for `words` and `sentences` modes (before any layout check).
- * Each group is a list of consecutive unit indices [first, last+1).
+ * Each group is a list of consecutive unit indices [first, last+1). `wordsPerFrame` counts words, or the reference's
+ * tokens with `countUnit: 'tokens'` (a group then ends at the last word unit that keeps it within the limit; the text
+ * is never changed, only where groups end).
  * `fit` mode has no a-priori grouping: it is paged by layout (see paginate.ts).
  */
 export function groupUnits(
@@ -268,15 +481,27 @@ export function groupUnits(
   if (n === 0) {
     return groups;
   }
+  const tokens = options.countUnit === 'tokens' ? tokenWeights(text, units, locale) : undefined;
+  const weightOf = tokens ? (i: number) => tokens.weights[i] : () => 1;
+  const gluedOf = tokens ? (i: number) => tokens.glued[i] === 1 : () => false;
+  const packer = new GroupPacker(max, (a, b) => groups.push([a, b]));
   if (options.mode !== 'sentences') {
-    for (let i = 0; i < n; i += max) {
-      groups.push([i, Math.min(n, i + max)]);
+    if (!tokens) {
+      for (let i = 0; i < n; i += max) {
+        groups.push([i, Math.min(n, i + max)]);
+      }
+      return groups;
     }
+    const items = new Items((a, b, w) => packer.item(a, b, w));
+    for (let i = 0; i < n; i++) {
+      items.unit(i, tokens.weights[i], tokens.glued[i] === 1);
+    }
+    items.flush();
+    packer.finish();
     return groups;
   }
   // Sentence mode: map each sentence to the units that start inside it, then pack whole sentences.
   const sentences = sentenceRanges(text, locale, cache);
-  const sentenceUnits: Array<[number, number]> = [];
   let u = 0;
   for (const [, end] of sentences) {
     const first = u;
@@ -284,38 +509,13 @@ export function groupUnits(
       u++;
     }
     if (u > first) {
-      sentenceUnits.push([first, u]);
+      packer.sentence(first, u, weightOf, gluedOf);
     }
   }
   if (u < n) {
-    sentenceUnits.push([u, n]);
+    packer.sentence(u, n, weightOf, gluedOf);
   }
-  let start = -1;
-  let end = -1;
-  for (const [a, b] of sentenceUnits) {
-    if (b - a > max) {
-      // A sentence longer than the limit alone: flush, then split it by words.
-      if (start >= 0) {
-        groups.push([start, end]);
-        start = -1;
-      }
-      for (let i = a; i < b; i += max) {
-        groups.push([i, Math.min(b, i + max)]);
-      }
-      continue;
-    }
-    if (start >= 0 && b - start > max) {
-      groups.push([start, end]);
-      start = -1;
-    }
-    if (start < 0) {
-      start = a;
-    }
-    end = b;
-  }
-  if (start >= 0) {
-    groups.push([start, end]);
-  }
+  packer.finish();
   return groups;
 }
 
@@ -397,6 +597,46 @@ export async function wordUnitsAsync(
 }
 
 /**
+ * The start of each word unit (as unitStarts) with its weight and glue, as tokenWeights gives them (1 and unglued
+ * for `words`), read from two streams in step.
+ */
+function* weightedUnitStarts(
+  text: string,
+  locale: string | undefined,
+  tokens: boolean,
+): Generator<{ start: number; weight: number; glued: boolean }> {
+  if (!tokens) {
+    for (const start of unitStarts(text, locale)) {
+      yield { start, weight: 1, glued: false };
+    }
+    return;
+  }
+  const starts = tokenStarts(text, locale);
+  let tok = starts.next();
+  let prev: number | undefined;
+  let first = true;
+  const unit = (before: number): { start: number; weight: number; glued: boolean } => {
+    const glued = !first && (tok.done || tok.value !== prev);
+    first = false;
+    let weight = 0;
+    while (!tok.done && tok.value < before) {
+      weight++;
+      tok = starts.next();
+    }
+    return { start: prev!, weight, glued };
+  };
+  for (const start of unitStarts(text, locale)) {
+    if (prev !== undefined) {
+      yield unit(start);
+    }
+    prev = start;
+  }
+  if (prev !== undefined) {
+    yield unit(Infinity);
+  }
+}
+
+/**
  * What a dry run needs of a text: its word units and a-priori segments (`groupUnits(...).length`; undefined in fit
  * mode, which only layout decides), counted in one streaming pass without keeping any range: memory stays constant
  * and time linear however long the text, and the pass pauses every few thousand segments to let signal handlers run
@@ -411,60 +651,64 @@ export async function countSegments(
   signal?.throwIfAborted();
   const pause = pauser(signal);
   const max = Math.max(1, options.wordsPerFrame);
+  const tokens = options.countUnit === 'tokens';
+  let groups = 0;
+  const packer = new GroupPacker(max, () => groups++);
   if (options.mode !== 'sentences') {
     let words = 0;
-    for (const _ of unitStarts(text, locale)) {
+    const items = new Items((a, b, w) => packer.item(a, b, w));
+    for (const { weight, glued } of weightedUnitStarts(text, locale, tokens)) {
+      if (tokens) {
+        items.unit(words, weight, glued);
+      }
       words++;
       await pause();
     }
-    return { words, segments: options.mode === 'fit' ? undefined : Math.ceil(words / max) };
+    items.flush();
+    packer.finish();
+    return { words, segments: options.mode === 'fit' ? undefined : tokens ? groups : Math.ceil(words / max) };
   }
   // Sentence mode, as groupUnits: the units starting inside each sentence, whole sentences packed up to `max`.
-  let groups = 0;
-  let start = -1;
-  const pack = (a: number, b: number): void => {
-    if (b - a > max) {
-      if (start >= 0) {
-        groups++;
-        start = -1;
-      }
-      groups += Math.ceil((b - a) / max);
-      return;
-    }
-    if (start >= 0 && b - start > max) {
-      groups++;
-      start = -1;
-    }
-    if (start < 0) {
-      start = a;
-    }
-  };
-  const units = unitStarts(text, locale);
+  const units = weightedUnitStarts(text, locale, tokens);
   let next = units.next();
   let u = 0;
+  const weights: number[] = [];
+  const glued: boolean[] = [];
+  const take = (): void => {
+    weights.push(next.value!.weight);
+    glued.push(next.value!.glued);
+    u++;
+    next = units.next();
+  };
+  const pack = (first: number): void => {
+    packer.sentence(
+      first,
+      u,
+      (i) => weights[i - first],
+      (i) => glued[i - first],
+    );
+    weights.length = 0;
+    glued.length = 0;
+  };
   for (const sentence of segments(text, 'sentence', locale)) {
     const first = u;
-    while (!next.done && next.value < sentence.end) {
-      u++;
-      next = units.next();
+    while (!next.done && next.value.start < sentence.end) {
+      take();
       await pause();
     }
     if (u > first) {
-      pack(first, u);
+      pack(first);
     }
     await pause();
   }
   const last = u;
   while (!next.done) {
-    u++;
-    next = units.next();
+    take();
     await pause();
   }
   if (u > last) {
-    pack(last, u);
+    pack(last);
   }
-  if (start >= 0) {
-    groups++;
-  }
+  packer.finish();
   return { words: u, segments: groups };
 }

@@ -7,7 +7,7 @@
  * the vocabulary and the model profiles.
  */
 import { MODEL_PROFILE_IDS, DEFAULT_MODEL_PROFILE } from './profiles';
-import { ALIGNS, QA_GENERATORS, SEGMENT_MODES } from './vocabulary';
+import { ALIGNS, COUNT_UNITS, PRESETS, QA_GENERATORS, SEGMENT_MODES } from './vocabulary';
 
 /** The titled sections of the Settings editor, in their order. */
 export const SETTING_SECTIONS = ['Rendering', 'Segmentation', 'Q&A', 'Output'] as const;
@@ -30,6 +30,7 @@ const COLOUR = '^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$';
 
 /** Keyed by the core option name; the VS Code setting is `t2vid.` + the key. In Settings-editor order. */
 export const SETTINGS = {
+  'render.preset': { section: 'Rendering', type: 'string', default: 'none', enum: PRESETS, flag: '--preset' },
   'render.width': { section: 'Rendering', type: 'integer', default: 448, minimum: 32, maximum: 8192, flag: '--size' },
   'render.height': { section: 'Rendering', type: 'integer', default: 448, minimum: 32, maximum: 8192, flag: '--size' },
   'render.fontSize': { section: 'Rendering', type: 'integer', default: 20, minimum: 4, maximum: 512, flag: '--font-size' },
@@ -45,6 +46,7 @@ export const SETTINGS = {
   'preview.modelProfile': { section: 'Rendering', type: 'string', default: DEFAULT_MODEL_PROFILE, enum: MODEL_PROFILE_IDS },
   'segment.mode': { section: 'Segmentation', type: 'string', default: 'words', enum: SEGMENT_MODES, flag: '--mode' },
   'segment.wordsPerFrame': { section: 'Segmentation', type: 'integer', default: 115, minimum: 1, maximum: 100000, flag: '--words' },
+  'segment.countUnit': { section: 'Segmentation', type: 'string', default: 'words', enum: COUNT_UNITS, flag: '--count' },
   'segment.locale': { section: 'Segmentation', type: 'string', default: '', flag: '--locale' },
   'input.fields': { section: 'Segmentation', type: 'string', default: '', flag: '--fields' },
   'qa.generator': { section: 'Q&A', type: 'string', default: 'builtin', enum: QA_GENERATORS, flag: '--generator' },
@@ -91,4 +93,32 @@ export function isValidSetting(name: SettingName, value: unknown): boolean {
     return false;
   }
   return spec.pattern === undefined || new RegExp(spec.pattern).test(value as string);
+}
+
+/** The per-scope values of a setting, as VS Code's `WorkspaceConfiguration.inspect` reports them. */
+export interface InspectedSetting {
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+  globalLanguageValue?: unknown;
+  workspaceLanguageValue?: unknown;
+  workspaceFolderLanguageValue?: unknown;
+}
+
+/**
+ * Whether the user set a setting at some scope (user, workspace, folder, or a language override). A setting set
+ * anywhere overrides the preset (`t2vid.render.preset`); one set nowhere takes the preset's value, then the default.
+ */
+export function isSetAnywhere(inspected: InspectedSetting | undefined): boolean {
+  return (
+    inspected !== undefined &&
+    [
+      inspected.globalValue,
+      inspected.workspaceValue,
+      inspected.workspaceFolderValue,
+      inspected.globalLanguageValue,
+      inspected.workspaceLanguageValue,
+      inspected.workspaceFolderLanguageValue,
+    ].some((v) => v !== undefined && v !== null)
+  );
 }

@@ -8,6 +8,21 @@
 export const SEGMENT_MODES = ['words', 'sentences', 'fit'] as const;
 export type SegmentMode = (typeof SEGMENT_MODES)[number];
 
+/**
+ * What "words per frame" counts. `words`: word-like segments of Intl.Segmenter (punctuation does not count).
+ * `tokens`: the T2Vid reference's NLTK `word_tokenize` tokens (each punctuation mark, `n't`, `'s` and a quote count;
+ * `1,000` and `3.5` are one token), so 115 means what it means in the paper.
+ */
+export const COUNT_UNITS = ['words', 'tokens'] as const;
+export type CountUnit = (typeof COUNT_UNITS)[number];
+
+/**
+ * Named sets of options (`--preset`, `t2vid.render.preset`). `t2vid`: the paper's frames (Arimo 20 px, 448×448,
+ * 115 tokens); `none`: the defaults. What each sets is in src/core/options.ts (PRESET_OPTIONS).
+ */
+export const PRESETS = ['none', 't2vid'] as const;
+export type Preset = (typeof PRESETS)[number];
+
 /** Line alignment in a frame. */
 export const ALIGNS = ['left', 'centre', 'right'] as const;
 export type Align = (typeof ALIGNS)[number];

@@ -251,8 +251,10 @@ test('--help documents every option; --version prints the engine version', () =>
   assert.equal(help.code, 0);
   for (const option of [
     '--out',
+    '--preset',
     '--mode',
     '--words',
+    '--count',
     '--size',
     '--font-size',
     '--jobs',

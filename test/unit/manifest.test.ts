@@ -27,7 +27,7 @@ import {
   type SettingName,
   type SettingSpec,
 } from '../../src/shared/settings';
-import { ALIGNS, QA_GENERATORS, SEGMENT_MODES } from '../../src/shared/vocabulary';
+import { ALIGNS, COUNT_UNITS, PRESETS, QA_GENERATORS, SEGMENT_MODES } from '../../src/shared/vocabulary';
 import { repoRoot } from '../support/helpers';
 
 interface Property {
@@ -118,6 +118,8 @@ test('every t2vid.* setting in package.json is in the option table and every tab
 
 test('the enums are the shared vocabulary, model profiles and dataset formats', () => {
   assert.deepEqual(spec('segment.mode').enum, SEGMENT_MODES);
+  assert.deepEqual(spec('segment.countUnit').enum, COUNT_UNITS);
+  assert.deepEqual(spec('render.preset').enum, PRESETS);
   assert.deepEqual(spec('render.align').enum, ALIGNS);
   assert.deepEqual(spec('qa.generator').enum, QA_GENERATORS);
   assert.deepEqual(spec('output.format').enum, DATASET_FORMATS);
@@ -175,6 +177,8 @@ test('the core defaults are the table defaults; resolveOptions takes each bound 
   }
   for (const [name, bad] of [
     ['segment.mode', 'pages'],
+    ['segment.countUnit', 'characters'],
+    ['render.preset', 'paper'],
     ['render.align', 'justify'],
   ] as const) {
     const [group, key] = name.split('.');
@@ -220,6 +224,8 @@ test('every CLI flag in the table is a flag of its command, and the help prints 
   }
   for (const [name, text] of [
     ['segment.wordsPerFrame', HELP],
+    ['segment.countUnit', HELP],
+    ['render.preset', HELP],
     ['render.fontSize', HELP],
     ['render.fontFamily', HELP],
     ['qa.perDoc', QA_HELP],

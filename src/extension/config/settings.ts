@@ -13,11 +13,18 @@ import {
 import { parseFieldMapping } from '../../core/readers/index';
 import { DATASET_FORMATS, type DatasetFormat } from '../../core/synth';
 import { openFontFile } from '../../core/fontCoverage';
+import { isSetAnywhere } from '../../shared/settings';
 
+/**
+ * The settings of `keys` that have a value at some scope (user, workspace, folder, or a language override), as
+ * `get` resolves them. Settings left unset are left out, so resolveOptions fills them from the preset
+ * (`t2vid.render.preset`) and then the defaults: a setting the user set always wins over the preset, and one they
+ * did not set never does (package.json's defaults equal the option table's, a unit test checks).
+ */
 function pick<T>(section: vscode.WorkspaceConfiguration, keys: ReadonlyArray<keyof T>): Partial<T> {
   const out: Partial<T> = {};
   for (const key of keys) {
-    const value = section.get<T[typeof key]>(key as string);
+    const value = isSetAnywhere(section.inspect(key as string)) ? section.get<T[typeof key]>(key as string) : undefined;
     if (value !== undefined && value !== null) {
       out[key] = value;
     }
