@@ -67,6 +67,7 @@ test('npm pack, npm install -g from the tarball, then t2vid synth on English and
     'dist/worker.js',
     'media/fonts/DejaVuSans.ttf',
     'media/fonts/NotoSansSC-Regular.ttf',
+    'media/embeddings/glove-6b-100d-50k.bin',
     'package.json',
   ]) {
     assert.ok(listing.includes(needed), `${needed} is not in ${tarball}: ${listing.join(', ')}`);
