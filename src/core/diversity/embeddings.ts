@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../fonts';
-import { hashString } from './text';
+import { hashRange, hashString, mix32 } from './text';
 
 export const EMBEDDINGS_FILE = path.join('media', 'embeddings', 'glove-6b-100d-50k.bin');
 export const SIF_A = 1e-3;
@@ -150,24 +150,29 @@ export function tfidfVectors(tokenised: readonly (readonly string[])[], dimensio
   let indices = new Uint16Array(Math.max(1024, n * 64));
   let values = new Float32Array(indices.length);
   const counts = new Map<number, number>();
-  const feature = (text: string): void => {
-    const h = hashString(text);
+  // Features are hashed without building their strings: words and word pairs from the words' own hashes (salted
+  // apart), character n-grams straight from the text.
+  const feature = (hash: number): void => {
+    const h = mix32(hash);
     const index = h % dimensions;
     counts.set(index, (counts.get(index) ?? 0) + (h & 0x80000000 ? -1 : 1));
   };
   tokenised.forEach((tokens, row) => {
     counts.clear();
+    let previous = 0;
     for (let i = 0; i < tokens.length; i++) {
-      feature(`w ${tokens[i]}`);
-      if (i + 1 < tokens.length) {
-        feature(`w ${tokens[i]} ${tokens[i + 1]}`);
+      const h = hashString(tokens[i]!);
+      feature(h ^ 0x5bd1e995);
+      if (i > 0) {
+        feature(Math.imul(previous, 0x9e3779b1) ^ h ^ 0x27d4eb2f);
       }
+      previous = h;
     }
     const text = ` ${tokens.join(' ')} `;
     for (let i = 0; i + 3 <= text.length; i++) {
-      feature(`c ${text.slice(i, i + 3)}`);
+      feature(hashRange(text, i, i + 3, 0x01234567));
       if (i + 4 <= text.length) {
-        feature(`c ${text.slice(i, i + 4)}`);
+        feature(hashRange(text, i, i + 4, 0x76543210));
       }
     }
     let at = offsets[row]!;

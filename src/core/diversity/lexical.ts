@@ -30,26 +30,37 @@ export function intern(tokenised: readonly (readonly string[])[]): Interned {
 
 /** Unique and total n-grams of a set, counted within each instruction (never across two). */
 export function ngramCounts(interned: Interned, n: number): { unique: number; total: number } {
+  const key = ngramKey(interned.vocabulary, n);
   const seen = new Set<number | string>();
   let total = 0;
   for (const ids of interned.ids) {
     for (let i = 0; i + n <= ids.length; i++) {
       total++;
-      if (n === 1) {
-        seen.add(ids[i]!);
-      } else if (n === 2) {
-        seen.add(ids[i]! * 0x4000000 + ids[i + 1]!); // exact while the vocabulary is below 2^26 words
-      } else {
-        seen.add(Array.prototype.join.call(ids.subarray(i, i + n), ','));
-      }
+      seen.add(key(ids, i));
     }
   }
   return { unique: seen.size, total };
 }
 
+/** An exact key of the n-gram at `i`: a number while the ids fit in 52 bits (n · bits(vocabulary) ≤ 52), else a string. */
+function ngramKey(vocabulary: number, n: number): (ids: Uint32Array, i: number) => number | string {
+  const bits = Math.max(1, Math.ceil(Math.log2(vocabulary + 1)));
+  if (n * bits > 52) {
+    return (ids, i) => Array.prototype.join.call(ids.subarray(i, i + n), ',');
+  }
+  const base = 2 ** bits;
+  return (ids, i) => {
+    let k = 0;
+    for (let j = 0; j < n; j++) {
+      k = k * base + ids[i + j]!;
+    }
+    return k;
+  };
+}
+
 /** distinct-n (Li et al. 2016): unique n-grams ÷ all n-grams of the set. */
-export function distinctN(interned: Interned, n: number): MetricValue {
-  const { unique, total } = ngramCounts(interned, n);
+export function distinctN(interned: Interned, n: number, counts = ngramCounts(interned, n)): MetricValue {
+  const { unique, total } = counts;
   return {
     value: total ? unique / total : null,
     sampleSize: interned.ids.length,
@@ -75,8 +86,8 @@ export function expectedDistinct(vocabulary: number, total: number): number {
  * EAD-n (expectation-adjusted distinct): unique n-grams ÷ the number expected from C draws of V^n n-gram types,
  * V the word vocabulary (default 341,479: the built-in word vectors'), C the set's n-grams.
  */
-export function eadN(interned: Interned, n: number, vocabulary = EAD_VOCABULARY): MetricValue {
-  const { unique, total } = ngramCounts(interned, n);
+export function eadN(interned: Interned, n: number, vocabulary = EAD_VOCABULARY, counts = ngramCounts(interned, n)): MetricValue {
+  const { unique, total } = counts;
   const expected = expectedDistinct(vocabulary ** n, total);
   return {
     value: total ? unique / expected : null,
@@ -255,7 +266,7 @@ export function nearDuplicates(tokenised: readonly (readonly string[])[], option
       parent[i] = first;
     }
   });
-  const buckets = new Map<string, number[]>();
+  const buckets = Array.from({ length: BANDS }, () => new Map<number, number[]>());
   const signature = new Uint32Array(PERMUTATIONS);
   for (const i of representatives) {
     const set = sets[i]!;
@@ -269,10 +280,14 @@ export function nearDuplicates(tokenised: readonly (readonly string[])[], option
       }
     }
     for (let b = 0; b < BANDS; b++) {
-      const key = `${b}:${Array.prototype.join.call(signature.subarray(b * ROWS, (b + 1) * ROWS), ',')}`;
-      let bucket = buckets.get(key);
+      // The band's rows hashed to one number: a collision only adds a candidate, which is checked exactly.
+      let key = b;
+      for (let r = b * ROWS; r < (b + 1) * ROWS; r++) {
+        key = mix32(key ^ signature[r]!) + r;
+      }
+      let bucket = buckets[b]!.get(key);
       if (!bucket) {
-        buckets.set(key, (bucket = []));
+        buckets[b]!.set(key, (bucket = []));
       }
       for (let m = 0; m < bucket.length && m < BUCKET_COMPARISONS; m++) {
         const j = bucket[m]!;

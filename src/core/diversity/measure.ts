@@ -8,11 +8,13 @@ import { readInstructions, type Instruction } from './instructions';
 import {
   distinctN,
   eadN,
+  EAD_VOCABULARY,
   exactDuplicates,
   intern,
   lengthStats,
   mattr,
   nearDuplicates,
+  ngramCounts,
   templateConcentration,
   type Opening,
 } from './lexical';
@@ -48,14 +50,15 @@ export function measureInstructions(texts: readonly string[], options: MeasureOp
   const lengths = lengthStats(interned);
   const template = templateConcentration(tokenised);
   const vn = verbNoun(texts, tokenised);
+  const counts = [1, 2, 3].map((n) => ngramCounts(interned, n));
   const metrics: DiversityResult['metrics'] = {
     instructions: { value: texts.length, sampleSize: texts.length, definition: 'instructions measured (after --sample)' },
-    'distinct-1': distinctN(interned, 1),
-    'distinct-2': distinctN(interned, 2),
-    'distinct-3': distinctN(interned, 3),
-    'ead-1': eadN(interned, 1),
-    'ead-2': eadN(interned, 2),
-    'ead-3': eadN(interned, 3),
+    'distinct-1': distinctN(interned, 1, counts[0]),
+    'distinct-2': distinctN(interned, 2, counts[1]),
+    'distinct-3': distinctN(interned, 3, counts[2]),
+    'ead-1': eadN(interned, 1, EAD_VOCABULARY, counts[0]),
+    'ead-2': eadN(interned, 2, EAD_VOCABULARY, counts[1]),
+    'ead-3': eadN(interned, 3, EAD_VOCABULARY, counts[2]),
     mattr: mattr(interned, 50),
     'length-mean': lengths.mean,
     'length-median': lengths.median,

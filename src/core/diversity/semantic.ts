@@ -197,19 +197,28 @@ export function clusterEntropy(set: EmbeddingSet, seed = 1): MetricValue & { k: 
   }
   const random = seededRandom(seed);
   const fit = sampleIndices(n, KMEANS_FIT_SAMPLE, random).map((i) => points[i]!);
-  const row = (i: number): Float32Array => set.rows.subarray(i * d, (i + 1) * d);
-  const dist2 = (a: Float32Array, b: Float64Array | Float32Array): number => {
+  const rows = set.rows;
+  // Centres in one flat array; distances from row offsets, no views made in the loops.
+  const centres = new Float64Array(k * d);
+  const dist2 = (i: number, c: number): number => {
     let s = 0;
+    const ri = i * d;
+    const ci = c * d;
     for (let t = 0; t < d; t++) {
-      const x = a[t]! - b[t]!;
+      const x = rows[ri + t]! - centres[ci + t]!;
       s += x * x;
     }
     return s;
   };
+  const setCentre = (c: number, i: number): void => {
+    for (let t = 0; t < d; t++) {
+      centres[c * d + t] = rows[i * d + t]!;
+    }
+  };
   // k-means++ seeding.
-  const centres: Float64Array[] = [Float64Array.from(row(fit[Math.floor(random() * fit.length)]!))];
-  const nearest = Float64Array.from(fit, (i) => dist2(row(i), centres[0]!));
-  while (centres.length < k) {
+  setCentre(0, fit[Math.floor(random() * fit.length)]!);
+  const nearest = Float64Array.from(fit, (i) => dist2(i, 0));
+  for (let c = 1; c < k; c++) {
     const total = nearest.reduce((a, b) => a + b, 0);
     let pick = fit.length - 1;
     if (total > 0) {
@@ -224,15 +233,14 @@ export function clusterEntropy(set: EmbeddingSet, seed = 1): MetricValue & { k: 
     } else {
       pick = Math.floor(random() * fit.length);
     }
-    const centre = Float64Array.from(row(fit[pick]!));
-    centres.push(centre);
-    fit.forEach((i, j) => (nearest[j] = Math.min(nearest[j]!, dist2(row(i), centre))));
+    setCentre(c, fit[pick]!);
+    fit.forEach((i, j) => (nearest[j] = Math.min(nearest[j]!, dist2(i, c))));
   }
   const assign = (i: number): number => {
     let best = 0;
     let bestDistance = Infinity;
     for (let c = 0; c < k; c++) {
-      const dd = dist2(row(i), centres[c]!);
+      const dd = dist2(i, c);
       if (dd < bestDistance) {
         bestDistance = dd;
         best = c;
@@ -254,19 +262,20 @@ export function clusterEntropy(set: EmbeddingSet, seed = 1): MetricValue & { k: 
     if (changed === 0) {
       break;
     }
-    const sums = centres.map(() => new Float64Array(d));
+    const sums = new Float64Array(k * d);
     const counts = new Uint32Array(k);
     fit.forEach((i, j) => {
       const c = labels[j]!;
       counts[c]!++;
-      const r = row(i);
       for (let t = 0; t < d; t++) {
-        sums[c]![t]! += r[t]!;
+        sums[c * d + t]! += rows[i * d + t]!;
       }
     });
     for (let c = 0; c < k; c++) {
       if (counts[c]) {
-        centres[c] = sums[c]!.map((x) => x / counts[c]!);
+        for (let t = 0; t < d; t++) {
+          centres[c * d + t] = sums[c * d + t]! / counts[c]!;
+        }
       }
     }
   }
@@ -284,6 +293,9 @@ export function clusterEntropy(set: EmbeddingSet, seed = 1): MetricValue & { k: 
   return { value: entropy / Math.log(k), sampleSize: n, definition, k };
 }
 
+/** Most instructions the TF-IDF baseline is computed on (a seeded sample; said in its sample size). */
+export const TFIDF_SAMPLE = 5000;
+
 export interface SemanticOptions {
   seed?: number;
   /** Vendi order (default 1). */
@@ -297,13 +309,19 @@ export function semanticMetrics(
 ): Partial<Record<DiversityMetricId, MetricValue>> {
   const q = options.q ?? 1;
   const embedded = sifEmbeddings(tokenised);
-  const tfidf = tfidfVectors(tokenised);
+  // The TF-IDF baseline on a seeded sample: its 512×512 covariance costs (features per instruction)² per instruction.
+  const sample = sampleIndices(tokenised.length, TFIDF_SAMPLE, seededRandom(options.seed ?? 1));
+  const tfidf = tfidfVectors(sample.map((i) => tokenised[i]!));
   const { k: _k, ...clusters } = clusterEntropy(embedded, options.seed ?? 1);
+  const sampled =
+    sample.length < tokenised.length
+      ? `a seeded sample of ${sample.length} of ${tokenised.length} instructions`
+      : `all ${tokenised.length} instructions`;
   return {
     vendi: vendiDense(embedded, q),
     'mean-cosine-distance': meanCosineDistanceDense(embedded),
     'cluster-entropy': clusters,
-    'vendi-tfidf': vendiSparse(tfidf, q),
-    'mean-cosine-distance-tfidf': meanCosineDistanceSparse(tfidf),
+    'vendi-tfidf': vendiSparse(tfidf, q, `TF-IDF, ${sampled}`),
+    'mean-cosine-distance-tfidf': meanCosineDistanceSparse(tfidf, `TF-IDF, ${sampled}`),
   };
 }

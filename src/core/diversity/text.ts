@@ -74,6 +74,16 @@ export function hashString(text: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
+/** FNV-1a of `text.slice(start, end)` without making the substring. */
+export function hashRange(text: string, start: number, end: number, seed = 0x811c9dc5): number {
+  let h = seed >>> 0;
+  for (let i = start; i < end; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 /** MurmurHash3's 32-bit finaliser: a bijective mix of a 32-bit value. */
 export function mix32(x: number): number {
   let h = x >>> 0;
