@@ -1,7 +1,8 @@
 /**
  * Verb–noun structure of instructions (the Self-Instruct / Data-Juicer analysis: root verb + direct object of the
  * first sentence), approximated with wink-nlp's part-of-speech tagger, which tags but does not parse dependencies:
- * - the verb is the first token tagged VERB (not AUX) in the first sentence, lemmatised;
+ * - the verb is the first token tagged VERB (not AUX) in the first sentence, lemmatised, skipping verbs inside quotes
+ *   and participles used as adjectives (right after a determiner, adjective or numeral: "any moving objects");
  * - its object is the head noun of the noun phrase right after it: skipping determiners, adjectives, numerals,
  *   adverbs, particles and pronouns (so "give me a summary" → summary), the first NOUN/PROPN and the last noun of the
  *   run of nouns it starts ("summarize these news articles" → article); anything else first (a preposition, a
@@ -28,6 +29,8 @@ const TOP_NOUNS = 4;
 const MAX_CHARS = 600;
 const SKIP_BEFORE_OBJECT = new Set(['DET', 'ADJ', 'NUM', 'ADV', 'PART', 'PRON']);
 const NOUNS = new Set(['NOUN', 'PROPN']);
+const ATTRIBUTIVE_BEFORE = new Set(['DET', 'ADJ', 'NUM']);
+const QUOTES = new Set(["'", '"', '“', '”', '‘', '’', '`']);
 
 let nlp: ReturnType<typeof winkNLP> | undefined;
 
@@ -44,7 +47,20 @@ export function verbAndObject(text: string): { verb?: string; noun?: string } {
   const out = (property: unknown): string[] => tokens.out(property as typeof its.pos) as string[];
   const pos = out(its.pos);
   const lemma = out(its.lemma);
-  const v = pos.indexOf('VERB');
+  const value = out(its.value);
+  // The main verb: the first VERB that is neither quoted (a quoted clause: "when does the action 'the person puts
+  // the book down' take place") nor an attributive participle after a determiner, adjective or numeral ("any
+  // moving objects", "how many moving objects").
+  let quoted = false;
+  let v = -1;
+  for (let i = 0; i < pos.length; i++) {
+    if (QUOTES.has(value[i]!)) {
+      quoted = !quoted;
+    } else if (pos[i] === 'VERB' && !quoted && !(i > 0 && ATTRIBUTIVE_BEFORE.has(pos[i - 1]!))) {
+      v = i;
+      break;
+    }
+  }
   if (v < 0) {
     return {};
   }
