@@ -23,6 +23,7 @@ import { clusterEntropy, meanCosineDistanceDense, vendiDense, vendiFromEigenvalu
 import { verbAndObject } from '../../src/core/diversity/verbNoun';
 import { words } from '../../src/core/diversity/text';
 import type { EmbeddingSet } from '../../src/core/diversity/embeddings';
+import { duckdbParquet } from '../support/duckdb';
 import { sharedData, tempDir } from '../support/helpers';
 
 const tok = (texts: string[]): string[][] => texts.map((t) => words(t));
@@ -339,4 +340,35 @@ test('extraction from the shared files: MVBench prompts lose their options, L-Ev
   const leval = await collect(sharedData('long-text', 'leval-coursera.jsonl'));
   assert.equal(leval.got.length, 172);
   assert.equal(leval.got[0]!.text, 'Question 1. What is the main goal of data science?');
+});
+
+test('extraction from Parquet (written by DuckDB): the MVBench rows as the JSONL gives them; LLaVA conversations as structs', async (t) => {
+  const dir = tempDir(t);
+  const jsonl = sharedData('video-instructions', 'mvbench.jsonl');
+  const parquet = await duckdbParquet(path.join(dir, 'mvbench.parquet'), `SELECT * FROM read_json_auto('${jsonl}')`, {
+    rowGroupSize: 1000,
+  });
+  const fromParquet = await collect(parquet);
+  const fromJsonl = await collect(jsonl);
+  assert.equal(fromParquet.issues.length, 0);
+  assert.deepEqual(
+    fromParquet.got.map((i) => [i.text, i.source.line, i.source.unit]),
+    fromJsonl.got.map((i) => [i.text, i.source.line, 'row']),
+  );
+  const llava = await duckdbParquet(
+    path.join(dir, 'llava.parquet'),
+    `SELECT * FROM (VALUES
+       ([{'from': 'human', 'value': '<video>\nWhat is the dog chasing?'}, {'from': 'gpt', 'value': 'A ball.'}]),
+       ([{'from': 'gpt', 'value': 'no user turn'}])
+     ) AS t(conversations)`,
+  );
+  const l = await collect(llava);
+  assert.deepEqual(
+    l.got.map((i) => i.text),
+    ['What is the dog chasing?'],
+  );
+  assert.equal(l.issues.length, 1);
+  assert.equal(l.issues[0]!.unit, 'row');
+  assert.equal(l.issues[0]!.line, 2);
+  assert.match(l.issues[0]!.message, /conversations has no user turn/);
 });
