@@ -9,7 +9,7 @@ import { countIssue, emptyInputCounts, type InputCounts } from '../core/model';
 import { escapeControl, escapeControlKeepLines, escapeJsonControl } from '../core/util/terminal';
 import { parseFieldMapping } from '../core/readers/index';
 import { fileStem } from '../core/readers/schema';
-import { measureInstructions, readInstructionSet, type DatasetSpec, type DiversityResult } from '../core/diversity/measure';
+import { measureInstructionsAsync, readInstructionSet, type DatasetSpec, type DiversityResult } from '../core/diversity/measure';
 import { DIVERSITY_METRICS, type DiversityMetricId, type MetricValue } from '../shared/diversity';
 import { interruptible, stderrReporters, UsageError, wholeNumber } from './common';
 
@@ -133,7 +133,16 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError('--fields for diversity needs question=PATH (the field measured)');
   }
   const specs = datasetsOf(positionals, values.label);
-  const { onIssue } = stderrReporters(() => undefined);
+  // A one-line status on a TTY (the phase being measured), cleared before anything else is printed.
+  const tty = process.stderr.isTTY === true;
+  let shown = false;
+  const status = (text: string): void => {
+    if (tty && (shown || text)) {
+      process.stderr.write(`\r${escapeControl(text)}\x1b[K`);
+      shown = text !== '';
+    }
+  };
+  const { onIssue } = stderrReporters(() => status(''));
   const interrupt = interruptible('no report is written');
   const datasets: DatasetReport[] = [];
   try {
@@ -152,10 +161,17 @@ async function run(argv: string[]): Promise<number> {
         },
       });
       interrupt.signal.throwIfAborted();
-      const result = measureInstructions(
+      const result = await measureInstructionsAsync(
         instructions.map((i) => i.text),
-        { seed, q, nearThreshold },
+        {
+          seed,
+          q,
+          nearThreshold,
+          signal: interrupt.signal,
+          onProgress: (phase) => status(`${spec.label}: ${instructions.length} instructions, ${phase}…`),
+        },
       );
+      status('');
       datasets.push({
         label: spec.label,
         files: spec.files.map((f) => path.resolve(f)),

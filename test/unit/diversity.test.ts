@@ -18,7 +18,7 @@ import {
   nearDuplicates,
   templateConcentration,
 } from '../../src/core/diversity/lexical';
-import { measureInstructions } from '../../src/core/diversity/measure';
+import { MEASURE_PHASES, measureInstructions, measureInstructionsAsync } from '../../src/core/diversity/measure';
 import { clusterEntropy, meanCosineDistanceDense, vendiDense, vendiFromEigenvalues } from '../../src/core/diversity/semantic';
 import { verbAndObject } from '../../src/core/diversity/verbNoun';
 import { words } from '../../src/core/diversity/text';
@@ -371,4 +371,18 @@ test('extraction from Parquet (written by DuckDB): the MVBench rows as the JSONL
   assert.equal(l.issues[0]!.unit, 'row');
   assert.equal(l.issues[0]!.line, 2);
   assert.match(l.issues[0]!.message, /conversations has no user turn/);
+});
+
+test('measureInstructionsAsync: the same result, each phase reported, cancelled between phases', async () => {
+  const texts = ['Describe the main actions of the man.', 'What is the man doing?', 'Summarize the news articles.'];
+  const phases: string[] = [];
+  const result = await measureInstructionsAsync(texts, { onProgress: (phase) => phases.push(phase) });
+  assert.deepEqual(phases, [...MEASURE_PHASES]);
+  assert.deepEqual(result, measureInstructions(texts));
+  const controller = new AbortController();
+  const cancelled = measureInstructionsAsync(texts, {
+    signal: controller.signal,
+    onProgress: (phase) => phase === 'duplicates' && controller.abort(new Error('cancelled')),
+  });
+  await assert.rejects(cancelled, /cancelled/);
 });

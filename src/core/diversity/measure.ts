@@ -42,14 +42,19 @@ export interface DiversityResult {
   verbNoun: VerbNounTree;
 }
 
-/** Measures one instruction set (texts as extracted). */
-export function measureInstructions(texts: readonly string[], options: MeasureOptions = {}): DiversityResult {
+/** The phases of a measurement, in order (progress reports name them). */
+export const MEASURE_PHASES = ['words', 'n-grams', 'duplicates', 'verb–noun', 'embeddings'] as const;
+export type MeasurePhase = (typeof MEASURE_PHASES)[number];
+
+/** The measurement as steps: yields the phase about to run, returns the result. */
+function* measureSteps(texts: readonly string[], options: MeasureOptions): Generator<MeasurePhase, DiversityResult> {
   const seed = options.seed ?? 1;
+  yield 'words';
   const tokenised = texts.map((text) => words(text));
   const interned = intern(tokenised);
+  yield 'n-grams';
   const lengths = lengthStats(interned);
   const template = templateConcentration(tokenised);
-  const vn = verbNoun(texts, tokenised);
   const counts = [1, 2, 3].map((n) => ngramCounts(interned, n));
   const metrics: DiversityResult['metrics'] = {
     instructions: { value: texts.length, sampleSize: texts.length, definition: 'instructions measured (after --sample)' },
@@ -64,17 +69,52 @@ export function measureInstructions(texts: readonly string[], options: MeasureOp
     'length-median': lengths.median,
     'length-p10': lengths.p10,
     'length-p90': lengths.p90,
-    'exact-duplicates': exactDuplicates(texts.map(normalise)),
-    'near-duplicates': nearDuplicates(tokenised, { threshold: options.nearThreshold, seed }),
-    'template-concentration': { value: template.value, sampleSize: template.sampleSize, definition: template.definition },
-    'verb-noun-coverage': vn.coverage,
-    'verb-noun-distinct': vn.distinct,
-    'verb-noun-entropy': vn.entropy,
   };
+  yield 'duplicates';
+  metrics['exact-duplicates'] = exactDuplicates(texts.map(normalise));
+  metrics['near-duplicates'] = nearDuplicates(tokenised, { threshold: options.nearThreshold, seed });
+  metrics['template-concentration'] = { value: template.value, sampleSize: template.sampleSize, definition: template.definition };
+  yield 'verb–noun';
+  const vn = verbNoun(texts, tokenised);
+  metrics['verb-noun-coverage'] = vn.coverage;
+  metrics['verb-noun-distinct'] = vn.distinct;
+  metrics['verb-noun-entropy'] = vn.entropy;
   if (!options.lexicalOnly) {
+    yield 'embeddings';
     Object.assign(metrics, semanticMetrics(tokenised, { seed, q: options.q }));
   }
   return { metrics, openings: template.openings, verbNoun: vn.tree };
+}
+
+/** Measures one instruction set (texts as extracted), synchronously. */
+export function measureInstructions(texts: readonly string[], options: MeasureOptions = {}): DiversityResult {
+  const steps = measureSteps(texts, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) {
+      return step.value;
+    }
+  }
+}
+
+/**
+ * The same measurement, giving the event loop a turn between phases: `signal` cancels (throws its reason) before the
+ * next phase, and `onProgress` hears each phase as it starts.
+ */
+export async function measureInstructionsAsync(
+  texts: readonly string[],
+  options: MeasureOptions & { signal?: AbortSignal; onProgress?: (phase: MeasurePhase) => void } = {},
+): Promise<DiversityResult> {
+  const steps = measureSteps(texts, options);
+  for (;;) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    options.signal?.throwIfAborted();
+    const step = steps.next();
+    if (step.done) {
+      return step.value;
+    }
+    options.onProgress?.(step.value);
+  }
 }
 
 /** One dataset: a label and the files whose instructions it measures together. */
