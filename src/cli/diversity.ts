@@ -34,6 +34,7 @@ instruction, every question of a *.t2vid.jsonl record, video benchmark {prompt}/
   --vendi-q Q            order of the Vendi score: a number > 0, or inf (default 1: Shannon)
   --near-threshold J     Jaccard similarity of word 3-shingles for near duplicates, 0 < J ≤ 1 (default 0.8)
   --json                 print one JSON object on stdout
+  --help                 this text
 Bad input: a line that cannot be used is reported on stderr as FILE:LINE: reason and skipped.
 Exit codes: 0 done, 1 no instruction found or an error, 2 bad usage, 130 cancelled.
 `;

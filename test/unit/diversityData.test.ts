@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { measureInstructions, readInstructionSet, type DiversityResult } from '../../src/core/diversity/measure';
 import { DIVERSITY_METRICS, type DiversityMetricId } from '../../src/shared/diversity';
-import type { DiversityReport } from '../../src/cli/diversity';
+import { DIVERSITY_ARGS, DIVERSITY_HELP, type DiversityReport } from '../../src/cli/diversity';
 import { repoRoot, sharedData, tempDir } from '../support/helpers';
 
 const CLI = path.join(repoRoot(), 'dist', 'cli.js');
@@ -128,4 +128,14 @@ test('t2vid diversity --json: one object, a dataset per label, every metric with
   const empty = path.join(dir, 'empty.jsonl');
   fs.writeFileSync(empty, '{"text": "no instruction"}\n');
   assert.equal(t2vid(['diversity', empty]).code, 1);
+});
+
+test('t2vid diversity --help names every flag; t2vid --help lists the command', () => {
+  const help = t2vid(['diversity', '--help']);
+  assert.equal(help.code, 0);
+  assert.equal(help.stdout, DIVERSITY_HELP);
+  for (const flag of Object.keys(DIVERSITY_ARGS)) {
+    assert.ok(DIVERSITY_HELP.includes(`--${flag}`), `--${flag} in the help`);
+  }
+  assert.match(t2vid(['--help']).stdout, /t2vid diversity FILE\.\.\./);
 });
