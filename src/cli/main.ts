@@ -8,6 +8,7 @@ import { DATASET_FORMATS } from '../core/synth';
 import { OutputIsInputError } from '../core/util/fsutil';
 import { engineVersion } from '../core/version';
 import { defaultOf as d, UsageError } from './common';
+import { DIVERSITY_HELP, diversityCommand } from './diversity';
 import { mergeCommand } from './merge';
 import { QA_HELP, qaCommand } from './qa';
 import { synthCommand } from './synth';
@@ -18,6 +19,7 @@ Usage:
   t2vid synth INPUT... --out DIR [options]   render frames and write a training dataset
   t2vid merge DIR [--format minicpm-v]        join the shard datasets of a sharded run in DIR
   t2vid qa INPUT... --out FILE.t2vid.jsonl     generate question/answer pairs (t2vid qa --help)
+  t2vid diversity FILE... [--label NAME...]    measure instruction diversity (t2vid diversity --help)
   t2vid --help | --version
 
 Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
@@ -81,7 +83,7 @@ Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(command === 'qa' ? QA_HELP : HELP);
+    process.stdout.write(command === 'qa' ? QA_HELP : command === 'diversity' ? DIVERSITY_HELP : HELP);
     return 0;
   }
   try {
@@ -92,6 +94,8 @@ export async function main(argv: string[]): Promise<number> {
         return await mergeCommand(rest);
       case 'qa':
         return await qaCommand(rest);
+      case 'diversity':
+        return await diversityCommand(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${engineVersion()}\n`);

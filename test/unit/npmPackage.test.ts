@@ -17,8 +17,18 @@ import type { SynthSummary } from '../../src/core/synth';
 import type { MiniCpmVEntry } from '../../src/core/writers/minicpmv';
 import { repoRoot, sharedData, tempDir } from '../support/helpers';
 
-/** What prepack needs to build the CLI package (esbuild.js --cli: src/ and the font packages in node_modules). */
-const SOURCES = ['package.json', 'package-lock.json', '.npmignore', 'README.md', 'LICENSE', 'esbuild.js', 'tsconfig.json', 'src'];
+/** What prepack needs to build the CLI package (esbuild.js --cli: src/, scripts/embeddings.js and the font and word-vector packages in node_modules). */
+const SOURCES = [
+  'package.json',
+  'package-lock.json',
+  '.npmignore',
+  'README.md',
+  'LICENSE',
+  'esbuild.js',
+  'tsconfig.json',
+  'src',
+  'scripts',
+];
 
 /** The environment without the npm_* variables of an outer `npm test` (its prefix, its script context). */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -67,6 +77,7 @@ test('npm pack, npm install -g from the tarball, then t2vid synth on English and
     'dist/worker.js',
     'media/fonts/DejaVuSans.ttf',
     'media/fonts/NotoSansSC-Regular.ttf',
+    'media/embeddings/glove-6b-100d-50k.bin',
     'package.json',
   ]) {
     assert.ok(listing.includes(needed), `${needed} is not in ${tarball}: ${listing.join(', ')}`);
@@ -129,4 +140,10 @@ test('npm pack, npm install -g from the tarball, then t2vid synth on English and
     assert.equal(dataset.length, 1, `${lang}: one dataset entry`);
     assert.equal(Object.keys(dataset[0].image).length, summary.frames, `${lang}: the entry names every frame`);
   }
+
+  // t2vid diversity from the installed package: its word vectors (media/embeddings) and the bundled POS model load.
+  const d = spawnSync(bin, ['diversity', path.join(tmp, 'en.jsonl'), '--json'], { cwd: tmp, env, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(d.status, 0, `t2vid diversity exited ${d.status ?? d.signal}:\n${d.stderr}`);
+  const report = JSON.parse(d.stdout) as { datasets: Array<{ metrics: Record<string, { value: number | null }> }> };
+  assert.ok(Math.abs((report.datasets[0].metrics.vendi.value ?? 0) - 1) < 1e-6, 'the Vendi score of one instruction is 1');
 });

@@ -35,6 +35,7 @@ test('the VSIX carries every file the extension loads at run time (bundles, webv
     ...webviewApps.flatMap((app) => [`dist/webview/${app}.js`, `dist/webview/${app}.css`]),
     'dist/webview/vscode.css',
     ...fs.readdirSync(path.join(root, 'media', 'fonts')).map((f) => `media/fonts/${f}`),
+    'media/embeddings/glove-6b-100d-50k.bin',
     'media/t2vid.svg',
     ...(manifest.icon ? [manifest.icon] : []),
     // vsce keeps README links relative (--no-rewrite-relative-links): the images must be in the package.

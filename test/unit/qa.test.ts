@@ -9,7 +9,9 @@ import { frameRanges, generateQA, readQAFile, sourcePairs } from '../../src/core
 import { generatePairsForDocument, regeneratePair } from '../../src/core/qa/regenerate';
 import { isQAKind, type GeneratedPair, type QARecord } from '../../src/core/qa/types';
 import { Renderer } from '../../src/core/render';
-import type { Range } from '../../src/core/segment';
+import { groupUnits, wordUnits, type Range } from '../../src/core/segment';
+import { cleanInstruction } from '../../src/core/diversity/instructions';
+import { measureInstructions } from '../../src/core/diversity/measure';
 import { chinesePart, levalDocuments, repoRoot, sharedData, tempDir } from '../support/helpers';
 
 const engine = resolveOptions();
@@ -562,4 +564,34 @@ test('qaCommand: --json summary, usage errors exit 2', (t) => {
   assert.equal(noKey.code, 2);
   assert.match(noKey.stderr, /OPENAI_API_KEY/);
   assert.equal(qa([path.join(dir, 'missing.jsonl'), '--out', out]).code, 1);
+});
+
+test('built-in Q&A is not the templated data T2Vid argues against: on the shared L-Eval files, top-10 openings ≤ 30 % and distinct-2 at least L-Eval’s own', () => {
+  // Frames as the words mode groups them (no layout needed: the measure is of the questions' wording).
+  const docs = levalDocuments();
+  const questions: string[] = [];
+  for (const [i, doc] of docs.entries()) {
+    const units = wordUnits(doc.input);
+    const frames: Range[] = groupUnits(doc.input, units, engine.segment).map(([a, b]) => [units[a][0], units[b - 1][1]]);
+    frames[0][0] = 0;
+    for (let f = 1; f < frames.length; f++) {
+      frames[f - 1][1] = frames[f][0];
+    }
+    frames[frames.length - 1][1] = doc.input.length;
+    questions.push(
+      ...generateBuiltin({ id: `doc-${i}`, context: doc.input, frames }, { perDoc: 5, seed: 1, createdAt: CREATED }).map((p) => p.question),
+    );
+  }
+  const leval = docs.flatMap((d) => d.instructions).map(cleanInstruction);
+  assert.ok(questions.length >= 450, `${questions.length} questions`);
+  const ours = measureInstructions(questions).metrics;
+  const theirs = measureInstructions(leval).metrics;
+  const top10 = ours['template-concentration']!.value!;
+  const d2 = ours['distinct-2']!.value!;
+  console.log(
+    `built-in: ${questions.length} questions, top-10 openings ${(100 * top10).toFixed(1)} %, distinct-2 ${d2.toFixed(3)}; ` +
+      `L-Eval instructions: ${leval.length}, ${(100 * theirs['template-concentration']!.value!).toFixed(1)} %, ${theirs['distinct-2']!.value!.toFixed(3)}`,
+  );
+  assert.ok(top10 <= 0.3, `top-10 openings ${top10}`);
+  assert.ok(d2 >= theirs['distinct-2']!.value!, `distinct-2 ${d2} < L-Eval's ${theirs['distinct-2']!.value}`);
 });

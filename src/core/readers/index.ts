@@ -7,12 +7,12 @@ import * as path from 'node:path';
 import type { FieldMapping, ReadIssue, Sample } from '../model';
 import { readJson, readJsonl } from './json';
 import { readParquet } from './parquet';
-import { fileStem, type ReaderContext } from './schema';
+import { fileStem, reportIssue, type ReaderContext, type RecordConverter } from './schema';
 import { readText } from './text';
 import { formatOfExtension, SUPPORTED_EXTENSIONS, type InputFormat } from '../../shared/fileTypes';
 
 export { parseFieldMapping, splitLongAlpacaInstruction, fileStem } from './schema';
-export type { RecordSchema } from './schema';
+export type { RecordSchema, RecordConverter, RecordPosition } from './schema';
 
 export interface ReadOptions {
   /** Explicit mapping, overrides schema detection. */
@@ -74,6 +74,43 @@ export async function* readSamples(file: string, options: ReadOptions = {}): Asy
   switch (format) {
     case 'text':
       yield* readText(ctx);
+      return;
+    case 'jsonl':
+      yield* readJsonl(ctx);
+      return;
+    case 'json':
+      yield* readJson(ctx);
+      return;
+    case 'parquet':
+      yield* readParquet(ctx);
+      return;
+  }
+}
+
+/**
+ * Streams records of a JSON, JSONL or Parquet file through `convert` instead of `recordToSample` (the same streaming,
+ * line numbers and issues as `readSamples`). A text document holds no records: one file issue, nothing yielded.
+ */
+export async function* readRecords<T>(file: string, convert: RecordConverter<T>, options: ReadOptions = {}): AsyncGenerator<T> {
+  const format = formatOf(file);
+  if (!format) {
+    throw new Error(
+      `Unsupported file type: ${file} (extension "${path.extname(file) || '(none)'}"; supported: ${SUPPORTED_EXTENSIONS.join(', ')})`,
+    );
+  }
+  options.signal?.throwIfAborted();
+  await assertReadable(file);
+  const ctx: ReaderContext<T> = {
+    file,
+    stem: fileStem(file),
+    fields: options.fields,
+    signal: options.signal,
+    onIssue: options.onIssue,
+    convert,
+  };
+  switch (format) {
+    case 'text':
+      reportIssue(ctx, 0, 'file', 'a text document holds no records (instructions are read from JSON, JSONL or Parquet)');
       return;
     case 'jsonl':
       yield* readJsonl(ctx);

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import type { Sample } from '../model';
 import { describeInvalid, sniffBinary, Utf8Decoder } from './decode';
-import { recordToSample, reportIssue, type ReaderContext } from './schema';
+import { recordToSample, reportIssue, type ReaderContext, type RecordConverter } from './schema';
 
 const CHUNK_SIZE = 1 << 20;
 
@@ -14,7 +14,7 @@ const CHUNK_SIZE = 1 << 20;
  * text (NUL bytes, UTF-16, mostly invalid UTF-8 in its first 64 KB) is reported once as skipped and yields nothing,
  * and invalid UTF-8 elsewhere is reported as a warning per line (file, line, byte offset) and replaced with U+FFFD.
  */
-export async function* readChunks(file: string, signal?: AbortSignal, report?: ReaderContext): AsyncGenerator<string> {
+export async function* readChunks<T>(file: string, signal?: AbortSignal, report?: ReaderContext<T>): AsyncGenerator<string> {
   signal?.throwIfAborted();
   const stream = fs.createReadStream(file, { highWaterMark: CHUNK_SIZE, signal });
   const decoder = new Utf8Decoder((invalid) => {
@@ -62,7 +62,7 @@ export interface Line {
 }
 
 /** Streams physical lines split on `\n` (a `\r` before it is dropped, so CRLF files work). */
-export async function* readLines(file: string, signal?: AbortSignal, report?: ReaderContext): AsyncGenerator<Line> {
+export async function* readLines<T>(file: string, signal?: AbortSignal, report?: ReaderContext<T>): AsyncGenerator<Line> {
   let pending: string[] = [];
   let line = 1;
   for await (const chunk of readChunks(file, signal, report)) {
@@ -97,7 +97,7 @@ function errorMessage(error: unknown): string {
 }
 
 /** Parses one record's JSON text and converts it, reporting problems at `line`. */
-function parseRecord(text: string, line: number, ctx: ReaderContext, element?: number): Sample | undefined {
+function parseRecord<T>(text: string, line: number, ctx: ReaderContext<T>, element?: number): T | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -105,11 +105,12 @@ function parseRecord(text: string, line: number, ctx: ReaderContext, element?: n
     reportIssue(ctx, line, 'line', `invalid JSON: ${errorMessage(error)}`, element !== undefined ? { element } : {});
     return undefined;
   }
-  return recordToSample(value, ctx, element !== undefined ? { line, unit: 'line', element } : { line, unit: 'line' });
+  const convert = ctx.convert ?? (recordToSample as unknown as RecordConverter<T>);
+  return convert(value, ctx, element !== undefined ? { line, unit: 'line', element } : { line, unit: 'line' });
 }
 
 /** JSON Lines: one record per physical line; blank lines are skipped silently. */
-export async function* readJsonl(ctx: ReaderContext): AsyncGenerator<Sample> {
+export async function* readJsonl<T = Sample>(ctx: ReaderContext<T>): AsyncGenerator<T> {
   for await (const { text, line } of readLines(ctx.file, ctx.signal, ctx)) {
     ctx.signal?.throwIfAborted();
     const body = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -124,14 +125,14 @@ export async function* readJsonl(ctx: ReaderContext): AsyncGenerator<Sample> {
 }
 
 /** A JSON file: a top-level array of records, an object with a `data` array, one object, or JSONL in disguise. */
-export async function* readJson(ctx: ReaderContext): AsyncGenerator<Sample> {
+export async function* readJson<T = Sample>(ctx: ReaderContext<T>): AsyncGenerator<T> {
   const shape = await probeJson(ctx.file, ctx.signal);
   if (shape === 'many') {
     yield* readJsonl(ctx);
     return;
   }
   const scanner = new JsonRecordScanner();
-  const drain = function* (): Generator<Sample> {
+  const drain = function* (): Generator<T> {
     for (const event of scanner.take()) {
       if (event.kind === 'issue') {
         reportIssue(ctx, event.line, 'line', event.message, event.element !== undefined ? { element: event.element } : {});

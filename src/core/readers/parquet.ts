@@ -12,7 +12,7 @@ import { isUtf8 } from 'node:buffer';
 import type { AsyncBuffer, Compressors, FileMetaData, ParquetParsers, SchemaTree } from 'hyparquet';
 import type { Sample } from '../model';
 import { invalidUtf8Offsets } from './decode';
-import { fieldPathRoot, recordToSample, reportIssue, type ReaderContext } from './schema';
+import { fieldPathRoot, recordToSample, reportIssue, type ReaderContext, type RecordConverter } from './schema';
 
 /** Roughly how many uncompressed bytes of the selected columns to decode per range of rows. */
 const BATCH_BYTES = 16 * 1024 * 1024;
@@ -66,9 +66,13 @@ function topLevelColumns(metadata: FileMetaData): string[] {
 
 /**
  * The columns worth decoding: only those a schema (or the field mapping) can use, when the file has a
- * usable context column; otherwise all of them (so the "no context field" issue lists the real keys).
+ * usable context column; otherwise, or with a custom converter, all of them (so the "no context field" issue lists the
+ * real keys).
  */
-function columnsToRead(columns: string[], ctx: ReaderContext): string[] | undefined {
+function columnsToRead<T>(columns: string[], ctx: ReaderContext<T>): string[] | undefined {
+  if (ctx.convert) {
+    return undefined; // a custom converter (instruction-only records) may read any column
+  }
   const root = (field: string): string => (columns.includes(field) ? field : fieldPathRoot(field));
   if (ctx.fields) {
     const wanted = [ctx.fields.context ?? 'context', ctx.fields.question, ctx.fields.answer]
@@ -501,7 +505,7 @@ function rowRanges(groupRows: number, groupBytes: number, locations: Record<stri
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Parquet: one record per row; ids `<stem>-r000001`, sources and issues with unit 'row'. */
-export async function* readParquet(ctx: ReaderContext): AsyncGenerator<Sample> {
+export async function* readParquet<T = Sample>(ctx: ReaderContext<T>): AsyncGenerator<T> {
   const hyparquet = await import('hyparquet');
   // Snappy stays with hyparquet's own decoder, which writes straight into the page buffer: hyparquet-compressors'
   // Snappy (WebAssembly) grows a linear memory as big as input + output that is never given back (+110 MB RSS on
@@ -589,7 +593,10 @@ export async function* readParquet(ctx: ReaderContext): AsyncGenerator<Sample> {
                 replaced: n,
               });
             }
-            const sample = recordToSample(record, ctx, { line: rowStart + k + 1, unit: 'row' });
+            const sample = (ctx.convert ?? (recordToSample as unknown as RecordConverter<T>))(record, ctx, {
+              line: rowStart + k + 1,
+              unit: 'row',
+            });
             rows[k] = {}; // release the row's bytes as soon as its sample is handed on
             if (sample) {
               yield sample;

@@ -12,8 +12,11 @@ import type { FieldMapping, QAPair, ReadIssue, Sample, SourceRef } from '../mode
 /** Which schema a record was read with; stored as `sample.meta.schema`. */
 export type RecordSchema = 't2vid' | 't2vid-qa' | 'leval' | 'longalpaca' | 'mapped';
 
+/** Turns one parsed record into what a reader yields (default `recordToSample`); reports problems itself. */
+export type RecordConverter<T> = (value: unknown, ctx: ReaderContext<T>, position: RecordPosition) => T | undefined;
+
 /** State shared by every reader while it reads one file. */
-export interface ReaderContext {
+export interface ReaderContext<T = Sample> {
   file: string;
   /** Sanitized file stem, the prefix of every sample id. */
   stem: string;
@@ -22,6 +25,8 @@ export interface ReaderContext {
   onIssue?: (issue: ReadIssue) => void;
   /** Keep pairs a curator rejected (default: leave them out). */
   includeRejected?: boolean;
+  /** Converts each record instead of `recordToSample` (the diversity metrics read instructions only). */
+  convert?: RecordConverter<T>;
 }
 
 /** The field in which the curation editor keeps review statuses of formats that have none (one per pair). */
@@ -40,8 +45,8 @@ const MAPPABLE_KEYS = ['context', 'question', 'answer'] as const;
 type MappableKey = (typeof MAPPABLE_KEYS)[number];
 
 /** Reports one issue for `file` at `line` (no-op without an `onIssue` callback). */
-export function reportIssue(
-  ctx: ReaderContext,
+export function reportIssue<T>(
+  ctx: ReaderContext<T>,
   line: number,
   unit: 'line' | 'row' | 'row group' | 'file',
   message: string,
