@@ -557,9 +557,20 @@ async function openFile(page: Page, relativePath: string): Promise<void> {
   if (dir !== '.') {
     row = row.filter({ has: page.locator('.label-description', { hasText: dir }) });
   }
-  await row.first().waitFor({ state: 'visible' });
-  await row.first().click();
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  // A click can land while Quick Open re-renders its results (seen under load): the widget then stays open, so the
+  // row is clicked again (at most three times) until the widget closes.
+  for (let attempt = 1; ; attempt++) {
+    await row.first().waitFor({ state: 'visible' });
+    await row.first().click();
+    try {
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 8000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) {
+        throw e;
+      }
+    }
+  }
   // The active editor tab names its file in data-resource-name (its label splits name and extension).
   await page
     .locator(`.tabs-container .tab.active[data-resource-name=${JSON.stringify(name)}]`)
