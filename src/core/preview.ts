@@ -76,6 +76,13 @@ export interface PartialRequest {
  */
 const EARLY_LOOKAHEAD = 1;
 
+/**
+ * Streaming: the first frames of a render are handed on once this many are written (about a screenful of
+ * thumbnails), then the new ones every PROGRESS_MS, so a book-length document shows its start at once and fills in.
+ */
+const FIRST_BATCH = 8;
+const PROGRESS_MS = 120;
+
 export class PreviewEngine {
   private renderer: CachingRenderer | undefined;
   private key = '';
@@ -86,8 +93,17 @@ export class PreviewEngine {
     private readonly layoutCacheBytes = 96 << 20,
   ) {}
 
-  /** Render all frames of `text`; throws signal.reason if cancelled. */
-  async render(text: string, options: EngineOptions, signal?: AbortSignal, partial?: PartialRequest): Promise<PreviewResult> {
+  /**
+   * Render all frames of `text`; throws signal.reason if cancelled. `progress` gets the frames as they are written
+   * (each frame once, in order), except those an early `partial` look hands on.
+   */
+  async render(
+    text: string,
+    options: EngineOptions,
+    signal?: AbortSignal,
+    partial?: PartialRequest,
+    progress?: (pages: PreviewPage[]) => void,
+  ): Promise<PreviewResult> {
     const started = performance.now();
     const key = optionsKey(options, engineVersion());
     if (!this.renderer || key !== this.key) {
@@ -103,6 +119,9 @@ export class PreviewEngine {
     // Until the pages through the cursor are out, lay out one group at a time: groups past it would only hold up
     // the cursor's (libvips lays out text one at a time per process).
     const lookahead = (): number => (early ? EARLY_LOOKAHEAD : 4);
+    /** Pages handed on so far (by `progress` or the early look). */
+    let announced = 0;
+    let flushed = performance.now();
     for await (const page of paginate(text, renderer, { segment: options.segment, signal, lookahead, segmentCache: this.segments })) {
       const name = createHash('sha256').update(key).update('\0').update(page.text).digest('hex').slice(0, 32);
       const file = path.join(this.cacheDir, `${name}.png`);
@@ -120,6 +139,15 @@ export class PreviewEngine {
         signal?.throwIfAborted();
         early.onPartial(pages.slice());
         early = undefined;
+        announced = pages.length;
+        flushed = performance.now();
+      } else if (progress && !early && (announced === 0 ? pages.length >= FIRST_BATCH : performance.now() - flushed >= PROGRESS_MS)) {
+        await Promise.all(writes); // a frame is announced once its PNG is on disk
+        writes.length = 0;
+        signal?.throwIfAborted();
+        progress(pages.slice(announced));
+        announced = pages.length;
+        flushed = performance.now();
       }
     }
     await Promise.all(writes);
