@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { contextIndexAt, contextOffsets, jsonStringOffsets } from '../../src/core/jsonOffsets';
 import { resolveOptions } from '../../src/core/options';
@@ -92,6 +93,28 @@ test('preview process: a long document streams its frames in order, each once, w
   t.diagnostic(
     `${result.pages.length} frames; first ${batches[0].pages.length} at ${batches[0].at.toFixed(0)} ms, all at ${done.toFixed(0)} ms`,
   );
+});
+
+test('preview engine: past its memory bound the layout cache deflates layouts, and frames drawn from them are identical', async (t) => {
+  const text = levalDocuments()[2].input.slice(0, 20000);
+  const options = resolveOptions();
+  // 2 MB holds about a dozen raw layouts: most of this document's are deflated (or dropped) by the end.
+  const small = new PreviewEngine(tempDir(t), 2 << 20);
+  const first = await small.render(text, options);
+  assert.ok(first.pages.length > 30, `${first.pages.length} frames`);
+  // Remove the PNGs: the second render lays out nothing new but must encode every frame again, from cached layouts.
+  for (const p of first.pages) {
+    fs.rmSync(p.file, { force: true });
+  }
+  const second = await small.render(text, options);
+  assert.deepEqual(
+    second.pages.map((p) => [p.range, path.basename(p.file)]),
+    first.pages.map((p) => [p.range, path.basename(p.file)]),
+  );
+  const fresh = await new PreviewEngine(tempDir(t)).render(text, options);
+  for (let i = 0; i < fresh.pages.length; i++) {
+    assert.ok(fs.readFileSync(second.pages[i].file).equals(fs.readFileSync(fresh.pages[i].file)), `frame ${i} is the same PNG`);
+  }
 });
 
 test('JSON offsets map a context back to its columns in the raw line, escapes included', () => {

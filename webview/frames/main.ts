@@ -396,6 +396,8 @@ function updateThumb(t: Thumb, position: number, frame: FrameView | undefined): 
     t.wordCount = words;
     t.words.textContent = frame ? `${number.format(frame.words)} ${frame.words === 1 ? 'word' : 'words'}` : '';
   }
+  // The frame's source range, for tests and the bench (the title says it in words).
+  t.root.dataset.range = frame ? `${frame.range[0]}-${frame.range[1]}` : '';
   t.root.title = frame
     ? `Frame ${label}: ${number.format(frame.words)} words, characters ${number.format(frame.range[0])}–${number.format(frame.range[1])}. Click to select in the editor, double-click to open.`
     : `Frame ${label}: loading…`;
@@ -675,7 +677,15 @@ strip.addEventListener('dblclick', (e) => {
   }
 });
 
+/** The strip is being focused by a click: the click sets the position, and nothing may scroll under the pointer. */
+let pointerFocus = false;
+strip.addEventListener('mousedown', () => (pointerFocus = true));
+strip.addEventListener('mouseup', () => (pointerFocus = false));
+
 strip.addEventListener('focus', () => {
+  if (pointerFocus) {
+    return;
+  }
   if (focusIndex < 0 && current?.count) {
     focusIndex = highlight >= 0 && highlight < current.count ? highlight : 0;
   }
