@@ -465,7 +465,15 @@ function visibleWindow(): GridWindow {
 /** Builds the thumbnails of the rows near the viewport (placeholders for frames not here yet) and asks for what is missing. */
 function layoutStrip(): void {
   const state = current;
-  if (!state || strip.hidden) {
+  if (!state) {
+    return;
+  }
+  if (strip.hidden || !state.count) {
+    // A message instead of frames: no thumbnail stays behind it.
+    spares.push(...built.values());
+    spares.length = Math.min(spares.length, 64);
+    built = new Map();
+    strip.replaceChildren();
     return;
   }
   const measured = pitch;
