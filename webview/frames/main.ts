@@ -506,18 +506,14 @@ function layoutStrip(): void {
   if (!measured && rowPitch() !== measured && built.size) {
     schedule(); // the first thumbnails give the real row height: lay out again with it
   }
-  const missing = missingRange(win.start, win.end, (p) => known.get(p)?.version === lastVersion, MAX_WINDOW);
-  const want = missing && { version: lastVersion, ...missing };
-  if (want && lastVersion >= 0 && (!asked || asked.version !== want.version || asked.start !== want.start || asked.end !== want.end)) {
-    asked = want;
-    post({ type: 'frames/requestRange', version: want.version, start: want.start, end: want.end });
-  } else if (!want && lastVersion >= 0) {
-    // Nothing missing, but the host keeps its states' window on the viewport: tell it where that is.
-    const end = Math.min(win.end, win.start + MAX_WINDOW);
-    if (!asked || asked.start !== win.start || asked.end !== end) {
-      asked = { version: lastVersion, start: win.start, end };
-      post({ type: 'frames/requestRange', version: lastVersion, start: win.start, end });
-    }
+  // Ask for the whole window when any of it is missing or stale, or when it moved: the host keeps its states'
+  // window on the range asked last, so after an edit the next state carries every frame in view.
+  const end = Math.min(win.end, win.start + MAX_WINDOW);
+  const missing = missingRange(win.start, end, (p) => known.get(p)?.version === lastVersion, MAX_WINDOW);
+  const moved = !asked || asked.start !== win.start || asked.end !== end;
+  if (lastVersion >= 0 && (moved || (missing && asked?.version !== lastVersion))) {
+    asked = { version: lastVersion, start: win.start, end };
+    post({ type: 'frames/requestRange', version: lastVersion, start: win.start, end });
   }
 }
 
