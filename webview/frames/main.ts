@@ -390,6 +390,9 @@ function updateThumb(t: Thumb, position: number, frame: FrameView | undefined): 
       t.img.alt = '';
       t.img.removeAttribute('src');
     }
+  } else if (frame && !t.img.complete && inline.has(src)) {
+    // Shown from its URI (a restored state) and still loading: the bytes came inline meanwhile, use them.
+    t.img.src = inline.get(src) ?? src;
   }
   const words = frame ? frame.words : -1;
   if (t.wordCount !== words) {
