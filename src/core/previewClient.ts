@@ -9,10 +9,11 @@ import { forkWorker, workerScript } from './util/worker';
 import { PreviewEngine, type PreviewPage, type PreviewResult } from './preview';
 
 type ToPreview =
-  | { type: 'render'; id: number; text: string; options: EngineOptions; focus?: { offset: number; after: number } }
+  | { type: 'render'; id: number; text: string; options: EngineOptions; focus?: { offset: number; after: number }; stream: boolean }
   | { type: 'cancel'; id: number };
 type FromPreview =
   | { type: 'partial'; id: number; pages: PreviewPage[] }
+  | { type: 'pages'; id: number; pages: PreviewPage[] }
   | { type: 'result'; id: number; result: PreviewResult }
   | { type: 'error'; id: number; message: string; cancelled: boolean };
 
@@ -40,6 +41,7 @@ export function runPreviewWorker(cacheDir: string): void {
           after: focus.after,
           onPartial: (pages) => process.send?.({ type: 'partial', id: message.id, pages } satisfies FromPreview),
         },
+        message.stream ? (pages) => process.send?.({ type: 'pages', id: message.id, pages } satisfies FromPreview) : undefined,
       )
       .then(
         (result) => process.send?.({ type: 'result', id: message.id, result } satisfies FromPreview),
@@ -67,7 +69,12 @@ export class PreviewClient {
   private nextId = 1;
   private readonly pending = new Map<
     number,
-    { resolve: (r: PreviewResult) => void; reject: (e: Error) => void; onPartial?: (pages: PreviewPage[]) => void }
+    {
+      resolve: (r: PreviewResult) => void;
+      reject: (e: Error) => void;
+      onPartial?: (pages: PreviewPage[]) => void;
+      onPages?: (pages: PreviewPage[]) => void;
+    }
   >();
   private latest = 0;
 
@@ -88,6 +95,10 @@ export class PreviewClient {
       }
       if (message.type === 'partial') {
         waiter.onPartial?.(message.pages);
+        return;
+      }
+      if (message.type === 'pages') {
+        waiter.onPages?.(message.pages);
         return;
       }
       this.pending.delete(message.id);
@@ -113,12 +124,14 @@ export class PreviewClient {
   /**
    * Render `text`; rejects with PreviewCancelled if a newer render was asked for meanwhile. With `focus`, the pages
    * up to the one holding `focus.offset` (and `focus.after` more) are also handed to `focus.onPartial` as soon as
-   * they are ready.
+   * they are ready. With `onPages`, the frames stream in as they are written (after those of the early look): a
+   * long document's first frames need not wait for its last.
    */
   render(
     text: string,
     options: EngineOptions,
     focus?: { offset: number; after: number; onPartial: (pages: PreviewPage[]) => void },
+    onPages?: (pages: PreviewPage[]) => void,
   ): Promise<PreviewResult> {
     const child = this.process();
     const id = this.nextId++;
@@ -127,13 +140,14 @@ export class PreviewClient {
     }
     this.latest = id;
     return new Promise<PreviewResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onPartial: focus?.onPartial });
+      this.pending.set(id, { resolve, reject, onPartial: focus?.onPartial, onPages });
       child.send({
         type: 'render',
         id,
         text,
         options,
         focus: focus && { offset: focus.offset, after: focus.after },
+        stream: !!onPages,
       } satisfies ToPreview);
     });
   }

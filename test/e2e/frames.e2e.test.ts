@@ -16,12 +16,12 @@ import {
   enginePages,
   openFramesView,
   panelFrame,
+  scrollThroughStrip,
   sleep,
   statusSelection,
   timer,
   until,
   type DomDocument,
-  type DomImage,
 } from '../support/panel';
 
 /** The `input` of the first record of ../shared/data/long-text/leval-news_summ.jsonl (read, never copied into the repo). */
@@ -39,8 +39,11 @@ function newsText(): string {
 
 /** The engine's pages for `text`, rendered in this process with a throwaway cache. */
 interface PanelState {
+  /** Thumbnails built (the rows near the viewport). */
   thumbs: number;
   statsFrames: number;
+  /** Whether the stats show the total (not frames "so far"). */
+  complete: boolean;
   stats: string;
   message: string | null;
   active: number[];
@@ -55,6 +58,7 @@ async function panelState(frame: Frame): Promise<PanelState> {
     return {
       thumbs: thumbs.length,
       statsFrames: Number(stats?.dataset.frames ?? NaN),
+      complete: stats?.dataset.complete === 'true',
       stats: stats?.textContent ?? '',
       message: message && !message.hidden ? (message.textContent ?? '').trim() : null,
       active: thumbs.filter((t) => t.classList.contains('t2vid-frame--active')).map((t) => Number(t.dataset.index)),
@@ -63,8 +67,9 @@ async function panelState(frame: Frame): Promise<PanelState> {
 }
 
 /**
- * Waits until the strip shows exactly `count` thumbnails (and the stats agree), then brings each into view in turn
- * (thumbnails load lazily) and waits for its PNG: complete with natural size width × height.
+ * Waits until the stats show exactly `count` frames, all of them (no render streaming in), then scrolls through the
+ * filmstrip (a virtual grid) and checks that each of the `count` thumbnails shows its PNG: complete with natural
+ * size width × height. `thumbs` in the result is the number of distinct thumbnails seen.
  */
 async function waitForFrames(
   frame: Frame,
@@ -73,44 +78,15 @@ async function waitForFrames(
   timeoutMs = 60_000,
 ): Promise<PanelState> {
   const state = await until(
-    `${count} frame thumbnails`,
+    `${count} frames`,
     async () => {
       const s = await panelState(frame);
-      return s.thumbs === count && s.statsFrames === count && s.message === null ? s : undefined;
+      return s.statsFrames === count && s.complete && s.message === null ? s : undefined;
     },
     timeoutMs,
     () => panelState(frame),
   );
-  const images = await frame.evaluate(async (timeout) => {
-    const doc = (globalThis as unknown as { document: DomDocument }).document;
-    const thumbs = [...doc.querySelectorAll('#t2vid-strip .t2vid-frame')];
-    const out: Array<{ index: number; complete: boolean; width: number; height: number; src: string }> = [];
-    for (const thumb of thumbs) {
-      const img = thumb.querySelector('img') as DomImage | null;
-      if (!img) {
-        out.push({ index: Number(thumb.dataset.index), complete: false, width: 0, height: 0, src: '' });
-        continue;
-      }
-      thumb.scrollIntoView({ block: 'nearest' });
-      if (!(img.complete && img.naturalWidth > 0)) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => resolve();
-          img.addEventListener('load', done, { once: true });
-          img.addEventListener('error', done, { once: true });
-          setTimeout(done, timeout);
-        });
-      }
-      out.push({
-        index: Number(thumb.dataset.index),
-        complete: img.complete,
-        width: img.naturalWidth,
-        height: img.naturalHeight,
-        src: img.currentSrc,
-      });
-    }
-    doc.getElementById('t2vid-strip')?.querySelector('.t2vid-frame')?.scrollIntoView({ block: 'nearest' });
-    return out;
-  }, 20_000);
+  const images = await scrollThroughStrip(frame);
   assert.deepEqual(
     images.map((i) => i.index),
     Array.from({ length: count }, (_, i) => i),
@@ -118,7 +94,7 @@ async function waitForFrames(
   );
   const broken = images.filter((i) => !i.complete || i.width !== size.width || i.height !== size.height);
   assert.deepEqual(broken, [], `thumbnails whose PNG did not load at ${size.width}×${size.height}`);
-  return state;
+  return { ...state, thumbs: images.length };
 }
 
 /** 1-based line and column of a text offset, as VS Code counts them (no tabs in this text). */

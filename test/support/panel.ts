@@ -244,3 +244,114 @@ export async function quickOpen(vscode: VSCodeSession, name: string): Promise<vo
 export async function visibleTextEditors(vscode: VSCodeSession): Promise<number> {
   return vscode.page.locator('.part.editor .monaco-editor:visible').count();
 }
+
+/** One thumbnail of the Frames view's filmstrip as seen while scrolling through it. */
+export interface SeenThumb {
+  index: number;
+  complete: boolean;
+  width: number;
+  height: number;
+  src: string;
+}
+
+/**
+ * Scrolls the Frames view's filmstrip (a virtual grid: only rows near the viewport exist) from the top to the end,
+ * waiting at each step for the frames to arrive (no placeholder left) and their images to load; returns every
+ * thumbnail seen, by index order, and scrolls back to the top.
+ */
+export async function scrollThroughStrip(frame: Frame, timeoutMs = 20_000): Promise<SeenThumb[]> {
+  return frame.evaluate(async (timeout) => {
+    type El = DomImage & { getBoundingClientRect(): { top: number; bottom: number } };
+    const g = globalThis as unknown as {
+      document: DomDocument & { scrollingElement: unknown };
+      getComputedStyle(e: unknown): { overflowY: string };
+      requestAnimationFrame(f: () => void): void;
+    };
+    const doc = g.document;
+    const body = doc.querySelector('.t2vid-body');
+    const sc = (g.getComputedStyle(body).overflowY === 'visible' ? doc.scrollingElement : body) as {
+      scrollTop: number;
+      clientHeight: number;
+      scrollHeight: number;
+    };
+    const frameTick = (): Promise<void> => new Promise((r) => g.requestAnimationFrame(() => g.requestAnimationFrame(() => r())));
+    const settle = async (): Promise<void> => {
+      const deadline = Date.now() + timeout;
+      for (;;) {
+        await frameTick();
+        const thumbs = [...doc.querySelectorAll('#t2vid-strip .t2vid-frame')] as unknown as El[];
+        const waiting = thumbs.filter((t) => {
+          const img = t.querySelector('img') as DomImage | null;
+          return t.classList.contains('t2vid-frame--pending') || !img || !(img.complete && img.naturalWidth > 0);
+        });
+        if (!waiting.length || Date.now() > deadline) {
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const seen = new Map<number, { index: number; complete: boolean; width: number; height: number; src: string }>();
+    sc.scrollTop = 0;
+    for (;;) {
+      await settle();
+      for (const t of [...doc.querySelectorAll('#t2vid-strip .t2vid-frame')] as unknown as El[]) {
+        const img = t.querySelector('img') as DomImage | null;
+        const index = Number(t.dataset.index);
+        seen.set(index, {
+          index,
+          complete: !!img && img.complete && !t.classList.contains('t2vid-frame--pending'),
+          width: img?.naturalWidth ?? 0,
+          height: img?.naturalHeight ?? 0,
+          src: img?.currentSrc ?? '',
+        });
+      }
+      if (sc.scrollTop + sc.clientHeight >= sc.scrollHeight - 1) {
+        break;
+      }
+      sc.scrollTop += Math.max(40, Math.floor(sc.clientHeight * 0.8));
+    }
+    sc.scrollTop = 0;
+    await frameTick();
+    return [...seen.values()].sort((a, b) => a.index - b.index);
+  }, timeoutMs);
+}
+
+/**
+ * A Markdown document of exactly `words` words from the L-Eval contexts in <root>/../shared/data/long-text (sorted
+ * files, records in order, their paragraphs kept, each document under a heading; the last one cut): a book-length
+ * text built at test time, never copied into the repo.
+ */
+export function longMarkdown(root: string, words: number): string {
+  const dir = path.join(root, '..', 'shared', 'data', 'long-text');
+  const parts: string[] = ['# A long document', ''];
+  let count = 0;
+  for (const name of fs
+    .readdirSync(dir)
+    .filter((n) => /^leval-.*\.jsonl$/.test(n))
+    .sort()) {
+    for (const line of fs.readFileSync(path.join(dir, name), 'utf8').split('\n')) {
+      if (!line.trim() || count >= words) {
+        continue;
+      }
+      const input = (JSON.parse(line) as { input?: unknown }).input;
+      if (typeof input !== 'string') {
+        continue;
+      }
+      const paragraphs: string[] = [];
+      for (const para of input.split(/\n\s*\n/)) {
+        const w = para.split(/\s+/).filter(Boolean);
+        if (!w.length || count >= words) {
+          continue;
+        }
+        const take = w.slice(0, words - count);
+        count += take.length;
+        paragraphs.push(take.join(' '));
+      }
+      parts.push(`## ${name.replace(/\.jsonl$/, '')}, document ${parts.length - 1}`, '', paragraphs.join('\n\n'), '');
+    }
+  }
+  if (count < words) {
+    throw new Error(`${dir} holds only ${count} words (${words} wanted)`);
+  }
+  return parts.join('\n');
+}

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { contextIndexAt, contextOffsets, jsonStringOffsets } from '../../src/core/jsonOffsets';
 import { resolveOptions } from '../../src/core/options';
-import { PreviewEngine } from '../../src/core/preview';
+import { PreviewEngine, type PreviewPage } from '../../src/core/preview';
 import { PreviewCancelled, PreviewClient } from '../../src/core/previewClient';
 import { levalDocuments, tempDir } from '../support/helpers';
 
@@ -65,6 +66,55 @@ test('preview process: renders off the calling process; a newer request cancels 
   assert.ok(result.pages.length >= 2);
   assert.ok(result.pages.every((p) => fs.existsSync(p.file)));
   assert.equal(result.width, 448);
+});
+
+test('preview process: a long document streams its frames in order, each once, written before it is announced', async (t) => {
+  const dir = tempDir(t);
+  const client = new PreviewClient(dir);
+  t.after(() => client.dispose());
+  // Two L-Eval documents joined (about 10,000 words): long enough for several batches.
+  const docs = levalDocuments();
+  const text = `${docs[0].input}\n\n${docs[1].input}`;
+  const batches: Array<{ at: number; pages: PreviewPage[]; written: boolean }> = [];
+  const started = performance.now();
+  const result = await client.render(text, resolveOptions(), undefined, (pages) =>
+    batches.push({ at: performance.now() - started, pages, written: pages.every((p) => fs.existsSync(p.file)) }),
+  );
+  const done = performance.now() - started;
+  assert.ok(batches.length >= 2, `${batches.length} batches`);
+  assert.ok(
+    batches.every((b) => b.pages.length > 0 && b.written),
+    'every batch has frames, their PNGs already written',
+  );
+  const streamed = batches.flatMap((b) => b.pages);
+  assert.ok(streamed.length > 0 && streamed.length <= result.pages.length);
+  assert.deepEqual(streamed, result.pages.slice(0, streamed.length), 'the streamed frames are the final ones, in order, each once');
+  assert.ok(batches[0].at < done / 2, `the first frames came at ${batches[0].at.toFixed(0)} ms of ${done.toFixed(0)} ms`);
+  t.diagnostic(
+    `${result.pages.length} frames; first ${batches[0].pages.length} at ${batches[0].at.toFixed(0)} ms, all at ${done.toFixed(0)} ms`,
+  );
+});
+
+test('preview engine: past its memory bound the layout cache deflates layouts, and frames drawn from them are identical', async (t) => {
+  const text = levalDocuments()[2].input.slice(0, 20000);
+  const options = resolveOptions();
+  // 2 MB holds about a dozen raw layouts: most of this document's are deflated (or dropped) by the end.
+  const small = new PreviewEngine(tempDir(t), 2 << 20);
+  const first = await small.render(text, options);
+  assert.ok(first.pages.length > 30, `${first.pages.length} frames`);
+  // Remove the PNGs: the second render lays out nothing new but must encode every frame again, from cached layouts.
+  for (const p of first.pages) {
+    fs.rmSync(p.file, { force: true });
+  }
+  const second = await small.render(text, options);
+  assert.deepEqual(
+    second.pages.map((p) => [p.range, path.basename(p.file)]),
+    first.pages.map((p) => [p.range, path.basename(p.file)]),
+  );
+  const fresh = await new PreviewEngine(tempDir(t)).render(text, options);
+  for (let i = 0; i < fresh.pages.length; i++) {
+    assert.ok(fs.readFileSync(second.pages[i].file).equals(fs.readFileSync(fresh.pages[i].file)), `frame ${i} is the same PNG`);
+  }
 });
 
 test('JSON offsets map a context back to its columns in the raw line, escapes included', () => {

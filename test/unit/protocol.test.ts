@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import {
   DEFAULT_PANEL_SETTINGS,
   INLINE_MAX_BYTES,
+  MAX_WINDOW,
   MODEL_PROFILES,
   PANEL_SETTING_CHECKS,
   SEGMENT_MODES,
@@ -38,6 +39,10 @@ function state(overrides: Record<string, unknown> = {}): StateMessage {
       { index: 0, src: 'https://file+.vscode-resource.vscode-cdn.net/cache/0.png', range: [0, 640], words: 115 },
       { index: 1, src: 'https://file+.vscode-resource.vscode-cdn.net/cache/1.png', range: [640, 1200], words: 98 },
     ],
+    start: 0,
+    count: 2,
+    complete: true,
+    reveal: -1,
     wordsPerFrame: 106.5,
     width: 448,
     height: 448,
@@ -46,6 +51,16 @@ function state(overrides: Record<string, unknown> = {}): StateMessage {
     version: 3,
     ...overrides,
   } as StateMessage;
+}
+
+/** `n` consecutive frames from position `start` (a window of a long document). */
+function windowOf(start: number, n: number): Array<{ index: number; src: string; range: [number, number]; words: number }> {
+  return Array.from({ length: n }, (_, i) => ({
+    index: start + i,
+    src: `https://file+.vscode-resource.vscode-cdn.net/cache/${start + i}.png`,
+    range: [(start + i) * 600, (start + i + 1) * 600] as [number, number],
+    words: 100,
+  }));
 }
 
 /** A 1×1 grey PNG, base64 (what the host inlines for a frame the webview has not seen). */
@@ -72,6 +87,12 @@ test('parseToWebview accepts every valid message type', () => {
     state({
       settings: { ...settings, 'segment.mode': 'fit', 'render.width': 32, 'render.height': 8192, 'preview.modelProfile': 'llava-video' },
     }),
+    // A long document: a window of frames deep in it, the count so far while it streams, the cursor's frame to reveal.
+    state({ start: 2000, count: 2550, frames: windowOf(2000, 3), reveal: 2001 }),
+    state({ start: 40, count: 43, complete: false, rendering: true, frames: windowOf(40, 3) }),
+    state({ start: 0, count: 9000, frames: windowOf(0, MAX_WINDOW) }),
+    { type: 'frames/range', version: 7, start: 120, frames: windowOf(120, 2) },
+    { type: 'frames/range', version: 0, start: 5, frames: [] },
     { type: 'frames/highlight', index: 0 },
     { type: 'frames/highlight', index: -1 },
     { type: 'frames/highlight', index: 41 },
@@ -158,6 +179,18 @@ test('parseToWebview rejects malformed messages', () => {
     ['huge frame src', variant(ok, (v) => ((v.frames as Array<Record<string, unknown>>)[0].src = 'x'.repeat(4097)))],
     ['huge document name', { ...ok, document: { name: 'n'.repeat(4097), kind: 'text' } }],
     ['huge message', { ...ok, message: 'm'.repeat(4097) }],
+    ['window whose indexes are not start + i', state({ start: 10, count: 20, frames: windowOf(11, 2) })],
+    ['window with a gap', state({ start: 0, count: 20, frames: [...windowOf(0, 1), ...windowOf(2, 1)] })],
+    ['window past count', state({ start: 10, count: 11, frames: windowOf(10, 2) })],
+    ['window of more than MAX_WINDOW frames', state({ start: 0, count: 9000, frames: windowOf(0, MAX_WINDOW + 1) })],
+    ['negative start', state({ start: -1, frames: [] })],
+    ['count missing', variant(ok, (v) => delete v.count)],
+    ['complete as a string', { ...ok, complete: 'yes' }],
+    ['reveal below -1', { ...ok, reveal: -2 }],
+    ['range without version', { type: 'frames/range', start: 0, frames: [] }],
+    ['range whose indexes are not start + i', { type: 'frames/range', version: 1, start: 4, frames: windowOf(5, 1) }],
+    ['range of more than MAX_WINDOW frames', { type: 'frames/range', version: 1, start: 0, frames: windowOf(0, MAX_WINDOW + 1) }],
+    ['range with an extra field', { type: 'frames/range', version: 1, start: 0, frames: [], count: 3 }],
     ['highlight without index', { type: 'frames/highlight' }],
     ['highlight below -1', { type: 'frames/highlight', index: -2 }],
     ['highlight with a string index', { type: 'frames/highlight', index: '3' }],
@@ -182,6 +215,9 @@ test('parseFromWebview accepts every valid message type', () => {
     { type: 'frames/openFrame', index: 3 },
     { type: 'frames/exportFrames' },
     { type: 'frames/openSettings' },
+    { type: 'frames/requestRange', version: 3, start: 0, end: 30 },
+    { type: 'frames/requestRange', version: 0, start: 2500, end: 2500 + MAX_WINDOW },
+    { type: 'frames/requestRange', version: 9, start: 7, end: 7 },
     { type: 'frames/updateSetting', key: 'segment.mode', value: 'sentences' },
     { type: 'frames/updateSetting', key: 'segment.wordsPerFrame', value: 115 },
     { type: 'frames/updateSetting', key: 'render.fontSize', value: 4 },
@@ -271,6 +307,11 @@ test('parseFromWebview rejects malformed messages', () => {
     ['ready with a string restored', { type: 'frames/ready', restored: 'yes' }],
     ['ready with a null restored', { type: 'frames/ready', restored: null }],
     ['extra field on exportFrames', { type: 'frames/exportFrames', folder: '/etc' }],
+    ['requestRange ending before it starts', { type: 'frames/requestRange', version: 1, start: 10, end: 9 }],
+    ['requestRange of more than MAX_WINDOW frames', { type: 'frames/requestRange', version: 1, start: 0, end: MAX_WINDOW + 1 }],
+    ['requestRange with a negative start', { type: 'frames/requestRange', version: 1, start: -1, end: 3 }],
+    ['requestRange without version', { type: 'frames/requestRange', start: 0, end: 3 }],
+    ['requestRange with a fractional end', { type: 'frames/requestRange', version: 1, start: 0, end: 2.5 }],
     ['extra field on openSettings', { type: 'frames/openSettings', query: 'x' }],
     ['missing index', { type: 'frames/selectFrame' }],
     ['negative index', { type: 'frames/selectFrame', index: -1 }],

@@ -1,7 +1,9 @@
 /**
  * The "Frames" webview view: a header with the document and its visual-token estimate, the panel's settings, and a
- * filmstrip of the frames the engine rendered. The host pushes whole `state` messages (and `highlight` for the
- * editor's cursor); every message is validated with the protocol's parser and everything is built with
+ * filmstrip of the frames the engine rendered. The host pushes `state` messages (the frame count and the frames near
+ * the viewport) and `highlight` for the editor's cursor; the filmstrip is a virtual grid that builds only the rows
+ * near the viewport and asks the host for their frames (`frames/requestRange`), so a book-length document costs what
+ * a short one does. Every message is validated with the protocol's parser and everything is built with
  * createElement/textContent: document names and messages are untrusted text, never HTML.
  */
 import {
@@ -10,6 +12,7 @@ import {
   PANEL_SETTING_CHECKS,
   SEGMENT_MODES,
   parseToWebview,
+  MAX_WINDOW,
   type FrameView,
   type FromWebview,
   type ToWebview,
@@ -23,6 +26,7 @@ import { el } from '../shared/dom';
 import { createIpc } from '../shared/ipc';
 import { SETTINGS } from '../../src/shared/settings';
 import { visualTokens } from '../../src/shared/profiles';
+import { gridWindow, missingRange, scrollDelta, type GridWindow } from './grid';
 
 /** What survives hiding the view (`vscode.setState`). */
 interface Persisted {
@@ -200,24 +204,36 @@ app.append(header, controls, divider(), body);
 
 //#region state
 
+/** The last state applied (its window's inline image data dropped: what is persisted). */
 let current: StateMessage | undefined;
 /** The highest state version applied from the host (-1: none yet; a restored state does not count). */
 let lastVersion = -1;
 /** The frame index the editor's cursor is in (-1: none). */
 let highlight = -1;
-/** Keyboard position in the filmstrip (an array position; -1: none). */
+/** Keyboard position in the filmstrip (a frame position; -1: none). */
 let focusIndex = -1;
+
+/**
+ * The frames the webview holds, by position, with the state version they came with. A position whose entry is from
+ * an older version still shows it (no blank flash while a render streams in) but is asked for again.
+ */
+const known = new Map<number, { frame: FrameView; version: number }>();
+/** Entries kept beyond the built rows (about 40 KB of text; images are the browser's). */
+const KNOWN_MAX = 4096;
 
 interface Thumb {
   root: HTMLDivElement;
   img: HTMLImageElement;
   num: HTMLSpanElement;
   words: HTMLSpanElement;
-  /** The frame's src (its identity), whether it is shown from that URI or from inline data. */
+  /** The frame's src (its identity), whether it is shown from that URI or from inline data; '' for a placeholder. */
   src: string;
   wordCount: number;
+  position: number;
 }
-const thumbs: Thumb[] = [];
+/** The thumbnails built, by position (only those near the viewport), and spares to reuse. */
+let built = new Map<number, Thumb>();
+const spares: Thumb[] = [];
 
 /**
  * data: URIs of the frames the host sent inline, by src (most recently used last): a frame that moves to another
@@ -241,9 +257,23 @@ function takeInline(frames: readonly FrameView[]): void {
   }
 }
 
-/** The state without inline image data (what is persisted and kept as `current`). */
-function withoutData(state: StateMessage): StateMessage {
-  return state.frames.some((f) => f.data !== undefined) ? { ...state, frames: state.frames.map(({ data: _data, ...f }) => f) } : state;
+const stripData = ({ data: _data, ...f }: FrameView): FrameView => f;
+
+/** Records a run of frames of state `version`. */
+function learn(start: number, frames: readonly FrameView[], version: number): void {
+  takeInline(frames);
+  frames.forEach((f, i) => known.set(start + i, { frame: stripData(f), version }));
+  if (known.size > KNOWN_MAX) {
+    const keep = visibleWindow();
+    for (const p of known.keys()) {
+      if (known.size <= KNOWN_MAX / 2) {
+        break;
+      }
+      if (p < keep.start - MAX_WINDOW || p >= keep.end + MAX_WINDOW) {
+        known.delete(p);
+      }
+    }
+  }
 }
 
 function persist(): void {
@@ -257,13 +287,13 @@ function profileOf(id: string): (typeof MODEL_PROFILES)[number] {
 }
 
 function renderStats(state: StateMessage): void {
-  const n = state.frames.length;
+  const n = state.count;
   const profile = profileOf(settings['preview.modelProfile']);
   const tokens = visualTokens(n, profile);
   // Each part wraps as a whole; textContent is the plain sentence.
   const part = (text: string): HTMLSpanElement => el('span', 't2vid-stats__part', text);
   stats.replaceChildren(
-    part(`${number.format(n)} ${n === 1 ? 'frame' : 'frames'}`),
+    part(`${number.format(n)} ${n === 1 ? 'frame' : 'frames'}${state.complete ? '' : ' so far'}`),
     ' · ',
     part(`${number.format(Math.round(state.wordsPerFrame))} words/frame`),
     ' · ',
@@ -273,6 +303,7 @@ function renderStats(state: StateMessage): void {
   );
   stats.title = `${profile.tokensPerFrame} visual tokens per frame: ${profile.note}`;
   stats.dataset.frames = String(n);
+  stats.dataset.complete = String(state.complete);
   stats.dataset.tokens = String(tokens);
 }
 
@@ -284,8 +315,8 @@ function renderHeader(state: StateMessage): void {
   docLine.hidden = !docLine.textContent;
   renderStats(state);
   ring.hidden = !state.rendering;
-  renderTime.textContent = state.renderMs > 0 && state.frames.length ? `rendered in ${formatMs(state.renderMs)}` : '';
-  renderTime.title = renderTime.textContent ? `Last render: ${formatMs(state.renderMs)} for ${state.frames.length} frames` : '';
+  renderTime.textContent = state.renderMs > 0 && state.count && state.complete ? `rendered in ${formatMs(state.renderMs)}` : '';
+  renderTime.title = renderTime.textContent ? `Last render: ${formatMs(state.renderMs)} for ${state.count} frames` : '';
 }
 
 function renderControls(state: StateMessage): void {
@@ -308,7 +339,7 @@ function renderControls(state: StateMessage): void {
   );
   profileControl.setValue(s['preview.modelProfile']);
   profileControl.setTitle(profileOf(s['preview.modelProfile']).note);
-  exportButton.setDisabled(state.frames.length === 0 || state.rendering || state.document === null);
+  exportButton.setDisabled(state.count === 0 || state.rendering || state.document === null);
 }
 
 function showMessage(text: string | null): void {
@@ -324,102 +355,259 @@ function makeThumb(): Thumb {
   root.setAttribute('role', 'option');
   const img = el('img', 't2vid-frame__img');
   img.decoding = 'async';
-  img.loading = 'lazy';
   img.draggable = false;
   const caption = el('div', 't2vid-frame__caption');
   const num = el('span', 't2vid-frame__num');
   const words = el('span', 't2vid-frame__words');
   caption.append(num, words);
   root.append(img, caption);
-  return { root, img, num, words, src: '', wordCount: -1 };
+  return { root, img, num, words, src: '', wordCount: -1, position: -1 };
 }
 
-function updateThumb(t: Thumb, frame: FrameView, position: number): void {
-  const label = String(frame.index + 1);
-  if (t.root.dataset.index !== String(frame.index)) {
-    t.root.dataset.index = String(frame.index);
-    t.root.id = `t2vid-frame-${frame.index}`;
-    t.img.alt = `Frame ${label}`;
+/** Shows the frame at `position` in `t`: the frame if known, else a placeholder of the same size. */
+function updateThumb(t: Thumb, position: number, frame: FrameView | undefined): void {
+  const label = String(position + 1);
+  if (t.position !== position) {
+    t.position = position;
+    t.root.dataset.index = String(position);
+    t.root.dataset.position = String(position);
+    t.root.id = `t2vid-frame-${position}`;
     t.num.textContent = label;
   }
-  t.root.dataset.position = String(position);
-  if (t.src !== frame.src) {
-    t.src = frame.src;
-    const data = inline.get(frame.src);
-    if (data !== undefined) {
-      inline.delete(frame.src);
-      inline.set(frame.src, data);
+  t.root.classList.toggle('t2vid-frame--pending', !frame);
+  const src = frame?.src ?? '';
+  if (t.src !== src) {
+    t.src = src;
+    if (frame) {
+      const data = inline.get(src);
+      if (data !== undefined) {
+        inline.delete(src);
+        inline.set(src, data);
+      }
+      t.img.alt = `Frame ${label}`;
+      t.img.src = data ?? src;
+    } else {
+      t.img.alt = '';
+      t.img.removeAttribute('src');
     }
-    t.img.src = data ?? frame.src;
+  } else if (frame && !t.img.complete && inline.has(src)) {
+    // Shown from its URI (a restored state) and still loading: the bytes came inline meanwhile, use them.
+    t.img.src = inline.get(src) ?? src;
   }
-  if (t.wordCount !== frame.words) {
-    t.wordCount = frame.words;
-    t.words.textContent = `${number.format(frame.words)} ${frame.words === 1 ? 'word' : 'words'}`;
+  const words = frame ? frame.words : -1;
+  if (t.wordCount !== words) {
+    t.wordCount = words;
+    t.words.textContent = frame ? `${number.format(frame.words)} ${frame.words === 1 ? 'word' : 'words'}` : '';
   }
-  t.root.title = `Frame ${label}: ${number.format(frame.words)} words, characters ${number.format(frame.range[0])}–${number.format(frame.range[1])}. Click to select in the editor, double-click to open.`;
+  // The frame's source range, for tests and the bench (the title says it in words).
+  t.root.dataset.range = frame ? `${frame.range[0]}-${frame.range[1]}` : '';
+  t.root.title = frame
+    ? `Frame ${label}: ${number.format(frame.words)} words, characters ${number.format(frame.range[0])}–${number.format(frame.range[1])}. Click to select in the editor, double-click to open.`
+    : `Frame ${label}: loading…`;
 }
 
-/** Reuses thumbnails by position: the host re-renders only changed frames, and an unchanged src is left alone. */
-function renderStrip(state: StateMessage): void {
-  const frames = state.frames;
-  strip.style.setProperty('--t2vid-aspect', `${state.width} / ${state.height}`);
-  for (let i = 0; i < frames.length; i++) {
-    let t = thumbs[i];
-    if (!t) {
-      t = makeThumb();
-      thumbs.push(t);
-      strip.append(t.root);
+//#endregion
+
+//#region virtual grid
+
+const STRIP_PADDING_TOP = 8;
+const STRIP_PADDING_BOTTOM = 12;
+const ROW_GAP = 6;
+/** Rows built above and below the visible ones. */
+const OVERSCAN = 2;
+/** Row pitch measured from a built thumbnail (0: not yet). */
+let pitch = 0;
+/** The range last asked of the host (with the state version it was asked for). */
+let asked: { version: number; start: number; end: number } | undefined;
+let scheduled = false;
+
+/** Columns of the responsive grid, from its computed track list. */
+function columns(): number {
+  const tracks = getComputedStyle(strip)
+    .gridTemplateColumns.split(' ')
+    .filter((t) => t && t !== 'none');
+  return Math.max(1, tracks.length);
+}
+
+/** The element that scrolls the filmstrip: the body, or the page in a short view (frames.css). */
+function scroller(): Element {
+  return getComputedStyle(body).overflowY === 'visible' ? (document.scrollingElement ?? document.documentElement) : body;
+}
+
+/** The visible band of the grid, in pixels from its first row's top. */
+function visibleBand(): { top: number; bottom: number } {
+  const rect = strip.getBoundingClientRect();
+  const clip = body.getBoundingClientRect();
+  const origin = rect.top + STRIP_PADDING_TOP;
+  const top = Math.max(clip.top, 0) - origin;
+  const bottom = Math.min(clip.bottom, window.innerHeight) - origin;
+  return { top, bottom: Math.max(top, bottom) };
+}
+
+/** Row pitch: measured from a built thumbnail, else estimated from the column width and the frame's aspect ratio. */
+function rowPitch(): number {
+  if (pitch > 0) {
+    return pitch;
+  }
+  const first = built.values().next().value as Thumb | undefined;
+  const h = first?.root.getBoundingClientRect().height ?? 0;
+  if (h > 0) {
+    pitch = h + ROW_GAP;
+    return pitch;
+  }
+  const track = parseFloat(getComputedStyle(strip).gridTemplateColumns) || 92;
+  const aspect = current && current.width > 0 ? current.height / current.width : 1;
+  return track * aspect + 30 + ROW_GAP;
+}
+
+function visibleWindow(): GridWindow {
+  const band = visibleBand();
+  return gridWindow({ count: current?.count ?? 0, columns: columns(), pitch: rowPitch(), ...band, overscan: OVERSCAN });
+}
+
+/** Builds the thumbnails of the rows near the viewport (placeholders for frames not here yet) and asks for what is missing. */
+function layoutStrip(): void {
+  const state = current;
+  if (!state) {
+    return;
+  }
+  if (strip.hidden || !state.count) {
+    // A message instead of frames: no thumbnail stays behind it.
+    spares.push(...built.values());
+    spares.length = Math.min(spares.length, 64);
+    built = new Map();
+    strip.replaceChildren();
+    return;
+  }
+  const measured = pitch;
+  const win = visibleWindow();
+  const next = new Map<number, Thumb>();
+  for (const [p, t] of built) {
+    if (p < win.start || p >= win.end) {
+      spares.push(t);
     }
-    updateThumb(t, frames[i], i);
   }
-  for (const t of thumbs.splice(frames.length)) {
-    t.root.remove();
+  const order: HTMLElement[] = [];
+  for (let p = win.start; p < win.end; p++) {
+    const t = built.get(p) ?? spares.pop() ?? makeThumb();
+    updateThumb(t, p, known.get(p)?.frame);
+    next.set(p, t);
+    order.push(t.root);
   }
-  strip.setAttribute('aria-busy', String(state.rendering));
-  if (focusIndex >= frames.length) {
-    focusIndex = frames.length - 1;
+  const same = order.length === strip.childElementCount && order.every((node, i) => strip.children[i] === node);
+  if (!same) {
+    strip.replaceChildren(...order);
   }
+  built = next;
+  spares.length = Math.min(spares.length, 64);
+  strip.style.paddingTop = `${STRIP_PADDING_TOP + win.before}px`;
+  strip.style.paddingBottom = `${STRIP_PADDING_BOTTOM + win.after}px`;
+  strip.dataset.start = String(win.start);
+  strip.dataset.end = String(win.end);
   applyHighlight(false);
   applyFocus(false);
+  if (!measured && rowPitch() !== measured && built.size) {
+    schedule(); // the first thumbnails give the real row height: lay out again with it
+  }
+  // Ask for the whole window when any of it is missing or stale, or when it moved: the host keeps its states'
+  // window on the range asked last, so after an edit the next state carries every frame in view.
+  const end = Math.min(win.end, win.start + MAX_WINDOW);
+  const missing = missingRange(win.start, end, (p) => known.get(p)?.version === lastVersion, MAX_WINDOW);
+  const moved = !asked || asked.start !== win.start || asked.end !== end;
+  if (lastVersion >= 0 && (moved || (missing && asked?.version !== lastVersion))) {
+    asked = { version: lastVersion, start: win.start, end };
+    post({ type: 'frames/requestRange', version: lastVersion, start: win.start, end });
+  }
 }
 
+function schedule(): void {
+  if (!scheduled) {
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      layoutStrip();
+    });
+  }
+}
+
+/** Scrolls so that the row of `position` is visible (nearest edge). */
+function revealPosition(position: number): void {
+  if (position < 0 || strip.hidden || !current || position >= current.count) {
+    return;
+  }
+  const band = visibleBand();
+  const delta = scrollDelta(Math.floor(position / columns()), rowPitch(), band.top, band.bottom);
+  if (delta) {
+    scroller().scrollTop += delta;
+  }
+  layoutStrip();
+}
+
+body.addEventListener('scroll', schedule, { passive: true });
+window.addEventListener('scroll', schedule, { passive: true });
+window.addEventListener('resize', () => {
+  pitch = 0;
+  schedule();
+});
+
+//#endregion
+
+//#region state application
+
 function render(state: StateMessage): void {
+  const resized = current && (current.width !== state.width || current.height !== state.height);
   current = state;
+  if (resized) {
+    pitch = 0;
+  }
   renderControls(state);
   renderHeader(state);
   if (state.document === null || state.message !== null) {
     showMessage(state.message ?? 'Open a text or Markdown document, or a JSONL dataset, to preview its frames.');
-  } else if (state.frames.length === 0) {
+  } else if (state.count === 0) {
     showMessage(state.rendering ? 'Rendering frames…' : 'No frames: the document has no text to render.');
   } else {
     showMessage(null);
   }
-  renderStrip(state);
-}
-
-function positionOfIndex(index: number): number {
-  return current ? current.frames.findIndex((f) => f.index === index) : -1;
+  strip.style.setProperty('--t2vid-aspect', `${state.width} / ${state.height}`);
+  strip.setAttribute('aria-busy', String(state.rendering));
+  strip.setAttribute('aria-setsize', String(state.count));
+  if (focusIndex >= state.count) {
+    focusIndex = state.count - 1;
+  }
+  for (const p of known.keys()) {
+    if (p >= state.count) {
+      known.delete(p);
+    }
+  }
+  if (state.reveal >= 0) {
+    highlight = state.reveal;
+    revealPosition(state.reveal);
+  }
+  layoutStrip();
 }
 
 function applyHighlight(reveal: boolean): void {
-  const position = positionOfIndex(highlight);
-  thumbs.forEach((t, i) => {
-    const active = i === position;
+  for (const [p, t] of built) {
+    const active = p === highlight;
     t.root.classList.toggle('t2vid-frame--active', active);
     t.root.setAttribute('aria-selected', String(active));
-  });
-  if (reveal && position >= 0 && !strip.hidden) {
-    thumbs[position].root.scrollIntoView({ block: 'nearest' });
+  }
+  if (reveal) {
+    revealPosition(highlight);
   }
 }
 
 function applyFocus(reveal: boolean): void {
-  thumbs.forEach((t, i) => t.root.classList.toggle('t2vid-frame--focused', i === focusIndex));
-  if (focusIndex >= 0 && thumbs[focusIndex]) {
-    strip.setAttribute('aria-activedescendant', thumbs[focusIndex].root.id);
-    if (reveal) {
-      thumbs[focusIndex].root.scrollIntoView({ block: 'nearest' });
-    }
+  if (reveal) {
+    revealPosition(focusIndex);
+  }
+  for (const [p, t] of built) {
+    t.root.classList.toggle('t2vid-frame--focused', p === focusIndex);
+  }
+  const focused = built.get(focusIndex);
+  if (focused) {
+    strip.setAttribute('aria-activedescendant', focused.root.id);
   } else {
     strip.removeAttribute('aria-activedescendant');
   }
@@ -427,17 +615,25 @@ function applyFocus(reveal: boolean): void {
 
 function onMessage(msg: ToWebview): void {
   switch (msg.type) {
-    case 'frames/state':
+    case 'frames/state': {
       if (msg.version < lastVersion) {
         return; // an older render finished after a newer state
       }
       lastVersion = msg.version;
-      takeInline(msg.frames);
-      render(withoutData(msg));
-      if (msg.frames.length && !performance.getEntriesByName('t2vid:frames').length) {
+      learn(msg.start, msg.frames, msg.version);
+      const state = { ...msg, frames: msg.frames.map(stripData) };
+      render(state);
+      if (msg.count && !performance.getEntriesByName('t2vid:frames').length) {
         performance.mark('t2vid:frames'); // the first state with frames painted (read by bench/ui.ts)
       }
       persist();
+      return;
+    }
+    case 'frames/range':
+      if (msg.version === lastVersion) {
+        learn(msg.start, msg.frames, msg.version);
+        layoutStrip();
+      }
       return;
     case 'frames/highlight':
       if (msg.index !== highlight) {
@@ -488,24 +684,23 @@ strip.addEventListener('dblclick', (e) => {
   }
 });
 
-/** Columns of the responsive grid, from its computed track list. */
-function columns(): number {
-  const tracks = getComputedStyle(strip)
-    .gridTemplateColumns.split(' ')
-    .filter((t) => t && t !== 'none');
-  return Math.max(1, tracks.length);
-}
+/** The strip is being focused by a click: the click sets the position, and nothing may scroll under the pointer. */
+let pointerFocus = false;
+strip.addEventListener('mousedown', () => (pointerFocus = true));
+strip.addEventListener('mouseup', () => (pointerFocus = false));
 
 strip.addEventListener('focus', () => {
-  if (focusIndex < 0 && thumbs.length) {
-    const h = positionOfIndex(highlight);
-    focusIndex = h >= 0 ? h : 0;
+  if (pointerFocus) {
+    return;
+  }
+  if (focusIndex < 0 && current?.count) {
+    focusIndex = highlight >= 0 && highlight < current.count ? highlight : 0;
   }
   applyFocus(true);
 });
 
 strip.addEventListener('keydown', (e) => {
-  const n = thumbs.length;
+  const n = current?.count ?? 0;
   if (!n || e.altKey || e.ctrlKey || e.metaKey) {
     return;
   }
@@ -534,23 +729,19 @@ strip.addEventListener('keydown', (e) => {
       break;
     case 'PageUp':
     case 'PageDown': {
-      const rowHeight = thumbs[0].root.getBoundingClientRect().height || 1;
-      const rows = Math.max(1, Math.floor(body.clientHeight / rowHeight));
+      const rows = Math.max(1, Math.floor(body.clientHeight / rowPitch()));
       next = at + (e.key === 'PageDown' ? 1 : -1) * rows * cols;
       break;
     }
     case 'Enter':
     case ' ': {
       e.preventDefault();
-      const frame = current?.frames[at];
-      if (frame) {
-        focusIndex = at;
-        applyFocus(false);
-        if (e.key === ' ' || e.shiftKey) {
-          post({ type: 'frames/openFrame', index: frame.index });
-        } else {
-          select(frame.index);
-        }
+      focusIndex = at;
+      applyFocus(false);
+      if (e.key === ' ' || e.shiftKey) {
+        post({ type: 'frames/openFrame', index: at });
+      } else {
+        select(at);
       }
       return;
     }
@@ -579,7 +770,8 @@ function restore(): boolean {
   }
   highlight = typeof h === 'number' && Number.isInteger(h) ? h : -1;
   // Paint at once, but leave lastVersion alone: a restarted host counts versions from the start again.
-  render(parsed);
+  learn(parsed.start, parsed.frames, -1);
+  render({ ...parsed, reveal: -1 });
   applyHighlight(true);
   return true;
 }

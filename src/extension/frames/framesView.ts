@@ -3,6 +3,12 @@
  * frames the engine would synthesize. Rendering runs in a render process (PreviewClient), debounced, with stale
  * renders cancelled; frames are content-addressed PNGs in the extension's storage, shown through asWebviewUri.
  * The view keeps its last state and replays it when it becomes visible again.
+ *
+ * Long documents: a render streams its frames in (the first ones are shown while the rest are laid out), and the
+ * webview is never sent every frame. It holds a virtual grid of `count` frames and asks for the ones near its
+ * viewport (`frames/requestRange`); every state carries only that window (or the frames around the cursor on a
+ * first paint). A 150,000-word book has thousands of frames: a state carrying all of them, re-validated and
+ * persisted by the webview and built into thousands of thumbnails, is what made the view unusable on long text.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,6 +20,7 @@ import type { PreviewPage, PreviewResult } from '../../core/preview';
 import {
   DEFAULT_PANEL_SETTINGS,
   INLINE_MAX_BYTES,
+  MAX_WINDOW,
   PANEL_SETTING_CHECKS,
   parseFromWebview,
   type FrameView,
@@ -37,8 +44,62 @@ const PARTIAL_AFTER = 1;
  * this many positions of the cursor's frame, which the panel keeps in view: the webview shows them without fetching
  * each through the webview resource path (tens of ms per image in a browser). The others are fetched when scrolled to.
  */
-const INLINE_AROUND = 12;
 const INLINE_MAX_FRAMES = 24;
+/** The window of a first paint, around the cursor's frame: about two screens of thumbnails. */
+const FIRST_WINDOW_BEFORE = 12;
+const FIRST_WINDOW_AFTER = 36;
+/** At most this many frame srcs remembered as sent to the webview (past it, some are sent inline again). */
+const SHOWN_MAX = 8192;
+
+/** What the view shows, the host's side: every frame known (the webview gets windows of it). */
+interface Snapshot {
+  document: PreviewDocument | null;
+  message: string | null;
+  pages: readonly PreviewPage[];
+  /** Whether `pages` is the whole document (false while a render streams in). */
+  complete: boolean;
+  wordsPerFrame: number;
+  width: number;
+  height: number;
+  rendering: boolean;
+  renderMs: number;
+}
+
+const EMPTY: Omit<Snapshot, 'document' | 'message'> = {
+  pages: [],
+  complete: true,
+  wordsPerFrame: 0,
+  width: 448,
+  height: 448,
+  rendering: false,
+  renderMs: 0,
+};
+
+/** The position of the page holding text offset `offset` (pages are in text order), or -1. */
+export function pageAt(pages: readonly PreviewPage[], offset: number): number {
+  let lo = 0;
+  let hi = pages.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [start, end] = pages[mid].range;
+    if (offset < start) {
+      hi = mid - 1;
+    } else if (offset >= end) {
+      lo = mid + 1;
+    } else {
+      return mid;
+    }
+  }
+  return -1;
+}
+
+function wordsPerFrame(pages: readonly PreviewPage[]): number {
+  let words = 0;
+  for (const p of pages) {
+    words += p.words;
+  }
+  return pages.length ? words / pages.length : 0;
+}
 
 /** What the preview shows: text and, for a dataset line, where the context sits in the document. */
 interface Target {
@@ -68,18 +129,20 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private readonly client: PreviewClient;
   private target: Target | undefined;
   private result: PreviewResult | undefined;
-  private state: StateMessage | undefined;
+  private state: Snapshot | undefined;
   private version = 0;
+  /** The positions the webview last asked for (its viewport), if it has asked since it loaded. */
+  private viewport: { start: number; end: number } | undefined;
+  /** The next state scrolls the webview to the cursor's frame (a new webview: nothing to keep in view yet). */
+  private revealPending = true;
   private timer: NodeJS.Timeout | undefined;
   private rendering = false;
   private lastHighlight = -2;
   private hasFrames = false;
   /** What the last render was asked for (in flight or done): an identical refresh only re-publishes. */
   private requested: { document: vscode.TextDocument; version: number; text: string; options: string; info: string } | undefined;
-  /** The srcs in the last state posted to the current webview (it has those frames, as URIs or inline). */
+  /** The srcs posted to the current webview (it has those frames, as URIs or inline). */
   private shown = new Set<string>();
-  /** The PNG file of each frame src posted (for inlining). */
-  private files = new Map<string, string>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -114,6 +177,8 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       localResourceRoots: [dist, vscode.Uri.joinPath(this.context.extensionUri, 'media'), this.cacheDir()],
     };
     this.shown.clear();
+    this.viewport = undefined;
+    this.revealPending = true;
     view.webview.html = webviewHtml(view.webview, this.context.extensionUri, 'frames', 'T2Vid Frames', true);
     view.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw), undefined, this.disposables);
     // Render while the webview host starts (in a browser, seconds on the first webview of a session): the state is
@@ -132,63 +197,99 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   }
 
   private post(message: ToWebview): void {
-    const view = this.view;
-    if (!view) {
-      return;
-    }
-    if (message.type === 'frames/state') {
-      message = this.withInline(message);
-      this.shown = new Set(message.frames.map((f) => f.src));
-    }
-    void view.webview.postMessage(message);
+    void this.view?.webview.postMessage(message);
   }
 
-  /** The frame position the panel keeps in view: the one under the editor's cursor, else the highlighted one, else 0. */
-  private focusPosition(frames: readonly FrameView[]): number {
+  /** The position of the frame under the editor's cursor, if it is known yet; else -1. */
+  private cursorPosition(pages: readonly PreviewPage[], complete: boolean): number {
     const target = this.target;
     const editor = vscode.window.activeTextEditor;
-    if (target && editor?.document === target.document) {
+    if (target && editor?.document === target.document && pages.length) {
       const offset = target.fromDocument(target.document.offsetAt(editor.selection.active));
       if (offset >= 0) {
-        const at = frames.findIndex((f) => offset >= f.range[0] && offset < f.range[1]);
-        return at >= 0 ? at : frames.length - 1;
+        const at = pageAt(pages, offset);
+        return at >= 0 ? at : complete || offset < pages[pages.length - 1].range[1] ? pages.length - 1 : -1;
       }
     }
-    const highlighted = frames.findIndex((f) => f.index === this.lastHighlight);
-    return Math.max(0, highlighted);
+    return -1;
   }
 
-  /** `state` with the PNG bytes of the frames near the focus that the webview has not been sent before. */
-  private withInline(state: StateMessage): StateMessage {
-    const frames = state.frames;
-    if (!frames.length) {
-      return state;
+  /** FrameViews of pages [start, end), with the PNG inline for frames the webview has not been sent (nearest `near` first). */
+  private frameViews(pages: readonly PreviewPage[], start: number, end: number, near: number): FrameView[] {
+    const webview = this.view?.webview;
+    const out: FrameView[] = [];
+    for (let at = start; at < end; at++) {
+      const p = pages[at];
+      out.push({ index: at, src: webview ? webview.asWebviewUri(vscode.Uri.file(p.file)).toString() : '', range: p.range, words: p.words });
     }
-    const focus = this.focusPosition(frames);
-    const wanted: number[] = [];
-    for (let d = 0; d <= INLINE_AROUND && wanted.length < INLINE_MAX_FRAMES; d++) {
-      for (const at of d ? [focus + d, focus - d] : [focus]) {
-        if (at >= 0 && at < frames.length && !this.shown.has(frames[at].src) && wanted.length < INLINE_MAX_FRAMES) {
-          wanted.push(at);
-        }
-      }
-    }
-    if (!wanted.length) {
-      return state;
-    }
-    const out = frames.slice();
-    for (const at of wanted) {
-      const file = this.files.get(out[at].src);
+    const fresh = out.map((f, i) => i).filter((i) => !this.shown.has(out[i].src));
+    fresh.sort((a, b) => Math.abs(start + a - near) - Math.abs(start + b - near));
+    for (const i of fresh.slice(0, INLINE_MAX_FRAMES)) {
       try {
-        const png = file ? fs.readFileSync(file) : undefined;
-        if (png && png.length <= INLINE_MAX_BYTES) {
-          out[at] = { ...out[at], data: png.toString('base64') };
+        const png = fs.readFileSync(pages[start + i].file);
+        if (png.length <= INLINE_MAX_BYTES) {
+          out[i] = { ...out[i], data: png.toString('base64') };
         }
       } catch {
         // pruned meanwhile: the webview fetches it
       }
     }
-    return { ...state, frames: out };
+    if (this.shown.size > SHOWN_MAX) {
+      this.shown.clear();
+    }
+    for (const f of out) {
+      this.shown.add(f.src);
+    }
+    return out;
+  }
+
+  /** Posts the state: its window is the webview's viewport, or the frames around the cursor's on a first paint. */
+  private postState(): void {
+    const snapshot = this.state;
+    if (!snapshot || !this.view) {
+      return;
+    }
+    const pages = snapshot.pages;
+    const count = pages.length;
+    let reveal = -1;
+    let range: { start: number; end: number };
+    const cursor = this.cursorPosition(pages, snapshot.complete);
+    if (this.revealPending && cursor >= 0) {
+      reveal = cursor;
+      this.revealPending = false;
+      range = { start: Math.max(0, cursor - FIRST_WINDOW_BEFORE), end: cursor + FIRST_WINDOW_AFTER };
+    } else {
+      range = this.viewport ?? { start: 0, end: FIRST_WINDOW_AFTER };
+    }
+    const start = Math.min(range.start, count);
+    const end = Math.min(count, range.end, start + MAX_WINDOW);
+    const message: StateMessage = {
+      type: 'frames/state',
+      document: snapshot.document,
+      message: snapshot.message,
+      settings: this.settings(this.target?.document.uri),
+      start,
+      frames: this.frameViews(pages, start, end, reveal >= 0 ? reveal : start),
+      count,
+      complete: snapshot.complete,
+      reveal,
+      wordsPerFrame: snapshot.wordsPerFrame,
+      width: snapshot.width,
+      height: snapshot.height,
+      rendering: snapshot.rendering,
+      renderMs: snapshot.renderMs,
+      version: this.version,
+    };
+    this.post(message);
+  }
+
+  /** Answers `frames/requestRange`: the frames at [start, end) of the current state. */
+  private postRange(start: number, end: number): void {
+    const pages = this.state?.pages ?? [];
+    this.viewport = { start, end };
+    const from = Math.min(start, pages.length);
+    const to = Math.min(end, pages.length);
+    this.post({ type: 'frames/range', version: this.version, start: from, frames: this.frameViews(pages, from, to, from) });
   }
 
   private onMessage(raw: unknown): void {
@@ -206,17 +307,20 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private async handle(message: FromWebview): Promise<void> {
     switch (message.type) {
       case 'frames/ready':
-        // A new webview document: it has no frames yet, or those of the state it restored (the last one posted).
-        this.shown = new Set(message.restored && this.state ? this.state.frames.map((f) => f.src) : []);
-        if (this.state) {
-          this.post(this.state);
-        }
+        // A new webview document: it has no frames yet, or those of the state it restored (as URIs: it fetches them).
+        this.shown = new Set();
+        this.viewport = undefined;
+        this.revealPending = true;
+        this.postState();
         this.schedule(0);
+        return;
+      case 'frames/requestRange':
+        this.postRange(message.start, message.end);
         return;
       case 'frames/selectFrame':
         return this.selectFrame(message.index);
       case 'frames/openFrame': {
-        const page = this.result?.pages[message.index];
+        const page = this.state?.pages[message.index];
         if (page) {
           await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(page.file), {
             viewColumn: vscode.ViewColumn.Beside,
@@ -246,7 +350,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
   }
 
   private async selectFrame(index: number): Promise<void> {
-    const page = this.result?.pages[index];
+    const page = this.state?.pages[index];
     const target = this.target;
     if (!page || !target) {
       return;
@@ -284,8 +388,8 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
     }
     // The selection's start: after a frame is selected the cursor sits at its end, which is where the next frame starts.
     const offset = target.fromDocument(target.document.offsetAt(e.selections[0].start));
-    const pages = this.result?.pages ?? [];
-    const index = offset < 0 ? -1 : pages.findIndex((p) => offset >= p.range[0] && offset < p.range[1]);
+    const pages = this.state?.pages ?? [];
+    const index = offset < 0 ? -1 : pageAt(pages, offset);
     this.highlight(index < 0 && offset >= 0 && pages.length && offset >= pages[pages.length - 1].range[1] ? pages.length - 1 : index);
   }
 
@@ -371,10 +475,11 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
     }, delay);
   }
 
-  private publish(partial: Omit<StateMessage, 'type' | 'version' | 'settings'>, scope?: vscode.ConfigurationScope): void {
-    this.state = { type: 'frames/state', ...partial, settings: this.settings(scope), version: ++this.version };
-    this.post(this.state);
-    this.setHasFrames(partial.frames.length > 0);
+  private publish(snapshot: Snapshot): void {
+    this.state = snapshot;
+    this.version++;
+    this.postState();
+    this.setHasFrames(snapshot.pages.length > 0);
   }
 
   /** The `t2vid.hasFrames` context key (frames shown in the view): "Export Previewed Frames" shows in the palette and the view title only then. */
@@ -397,7 +502,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
         this.target = undefined;
         this.result = undefined;
         this.requested = undefined;
-        this.publish({ document: null, message, frames: [], wordsPerFrame: 0, width: 448, height: 448, rendering: false, renderMs: 0 });
+        this.publish({ ...EMPTY, document: null, message });
       }
       return;
     }
@@ -406,16 +511,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       options = engineOptions(target.document.uri);
     } catch (e) {
       this.requested = undefined;
-      this.publish({
-        document: target.info,
-        message: (e as Error).message,
-        frames: [],
-        wordsPerFrame: 0,
-        width: 448,
-        height: 448,
-        rendering: false,
-        renderMs: 0,
-      });
+      this.publish({ ...EMPTY, document: target.info, message: (e as Error).message });
       return;
     }
     const request = {
@@ -441,7 +537,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       if (!this.rendering) {
         this.target = target;
         if (this.state) {
-          this.publish({ ...this.state }, target.document.uri);
+          this.publish({ ...this.state });
         }
       }
       return;
@@ -450,21 +546,32 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
     const previous = this.target?.document === target.document && this.state?.document ? this.state : undefined;
     this.target = target;
     this.rendering = true;
-    if (this.state) {
-      this.publish({ ...this.state, document: target.info, rendering: true }, target.document.uri);
-    }
-    const webview = this.view?.webview;
-    if (this.files.size > 8192) {
-      this.files.clear(); // kept for the frames of recent renders only; rebuilt below
-    }
-    const views = (pages: PreviewPage[]): FrameView[] =>
-      pages.map((p) => {
-        const src = webview ? webview.asWebviewUri(vscode.Uri.file(p.file)).toString() : '';
-        this.files.set(src, p.file);
-        return { index: p.index, src, range: p.range, words: p.words };
+    this.publish(
+      previous
+        ? { ...previous, document: target.info, rendering: true }
+        : { ...EMPTY, document: target.info, message: null, complete: false, rendering: true },
+    );
+    // The frames stream in: those rendered so far, then (after an edit) the previous render's tail until the new
+    // frames reach it. After an edit the frames up to the cursor come back first (their layouts are cached).
+    let head: PreviewPage[] = [];
+    const show = (): void => {
+      if (this.target !== target || !this.rendering || !this.state) {
+        return;
+      }
+      const tail = previous ? previous.pages.slice(head.length) : [];
+      const pages = tail.length ? [...head, ...tail] : head.slice();
+      this.publish({
+        ...this.state,
+        document: target.info,
+        message: null,
+        pages,
+        complete: !!previous && previous.complete,
+        wordsPerFrame: wordsPerFrame(pages),
+        width: options.render.width,
+        height: options.render.height,
+        rendering: true,
       });
-    // After an edit, the frames up to the cursor come back first (their layouts are cached): show them with the
-    // previous tail until the whole document is laid out again.
+    };
     const editor = vscode.window.activeTextEditor;
     const cursor = editor?.document === target.document ? target.fromDocument(target.document.offsetAt(editor.selection.active)) : -1;
     const focus =
@@ -473,34 +580,33 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
             offset: cursor,
             after: PARTIAL_AFTER,
             onPartial: (pages: PreviewPage[]) => {
-              if (this.target === target && this.rendering && this.state) {
-                const frames = [...views(pages), ...previous.frames.slice(pages.length)];
-                this.publish({ ...this.state, document: target.info, message: null, frames, rendering: true }, target.document.uri);
-              }
+              head = pages;
+              show();
             },
           }
         : undefined;
+    const onPages = (pages: PreviewPage[]): void => {
+      head = head.concat(pages);
+      show();
+    };
     try {
-      const result = await this.client.render(target.text, options, focus);
+      const result = await this.client.render(target.text, options, focus, onPages);
       if (this.target !== target) {
         return;
       }
       this.result = result;
       this.rendering = false;
-      const words = result.pages.reduce((n, p) => n + p.words, 0);
-      this.publish(
-        {
-          document: target.info,
-          message: null,
-          frames: views(result.pages),
-          wordsPerFrame: result.pages.length ? words / result.pages.length : 0,
-          width: result.width,
-          height: result.height,
-          rendering: false,
-          renderMs: Math.round(result.ms),
-        },
-        target.document.uri,
-      );
+      this.publish({
+        document: target.info,
+        message: null,
+        pages: result.pages,
+        complete: true,
+        wordsPerFrame: wordsPerFrame(result.pages),
+        width: result.width,
+        height: result.height,
+        rendering: false,
+        renderMs: Math.round(result.ms),
+      });
       this.lastHighlight = -2;
       if (editor && editor.document === target.document) {
         this.onSelection({ textEditor: editor, selections: editor.selections, kind: undefined });
@@ -512,19 +618,7 @@ export class FramesViewProvider implements vscode.WebviewViewProvider, vscode.Di
       this.rendering = false;
       this.requested = undefined;
       this.log.error(`preview of ${target.info.name}: ${(e as Error).message}`);
-      this.publish(
-        {
-          document: target.info,
-          message: `Could not render: ${(e as Error).message}`,
-          frames: [],
-          wordsPerFrame: 0,
-          width: 448,
-          height: 448,
-          rendering: false,
-          renderMs: 0,
-        },
-        target.document.uri,
-      );
+      this.publish({ ...EMPTY, document: target.info, message: `Could not render: ${(e as Error).message}` });
     }
   }
 

@@ -96,31 +96,64 @@ export type PreviewDocument = v.InferOutput<typeof PreviewDocumentSchema>;
 
 //#region to webview
 
-/** The whole panel state (sent on `frames/ready`, after every render and on every settings change). */
-const StateSchema = message('frames/state', {
-  document: v.nullable(PreviewDocumentSchema),
-  /** Why there is nothing to show (empty document, unsupported file, a line that is not a sample), if so. */
-  message: v.nullable(text(4096)),
-  settings: PanelSettingsSchema,
-  frames: v.array(FrameViewSchema),
-  /** Sum of words in all frames / frame count. */
-  wordsPerFrame: finite(),
-  /** Frame size in pixels, for the aspect ratio of thumbnails. */
-  width: int(1, 8192),
-  height: int(1, 8192),
-  rendering: v.boolean(),
-  /** Render time of the last preview in milliseconds. */
-  renderMs: finite(),
-  /** Monotonic: a webview drops a state older than the one it has. */
-  version: INDEX,
-});
+/**
+ * Most frames in one message (a state's window or a range answer). A long document has thousands of frames; the
+ * webview only ever holds those near its viewport and asks for more as it scrolls (`frames/requestRange`).
+ */
+export const MAX_WINDOW = 256;
+
+/** A run of consecutive frames: `frames[i]` is the frame at position `start + i` (its index). */
+const windowEntries = {
+  /** Position of frames[0]. */
+  start: INDEX,
+  frames: v.pipe(v.array(FrameViewSchema), v.maxLength(MAX_WINDOW)),
+};
+const consecutive = <T extends { start: number; frames: FrameView[] }>(m: T): boolean => m.frames.every((f, i) => f.index === m.start + i);
+const CONSECUTIVE = 'frames[i].index must be start + i';
+
+/**
+ * The panel state (sent on `frames/ready`, as a render streams its frames in, after every render and on every
+ * settings change). It never carries every frame: `count` says how many there are (so far, while `complete` is
+ * false) and `frames` is the window the webview shows (its last requested range, or the frames around `reveal`).
+ */
+const StateSchema = v.pipe(
+  message('frames/state', {
+    document: v.nullable(PreviewDocumentSchema),
+    /** Why there is nothing to show (empty document, unsupported file, a line that is not a sample), if so. */
+    message: v.nullable(text(4096)),
+    settings: PanelSettingsSchema,
+    ...windowEntries,
+    /** Frames known: all of them once `complete`, else those rendered so far (more stream in). */
+    count: INDEX,
+    /** Whether `count` is the document's total. */
+    complete: v.boolean(),
+    /** A frame position to scroll into view (the one under the editor's cursor on a first paint), or -1. */
+    reveal: int(-1, 10_000_000),
+    /** Sum of words in all frames / frame count (of the frames known). */
+    wordsPerFrame: finite(),
+    /** Frame size in pixels, for the aspect ratio of thumbnails. */
+    width: int(1, 8192),
+    height: int(1, 8192),
+    rendering: v.boolean(),
+    /** Render time of the last preview in milliseconds. */
+    renderMs: finite(),
+    /** Monotonic: a webview drops a state older than the one it has. */
+    version: INDEX,
+  }),
+  v.check(consecutive, CONSECUTIVE),
+  v.check((m) => m.start + m.frames.length <= m.count, 'the window runs past count'),
+);
 export type StateMessage = v.InferOutput<typeof StateSchema>;
+
+/** The frames of a `frames/requestRange`, from the state `version` (a webview drops an answer for another version). */
+const RangeSchema = v.pipe(message('frames/range', { version: INDEX, ...windowEntries }), v.check(consecutive, CONSECUTIVE));
+export type RangeMessage = v.InferOutput<typeof RangeSchema>;
 
 /** The editor's cursor is inside this frame (-1: none). */
 const HighlightSchema = message('frames/highlight', { index: int(-1, 10_000_000) });
 export type HighlightMessage = v.InferOutput<typeof HighlightSchema>;
 
-export const ToWebviewSchema = v.variant('type', [StateSchema, HighlightSchema]);
+export const ToWebviewSchema = v.union([StateSchema, RangeSchema, HighlightSchema]);
 export type ToWebview = v.InferOutput<typeof ToWebviewSchema>;
 
 //#endregion
@@ -145,14 +178,20 @@ const UpdateSettingSchema = v.variant(
 const ExportFramesSchema = message('frames/exportFrames', {});
 /** Open the T2Vid settings. */
 const OpenSettingsSchema = message('frames/openSettings', {});
+/** Send the frames at positions [start, end) of state `version` (what the webview is scrolled to). */
+const RequestRangeSchema = v.pipe(
+  message('frames/requestRange', { version: INDEX, start: INDEX, end: INDEX }),
+  v.check((m) => m.start <= m.end && m.end - m.start <= MAX_WINDOW, `a range of 0 to ${MAX_WINDOW} frames`),
+);
 
-export const FromWebviewSchema = v.variant('type', [
+export const FromWebviewSchema = v.union([
   ReadySchema,
   SelectFrameSchema,
   OpenFrameSchema,
   UpdateSettingSchema,
   ExportFramesSchema,
   OpenSettingsSchema,
+  RequestRangeSchema,
 ]);
 export type FromWebview = v.InferOutput<typeof FromWebviewSchema>;
 
