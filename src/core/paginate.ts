@@ -222,13 +222,26 @@ export async function* paginate(text: string, renderer: Renderer, options: Pagin
     if (!p.borderline || p.i + p.k >= end) {
       return { k: p.k, laid };
     }
-    pagingStats.borderline++;
-    const more = await lay(list, p.i, p.i + p.k + 1);
-    if (!renderer.fits(more.block)) {
-      return { k: p.k, laid };
+    // The next unit was too close to call: real layouts decide it, and the ones after it while the model cannot tell.
+    let k = p.k;
+    let best = laid;
+    const s = list.start(p.i);
+    while (p.i + k < end) {
+      pagingStats.borderline++;
+      const more = await lay(list, p.i, p.i + k + 1);
+      if (!renderer.fits(more.block)) {
+        break;
+      }
+      k++;
+      best = more;
+      if (p.i + k >= end || (model && model.judge(text, s, list.end(p.i + k)) === 'overflows')) {
+        break;
+      }
     }
-    pagingStats.mismatches++;
-    return p.i + p.k + 1 >= end ? { k: p.k + 1, laid: more } : longestFit(list, p.i, end, p.k + 2);
+    if (k !== p.k) {
+      pagingStats.mismatches++;
+    }
+    return { k, laid: best };
   };
 
   /** Page units [from, to) of `list` in order, frames predicted ahead and laid out several at once. */
