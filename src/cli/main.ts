@@ -25,11 +25,11 @@ L-Eval {input, instructions[], outputs[]}, LongAlpaca {instruction, output, inpu
 .parquet (Hugging Face datasets); any other schema through --fields.
 
 Segmentation:
-  --mode ${SEGMENT_MODES.join('|')}   words: N words a frame; sentences: whole sentences up to N words;
-                               fit: as much text as fits each frame (default: ${d('segment.mode')})
+  --mode ${SEGMENT_MODES.join('|')}   fit: as much text as fits each frame; words: at most N words a frame;
+                               sentences: whole sentences up to N words (default: ${d('segment.mode')})
   --words N                    words per frame (default ${d('segment.wordsPerFrame')}, as the T2Vid reference)
   --locale TAG                 word/sentence rules, e.g. en, zh, ja (default: from the text)
-Rendering (no frame ever clips: a piece that overflows is split further):
+Rendering (no frame ever clips: a piece that overflows fills its frame, the rest starts the next):
   --size N | WxH               frame size in pixels (default ${d('render.width')})
   --font-size N                font size in pixels (default ${d('render.fontSize')})
   --font FAMILIES              Pango family list (default "${d('render.fontFamily')}", all bundled)
