@@ -63,6 +63,8 @@ export interface ModelLine {
 const WHITE = /\s/u;
 /** Characters that keep the current font (Pango does not pick a font to draw a space or an invisible character). */
 const KEEPS_FONT = /^[\p{Zs}\p{Cc}\p{Cf}\p{Cs}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}\u2028\u2029]$/u;
+/** A pair of characters the font draws as one glyph. */
+const LIGATURE = -2;
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 
 function openFace(file: string, family: string): Face | undefined {
@@ -93,6 +95,7 @@ export class LayoutModel {
   readonly spacing: number;
   private readonly cache = new Map<string, Piece>();
   private readonly hyphen: number;
+  private readonly minAscent: number;
   readonly counters: ModelCounters = { pieces: 0, shaped: 0 };
 
   private constructor(faces: Face[], renderer: Renderer) {
@@ -105,6 +108,7 @@ export class LayoutModel {
     this.availHeight = renderer.availHeight;
     this.spacing = o.lineSpacing;
     this.hyphen = this.measure('-').ink;
+    this.minAscent = Math.min(...this.faces.map((f) => f.ascent));
   }
 
   private static models = new Map<string, LayoutModel | null>();
@@ -166,6 +170,11 @@ export class LayoutModel {
       return hit;
     }
     this.counters.shaped++;
+    const fast = this.measureAscii(piece);
+    if (fast) {
+      this.remember(piece, fast);
+      return fast;
+    }
     const chars = [...piece];
     // Runs of one font.
     const runs: Array<{ face: number; text: string; white: boolean }> = [];
@@ -214,11 +223,69 @@ export class LayoutModel {
       }
     }
     const out: Piece = { ink, full, ascent, descent, inkTop, inkBottom };
+    this.remember(piece, out);
+    return out;
+  }
+
+  private remember(piece: string, measured: Piece): void {
     if (this.cache.size > 200_000) {
       this.cache.clear();
     }
-    this.cache.set(piece, out);
-    return out;
+    this.cache.set(piece, measured);
+  }
+
+  /** Per printable ASCII character of the first face: its glyph's ink above and below the baseline (NaN: not known yet). */
+  private readonly asciiInk = new Float64Array(256).fill(NaN);
+  /** Rounded advance of character a followed by b (kerning applied to a, as HarfBuzz does), -1: not known yet. */
+  private readonly asciiPair = new Int32Array(128 * 129).fill(-1);
+
+  /**
+   * Printable ASCII in the first face (most of an English text), without shaping the piece: each glyph's advance
+   * with the kerning to the next character, shaped once per pair and rounded as Pango rounds it. Undefined if the
+   * piece has anything else, or the first face lacks a character (then it is shaped whole).
+   */
+  private measureAscii(piece: string): Piece | undefined {
+    const face = this.faces[0];
+    let full = 0;
+    let ink = 0;
+    let inkTop = 0;
+    let inkBottom = 0;
+    for (let i = 0; i < piece.length; i++) {
+      const a = piece.charCodeAt(i);
+      if (a < 32 || a > 126) {
+        return undefined;
+      }
+      const b = i + 1 < piece.length ? piece.charCodeAt(i + 1) : 128;
+      if (b !== 128 && (b < 32 || b > 126)) {
+        return undefined;
+      }
+      let adv = this.asciiPair[a * 129 + b];
+      if (adv === LIGATURE) {
+        return undefined;
+      }
+      if (adv < 0) {
+        if (!face.font.hasGlyphForCodePoint(a) || (b !== 128 && !face.font.hasGlyphForCodePoint(b))) {
+          return undefined;
+        }
+        const run = face.font.layout(b === 128 ? String.fromCharCode(a) : String.fromCharCode(a, b));
+        if (run.glyphs.length !== (b === 128 ? 1 : 2)) {
+          this.asciiPair[a * 129 + b] = LIGATURE; // shape pieces with this pair whole
+          return undefined;
+        }
+        adv = Math.round(run.positions[0].xAdvance * face.scale);
+        this.asciiPair[a * 129 + b] = adv;
+        const box = run.glyphs[0].bbox;
+        this.asciiInk[2 * a] = box && box.maxY > box.minY ? box.maxY * face.scale : 0;
+        this.asciiInk[2 * a + 1] = box && box.maxY > box.minY ? -box.minY * face.scale : 0;
+      }
+      full += adv;
+      if (a !== 32) {
+        ink = full;
+        inkTop = Math.max(inkTop, this.asciiInk[2 * a]);
+        inkBottom = Math.max(inkBottom, this.asciiInk[2 * a + 1]);
+      }
+    }
+    return { ink, full, ascent: face.ascent, descent: face.descent, inkTop, inkBottom };
   }
 
   /**
@@ -338,6 +405,19 @@ export class LayoutModel {
       return 'fits';
     }
     return h - HEIGHT_TOLERANCE > this.availHeight ? 'overflows' : 'borderline';
+  }
+
+  /**
+   * True if any text that reaches the last of these lines overflows, whatever of that line it holds: the height
+   * counted with the shortest ascent of the fonts and no ink below the last baseline.
+   */
+  overflowsWithAnyLastLine(lines: readonly ModelLine[]): boolean {
+    if (lines.length < 2) {
+      return false;
+    }
+    const last = lines[lines.length - 1];
+    const h = this.inkHeight([...lines.slice(0, -1), { ...last, ascent: this.minAscent, inkBottom: 0 }]);
+    return h - HEIGHT_TOLERANCE > this.availHeight;
   }
 
   /** Verdict on text[from, to) (trimmed), laid out whole. */

@@ -193,9 +193,12 @@ export async function* paginate(text: string, renderer: Renderer, options: Pagin
         continue; // the whole window fits: look further
       }
       // Units ending before the first line that does not surely fit surely fit; then try the next units one by one.
-      let k = countEndingBy(list, i, cap, lines[lines.length - 1].start);
+      const p = lines[lines.length - 1].start;
+      let k = countEndingBy(list, i, cap, p);
       let borderline = false;
-      while (i + k < end) {
+      // No need to try when the next unit starts that line with ink and whatever does overflows (one line too many).
+      const sure = i + k < end && list.start(i + k) >= p && m.overflowsWithAnyLastLine(lines) && /\S/.test(text.slice(p, list.end(i + k)));
+      while (i + k < end && !sure) {
         const v = m.judge(text, s, list.end(i + k));
         if (v !== 'fits') {
           borderline = v === 'borderline';
@@ -203,7 +206,7 @@ export async function* paginate(text: string, renderer: Renderer, options: Pagin
         }
         k++;
       }
-      window = Math.max(1024, 2 * (list.end(Math.max(i, i + k - 1)) - s));
+      window = Math.max(1024, Math.ceil(1.25 * (list.end(Math.max(i, i + k - 1)) - s)) + 256);
       return { i, k, borderline };
     }
   };

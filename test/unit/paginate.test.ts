@@ -227,3 +227,22 @@ test('the metric model agrees with Pango on ≥ 99% of frames of the shared docu
   assert.ok(rate >= 0.99, `agreement ${(100 * rate).toFixed(2)}%`);
   assert.ok(s.layouts / s.frames < 1.1, `${(s.layouts / s.frames).toFixed(3)} layouts a frame`);
 });
+
+test('the model: ASCII pieces measured pair by pair equal the same pieces shaped whole (fontkit, kerning)', () => {
+  const docs = levalDocuments();
+  const fast = LayoutModel.for(new Renderer(resolveOptions({ render: { fontSize: 23 } }).render))!;
+  // Another model of the same font and size (a different line spacing), made to shape every piece whole.
+  const whole = LayoutModel.for(new Renderer(resolveOptions({ render: { fontSize: 23, lineSpacing: 1 } }).render))!;
+  (whole as unknown as { measureAscii: () => undefined }).measureAscii = () => undefined;
+  const seen = new Set<string>();
+  for (const doc of docs.filter((_, i) => i % 10 === 0)) {
+    for (const piece of doc.input.match(/\S+\s*/g) ?? []) {
+      if (seen.has(piece) || !/^[\x20-\x7e]+$/.test(piece)) {
+        continue;
+      }
+      seen.add(piece);
+      assert.deepEqual(fast.measure(piece), whole.measure(piece), JSON.stringify(piece));
+    }
+  }
+  assert.ok(seen.size > 2000, `${seen.size} pieces compared`);
+});
