@@ -228,7 +228,7 @@ export class LayoutModel {
   }
 
   private remember(piece: string, measured: Piece): void {
-    if (this.cache.size > 200_000) {
+    if (this.cache.size > 100_000) {
       this.cache.clear();
     }
     this.cache.set(piece, measured);
