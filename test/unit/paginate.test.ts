@@ -246,3 +246,16 @@ test('the model: ASCII pieces measured pair by pair equal the same pieces shaped
   }
   assert.ok(seen.size > 2000, `${seen.size} pieces compared`);
 });
+
+test('a font family the model does not know (not bundled, no --font-file) is paged by real layouts alone', async () => {
+  const text = levalDocuments()[7].input.slice(0, 5000);
+  const render = { fontFamily: 'Some Unknown Family,DejaVu Sans' };
+  const result = await pages(text, 'fit', render);
+  assert.equal(LayoutModel.for(result.renderer), undefined, 'no model for a family fontconfig alone resolves');
+  await checkFrames(text, result, 'unknown family');
+  for (const p of spread(result.pages, 3)) {
+    assert.equal(result.renderer.fits(await result.renderer.layout(plusOneUnit(text, p))), false, `frame ${p.index} is full`);
+  }
+  const words = await pages(text, 'words', render, 115);
+  await checkFrames(text, words, 'unknown family, words');
+});
