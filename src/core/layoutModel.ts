@@ -26,11 +26,13 @@ import type { Renderer } from './render';
 /** How sure the model is that a text fits the text area. */
 export type Verdict = 'fits' | 'overflows' | 'borderline';
 
-/** Pixels the block may be shorter than predicted: a page predicted this much too tall is tried with a real layout. */
-export const HEIGHT_TOLERANCE = 1;
-
 interface Face {
   font: fontkit.Font;
+  /**
+   * No hinting program (no fpgm/cvt tables, e.g. the bundled Noto fonts): its ink rasterizes up to 2 px past the
+   * glyph boxes, where DejaVu's hinted glyphs lose a faint row (measured at 14, 20 and 28 px).
+   */
+  loose: boolean;
   scale: number;
   /** Whole-pixel ascent and descent (Pango rounds each up). */
   ascent: number;
@@ -49,6 +51,8 @@ interface Piece {
   /** Ink above / below the baseline (pixels, fractional). */
   inkTop: number;
   inkBottom: number;
+  /** Ink from a loose face (see Face.loose). */
+  loose: boolean;
 }
 
 /** One laid-out line: where it starts in the source and its vertical metrics. */
@@ -58,6 +62,8 @@ export interface ModelLine {
   descent: number;
   inkTop: number;
   inkBottom: number;
+  /** Ink from a loose face (see Face.loose). */
+  loose: boolean;
 }
 
 const WHITE = /\s/u;
@@ -79,7 +85,8 @@ function openFace(file: string, family: string): Face | undefined {
     font = fonts.find((f) => f.familyName?.toLowerCase() === family.toLowerCase()) ?? fonts[0];
   }
   const f = font as fontkit.Font;
-  return { font: f, scale: 0, ascent: 0, descent: 0 };
+  const tables = Object.keys((f as unknown as { directory: { tables: Record<string, unknown> } }).directory.tables);
+  return { font: f, scale: 0, ascent: 0, descent: 0, loose: !tables.includes('fpgm') && !tables.includes('cvt ') };
 }
 
 /** Counters of the model's work, for tests and the benchmark (paginate.ts adds the layouts). */
@@ -200,6 +207,7 @@ export class LayoutModel {
     let descent = 0;
     let inkTop = 0;
     let inkBottom = 0;
+    let loose = false;
     for (const run of runs) {
       const face = this.faces[run.face];
       ascent = Math.max(ascent, face.ascent);
@@ -215,6 +223,7 @@ export class LayoutModel {
           if (box && Number.isFinite(box.maxY) && box.maxY > box.minY) {
             inkTop = Math.max(inkTop, (box.maxY + shaped.positions[g].yOffset) * face.scale);
             inkBottom = Math.max(inkBottom, -(box.minY + shaped.positions[g].yOffset) * face.scale);
+            loose ||= face.loose;
           }
         }
       }
@@ -222,7 +231,7 @@ export class LayoutModel {
         ink = full;
       }
     }
-    const out: Piece = { ink, full, ascent, descent, inkTop, inkBottom };
+    const out: Piece = { ink, full, ascent, descent, inkTop, inkBottom, loose };
     this.remember(piece, out);
     return out;
   }
@@ -285,7 +294,7 @@ export class LayoutModel {
         inkBottom = Math.max(inkBottom, this.asciiInk[2 * a + 1]);
       }
     }
-    return { ink, full, ascent: face.ascent, descent: face.descent, inkTop, inkBottom };
+    return { ink, full, ascent: face.ascent, descent: face.descent, inkTop, inkBottom, loose: face.loose && ink > 0 };
   }
 
   /**
@@ -310,7 +319,7 @@ export class LayoutModel {
       .replace(CONTROL, ' ');
     const breaker = new LineBreaker(src);
     const W = this.width;
-    let line: ModelLine = { start: from, ascent: 0, descent: 0, inkTop: 0, inkBottom: 0 };
+    let line: ModelLine = { start: from, ascent: 0, descent: 0, inkTop: 0, inkBottom: 0, loose: false };
     let x = 0;
     let empty = true;
     let last = 0;
@@ -319,6 +328,7 @@ export class LayoutModel {
       line.descent = Math.max(line.descent, p.descent);
       line.inkTop = Math.max(line.inkTop, p.inkTop);
       line.inkBottom = Math.max(line.inkBottom, p.inkBottom);
+      line.loose ||= p.loose;
     };
     /** Close the line; true if the caller asked to stop. */
     const close = (nextStart: number): boolean => {
@@ -327,7 +337,7 @@ export class LayoutModel {
         line.descent = this.faces[0].descent;
       }
       lines.push(line);
-      line = { start: from + nextStart, ascent: 0, descent: 0, inkTop: 0, inkBottom: 0 };
+      line = { start: from + nextStart, ascent: 0, descent: 0, inkTop: 0, inkBottom: 0, loose: false };
       x = 0;
       empty = true;
       return stop ? stop(lines) : false;
@@ -382,29 +392,32 @@ export class LayoutModel {
   }
 
   /**
-   * Predicted height of the ink block of these lines (what Renderer.layout's block height will be): baseline to
-   * baseline, plus the ink above the first and below the last, each rounded up to whole pixels, less the row of faint
-   * anti-aliased coverage the block usually loses. Measured on 450 random pieces of three L-Eval documents and the
-   * Chinese abstract at 20 px, and at 28 px: the block is this height or one pixel less.
+   * Predicted height of the ink block of these lines (what Renderer.layout's block height will be), as a range:
+   * baseline to baseline, plus the ink above the first line and below the last, each rounded up to whole pixels
+   * ("base"). Measured on single lines of L-Eval text and the Chinese abstract at 14, 20 and 28 px: DejaVu's hinted
+   * glyphs give base - 2 to base (base - 1 or base at the page level), the unhinted Noto glyphs base - 2 to base + 2.
    */
-  inkHeight(lines: readonly ModelLine[]): number {
+  inkHeight(lines: readonly ModelLine[]): { lo: number; hi: number } {
     if (!lines.length) {
-      return 0;
+      return { lo: 0, hi: 0 };
     }
     let baselines = 0;
     for (let i = 1; i < lines.length; i++) {
       baselines += lines[i - 1].descent + this.spacing + lines[i].ascent;
     }
-    return baselines + Math.ceil(lines[0].inkTop) + Math.ceil(lines[lines.length - 1].inkBottom) - 1;
+    const first = lines[0];
+    const last = lines[lines.length - 1];
+    const base = baselines + Math.ceil(first.inkTop) + Math.ceil(last.inkBottom);
+    return { lo: base - 2, hi: first.loose || last.loose ? base + 2 : base - 1 };
   }
 
-  /** Whether lines of this predicted ink height fit the text area (the block is taken to be that height or 1 px less). */
+  /** Whether lines of this predicted ink height fit the text area: surely, surely not, or too close to call. */
   verdict(lines: readonly ModelLine[]): Verdict {
-    const h = this.inkHeight(lines);
-    if (h <= this.availHeight) {
+    const { lo, hi } = this.inkHeight(lines);
+    if (hi <= this.availHeight) {
       return 'fits';
     }
-    return h - HEIGHT_TOLERANCE > this.availHeight ? 'overflows' : 'borderline';
+    return lo > this.availHeight ? 'overflows' : 'borderline';
   }
 
   /**
@@ -416,8 +429,7 @@ export class LayoutModel {
       return false;
     }
     const last = lines[lines.length - 1];
-    const h = this.inkHeight([...lines.slice(0, -1), { ...last, ascent: this.minAscent, inkBottom: 0 }]);
-    return h - HEIGHT_TOLERANCE > this.availHeight;
+    return this.inkHeight([...lines.slice(0, -1), { ...last, ascent: this.minAscent, inkBottom: 0, loose: false }]).lo > this.availHeight;
   }
 
   /** Verdict on text[from, to) (trimmed), laid out whole. */

@@ -15,7 +15,7 @@
  */
 import type { SegmentOptions } from './options';
 import type { Block, Renderer } from './render';
-import { LayoutModel } from './layoutModel';
+import { LayoutModel, type ModelLine } from './layoutModel';
 import { graphemeUnits, segmentLocale, sentenceRanges, UnitList, wordUnitsAsync, type Range, type SegmentCache } from './segment';
 
 export interface Page {
@@ -90,6 +90,20 @@ function countEndingBy(list: UnitList, i: number, hi: number, pos: number): numb
 /** Smallest j in (i, end] whose units [i, j) reach `pos`; `end` if none does. */
 function unitsReaching(list: UnitList, i: number, end: number, pos: number): number {
   return Math.min(end, i + countEndingBy(list, i, end, pos - 1) + 1);
+}
+
+/** Same lines with no ink further out: a text whose real layout fitted as `a` fits as `b` too. */
+function sameExtent(a: readonly ModelLine[], b: readonly ModelLine[]): boolean {
+  if (a.length !== b.length) {
+    return false;
+  }
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].ascent !== b[i].ascent || a[i].descent !== b[i].descent) {
+      return false;
+    }
+  }
+  const l = a.length - 1;
+  return b[0].inkTop <= a[0].inkTop && b[l].inkBottom <= a[l].inkBottom && (!b[l].loose || a[l].loose) && (!b[0].loose || a[0].loose);
 }
 
 export async function* paginate(text: string, renderer: Renderer, options: PaginateOptions): AsyncGenerator<Page> {
@@ -225,11 +239,24 @@ export async function* paginate(text: string, renderer: Renderer, options: Pagin
     if (!p.borderline || p.i + p.k >= end) {
       return { k: p.k, laid };
     }
-    // The next unit was too close to call: real layouts decide it, and the ones after it while the model cannot tell.
+    // The next unit was too close to call: real layouts decide it, and the ones after it while the model cannot
+    // tell. A unit that leaves the predicted lines as they were when a real layout last fitted (same lines, no new
+    // ink above the first or below the last) fits too, without a layout of its own.
     let k = p.k;
     let best = laid;
+    let bestK = k;
+    let fitted: ModelLine[] | undefined;
     const s = list.start(p.i);
     while (p.i + k < end) {
+      const next = model?.lines(text, s, list.end(p.i + k)).lines;
+      const v = model && next ? model.verdict(next) : 'borderline';
+      if (v === 'overflows') {
+        break;
+      }
+      if (v === 'fits' || (fitted && next && sameExtent(fitted, next))) {
+        k++;
+        continue;
+      }
       pagingStats.borderline++;
       const more = await lay(list, p.i, p.i + k + 1);
       if (!renderer.fits(more.block)) {
@@ -237,8 +264,18 @@ export async function* paginate(text: string, renderer: Renderer, options: Pagin
       }
       k++;
       best = more;
-      if (p.i + k >= end || (model && model.judge(text, s, list.end(p.i + k)) === 'overflows')) {
-        break;
+      bestK = k;
+      fitted = next;
+    }
+    if (bestK !== k) {
+      const last = await lay(list, p.i, p.i + k);
+      if (renderer.fits(last.block)) {
+        best = last;
+      } else {
+        // Ink the model did not see: the longest run that fits lies between the last real fit and k.
+        pagingStats.mismatches++;
+        const found = await longestFit(list, p.i, p.i + k - 1, k - 1);
+        return found.k >= bestK ? found : { k: bestK, laid: best };
       }
     }
     if (k !== p.k) {
