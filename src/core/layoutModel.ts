@@ -27,7 +27,17 @@ import type { Renderer } from './render';
 export type Verdict = 'fits' | 'overflows' | 'borderline';
 
 interface Face {
-  font: fontkit.Font;
+  file: string;
+  family: string;
+  /**
+   * The parsed font; fallback faces are parsed when a run first needs them (a Latin text never holds the 17 MB of
+   * the CJK fonts). Their coverage comes from fontCoverage.ts, which the run has read anyway.
+   */
+  font: fontkit.Font | undefined;
+  covers: (cp: number) => boolean;
+  unitsPerEm: number;
+  ascentUnits: number;
+  descentUnits: number;
   /**
    * No hinting program (no fpgm/cvt tables, e.g. the bundled Noto fonts): its ink rasterizes up to 2 px past the
    * glyph boxes, where DejaVu's hinted glyphs lose a faint row (measured at 14, 20 and 28 px).
@@ -73,7 +83,7 @@ const KEEPS_FONT = /^[\p{Zs}\p{Cc}\p{Cf}\p{Cs}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01E
 const LIGATURE = -2;
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 
-function openFace(file: string, family: string): Face | undefined {
+function parseFace(file: string, family: string): fontkit.Font | undefined {
   let font: fontkit.Font | fontkit.FontCollection;
   try {
     font = fontkit.create(fs.readFileSync(file));
@@ -84,9 +94,29 @@ function openFace(file: string, family: string): Face | undefined {
     const fonts = (font as fontkit.FontCollection).fonts;
     font = fonts.find((f) => f.familyName?.toLowerCase() === family.toLowerCase()) ?? fonts[0];
   }
-  const f = font as fontkit.Font;
+  return font as fontkit.Font;
+}
+
+function openFace(file: string, family: string, primary: boolean): Face | undefined {
+  const f = parseFace(file, family);
+  if (!f) {
+    return undefined;
+  }
   const tables = Object.keys((f as unknown as { directory: { tables: Record<string, unknown> } }).directory.tables);
-  return { font: f, scale: 0, ascent: 0, descent: 0, loose: !tables.includes('fpgm') && !tables.includes('cvt ') };
+  const codePoints = primary ? undefined : openFontFile(file).codePoints;
+  return {
+    file,
+    family,
+    font: primary ? f : undefined,
+    covers: codePoints ? (cp) => codePoints.has(cp) : (cp) => f.hasGlyphForCodePoint(cp),
+    unitsPerEm: f.unitsPerEm,
+    ascentUnits: f.ascent,
+    descentUnits: f.descent,
+    scale: 0,
+    ascent: 0,
+    descent: 0,
+    loose: !tables.includes('fpgm') && !tables.includes('cvt '),
+  };
 }
 
 /** Counters of the model's work, for tests and the benchmark (paginate.ts adds the layouts). */
@@ -108,8 +138,8 @@ export class LayoutModel {
   private constructor(faces: Face[], renderer: Renderer) {
     const o = renderer.options;
     this.faces = faces.map((f) => {
-      const scale = o.fontSize / f.font.unitsPerEm;
-      return { ...f, scale, ascent: Math.ceil(f.font.ascent * scale - 1e-6), descent: Math.ceil(-f.font.descent * scale - 1e-6) };
+      const scale = o.fontSize / f.unitsPerEm;
+      return { ...f, scale, ascent: Math.ceil(f.ascentUnits * scale - 1e-6), descent: Math.ceil(-f.descentUnits * scale - 1e-6) };
     });
     this.width = renderer.availWidth - renderer.inkSlack;
     this.availHeight = renderer.availHeight;
@@ -146,7 +176,7 @@ export class LayoutModel {
         .map((s) => s.trim())
         .filter(Boolean)) {
         const file = files.get(family.toLowerCase());
-        const face = file ? openFace(file, family) : undefined;
+        const face = file ? openFace(file, family, faces.length === 0) : undefined;
         if (!face) {
           known = false;
           break;
@@ -162,7 +192,7 @@ export class LayoutModel {
   /** The font a character is drawn with: the first face that has it (the first face draws what none has). */
   private faceOf(cp: number): number {
     for (let i = 0; i < this.faces.length; i++) {
-      if (this.faces[i].font.hasGlyphForCodePoint(cp)) {
+      if (this.faces[i].covers(cp)) {
         return i;
       }
     }
@@ -215,6 +245,7 @@ export class LayoutModel {
       if (run.text === '\n') {
         continue;
       }
+      face.font ??= parseFace(face.file, face.family)!;
       const shaped = face.font.layout(run.text.replace(/\t/g, '        '));
       for (let g = 0; g < shaped.glyphs.length; g++) {
         full += Math.round(shaped.positions[g].xAdvance * face.scale);
@@ -237,7 +268,7 @@ export class LayoutModel {
   }
 
   private remember(piece: string, measured: Piece): void {
-    if (this.cache.size > 100_000) {
+    if (this.cache.size > 30_000) {
       this.cache.clear();
     }
     this.cache.set(piece, measured);
@@ -255,6 +286,7 @@ export class LayoutModel {
    */
   private measureAscii(piece: string): Piece | undefined {
     const face = this.faces[0];
+    const font = face.font!;
     let full = 0;
     let ink = 0;
     let inkTop = 0;
@@ -273,10 +305,10 @@ export class LayoutModel {
         return undefined;
       }
       if (adv < 0) {
-        if (!face.font.hasGlyphForCodePoint(a) || (b !== 128 && !face.font.hasGlyphForCodePoint(b))) {
+        if (!font.hasGlyphForCodePoint(a) || (b !== 128 && !font.hasGlyphForCodePoint(b))) {
           return undefined;
         }
-        const run = face.font.layout(b === 128 ? String.fromCharCode(a) : String.fromCharCode(a, b));
+        const run = font.layout(b === 128 ? String.fromCharCode(a) : String.fromCharCode(a, b));
         if (run.glyphs.length !== (b === 128 ? 1 : 2)) {
           this.asciiPair[a * 129 + b] = LIGATURE; // shape pieces with this pair whole
           return undefined;
