@@ -5,8 +5,10 @@
  *   node out/bench/run.js [--quick] [--keep] [--big-mb=1000] [--limit=2000] [--sample=240] [--baseline-only] [--cli=dist/cli.js]
  *
  * 1. reference: /usr/bin/python3 bench/baseline_pil.py (2 processes) on the L-Eval documents;
- * 2. ours: `node dist/cli.js synth <files> --out <dir> --json`, words mode and `--mode fit`;
- * 3. PNG bytes/frame: a sample of our frames vs the same frames re-encoded as 8-bit RGB PNG by sharp;
+ * 2. ours: `node dist/cli.js synth <files> --out <dir> --json`, once per row of MODES (fit, words 115, sentences 115);
+ *    every frame written is checked for ink in its margins (clipped text), and the same documents are paged again
+ *    in this process to count real layouts per frame and the metric model's mismatches (src/core/paginate.ts);
+ * 3. PNG bytes/frame: a sample of our frames (the first mode's) vs the same frames re-encoded as 8-bit RGB PNG by sharp;
  * 4. peak RSS of the CLI on a generated ~1 GB JSONL (`--dry-run`, then `--limit 2000`); skipped by `--quick`;
  *    and on a LongAlpaca-12k-sized Parquet file written by DuckDB as ONE row group (12,000 rows, ~330 MB of text,
  *    Snappy; `--dry-run`), the layout that used to be decoded whole;
@@ -22,6 +24,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { resolveOptions, type SegmentMode } from '../src/core/options';
+import { paginate, pagingStats, resetPagingStats } from '../src/core/paginate';
+import { Renderer } from '../src/core/render';
+import { modelProfile } from '../src/shared/profiles';
 import { longTextParquet } from '../test/support/duckdb';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -36,6 +42,19 @@ const CHILD_TIMEOUT_MS = 90 * 60 * 1000;
 const RSS_POLL_MS = 100;
 const RSS_TARGET_MB = 400;
 const BYTES_RATIO_TARGET = 0.5;
+
+/**
+ * Our runs, one row each in the modes table: `t2vid synth --mode MODE --words WORDS ...extra`. The first row is the
+ * default mode (its frames give the PNG size figures). Layouts per frame are counted by paging the same documents
+ * in this process with `mode` and `words` (and otherwise default options). A row for the paper preset is one line:
+ * `{ label: 'words 115, paper preset', mode: 'words', words: 115, extra: ['--preset', 't2vid'] }`.
+ */
+const MODES: ReadonlyArray<{ label: string; mode: SegmentMode; words: number; extra: readonly string[] }> = [
+  { label: 'fit', mode: 'fit', words: 115, extra: [] },
+  { label: 'words 115', mode: 'words', words: 115, extra: [] },
+  { label: 'sentences 115', mode: 'sentences', words: 115, extra: [] },
+  { label: 'words 115, paper preset', mode: 'words', words: 115, extra: ['--preset', 't2vid'] },
+];
 
 // ---------------------------------------------------------------------------------------------------------------
 // arguments
@@ -540,6 +559,66 @@ function pngBitDepth(file: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// per mode: clipped frames, layouts per frame
+
+interface PagingCount {
+  frames: number;
+  layouts: number;
+  predicted: number;
+  mismatches: number;
+  borderline: number;
+  seconds: number;
+}
+
+interface ModeRun {
+  label: string;
+  result?: OursResult;
+  /** Frames written with ink in their 20-px margins (every frame checked). */
+  clipped?: number;
+  checked?: number;
+  paging?: PagingCount;
+}
+
+/** Frames under `dir` with any non-background pixel in the margins (the defaults: 20 px each side, white). */
+async function clippedFrames(dir: string): Promise<{ clipped: number; checked: number }> {
+  const o = resolveOptions({}).render;
+  let clipped = 0;
+  const files = listPngs(dir);
+  for (const f of files) {
+    const { data, info } = await sharp(f).greyscale().raw().toBuffer({ resolveWithObject: true });
+    let ink = false;
+    for (let y = 0; y < info.height && !ink; y++) {
+      const inRows = y >= o.marginY && y < info.height - o.marginY;
+      for (let x = 0; x < info.width; x++) {
+        if (inRows && x === o.marginX) {
+          x = info.width - o.marginX; // skip the text area
+        }
+        if (data[y * info.width + x] !== 255) {
+          ink = true;
+          break;
+        }
+      }
+    }
+    clipped += ink ? 1 : 0;
+  }
+  return { clipped, checked: files.length };
+}
+
+/** Page the corpus in this process (no PNG encoding) and count real layouts and model mismatches. */
+async function pagingCount(corpus: Corpus, mode: SegmentMode, words: number): Promise<PagingCount> {
+  const options = resolveOptions({ segment: { mode, wordsPerFrame: words } });
+  const renderer = new Renderer(options.render);
+  resetPagingStats();
+  const t0 = performance.now();
+  for (const text of corpus.contexts) {
+    for await (const page of paginate(text, renderer, { segment: options.segment })) {
+      void page;
+    }
+  }
+  return { ...pagingStats, seconds: (performance.now() - t0) / 1000 };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // the big JSONL
 
 interface BigFile {
@@ -655,8 +734,8 @@ interface Report {
   loadAvg: number[];
   corpus: Corpus;
   baseline?: BaselineResult;
-  words?: OursResult;
-  fit?: OursResult;
+  /** One per row of MODES, in order. */
+  modes: ModeRun[];
   ourPng?: PngSample;
   /** The same sampled frames rendered antialiased (8-bit grey), as written and as 8-bit RGB. */
   aaPng?: AntialiasedSample;
@@ -685,7 +764,7 @@ function gitRevision(): string {
 }
 
 function renderReport(r: Report): string {
-  const { corpus, baseline: b, words: w, fit: f } = r;
+  const { corpus, baseline: b } = r;
   const L: string[] = [];
   L.push('# T2Vid Studio benchmark results', '');
   L.push(`Generated by \`npm run bench\`${r.args.quick ? ' (`--quick`)' : ''} on ${r.startedAt.toISOString().slice(0, 16)}Z.`, '');
@@ -697,7 +776,7 @@ function renderReport(r: Report): string {
   );
   L.push(
     '- Reference: `bench/baseline_pil.py`, the T2Vid renderer (115 tokens per frame, PIL ImageDraw, DejaVu Sans 20 px, ' +
-      '448×448 RGB PNG), 2 worker processes. Ours: `t2vid synth` defaults (115 words, 448×448, 20 px, 4-bit grey PNG).',
+      `448×448 RGB PNG), 2 worker processes. Ours: \`t2vid synth\` defaults (448×448, 20 px, 4-bit grey PNG) in each mode: ${MODES.map((m) => m.label).join(', ')}.`,
   );
   L.push(
     "- Seconds are each program's own clock around its rendering work; wall seconds include process start-up and reading. " +
@@ -706,47 +785,108 @@ function renderReport(r: Report): string {
     '',
   );
 
+  const runs = r.modes;
+  const docs = b?.documents ?? corpus.contexts.length;
+  const tokens = (frames: number | undefined, id: string): number | undefined =>
+    frames === undefined ? undefined : (frames * (modelProfile(id)?.tokensPerFrame ?? NaN) * 1000) / corpus.words;
+  L.push('## Frames and speed per mode (same run, same documents)', '');
+  L.push(
+    'Seconds are each program\'s own clock; "× faster per document" is the reference\'s seconds per document ÷ ours. ' +
+      'Visual tokens per 1,000 source words (whitespace-separated) at 96 tokens a frame (MiniCPM-V 2.5) and 169 (Idefics3). ' +
+      'Clipped: frames with ink in the 20-px margins (every frame of ours checked; the reference counts its own). ' +
+      'Layouts per frame and model mismatches: the same documents paged again in the bench process (src/core/paginate.ts ' +
+      'counters): a mismatch is a frame whose real layout disagreed with the predicted page break and was corrected.',
+    '',
+  );
+  L.push(
+    row([
+      'run',
+      'frames',
+      '÷ reference',
+      'seconds',
+      'wall seconds',
+      'documents/s',
+      'frames/s',
+      'seconds/document',
+      '× faster per document',
+      'MiniCPM-V tokens / 1k words',
+      'Idefics3 tokens / 1k words',
+      'clipped frames',
+      'layouts/frame',
+      'model mismatches',
+    ]),
+  );
+  L.push(row(['---', ...Array<string>(13).fill('---:')]));
+  if (b) {
+    L.push(
+      row([
+        'reference (PIL, `t2vid.py` rules)',
+        fmt(b.frames),
+        '1.00×',
+        fmt(b.seconds, 2),
+        fmt(b.wallSeconds, 2),
+        fmt(docs / b.seconds, 2),
+        fmt(b.frames / b.seconds, 1),
+        fmt(b.seconds / docs, 3),
+        '1.00×',
+        fmt(tokens(b.frames, 'minicpm-v-2.5')),
+        fmt(tokens(b.frames, 'idefics3')),
+        `${fmt(b.clipped)} (${((100 * b.clipped) / b.frames).toFixed(1)}%)`,
+        NA,
+        NA,
+      ]),
+    );
+  }
+  for (const m of runs) {
+    const s = m.result?.summary;
+    const p = m.paging;
+    L.push(
+      row([
+        `ours, ${m.label}`,
+        fmt(s?.frames),
+        ratio(s?.frames, b?.frames),
+        fmt(s?.seconds, 2),
+        fmt(m.result?.wallSeconds, 2),
+        s ? fmt(s.samples / s.seconds, 2) : NA,
+        s ? fmt(s.frames / s.seconds, 1) : NA,
+        s ? fmt(s.seconds / s.samples, 3) : NA,
+        s && b ? `${(b.seconds / docs / (s.seconds / s.samples)).toFixed(2)}×` : NA,
+        fmt(tokens(s?.frames, 'minicpm-v-2.5')),
+        fmt(tokens(s?.frames, 'idefics3')),
+        m.clipped !== undefined ? `${fmt(m.clipped)} of ${fmt(m.checked)}` : NA,
+        p ? (p.layouts / p.frames).toFixed(3) : NA,
+        p ? `${fmt(p.mismatches)} (${((100 * p.mismatches) / Math.max(1, p.predicted)).toFixed(2)}%)` : NA,
+      ]),
+    );
+  }
+  L.push('');
+
   L.push('## Render throughput (same run)', '');
-  L.push(row(['metric', 'reference (PIL)', 'ours, words', 'ours, fit', 'words ÷ ref', 'fit ÷ ref']));
-  L.push(row(['---', '---:', '---:', '---:', '---:', '---:']));
-  const line = (name: string, ref: number | undefined, ow: number | undefined, of: number | undefined, digits: number): void => {
-    L.push(row([name, fmt(ref, digits), fmt(ow, digits), fmt(of, digits), ratio(ow, ref), ratio(of, ref)]));
+  L.push(row(['metric', 'reference (PIL)', ...runs.map((m) => `ours, ${m.label}`), ...runs.map((m) => `${m.label} ÷ ref`)]));
+  L.push(row(['---', '---:', ...runs.map(() => '---:'), ...runs.map(() => '---:')]));
+  const line = (name: string, ref: number | undefined, ours: (x: OursResult) => number, digits: number): void => {
+    const values = runs.map((m) => (m.result ? ours(m.result) : undefined));
+    L.push(row([name, fmt(ref, digits), ...values.map((v) => fmt(v, digits)), ...values.map((v) => ratio(v, ref))]));
   };
-  const fps = (x: OursResult | undefined): number | undefined => (x ? x.summary.frames / x.summary.seconds : undefined);
   const cps = (secs: number | undefined): number | undefined => (secs ? corpus.chars / secs : undefined);
-  line('frames', b?.frames, w?.summary.frames, f?.summary.frames, 0);
-  line('seconds (own clock)', b?.seconds, w?.summary.seconds, f?.summary.seconds, 2);
-  line('wall seconds (child process)', b?.wallSeconds, w?.wallSeconds, f?.wallSeconds, 2);
-  line('frames/s', b ? b.frames / b.seconds : undefined, fps(w), fps(f), 1);
-  line('characters/s', cps(b?.seconds), cps(w?.summary.seconds), cps(f?.summary.seconds), 0);
-  line('CPU seconds (user+sys, process tree, whole run)', b?.cpuSeconds, w?.cpuSeconds, f?.cpuSeconds, 1);
-  line('characters per CPU second', cps(b?.cpuSeconds), cps(w?.cpuSeconds), cps(f?.cpuSeconds), 0);
-  line(
-    'PNG bytes/frame (all frames, as written)',
-    b ? b.bytes / b.frames : undefined,
-    w ? w.summary.bytes / w.summary.frames : undefined,
-    f ? f.summary.bytes / f.summary.frames : undefined,
-    0,
-  );
-  line('total PNG MB', b ? b.bytes / 1e6 : undefined, w ? w.summary.bytes / 1e6 : undefined, f ? f.summary.bytes / 1e6 : undefined, 1);
-  line('peak RSS MB (self-reported)', undefined, w?.summary.peakRssMB, f?.summary.peakRssMB, 0);
-  line(
-    'peak RSS MB of the largest process (observed)',
-    b?.memory.largestProcessMB,
-    w?.memory.largestProcessMB,
-    f?.memory.largestProcessMB,
-    0,
-  );
-  line('peak memory MB, all processes (observed Σ PSS)', b?.memory.treePssMB, w?.memory.treePssMB, f?.memory.treePssMB, 0);
-  L.push(row(['frames with clipped text', b ? `${fmt(b.clipped)} (${((100 * b.clipped) / b.frames).toFixed(1)}%)` : NA, NA, NA, '', '']));
+  line('frames', b?.frames, (x) => x.summary.frames, 0);
+  line('seconds (own clock)', b?.seconds, (x) => x.summary.seconds, 2);
+  line('wall seconds (child process)', b?.wallSeconds, (x) => x.wallSeconds, 2);
+  line('frames/s', b ? b.frames / b.seconds : undefined, (x) => x.summary.frames / x.summary.seconds, 1);
+  line('characters/s', cps(b?.seconds), (x) => corpus.chars / x.summary.seconds, 0);
+  line('CPU seconds (user+sys, process tree, whole run)', b?.cpuSeconds, (x) => x.cpuSeconds, 1);
+  line('characters per CPU second', cps(b?.cpuSeconds), (x) => corpus.chars / x.cpuSeconds, 0);
+  line('PNG bytes/frame (all frames, as written)', b ? b.bytes / b.frames : undefined, (x) => x.summary.bytes / x.summary.frames, 0);
+  line('total PNG MB', b ? b.bytes / 1e6 : undefined, (x) => x.summary.bytes / 1e6, 1);
+  line('peak RSS MB (self-reported)', undefined, (x) => x.summary.peakRssMB, 0);
+  line('peak RSS MB of the largest process (observed)', b?.memory.largestProcessMB, (x) => x.memory.largestProcessMB, 0);
+  line('peak memory MB, all processes (observed Σ PSS)', b?.memory.treePssMB, (x) => x.memory.treePssMB, 0);
   L.push(
     row([
       'samples (ours: completed / of)',
       b ? fmt(b.documents) : NA,
-      w ? `${fmt(w.summary.completed)} / ${fmt(w.summary.samples)}` : NA,
-      f ? `${fmt(f.summary.completed)} / ${fmt(f.summary.samples)}` : NA,
-      '',
-      '',
+      ...runs.map((m) => (m.result ? `${fmt(m.result.summary.completed)} / ${fmt(m.result.summary.samples)}` : NA)),
+      ...runs.map(() => ''),
     ]),
   );
   L.push('');
@@ -757,7 +897,9 @@ function renderReport(r: Report): string {
   L.push(row(['metric', 'value']));
   L.push(row(['---', '---:']));
   if (op) {
-    L.push(row([`ours (words mode), ${fmt(op.frames)} frames sampled evenly: bytes/frame as written (${op.format})`, fmt(op.ownBytes)]));
+    L.push(
+      row([`ours (${MODES[0].label}), ${fmt(op.frames)} frames sampled evenly: bytes/frame as written (${op.format})`, fmt(op.ownBytes)]),
+    );
     const aa = r.aaPng;
     if (aa) {
       L.push(row(['the same frames rendered antialiased (`--bit-depth 8`, 256 grey levels): bytes/frame as written', fmt(aa.greyBytes)]));
@@ -776,11 +918,17 @@ function renderReport(r: Report): string {
     L.push(row(['our 4-bit frames re-encoded as 8-bit RGB PNG by sharp (quantised pixels kept): bytes/frame', fmt(op.rgbBytes)]));
     L.push(row(['the same frames re-encoded as 8-bit greyscale PNG by sharp: bytes/frame', fmt(op.greyBytes)]));
     L.push(row(['ours ÷ 8-bit greyscale', (op.ownBytes / op.greyBytes).toFixed(2)]));
-    if (b && w) {
-      L.push(row(['ours ÷ reference PIL RGB, all frames of both', (w.summary.bytes / w.summary.frames / (b.bytes / b.frames)).toFixed(2)]));
+    const first = runs[0]?.result;
+    if (b && first) {
+      L.push(
+        row([
+          'ours ÷ reference PIL RGB, all frames of both',
+          (first.summary.bytes / first.summary.frames / (b.bytes / b.frames)).toFixed(2),
+        ]),
+      );
     }
   } else {
-    L.push(row(['ours (words mode): bytes/frame as written / as 8-bit RGB (sharp)', NA]));
+    L.push(row([`ours (${MODES[0].label}): bytes/frame as written / as 8-bit RGB (sharp)`, NA]));
   }
   if (b) {
     L.push(row([`reference, all ${fmt(b.frames)} frames: bytes/frame as written by PIL (8-bit RGB)`, fmt(b.bytes / b.frames)]));
@@ -874,7 +1022,7 @@ async function step<T>(report: Report, name: string, fn: () => Promise<T>): Prom
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const report: Report = { args, startedAt: new Date(), loadAvg: os.loadavg(), corpus: loadCorpus(), errors: [] };
+  const report: Report = { args, startedAt: new Date(), loadAvg: os.loadavg(), corpus: loadCorpus(), modes: [], errors: [] };
   const { corpus } = report;
   fs.mkdirSync(BENCH_DIR, { recursive: true });
   const work = fs.mkdtempSync(path.join(BENCH_DIR, 'run-'));
@@ -894,31 +1042,42 @@ async function main(): Promise<number> {
     fs.rmSync(refOut, { recursive: true, force: true });
 
     if (!args.baselineOnly) {
-      const wordsOut = path.join(work, 'ours-words');
-      report.words = await step(report, 'ours, words mode', () =>
-        runOurs(args.cli, 'synth (words)', ['synth', ...corpus.files, '--out', wordsOut], report.errors),
-      );
-      if (report.words) {
-        report.ourPng = await step(report, `our PNG sample (${args.sample} frames)`, () => samplePngs(wordsOut, args.sample));
-        if (report.ourPng && report.ourPng.frames < 200) {
-          report.errors.push(`only ${report.ourPng.frames} of our frames could be sampled (wanted ≥ 200)`);
-        }
-        // The same frames without quantisation (8-bit antialiased grey), for the "½ of an RGB PNG of the same frame" check.
-        const words8Out = path.join(work, 'ours-words-8bit');
-        const eight = await step(report, 'ours, words mode, --bit-depth 8', () =>
-          runOurs(args.cli, 'synth (words, 8-bit)', ['synth', ...corpus.files, '--out', words8Out, '--bit-depth', '8'], report.errors),
+      for (const [n, m] of MODES.entries()) {
+        const run: ModeRun = { label: m.label };
+        report.modes.push(run);
+        const modeArgs = ['--mode', m.mode, '--words', String(m.words), ...m.extra];
+        const modeOut = path.join(work, `ours-${n}`);
+        run.result = await step(report, `ours, ${m.label}`, () =>
+          runOurs(args.cli, `synth (${m.label})`, ['synth', ...corpus.files, '--out', modeOut, ...modeArgs], report.errors),
         );
-        if (eight) {
-          report.aaPng = await step(report, 'antialiased PNG sample', () => sampleAntialiased(wordsOut, words8Out, args.sample));
+        if (run.result) {
+          const c = await step(report, `clipped frames (${m.label})`, () => clippedFrames(modeOut));
+          run.clipped = c?.clipped;
+          run.checked = c?.checked;
         }
-        fs.rmSync(words8Out, { recursive: true, force: true });
+        if (n === 0 && run.result) {
+          report.ourPng = await step(report, `our PNG sample (${args.sample} frames)`, () => samplePngs(modeOut, args.sample));
+          if (report.ourPng && report.ourPng.frames < 200) {
+            report.errors.push(`only ${report.ourPng.frames} of our frames could be sampled (wanted ≥ 200)`);
+          }
+          // The same frames without quantisation (8-bit antialiased grey), for the "½ of an RGB PNG of the same frame" check.
+          const eightOut = path.join(work, 'ours-8bit');
+          const eight = await step(report, `ours, ${m.label}, --bit-depth 8`, () =>
+            runOurs(
+              args.cli,
+              `synth (${m.label}, 8-bit)`,
+              ['synth', ...corpus.files, '--out', eightOut, ...modeArgs, '--bit-depth', '8'],
+              report.errors,
+            ),
+          );
+          if (eight) {
+            report.aaPng = await step(report, 'antialiased PNG sample', () => sampleAntialiased(modeOut, eightOut, args.sample));
+          }
+          fs.rmSync(eightOut, { recursive: true, force: true });
+        }
+        fs.rmSync(modeOut, { recursive: true, force: true });
+        run.paging = await step(report, `layouts per frame (${m.label}, in this process)`, () => pagingCount(corpus, m.mode, m.words));
       }
-      fs.rmSync(wordsOut, { recursive: true, force: true });
-      const fitOut = path.join(work, 'ours-fit');
-      report.fit = await step(report, 'ours, fit mode', () =>
-        runOurs(args.cli, 'synth (fit)', ['synth', ...corpus.files, '--out', fitOut, '--mode', 'fit'], report.errors),
-      );
-      fs.rmSync(fitOut, { recursive: true, force: true });
     }
 
     if (!args.quick) {

@@ -31,14 +31,14 @@ Preset:
                                20 px side margins, words mode, 115 tokens a frame (--count tokens);
                                any flag given as well overrides the preset's value (default ${d('render.preset')})
 Segmentation:
-  --mode ${SEGMENT_MODES.join('|')}   words: N words a frame; sentences: whole sentences up to N words;
-                               fit: as much text as fits each frame (default: ${d('segment.mode')})
+  --mode ${SEGMENT_MODES.join('|')}   fit: as much text as fits each frame; words: at most N words a frame;
+                               sentences: whole sentences up to N words (default: ${d('segment.mode')})
   --words N                    words per frame (default ${d('segment.wordsPerFrame')}, as the T2Vid reference)
   --count ${COUNT_UNITS.join('|')}         what --words counts: words (punctuation does not count) or the T2Vid
                                reference's NLTK tokens (each punctuation mark, n't, 's and quote counts;
                                1,000 and 3.5 are one token) (default ${d('segment.countUnit')})
   --locale TAG                 word/sentence rules, e.g. en, zh, ja (default: from the text)
-Rendering (no frame ever clips: a piece that overflows is split further):
+Rendering (no frame ever clips: a piece that overflows fills its frame, the rest starts the next):
   --size N | WxH               frame size in pixels (default ${d('render.width')})
   --font-size N                font size in pixels (default ${d('render.fontSize')})
   --font FAMILIES              Pango family list (default "${d('render.fontFamily')}", all bundled)

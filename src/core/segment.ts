@@ -440,7 +440,7 @@ class Items {
  * The `tokens` weight of each unit (how many tokens start inside it; the first unit also takes any before it) and
  * whether it is glued: it starts inside a token that began in an earlier unit.
  */
-function tokenWeights(text: string, units: Units, locale: string | undefined): { weights: Uint32Array; glued: Uint8Array } {
+export function tokenWeights(text: string, units: Units, locale: string | undefined): { weights: Uint32Array; glued: Uint8Array } {
   const n = units.length;
   const weights = new Uint32Array(n);
   const startsToken = new Uint8Array(n);

@@ -44,7 +44,7 @@ export const SETTINGS = {
   'render.align': { section: 'Rendering', type: 'string', default: 'left', enum: ALIGNS, flag: '--align' },
   'render.bitDepth': { section: 'Rendering', type: 'integer', default: 4, enum: [4, 8], flag: '--bit-depth' },
   'preview.modelProfile': { section: 'Rendering', type: 'string', default: DEFAULT_MODEL_PROFILE, enum: MODEL_PROFILE_IDS },
-  'segment.mode': { section: 'Segmentation', type: 'string', default: 'words', enum: SEGMENT_MODES, flag: '--mode' },
+  'segment.mode': { section: 'Segmentation', type: 'string', default: 'fit', enum: SEGMENT_MODES, flag: '--mode' },
   'segment.wordsPerFrame': { section: 'Segmentation', type: 'integer', default: 115, minimum: 1, maximum: 100000, flag: '--words' },
   'segment.countUnit': { section: 'Segmentation', type: 'string', default: 'words', enum: COUNT_UNITS, flag: '--count' },
   'segment.locale': { section: 'Segmentation', type: 'string', default: '', flag: '--locale' },

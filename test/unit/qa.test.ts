@@ -267,7 +267,7 @@ test('built-in Q&A is deterministic for a seed and changes with it', async () =>
 
 test('built-in Q&A on the Chinese seed abstract: Chinese questions, verified answers', async () => {
   const zh = chinesePart(fs.readFileSync(sharedData('seed-abstract-zh.txt'), 'utf8'));
-  const options = resolveOptions({ segment: { wordsPerFrame: 40 } });
+  const options = resolveOptions({ segment: { mode: 'words', wordsPerFrame: 40 } });
   const frames = await frameRanges(zh, new Renderer(options.render), options.segment);
   assert.ok(frames.length >= 3, `${frames.length} frames`);
   for (const seed of [1, 2, 3]) {

@@ -77,7 +77,7 @@ test('no frame clips: every margin is blank, on real documents, in all three mod
   }
 });
 
-test('an overflowing 115-word piece is split further; fit mode fills frames', async () => {
+test('words mode carries an overflowing 115-word run into the next frame; fit mode fills frames', async () => {
   const text = levalDocuments()[0].input.slice(0, 8000);
   const words = await pages(text, 'words');
   const fit = await pages(text, 'fit');
