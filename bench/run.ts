@@ -24,7 +24,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { resolveOptions, type SegmentMode } from '../src/core/options';
+import { resolveOptions, type Preset, type SegmentMode } from '../src/core/options';
 import { paginate, pagingStats, resetPagingStats } from '../src/core/paginate';
 import { Renderer } from '../src/core/render';
 import { modelProfile } from '../src/shared/profiles';
@@ -44,16 +44,16 @@ const RSS_TARGET_MB = 400;
 const BYTES_RATIO_TARGET = 0.5;
 
 /**
- * Our runs, one row each in the modes table: `t2vid synth --mode MODE --words WORDS ...extra`. The first row is the
- * default mode (its frames give the PNG size figures). Layouts per frame are counted by paging the same documents
- * in this process with `mode` and `words` (and otherwise default options). A row for the paper preset is one line:
- * `{ label: 'words 115, paper preset', mode: 'words', words: 115, extra: ['--preset', 't2vid'] }`.
+ * Our runs, one row each in the modes table: `t2vid synth --mode MODE --words WORDS [--preset PRESET]`. The first row
+ * is the default mode (its frames give the PNG size figures). Layouts per frame are counted by paging the same
+ * documents in this process with the same options; clipped frames are checked against the run's own margins (the
+ * paper preset has none at the top and bottom).
  */
-const MODES: ReadonlyArray<{ label: string; mode: SegmentMode; words: number; extra: readonly string[] }> = [
-  { label: 'fit', mode: 'fit', words: 115, extra: [] },
-  { label: 'words 115', mode: 'words', words: 115, extra: [] },
-  { label: 'sentences 115', mode: 'sentences', words: 115, extra: [] },
-  { label: 'words 115, paper preset', mode: 'words', words: 115, extra: ['--preset', 't2vid'] },
+const MODES: ReadonlyArray<{ label: string; mode: SegmentMode; words: number; preset?: Preset }> = [
+  { label: 'fit', mode: 'fit', words: 115 },
+  { label: 'words 115', mode: 'words', words: 115 },
+  { label: 'sentences 115', mode: 'sentences', words: 115 },
+  { label: 'words 115, paper preset', mode: 'words', words: 115, preset: 't2vid' },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -579,9 +579,9 @@ interface ModeRun {
   paging?: PagingCount;
 }
 
-/** Frames under `dir` with any non-background pixel in the margins (the defaults: 20 px each side, white). */
-async function clippedFrames(dir: string): Promise<{ clipped: number; checked: number }> {
-  const o = resolveOptions({}).render;
+/** Frames under `dir` with any non-background pixel in the margins of the run's geometry (defaults: 20 px each side). */
+async function clippedFrames(dir: string, preset?: Preset): Promise<{ clipped: number; checked: number }> {
+  const o = resolveOptions({ render: { preset } }).render;
   let clipped = 0;
   const files = listPngs(dir);
   for (const f of files) {
@@ -605,8 +605,8 @@ async function clippedFrames(dir: string): Promise<{ clipped: number; checked: n
 }
 
 /** Page the corpus in this process (no PNG encoding) and count real layouts and model mismatches. */
-async function pagingCount(corpus: Corpus, mode: SegmentMode, words: number): Promise<PagingCount> {
-  const options = resolveOptions({ segment: { mode, wordsPerFrame: words } });
+async function pagingCount(corpus: Corpus, mode: SegmentMode, words: number, preset?: Preset): Promise<PagingCount> {
+  const options = resolveOptions({ segment: { mode, wordsPerFrame: words }, render: { preset } });
   const renderer = new Renderer(options.render);
   resetPagingStats();
   const t0 = performance.now();
@@ -1045,13 +1045,13 @@ async function main(): Promise<number> {
       for (const [n, m] of MODES.entries()) {
         const run: ModeRun = { label: m.label };
         report.modes.push(run);
-        const modeArgs = ['--mode', m.mode, '--words', String(m.words), ...m.extra];
+        const modeArgs = ['--mode', m.mode, '--words', String(m.words), ...(m.preset ? ['--preset', m.preset] : [])];
         const modeOut = path.join(work, `ours-${n}`);
         run.result = await step(report, `ours, ${m.label}`, () =>
           runOurs(args.cli, `synth (${m.label})`, ['synth', ...corpus.files, '--out', modeOut, ...modeArgs], report.errors),
         );
         if (run.result) {
-          const c = await step(report, `clipped frames (${m.label})`, () => clippedFrames(modeOut));
+          const c = await step(report, `clipped frames (${m.label})`, () => clippedFrames(modeOut, m.preset));
           run.clipped = c?.clipped;
           run.checked = c?.checked;
         }
@@ -1076,7 +1076,7 @@ async function main(): Promise<number> {
           fs.rmSync(eightOut, { recursive: true, force: true });
         }
         fs.rmSync(modeOut, { recursive: true, force: true });
-        run.paging = await step(report, `layouts per frame (${m.label}, in this process)`, () => pagingCount(corpus, m.mode, m.words));
+        run.paging = await step(report, `layouts per frame (${m.label}, in this process)`, () => pagingCount(corpus, m.mode, m.words, m.preset));
       }
     }
 

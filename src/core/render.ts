@@ -59,6 +59,8 @@ export class Renderer {
   readonly format: PixelFormat;
   private readonly blank: Buffer;
   private readonly lut: Uint8Array;
+  /** grey4: two coverage values (high byte first) → the packed byte of the two pixels (64 KB, built on first use). */
+  private lut2: Uint8Array | undefined;
   private ready: Promise<void> | undefined;
 
   constructor(readonly options: RenderOptions) {
@@ -159,6 +161,52 @@ export class Renderer {
     return { width, height, data };
   }
 
+  /**
+   * 4-bit grey placement, two pixels a byte at a time through a 64 KB table (the frame's hot loop: about twice as
+   * fast as a pixel at a time). A pair with no ink keeps the background byte.
+   */
+  private placeGrey4(scan: Buffer, src: Buffer, width: number, height: number, stride: number, top: number, left: number): void {
+    const lut = this.lut;
+    let lut2 = this.lut2;
+    if (!lut2) {
+      lut2 = this.lut2 = new Uint8Array(65536);
+      for (let a = 0; a < 256; a++) {
+        for (let b = 0; b < 256; b++) {
+          lut2[(a << 8) | b] = (lut[a] << 4) | lut[b];
+        }
+      }
+    }
+    const odd = left & 1;
+    for (let y = 0; y < height; y++) {
+      const rowStart = (top + y) * stride + 1;
+      const srcRow = y * width;
+      let x = 0;
+      if (odd && width > 0) {
+        // The first pixel is the low nibble of its byte.
+        const c = src[srcRow];
+        if (c !== 0) {
+          const i = rowStart + (left >> 1);
+          scan[i] = (scan[i] & 0xf0) | lut[c];
+        }
+        x = 1;
+      }
+      let i = rowStart + ((left + x) >> 1);
+      for (; x + 1 < width; x += 2, i++) {
+        const pair = (src[srcRow + x] << 8) | src[srcRow + x + 1];
+        if (pair !== 0) {
+          scan[i] = lut2[pair];
+        }
+      }
+      if (x < width) {
+        // A last pixel alone is the high nibble of its byte.
+        const c = src[srcRow + x];
+        if (c !== 0) {
+          scan[i] = (scan[i] & 0x0f) | (lut[c] << 4);
+        }
+      }
+    }
+  }
+
   /** Place the block (vertically centred, aligned horizontally) and encode the frame as PNG. */
   async encode(block: Block | undefined): Promise<Buffer> {
     const o = this.options;
@@ -173,6 +221,10 @@ export class Renderer {
       const left = o.marginX + (o.align === 'left' ? 0 : o.align === 'centre' ? Math.floor(free / 2) : free);
       const { lut, format } = this;
       const src = block.data;
+      if (format === 'grey4') {
+        this.placeGrey4(scan, src, block.width, block.height, stride, top, left);
+        return encodePng(this.format, o.width, o.height, scan);
+      }
       for (let y = 0; y < block.height; y++) {
         const rowStart = (top + y) * stride + 1;
         const srcRow = y * block.width;
@@ -182,10 +234,7 @@ export class Renderer {
             continue;
           }
           const px = left + x;
-          if (format === 'grey4') {
-            const i = rowStart + (px >> 1);
-            scan[i] = px & 1 ? (scan[i] & 0xf0) | lut[c] : (scan[i] & 0x0f) | (lut[c] << 4);
-          } else if (format === 'grey8') {
+          if (format === 'grey8') {
             scan[rowStart + px] = lut[c];
           } else {
             const i = rowStart + 3 * px;
