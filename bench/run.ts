@@ -1076,7 +1076,9 @@ async function main(): Promise<number> {
           fs.rmSync(eightOut, { recursive: true, force: true });
         }
         fs.rmSync(modeOut, { recursive: true, force: true });
-        run.paging = await step(report, `layouts per frame (${m.label}, in this process)`, () => pagingCount(corpus, m.mode, m.words, m.preset));
+        run.paging = await step(report, `layouts per frame (${m.label}, in this process)`, () =>
+          pagingCount(corpus, m.mode, m.words, m.preset),
+        );
       }
     }
 
