@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import type { EmbeddingSet } from '../../src/core/diversity/embeddings';
 import { sifEmbeddings } from '../../src/core/diversity/embeddings';
 import { readInstructionSet } from '../../src/core/diversity/measure';
-import { concatRows, selectDiverse, selectionMetrics } from '../../src/core/diversity/select';
+import { concatRows, selectDiverse, selectionMetrics, writeSelection } from '../../src/core/diversity/select';
 import { symmetricEigenvalues, vendiFromEigenvalues } from '../../src/core/diversity/semantic';
 import { seededRandom, words } from '../../src/core/diversity/text';
 import { SELECT_ARGS, SELECT_HELP, type SelectReport } from '../../src/cli/select';
@@ -331,4 +331,49 @@ test('t2vid select: usage errors, bad lines with file and line, --out equal to a
   for (const flag of Object.keys(SELECT_ARGS)) {
     assert.ok(SELECT_HELP.includes(`--${flag}`), `--${flag} in the help`);
   }
+});
+
+test('writeSelection: JSON arrays and Parquet become JSON lines; a *.t2vid.jsonl record is narrowed with its statuses', async (t) => {
+  const dir = tempDir(t);
+  const array = path.join(dir, 'set.json');
+  fs.writeFileSync(array, JSON.stringify([{ prompt: 'First?' }, { prompt: 'Second?' }, { prompt: 'Third?' }], null, 2));
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  const parquet = path.join(dir, 'set.parquet');
+  fs.writeFileSync(
+    parquet,
+    new Uint8Array(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'question', data: ['Row one?', 'Row two?'], type: 'STRING' },
+          { name: 'n', data: [1n, 2n], type: 'INT64' },
+        ],
+      }),
+    ),
+  );
+  const qa = path.join(dir, 'pool.t2vid.jsonl');
+  const record = {
+    context: 'text',
+    qa: [
+      { question: 'Q zero?', answer: 'a0' },
+      { question: 'Q one?', answer: 'a1', status: 'rejected' },
+      { question: 'Q two?', answer: 'a2' },
+    ],
+    t2vid_review: ['accepted', 'new', 'edited'],
+  };
+  const whole = JSON.stringify({ context: 'other', qa: [{ question: 'Only one?', answer: 'x' }] });
+  fs.writeFileSync(qa, `${JSON.stringify(record)}\n${whole}\n`);
+  const { instructions } = await readInstructionSet({ label: 'pool', files: [array, parquet, qa] });
+  assert.deepEqual(
+    instructions.map((i) => i.text),
+    ['First?', 'Second?', 'Third?', 'Row one?', 'Row two?', 'Q zero?', 'Q two?', 'Only one?'],
+  );
+  const out = path.join(dir, 'out.jsonl');
+  const written = await writeSelection(instructions, [1, 4, 6, 7], out);
+  assert.deepEqual(written, { records: 4, copied: 1, narrowed: 1, converted: 2, instructions: 4 });
+  assert.deepEqual(fs.readFileSync(out, 'utf8').trimEnd().split('\n'), [
+    JSON.stringify({ prompt: 'Second?' }),
+    JSON.stringify({ question: 'Row two?', n: 2 }),
+    JSON.stringify({ ...record, qa: [record.qa[2]], t2vid_review: ['edited'] }),
+    whole,
+  ]);
 });
