@@ -23,8 +23,8 @@ export const embeddingHelp = (
 ): string => `  --embeddings ${EMBEDDING_SOURCES.join('|')}  the semantic metrics' embeddings: the built-in offline word vectors
                          (default), or any OpenAI-compatible /embeddings endpoint (key from OPENAI_API_KEY)
   --base-url URL --embedding-model M   the endpoint and model (api)
-  --cache-dir DIR        embeddings cache, by endpoint, model and text hash (default ${cacheDefault}): a re-run sends
-                         nothing
+  --cache-dir DIR        embeddings cache, by endpoint, model and text hash, so a re-run sends nothing
+                         (default ${cacheDefault})
   --concurrency K        requests in flight (default 4; 256 texts a request)
   --timeout-ms T         per-request timeout (default 120000)`;
 
