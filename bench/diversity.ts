@@ -3,7 +3,9 @@
  * `t2vid diversity` computes), timed in a fresh process per size, with its peak RSS. The instructions are real
  * sentences sampled with a fixed seed: half are MVBench / TempCompass / L-Eval instructions, half sentences of the
  * L-Eval documents (4–60 words), from ../shared/data. Targets (issue 11): 20K < 10 s and < 500 MB, 100K < 60 s.
- * Run by `npm run bench`; `node out/bench/diversity.js` alone takes about a minute.
+ * Then `t2vid select`'s methods: 1,000 of such a pool of 20,000 chosen against the MVBench set (3,985), each method
+ * in a fresh process, timed from the texts in memory (word vectors of pool and set, then the choice). Target: < 10 s.
+ * Run by `npm run bench`; `node out/bench/diversity.js` alone takes about two minutes, `--only select` the selection.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,13 +13,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { packageRoot } from '../src/core/fonts';
 import { readInstructions } from '../src/core/diversity/instructions';
+import { sifEmbeddings } from '../src/core/diversity/embeddings';
 import { measureInstructions } from '../src/core/diversity/measure';
-import { seededRandom } from '../src/core/diversity/text';
+import { selectDiverse } from '../src/core/diversity/select';
+import { SELECT_METHODS, type SelectMethod } from '../src/shared/diversity';
+import { seededRandom, words } from '../src/core/diversity/text';
 
 const SIZES = [20_000, 100_000];
+const SELECT_POOL = 20_000;
+const SELECT_K = 1000;
+const data = path.join(packageRoot(), '..', 'shared', 'data');
 
 async function pool(size: number): Promise<string[]> {
-  const data = path.join(packageRoot(), '..', 'shared', 'data');
   const leval = fs
     .readdirSync(path.join(data, 'long-text'))
     .filter((f) => f.startsWith('leval-'))
@@ -72,7 +79,58 @@ async function child(size: number): Promise<void> {
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
+/** One selection method, timed in this process: 1,000 of 20,000 against MVBench. */
+async function selectChild(method: SelectMethod): Promise<void> {
+  const texts = await pool(SELECT_POOL);
+  const video: string[] = [];
+  for await (const i of readInstructions(path.join(data, 'video-instructions', 'mvbench.jsonl'))) {
+    video.push(i.text);
+  }
+  const started = performance.now();
+  const poolSet = sifEmbeddings(texts.map((t) => words(t)));
+  const videoSet = sifEmbeddings(video.map((t) => words(t)));
+  const embedded = performance.now();
+  const result = selectDiverse(poolSet, videoSet, { k: SELECT_K, method, seed: 1 });
+  const done = performance.now();
+  const out = {
+    method,
+    chosen: result.picked.length,
+    embedSeconds: (embedded - started) / 1000,
+    selectSeconds: (done - embedded) / 1000,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+function selectRows(): string[] {
+  const rows: string[] = [];
+  for (const method of SELECT_METHODS) {
+    const r = spawnSync(process.execPath, [__filename, '--select', method], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    if (r.status !== 0) {
+      throw new Error(`the ${method} selection failed: ${r.stderr}`);
+    }
+    const m = JSON.parse(r.stdout) as { chosen: number; embedSeconds: number; selectSeconds: number; peakRssMb: number };
+    rows.push(
+      `| ${method} | ${m.chosen} | ${m.embedSeconds.toFixed(1)} | ${m.selectSeconds.toFixed(1)} | ${(m.embedSeconds + m.selectSeconds).toFixed(1)} | ${m.peakRssMb.toFixed(0)} | < 10 s |`,
+    );
+  }
+  return [
+    '',
+    `\`t2vid select\`: ${SELECT_K.toLocaleString('en')} of a pool of ${SELECT_POOL.toLocaleString('en')} (as above) chosen against MVBench (3,985), one fresh process per method.`,
+    'Seconds from the texts in memory: word vectors of pool and set, then the choice (the metrics report of the CLI comes on top).',
+    '',
+    '| method | chosen | embeddings (s) | selection (s) | total (s) | peak RSS (MB) | target |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows,
+  ];
+}
+
 function main(): void {
+  if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'select') {
+    const lines = selectRows();
+    console.log(lines.join('\n'));
+    return;
+  }
   const rows: string[] = [];
   for (const size of SIZES) {
     const r = spawnSync(process.execPath, [__filename, '--size', String(size)], { encoding: 'utf8', maxBuffer: 16 << 20 });
@@ -92,6 +150,7 @@ function main(): void {
     '| instructions | seconds | peak RSS (MB) | target | Vendi | distinct-2 | near duplicates |',
     '| ---: | ---: | ---: | --- | ---: | ---: | ---: |',
     ...rows,
+    ...selectRows(),
   ];
   console.log(lines.join('\n'));
   fs.writeFileSync(
@@ -101,8 +160,11 @@ function main(): void {
 }
 
 const sizeFlag = process.argv.indexOf('--size');
+const selectFlag = process.argv.indexOf('--select');
 if (sizeFlag > 0) {
   void child(Number(process.argv[sizeFlag + 1]));
+} else if (selectFlag > 0) {
+  void selectChild(process.argv[selectFlag + 1] as SelectMethod);
 } else {
   main();
 }

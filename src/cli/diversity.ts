@@ -12,6 +12,7 @@ import { fileStem } from '../core/readers/schema';
 import { measureInstructionsAsync, readInstructionSet, type DatasetSpec, type DiversityResult } from '../core/diversity/measure';
 import { DIVERSITY_METRICS, type DiversityMetricId, type MetricValue } from '../shared/diversity';
 import { interruptible, stderrReporters, UsageError, wholeNumber } from './common';
+import { EMBEDDING_ARGS, embedderFromArgs, embeddingCacheIn, embeddingHelp } from './embeddingArgs';
 
 export const DIVERSITY_HELP = `Usage: t2vid diversity FILE... [options]
 
@@ -33,6 +34,7 @@ instruction, every question of a *.t2vid.jsonl record, video benchmark {prompt}/
   --seed S               seed of sampling, MinHash, k-means (default 1)
   --vendi-q Q            order of the Vendi score: a number > 0, or inf (default 1: Shannon)
   --near-threshold J     Jaccard similarity of word 3-shingles for near duplicates, 0 < J ≤ 1 (default 0.8)
+${embeddingHelp('.t2vid-cache/embeddings in the current folder')}
   --json                 print one JSON object on stdout
   --help                 this text
 Bad input: a line that cannot be used is reported on stderr as FILE:LINE: reason and skipped.
@@ -47,6 +49,7 @@ export const DIVERSITY_ARGS = {
   seed: { type: 'string' },
   'vendi-q': { type: 'string' },
   'near-threshold': { type: 'string' },
+  ...EMBEDDING_ARGS,
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -67,6 +70,8 @@ export interface DiversityReport {
   vendiQ: number;
   nearThreshold: number;
   sample: number | null;
+  /** What the semantic metrics were computed over: the built-in word vectors, or the API model (--embeddings). */
+  embeddings: string;
   metrics: typeof DIVERSITY_METRICS;
   datasets: DatasetReport[];
 }
@@ -134,6 +139,7 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError('--fields for diversity needs question=PATH (the field measured)');
   }
   const specs = datasetsOf(positionals, values.label);
+  const embedder = embedderFromArgs(values, 'diversity', embeddingCacheIn(process.cwd()));
   // A one-line status on a TTY (the phase being measured), cleared before anything else is printed.
   const tty = process.stderr.isTTY === true;
   let shown = false;
@@ -162,12 +168,25 @@ async function run(argv: string[]): Promise<number> {
         },
       });
       interrupt.signal.throwIfAborted();
+      if (embedder) {
+        status(`${spec.label}: ${instructions.length} instructions, embeddings…`);
+      }
+      const embeddings = embedder
+        ? {
+            set: await embedder.embed(
+              instructions.map((i) => i.text),
+              interrupt.signal,
+            ),
+            kind: embedder.kind,
+          }
+        : undefined;
       const result = await measureInstructionsAsync(
         instructions.map((i) => i.text),
         {
           seed,
           q,
           nearThreshold,
+          embeddings,
           signal: interrupt.signal,
           onProgress: (phase) => status(`${spec.label}: ${instructions.length} instructions, ${phase}…`),
         },
@@ -185,7 +204,15 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     interrupt.dispose();
   }
-  const report: DiversityReport = { seed, vendiQ: q, nearThreshold, sample: sample ?? null, metrics: DIVERSITY_METRICS, datasets };
+  const report: DiversityReport = {
+    seed,
+    vendiQ: q,
+    nearThreshold,
+    sample: sample ?? null,
+    embeddings: embedder?.kind ?? 'SIF word vectors',
+    metrics: DIVERSITY_METRICS,
+    datasets,
+  };
   if (values.json) {
     process.stdout.write(escapeJsonControl(JSON.stringify(report)) + '\n');
   } else {
@@ -222,6 +249,9 @@ export function formatTable(report: DiversityReport): string {
   const line = (cells: string[]): string =>
     cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const out = [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line), ''];
+  if (report.embeddings !== 'SIF word vectors') {
+    out.push(`"word vectors" above: ${report.embeddings} (--embeddings api)`, '');
+  }
   for (const d of report.datasets) {
     const top = d.openings
       .slice(0, 3)

@@ -11,6 +11,7 @@ import { defaultOf as d, UsageError } from './common';
 import { DIVERSITY_HELP, diversityCommand } from './diversity';
 import { mergeCommand } from './merge';
 import { QA_HELP, qaCommand } from './qa';
+import { SELECT_HELP, selectCommand } from './select';
 import { synthCommand } from './synth';
 
 export const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
@@ -20,6 +21,7 @@ Usage:
   t2vid merge DIR [--format minicpm-v]        join the shard datasets of a sharded run in DIR
   t2vid qa INPUT... --out FILE.t2vid.jsonl     generate question/answer pairs (t2vid qa --help)
   t2vid diversity FILE... [--label NAME...]    measure instruction diversity (t2vid diversity --help)
+  t2vid select POOL... --k K --out FILE.jsonl   choose the K most diversity-adding instructions (t2vid select --help)
   t2vid --help | --version
 
 Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
@@ -83,7 +85,7 @@ Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(command === 'qa' ? QA_HELP : command === 'diversity' ? DIVERSITY_HELP : HELP);
+    process.stdout.write(command === 'qa' ? QA_HELP : command === 'diversity' ? DIVERSITY_HELP : command === 'select' ? SELECT_HELP : HELP);
     return 0;
   }
   try {
@@ -96,6 +98,8 @@ export async function main(argv: string[]): Promise<number> {
         return await qaCommand(rest);
       case 'diversity':
         return await diversityCommand(rest);
+      case 'select':
+        return await selectCommand(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${engineVersion()}\n`);

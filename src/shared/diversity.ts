@@ -38,3 +38,15 @@ export interface MetricValue {
   sampleSize: number;
   definition: string;
 }
+
+/** `t2vid select --method`: greedy Vendi gain, facility-location coverage, or DEITA's similarity threshold. */
+export const SELECT_METHODS = ['vendi', 'facility', 'threshold'] as const;
+export type SelectMethod = (typeof SELECT_METHODS)[number];
+
+/** Where the semantic metrics' embeddings come from: the built-in word vectors, or an OpenAI-compatible endpoint. */
+export const EMBEDDING_SOURCES = ['builtin', 'api'] as const;
+export type EmbeddingSource = (typeof EMBEDDING_SOURCES)[number];
+
+/** The metrics `t2vid select` shows before and after adding a selection (ids of DIVERSITY_METRICS). */
+export const SELECTION_METRICS = ['distinct-2', 'template-concentration', 'vendi', 'vendi-tfidf', 'mean-cosine-distance'] as const;
+export type SelectionMetricId = (typeof SELECTION_METRICS)[number];

@@ -5,6 +5,7 @@
  * does not take (older vLLM / llama.cpp), an error body that echoes the Authorization header. Used by the Q&A tests,
  * the endpoints torture family and the curation E2E test.
  */
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -31,14 +32,43 @@ export async function fakeOpenAI(
     tag?: string;
     /** response_format types this server refuses with a 400 naming response_format (as older vLLM / llama.cpp do). */
     refuseFormats?: string[];
+    /** `/embeddings`: the vector of a text (default: EMBEDDING_DIMS numbers derived from sha256 of the text). */
+    embed?: (text: string) => number[];
   } = {},
 ) {
   const queue: Fault[] = [];
   const requests: Seen[] = [];
+  /** `/embeddings`: faults served in order (one per request), and every request seen. */
+  const embeddingQueue: Array<Extract<Fault, { status: number }>> = [];
+  const embeddingRequests: EmbeddingSeen[] = [];
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
+      if (req.method === 'POST' && req.url === '/v1/embeddings') {
+        const body = JSON.parse(raw) as EmbeddingSeen['body'];
+        embeddingRequests.push({ at: performance.now(), auth: req.headers.authorization, body });
+        const fault = embeddingQueue.shift();
+        if (fault) {
+          res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
+          const message = fault.reflectAuth
+            ? `invalid credentials in header "Authorization: ${req.headers.authorization ?? ''}"`
+            : (fault.message ?? `injected ${fault.status}`);
+          res.end(JSON.stringify({ error: { message, type: 'server_error', param: null } }));
+          return;
+        }
+        const inputs = typeof body.input === 'string' ? [body.input] : body.input;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            object: 'list',
+            model: body.model,
+            data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: (options.embed ?? peerEmbedding)(text) })),
+            usage: { prompt_tokens: inputs.length * 10, total_tokens: inputs.length * 10 },
+          }),
+        );
+        return;
+      }
       if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
         res.writeHead(404).end();
         return;
@@ -105,5 +135,21 @@ export async function fakeOpenAI(
       }),
   );
   const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  return { baseURL, queue, requests };
+  return { baseURL, queue, requests, embeddingQueue, embeddingRequests };
+}
+
+/** One `/embeddings` request the peer saw. */
+export interface EmbeddingSeen {
+  at: number;
+  auth: string | undefined;
+  body: { model: string; input: string | string[]; encoding_format?: string };
+}
+
+/** Dimensions of the peer's default embeddings. */
+export const EMBEDDING_DIMS = 16;
+
+/** The peer's default embedding of a text: EMBEDDING_DIMS numbers in [-1, 1) from sha256 of the text (not normalised). */
+export function peerEmbedding(text: string): number[] {
+  const digest = createHash('sha256').update(text).digest();
+  return Array.from({ length: EMBEDDING_DIMS }, (_, i) => (digest[i * 2]! * 256 + digest[i * 2 + 1]!) / 32768 - 1);
 }

@@ -88,7 +88,7 @@ test('t2vid diversity --json: one object, a dataset per label, every metric with
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`skipped ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: invalid JSON`));
   const report = JSON.parse(r.stdout) as DiversityReport;
-  assert.deepEqual(Object.keys(report).sort(), ['datasets', 'metrics', 'nearThreshold', 'sample', 'seed', 'vendiQ']);
+  assert.deepEqual(Object.keys(report).sort(), ['datasets', 'embeddings', 'metrics', 'nearThreshold', 'sample', 'seed', 'vendiQ']);
   assert.equal(report.seed, 1);
   assert.equal(report.sample, 300);
   assert.deepEqual(

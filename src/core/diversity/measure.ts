@@ -20,7 +20,7 @@ import {
 } from './lexical';
 import { normalise, sampleIndices, seededRandom, words } from './text';
 import { verbNoun, type VerbNounTree } from './verbNoun';
-import { semanticMetrics } from './semantic';
+import { semanticMetrics, type SemanticOptions } from './semantic';
 
 export interface MeasureOptions {
   /** Seed of every random choice (sampling, MinHash, k-means, pair sampling). Default 1. */
@@ -31,6 +31,8 @@ export interface MeasureOptions {
   nearThreshold?: number;
   /** Skip the semantic metrics (word vectors, TF-IDF). */
   lexicalOnly?: boolean;
+  /** Embeddings instead of the built-in word vectors (one row per text), e.g. from an API, and their name. */
+  embeddings?: SemanticOptions['embeddings'];
 }
 
 /** The metrics of one set, keyed by metric id (src/shared/diversity.ts), and the details charts use. */
@@ -81,7 +83,7 @@ function* measureSteps(texts: readonly string[], options: MeasureOptions): Gener
   metrics['verb-noun-entropy'] = vn.entropy;
   if (!options.lexicalOnly) {
     yield 'embeddings';
-    Object.assign(metrics, semanticMetrics(tokenised, { seed, q: options.q }));
+    Object.assign(metrics, semanticMetrics(tokenised, { seed, q: options.q, embeddings: options.embeddings }));
   }
   return { metrics, openings: template.openings, verbNoun: vn.tree };
 }

@@ -179,7 +179,7 @@ const KMEANS_ITERATIONS = 30;
  * (at most 30 Lloyd iterations), every point assigned to its nearest centre; the entropy of the cluster sizes ÷ ln k
  * (1 = evenly spread over k clusters, 0 = one cluster). Fewer than 4 points: no value.
  */
-export function clusterEntropy(set: EmbeddingSet, seed = 1): MetricValue & { k: number } {
+export function clusterEntropy(set: EmbeddingSet, seed = 1, kind = 'SIF word vectors'): MetricValue & { k: number } {
   const d = set.dimensions;
   const points: number[] = [];
   for (let i = 0; i < set.count; i++) {
@@ -190,7 +190,7 @@ export function clusterEntropy(set: EmbeddingSet, seed = 1): MetricValue & { k: 
   const n = points.length;
   const k = Math.min(50, Math.floor(Math.sqrt(n)));
   const definition =
-    `cluster entropy: k-means++ (seed ${seed}) with k = min(50, ⌊√n⌋) = ${k} on the SIF word vectors, fitted on up to ` +
+    `cluster entropy: k-means++ (seed ${seed}) with k = min(50, ⌊√n⌋) = ${k} on the ${kind}, fitted on up to ` +
     `${KMEANS_FIT_SAMPLE} sampled instructions, all ${n} assigned; entropy of the cluster sizes ÷ ln k`;
   if (k < 2) {
     return { value: null, sampleSize: n, definition, k };
@@ -300,6 +300,11 @@ export interface SemanticOptions {
   seed?: number;
   /** Vendi order (default 1). */
   q?: number;
+  /**
+   * Embeddings to use instead of the built-in word vectors (one row per instruction, in order), e.g. from an
+   * OpenAI-compatible endpoint, and what to call them in the definitions.
+   */
+  embeddings?: { set: EmbeddingSet; kind: string };
 }
 
 /** Every semantic metric of a tokenised set: word-vector Vendi, distance and cluster entropy; TF-IDF Vendi and distance. */
@@ -308,18 +313,22 @@ export function semanticMetrics(
   options: SemanticOptions = {},
 ): Partial<Record<DiversityMetricId, MetricValue>> {
   const q = options.q ?? 1;
-  const embedded = sifEmbeddings(tokenised);
+  if (options.embeddings && options.embeddings.set.count !== tokenised.length) {
+    throw new RangeError(`${options.embeddings.set.count} embeddings for ${tokenised.length} instructions`);
+  }
+  const embedded = options.embeddings?.set ?? sifEmbeddings(tokenised);
+  const kind = options.embeddings?.kind ?? 'SIF word vectors';
   // The TF-IDF baseline on a seeded sample: its 512×512 covariance costs (features per instruction)² per instruction.
   const sample = sampleIndices(tokenised.length, TFIDF_SAMPLE, seededRandom(options.seed ?? 1));
   const tfidf = tfidfVectors(sample.map((i) => tokenised[i]!));
-  const { k: _k, ...clusters } = clusterEntropy(embedded, options.seed ?? 1);
+  const { k: _k, ...clusters } = clusterEntropy(embedded, options.seed ?? 1, kind);
   const sampled =
     sample.length < tokenised.length
       ? `a seeded sample of ${sample.length} of ${tokenised.length} instructions`
       : `all ${tokenised.length} instructions`;
   return {
-    vendi: vendiDense(embedded, q),
-    'mean-cosine-distance': meanCosineDistanceDense(embedded),
+    vendi: vendiDense(embedded, q, kind),
+    'mean-cosine-distance': meanCosineDistanceDense(embedded, kind),
     'cluster-entropy': clusters,
     'vendi-tfidf': vendiSparse(tfidf, q, `TF-IDF, ${sampled}`),
     'mean-cosine-distance-tfidf': meanCosineDistanceSparse(tfidf, `TF-IDF, ${sampled}`),

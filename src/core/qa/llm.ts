@@ -130,7 +130,7 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
 }
 
 /** An error as one line for the user: the server's own text, with any key or bearer token redacted. */
-function describe(e: unknown): string {
+export function describe(e: unknown): string {
   if (e instanceof APIError && e.status) {
     return redact(`HTTP ${e.status}${e.message ? `: ${e.message.replace(/^\d+\s*/, '')}` : ''}`);
   }
@@ -140,7 +140,7 @@ function describe(e: unknown): string {
   return redact((e as Error)?.message ?? String(e));
 }
 
-function retryable(e: unknown): boolean {
+export function retryable(e: unknown): boolean {
   if (e instanceof APIConnectionError) {
     return true; // includes timeouts
   }
