@@ -38,7 +38,7 @@ function copyFonts() {
 }
 
 /** Webview apps: `webview/<app>/main.ts` → `dist/webview/<app>.js`, `webview/<app>/<app>.css` → `dist/webview/<app>.css`. */
-const webviewApps = ['frames', 'curation'];
+const webviewApps = ['frames', 'curation', 'diversity'];
 /** Stylesheets copied to dist/webview: each app's own, and the base they share (linked before it). */
 const webviewCss = [['shared/vscode.css', 'vscode.css'], ...webviewApps.map((app) => [`${app}/${app}.css`, `${app}.css`])];
 

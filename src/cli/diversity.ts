@@ -10,6 +10,8 @@ import { escapeControl, escapeControlKeepLines, escapeJsonControl } from '../cor
 import { parseFieldMapping } from '../core/readers/index';
 import { fileStem } from '../core/readers/schema';
 import { measureInstructionsAsync, readInstructionSet, type DatasetSpec, type DiversityResult } from '../core/diversity/measure';
+import { mapOf, toView, writeReport } from '../core/diversity/report';
+import type { Instruction } from '../core/diversity/instructions';
 import { DIVERSITY_METRICS, type DiversityMetricId, type MetricValue } from '../shared/diversity';
 import { interruptible, stderrReporters, UsageError, wholeNumber } from './common';
 
@@ -34,6 +36,8 @@ instruction, every question of a *.t2vid.jsonl record, video benchmark {prompt}/
   --vendi-q Q            order of the Vendi score: a number > 0, or inf (default 1: Shannon)
   --near-threshold J     Jaccard similarity of word 3-shingles for near duplicates, 0 < J ≤ 1 (default 0.8)
   --json                 print one JSON object on stdout
+  --report FILE          also write FILE, a self-contained HTML report (table, charts, verb–noun sunburst
+                         and the map of up to 10,000 sampled instructions; nothing loaded from the network)
   --help                 this text
 Bad input: a line that cannot be used is reported on stderr as FILE:LINE: reason and skipped.
 Exit codes: 0 done, 1 no instruction found or an error, 2 bad usage, 130 cancelled.
@@ -48,6 +52,7 @@ export const DIVERSITY_ARGS = {
   'vendi-q': { type: 'string' },
   'near-threshold': { type: 'string' },
   json: { type: 'boolean' },
+  report: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -146,6 +151,7 @@ async function run(argv: string[]): Promise<number> {
   const { onIssue } = stderrReporters(() => status(''));
   const interrupt = interruptible('no report is written');
   const datasets: DatasetReport[] = [];
+  const measured: Instruction[][] = [];
   try {
     for (const spec of specs) {
       const started = performance.now();
@@ -181,11 +187,18 @@ async function run(argv: string[]): Promise<number> {
         seconds: (performance.now() - started) / 1000,
         ...result,
       });
+      measured.push(values.report ? instructions : []);
     }
   } finally {
     interrupt.dispose();
   }
   const report: DiversityReport = { seed, vendiQ: q, nearThreshold, sample: sample ?? null, metrics: DIVERSITY_METRICS, datasets };
+  if (values.report) {
+    const map = await mapOf(report, measured, { seed, onProgress: status });
+    status('');
+    await writeReport(values.report, { report: toView(report), map });
+    process.stderr.write(`t2vid diversity: wrote ${escapeControl(values.report)}\n`);
+  }
   if (values.json) {
     process.stdout.write(escapeJsonControl(JSON.stringify(report)) + '\n');
   } else {
