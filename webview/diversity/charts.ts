@@ -189,6 +189,8 @@ export function mapOption(map: DiversityMapView, theme: Theme): echarts.EChartsC
       data: byDataset[i],
       itemStyle: { opacity: 0.7 },
       emphasis: { scale: 2, itemStyle: { opacity: 1, borderColor: theme.foreground, borderWidth: 1 } },
+      large: true,
+      largeThreshold: 2000,
       progressive: 0,
     })),
   };
