@@ -15,7 +15,7 @@ import { describe, test } from 'node:test';
 import { chromium, type Frame, type Page } from 'playwright-core';
 import { computeDiversity, readReportAssets, reportHtml } from '../../src/core/diversity/report';
 import type { DiversityResults } from '../../src/shared/protocol/diversity';
-import { CHROMIUM, repoRoot, suiteSession } from '../support/harness';
+import { CHROMIUM, repoRoot, suiteSession, type VSCodeSession } from '../support/harness';
 import { statusSelection, timer, until, webviewFrame, type DomDocument, type DomElement } from '../support/panel';
 
 const MVBENCH = 'mvbench.jsonl';
@@ -81,6 +81,34 @@ async function lonePoint(target: Frame | Page, dataset: number): Promise<{ index
   );
 }
 
+/** Runs the command from the palette, ticks both workspace files, accepts, and takes one dataset per file. */
+async function pickBoth(v: VSCodeSession): Promise<void> {
+  const page = v.page;
+  await v.runCommand('T2Vid: Show Instruction Diversity', { opensInput: true });
+  for (const name of [MVBENCH, LEVAL]) {
+    const row = page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${name.replace(/[.]/g, '\\.')}\\s*$`) }) })
+      .first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await row.locator('input[type=checkbox], .monaco-checkbox, .quick-input-list-checkbox').first().click();
+    await until(`${name} ticked`, async () => ((await row.getAttribute('aria-checked')) === 'true' ? true : undefined), 5000);
+  }
+  // Accept the ticked files (the OK button of a multi-select pick; Enter where the version has none).
+  const ok = page
+    .locator('.quick-input-widget .quick-input-action .monaco-button, .quick-input-widget .quick-input-ok .monaco-button')
+    .first();
+  if (await ok.isVisible().catch(() => false)) {
+    await ok.click();
+  } else {
+    await page.locator('.quick-input-widget .quick-input-box input').press('Enter');
+  }
+  // Second pick: how the two files are labelled.
+  const each = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'One dataset per file' }).first();
+  await each.waitFor({ state: 'visible' });
+  await each.click();
+}
+
 describe('instruction diversity view', () => {
   const files = {
     [MVBENCH]: fs.readFileSync(shared('video-instructions', MVBENCH), 'utf8'),
@@ -93,31 +121,7 @@ describe('instruction diversity view', () => {
   test('opens from the palette on two picked files and shows the CLI values', { timeout: 300_000 }, async (t) => {
     const step = timer(t);
     const v = vscode();
-    const page = v.page;
-    await v.runCommand('T2Vid: Show Instruction Diversity', { opensInput: true });
-    for (const name of [MVBENCH, LEVAL]) {
-      const row = page
-        .locator('.quick-input-widget .quick-input-list .monaco-list-row')
-        .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${name.replace(/[.]/g, '\\.')}\\s*$`) }) })
-        .first();
-      await row.waitFor({ state: 'visible', timeout: 30_000 });
-      await row.locator('input[type=checkbox], .monaco-checkbox, .quick-input-list-checkbox').first().click();
-      await until(`${name} ticked`, async () => ((await row.getAttribute('aria-checked')) === 'true' ? true : undefined), 5000);
-    }
-    // Accept the ticked files (the OK button of a multi-select pick; Enter where the version has none).
-    const ok = page
-      .locator('.quick-input-widget .quick-input-action .monaco-button, .quick-input-widget .quick-input-ok .monaco-button')
-      .first();
-    if (await ok.isVisible().catch(() => false)) {
-      await ok.click();
-    } else {
-      await page.locator('.quick-input-widget .quick-input-box input').press('Enter');
-    }
-    await v.screenshot('diversity-picked');
-    // Second pick: how the two files are labelled.
-    const each = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'One dataset per file' }).first();
-    await each.waitFor({ state: 'visible' });
-    await each.click();
+    await pickBoth(v);
     step('picked');
     frame = await webviewFrame(v, '#div-metrics', 'the diversity webview', 180_000);
     step('results shown');
@@ -229,6 +233,48 @@ describe('instruction diversity view', () => {
     );
     assert.match(status, new RegExp(`^Ln ${line}, Col 1`));
     await v.screenshot('diversity-opened');
+  });
+
+  test('Export Report… writes report.html and report.json with the CLI values', { timeout: 90_000 }, async () => {
+    assert.ok(frame && results, 'the view opened');
+    const v = vscode();
+    await frame.locator('button', { hasText: 'Export Report…' }).click();
+    // code-server's save dialog is VS Code's simple file dialog: a quick input holding the path.
+    const input = v.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(path.join(dir, 'report.html'));
+    await input.press('Enter');
+    await v.waitForNotification('wrote report.html and report.json', 30_000);
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as typeof results;
+    assert.deepEqual(
+      json.datasets.map((d) => [d.label, d.metrics]),
+      results.datasets.map((d) => [d.label, d.metrics]),
+    );
+    const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
+    assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
+    assert.ok(html.includes('id="t2vid-diversity-data"'));
+  });
+
+  test('reopening the same files reads the cache', { timeout: 90_000 }, async () => {
+    assert.ok(frame, 'the view opened');
+    const v = vscode();
+    const started = Date.now();
+    await pickBoth(v);
+    const cached = await until(
+      'a view reading the cache',
+      async () => {
+        for (const f of v.webviewFrames()) {
+          if (!f.isDetached() && (await f.locator('.div-header', { hasText: 'from the cache' }).count()) > 0) {
+            return f;
+          }
+        }
+        return undefined;
+      },
+      30_000,
+    );
+    assert.ok(cached);
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(seconds < 15, `reopened in ${seconds} s`);
   });
 });
 

@@ -21,6 +21,7 @@ import {
 } from '../../src/core/diversity/report';
 import { DIVERSITY_METRICS } from '../../src/shared/diversity';
 import { parseDiversityResults, parseFromWebview, parseToWebview, type DiversityResults } from '../../src/shared/protocol/diversity';
+import { cacheKey, readCached, runDiversityJob, writeCached } from '../../src/extension/diversity/job';
 import { repoRoot, sharedData, tempDir } from '../support/helpers';
 
 const XSS = `</script><script>alert(1)</script><!-- <img src=x onerror="alert(2)"> & \u2028 "quoted" 'single'`;
@@ -187,4 +188,57 @@ test('the view protocol: each message is checked both ways, malformed ones are d
   assert.equal(parseFromWebview({ type: 'diversity/savePng', chart: 'map', dataUrl: 'data:text/html;base64,PGI+' }), undefined);
   assert.equal(parseFromWebview({ type: 'diversity/savePng', chart: 'table', dataUrl: 'data:image/png;base64,AA==' }), undefined);
   assert.deepEqual(parseFromWebview({ type: 'diversity/exportReport' }), { type: 'diversity/exportReport' });
+});
+
+test('the worker job: results equal the in-process computation; cancel kills the process; the cache key follows content and settings', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'tc.jsonl');
+  fs.copyFileSync(sharedData('video-instructions', 'tempcompass.jsonl'), file);
+  const specs = [{ label: 'tc', files: [file] }];
+  const progress: string[] = [];
+  const viaWorker = await runDiversityJob(specs, { seed: 1, sample: 200 }, { onProgress: (p) => progress.push(p) });
+  const inProcess = await computeDiversity(specs, { seed: 1, sample: 200 });
+  const strip = (r: DiversityResults) => ({
+    ...r,
+    report: { ...r.report, datasets: r.report.datasets.map((d) => ({ ...d, seconds: 0 })) },
+  });
+  assert.deepEqual(strip(viaWorker), strip(inProcess));
+  assert.ok(
+    progress.some((p) => /^map of 200/.test(p)),
+    progress.join(' | '),
+  );
+
+  // Cancel on the first progress report: rejected with 'cancelled', the process gone.
+  const controller = new AbortController();
+  const started = Date.now();
+  await assert.rejects(
+    runDiversityJob(specs, { seed: 1 }, { signal: controller.signal, onProgress: () => controller.abort(new Error('cancelled')) }),
+    /cancelled/,
+  );
+  assert.ok(Date.now() - started < 10_000);
+  const workers = (): string[] =>
+    spawnSync('ps', ['--ppid', String(process.pid), '-o', 'args='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => /worker\.js diversity/.test(l));
+  for (let i = 0; i < 50 && workers().length; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.deepEqual(workers(), [], 'the cancelled worker process has exited');
+
+  // Cache: the key changes with the bytes and the settings, not with the path; entries round-trip, junk reads as a miss.
+  const key = await cacheKey(specs, { seed: 1 });
+  const copy = path.join(dir, 'copy.jsonl');
+  fs.copyFileSync(file, copy);
+  assert.equal(await cacheKey([{ label: 'tc', files: [copy] }], { seed: 1 }), key);
+  assert.notEqual(await cacheKey(specs, { seed: 2 }), key);
+  assert.notEqual(await cacheKey(specs, { seed: 1, sample: 10 }), key);
+  assert.notEqual(await cacheKey([{ label: 'other', files: [file] }], { seed: 1 }), key);
+  fs.appendFileSync(copy, '{"question": "one more?"}\n');
+  assert.notEqual(await cacheKey([{ label: 'tc', files: [copy] }], { seed: 1 }), key);
+  const cacheDir = path.join(dir, 'cache');
+  assert.equal(await readCached(cacheDir, key), undefined);
+  await writeCached(cacheDir, key, viaWorker);
+  assert.deepEqual(await readCached(cacheDir, key), viaWorker);
+  fs.writeFileSync(path.join(cacheDir, `${key}.json`), '{"report": 1}');
+  assert.equal(await readCached(cacheDir, key), undefined);
 });

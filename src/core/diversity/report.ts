@@ -120,7 +120,9 @@ export async function mapOf(
  * trip through JSON is what both the view and report.json hold.
  */
 export function toView(report: DiversityReport): DiversityResults['report'] {
-  return JSON.parse(JSON.stringify(report)) as DiversityResults['report'];
+  // The metric table is not carried: the view and report.json take it from src/shared/diversity.ts.
+  const { seed, vendiQ, nearThreshold, sample, datasets } = report;
+  return JSON.parse(JSON.stringify({ seed, vendiQ, nearThreshold, sample, datasets })) as DiversityResults['report'];
 }
 
 /** The CLI's `--json` object (report.json) of results the view holds: the metric table put back in its place. */
