@@ -16,7 +16,7 @@ import { chromium, type Frame, type Page } from 'playwright-core';
 import { computeDiversity, readReportAssets, reportHtml } from '../../src/core/diversity/report';
 import type { DiversityResults } from '../../src/shared/protocol/diversity';
 import { CHROMIUM, repoRoot, suiteSession, type VSCodeSession } from '../support/harness';
-import { statusSelection, timer, until, webviewFrame, type DomDocument, type DomElement } from '../support/panel';
+import { sleep, statusSelection, timer, until, webviewFrame, type DomDocument, type DomElement } from '../support/panel';
 
 const MVBENCH = 'mvbench.jsonl';
 const LEVAL = 'leval-scientific_qa.jsonl';
@@ -51,7 +51,8 @@ async function inkedPixels(frame: Frame, sectionId: string): Promise<number> {
 interface MapHook {
   count: number;
   pixel(index: number): number[] | undefined;
-  point(index: number): { dataset: number; file: string; line: number; unit: string; text: string } | undefined;
+  point(index: number): { dataset: number; file: string; line: number; unit: string; text: string; x: number; y: number } | undefined;
+  brush(type: 'rect' | 'polygon', coordRange: number[][]): void;
 }
 
 /** The map point of `dataset` farthest from any other (so the mouse hits it alone), and its pixel in the chart box. */
@@ -107,6 +108,25 @@ async function pickBoth(v: VSCodeSession): Promise<void> {
   const each = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'One dataset per file' }).first();
   await each.waitFor({ state: 'visible' });
   await each.click();
+}
+
+/**
+ * Answers code-server's save dialog (VS Code's simple file dialog: a quick input holding the path) with `file`: the
+ * dialog fills its own default in after it shows, so the path is typed until the input holds it.
+ */
+async function answerSaveDialog(v: VSCodeSession, file: string): Promise<void> {
+  const input = v.page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await until(
+    'the save dialog holding the path',
+    async () => {
+      await input.fill(file);
+      await sleep(300);
+      return (await input.inputValue()) === file ? true : undefined;
+    },
+    15_000,
+  );
+  await input.press('Enter');
 }
 
 describe('instruction diversity view', () => {
@@ -235,15 +255,72 @@ describe('instruction diversity view', () => {
     await v.screenshot('diversity-opened');
   });
 
+  test('a brush selection lists its points; Save as PNG writes the map', { timeout: 90_000 }, async () => {
+    assert.ok(frame, 'the view opened');
+    const v = vscode();
+    // A rect over the whole map selects every point; a lasso (polygon) the half-plane x + y < 0 of a big triangle.
+    const points = await frame.evaluate(() => {
+      const hook = (globalThis as unknown as { t2vidMap: MapHook }).t2vidMap;
+      return Array.from({ length: hook.count }, (_, i) => hook.point(i)!);
+    });
+    const selected = async (type: 'rect' | 'polygon', range: number[][]): Promise<string> => {
+      await frame.evaluate(({ type, range }) => (globalThis as unknown as { t2vidMap: MapHook }).t2vidMap.brush(type, range), {
+        type,
+        range,
+      });
+      return until(
+        `the ${type} selection summary`,
+        async () => {
+          const text = await frame
+            .locator('#div-selection p')
+            .first()
+            .textContent()
+            .catch(() => null);
+          return text?.startsWith(`Selected ${type === 'rect' ? points.length : ''}`) ? text : undefined;
+        },
+        10_000,
+      );
+    };
+    const labels = results.datasets.map((d) => d.label);
+    const summary = (picked: typeof points): string =>
+      `Selected ${picked.length}: ${labels.map((label, i) => `${label} ${picked.filter((p) => p.dataset === i).length}`).join(', ')}`;
+    assert.equal(
+      await selected('rect', [
+        [-1e9, 1e9],
+        [-1e9, 1e9],
+      ]),
+      summary(points),
+    );
+    assert.equal(await frame.locator('#div-selection li').count(), Math.min(200, points.length));
+    const half = points.filter((p) => p.x + p.y < 0);
+    assert.ok(half.length > 0 && half.length < points.length);
+    const lasso = await until(
+      'the lasso selection',
+      async () => {
+        const text = await selected('polygon', [
+          [-1e3, -1e3],
+          [1e3, -1e3],
+          [-1e3, 1e3],
+        ]);
+        return text.startsWith(`Selected ${points.length}:`) ? undefined : text;
+      },
+      10_000,
+    );
+    assert.equal(lasso, summary(half));
+    await v.screenshot('diversity-selection');
+
+    const png = path.join(dir, 'map.png');
+    await frame.locator('#div-map-section button', { hasText: 'Save as PNG' }).click();
+    await answerSaveDialog(v, png);
+    await until('map.png written', async () => (fs.existsSync(png) && fs.statSync(png).size > 1000 ? true : undefined), 20_000);
+    assert.deepEqual([...fs.readFileSync(png).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  });
+
   test('Export Report… writes report.html and report.json with the CLI values', { timeout: 90_000 }, async () => {
     assert.ok(frame && results, 'the view opened');
     const v = vscode();
     await frame.locator('button', { hasText: 'Export Report…' }).click();
-    // code-server's save dialog is VS Code's simple file dialog: a quick input holding the path.
-    const input = v.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(path.join(dir, 'report.html'));
-    await input.press('Enter');
+    await answerSaveDialog(v, path.join(dir, 'report.html'));
     await v.waitForNotification('wrote report.html and report.json', 30_000);
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as typeof results;
     assert.deepEqual(

@@ -127,6 +127,7 @@ function renderTable(results: DiversityResults): HTMLElement {
 
 function renderResults(results: DiversityResults, cached: boolean): void {
   const started = performance.now();
+  shown = { results, cached };
   for (const chart of charts) {
     chart.dispose();
   }
@@ -259,19 +260,37 @@ function wireMap(chart: Chart, results: DiversityResults, hover: HTMLElement, se
       ipc.post({ type: 'diversity/openPoint', point: index });
     }
   });
+  // ECharts' own brush selection skips large scatter series (they keep no per-point layout): test each point's pixel
+  // against the brushed areas here, for the datasets the legend shows.
   chart.on('brushselected', (raw: unknown) => {
-    const params = raw as { batch?: Array<{ selected?: Array<{ seriesIndex: number; dataIndex: number[] }> }> };
-    const picked: number[] = [];
-    const option = chart.getOption() as { series?: Array<{ data?: unknown[] }> };
-    for (const s of params.batch?.[0]?.selected ?? []) {
-      const data = option.series?.[s.seriesIndex]?.data ?? [];
-      for (const i of s.dataIndex) {
-        const index = pointIndex(data[i]);
-        if (index !== undefined) {
-          picked.push(index);
+    const params = raw as { batch?: Array<{ areas?: Array<{ brushType?: string; range?: unknown }> }> };
+    const areas = params.batch?.[0]?.areas ?? [];
+    const shownSets = (chart.getOption() as { legend?: Array<{ selected?: Record<string, boolean> }> }).legend?.[0]?.selected ?? {};
+    const origin = chart.convertToPixel({ gridIndex: 0 }, [0, 0]) as number[];
+    const ex = chart.convertToPixel({ gridIndex: 0 }, [1, 0]) as number[];
+    const ey = chart.convertToPixel({ gridIndex: 0 }, [0, 1]) as number[];
+    const inArea = (px: number, py: number): boolean =>
+      areas.some((area) => {
+        if (area.brushType === 'rect') {
+          const [[x0, x1], [y0, y1]] = area.range as number[][] as [[number, number], [number, number]];
+          return px >= x0 && px <= x1 && py >= y0 && py <= y1;
         }
+        if (area.brushType === 'polygon') {
+          return insidePolygon(area.range as Array<[number, number]>, px, py);
+        }
+        return false;
+      });
+    const picked: number[] = [];
+    map.points.forEach((p, i) => {
+      if (shownSets[map.datasets[p.dataset]!] === false) {
+        return;
       }
-    }
+      const px = origin[0]! + p.x * (ex[0]! - origin[0]!) + p.y * (ey[0]! - origin[0]!);
+      const py = origin[1]! + p.x * (ex[1]! - origin[1]!) + p.y * (ey[1]! - origin[1]!);
+      if (inArea(px, py)) {
+        picked.push(i);
+      }
+    });
     showSelection(picked, results, selection);
   });
   // Automation (and the end-to-end test) can find a point on the canvas: its pixel in the chart's box, and its source.
@@ -283,9 +302,26 @@ function wireMap(chart: Chart, results: DiversityResults, hover: HTMLElement, se
     },
     point: (index: number) => {
       const p = map.points[index];
-      return p && { dataset: p.dataset, file: p.file, line: p.line, unit: p.unit, text: p.text };
+      return p && { dataset: p.dataset, file: p.file, line: p.line, unit: p.unit, text: p.text, x: p.x, y: p.y };
+    },
+    /** Selects the points inside a data-space area, as the rect brush (`[[x0, x1], [y0, y1]]`) or the lasso does. */
+    brush: (brushType: 'rect' | 'polygon', coordRange: number[][]): void => {
+      chart.dispatchAction({ type: 'brush', areas: [{ brushType, xAxisIndex: 0, coordRange }] });
     },
   };
+}
+
+/** Even–odd rule: whether (x, y) lies inside the polygon. */
+function insidePolygon(polygon: ReadonlyArray<[number, number]>, x: number, y: number): boolean {
+  let inside = false;
+  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
+    const [xi, yi] = polygon[i]!;
+    const [xj, yj] = polygon[j]!;
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) {
+      inside = !inside;
+    }
+  }
+  return inside;
 }
 
 /** The lasso/brush selection: counts per dataset and the first instructions, each opening its line on click. */
@@ -318,6 +354,14 @@ function showSelection(picked: number[], results: DiversityResults, selection: H
 }
 
 window.addEventListener('resize', () => charts.forEach((c) => c.resize()));
+
+/** The results shown, drawn again when the VS Code theme changes (the charts' colours come from its variables). */
+let shown: { results: DiversityResults; cached: boolean } | undefined;
+new MutationObserver(() => {
+  if (shown) {
+    renderResults(shown.results, shown.cached);
+  }
+}).observe(document.body, { attributes: true, attributeFilter: ['class', 'data-vscode-theme-kind'] });
 
 if (ipc) {
   status.textContent = 'Starting…';
