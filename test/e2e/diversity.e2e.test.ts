@@ -355,6 +355,71 @@ describe('instruction diversity view', () => {
   });
 });
 
+/** Canvas pixels of a section drawn near-opaque (alpha ≥ 170) in an orange hue (red > green > blue, red ≥ 150). */
+async function opaqueOrangePixels(frame: Frame, sectionId: string): Promise<number> {
+  return frame.evaluate((id) => {
+    const doc = (globalThis as unknown as { document: DomDocument }).document;
+    const canvas = doc.querySelector(`#${id} canvas`) as unknown as CanvasLike | null;
+    const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? [];
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3]! >= 170 && data[i]! >= 150 && data[i]! > data[i + 1]! && data[i + 1]! > data[i + 2]!) {
+        n++;
+      }
+    }
+    return n;
+  }, sectionId);
+}
+
+describe('instruction diversity view, dark theme, from the explorer', () => {
+  const { vscode } = suiteSession(
+    {
+      [LEVAL]: fs.readFileSync(shared('long-text', LEVAL), 'utf8'),
+      [MVBENCH]: fs.readFileSync(shared('video-instructions', MVBENCH), 'utf8'),
+    },
+    { theme: 'dark' },
+  );
+
+  test(
+    'the explorer context menu opens the view on the selected files; the charts take the dark theme, opaque',
+    { timeout: 240_000 },
+    async (t) => {
+      const v = vscode();
+      const page = v.page;
+      const row = (name: string) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+      await row(LEVAL).click();
+      await row(MVBENCH).click({ modifiers: ['Control'] });
+      await row(MVBENCH).click({ button: 'right' });
+      const item = page.locator('.monaco-menu .action-label', { hasText: /^Show Instruction Diversity$/ }).first();
+      await item.waitFor({ state: 'visible', timeout: 10_000 });
+      await item.click();
+      const each = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'One dataset per file' }).first();
+      await each.waitFor({ state: 'visible' });
+      await each.click();
+      const frame = await webviewFrame(v, '#div-metrics', 'the diversity webview', 180_000);
+      await until('the map drawn', async () => ((await inkedPixels(frame, 'div-map-section')) > 2000 ? true : undefined), 30_000);
+      const theme = await frame.evaluate(() => {
+        const doc = (globalThis as unknown as { document: DomDocument & { body: DomElement } }).document;
+        const style = (globalThis as unknown as { getComputedStyle(e: unknown): { getPropertyValue(n: string): string } }).getComputedStyle(
+          doc.body,
+        );
+        return {
+          dark: doc.body.classList.contains('vscode-dark'),
+          foreground: style.getPropertyValue('--vscode-foreground').trim(),
+          orange: style.getPropertyValue('--vscode-charts-orange').trim(),
+          head: [...doc.querySelectorAll('#div-metrics thead th')].map((th) => th.textContent ?? ''),
+        };
+      });
+      t.diagnostic(`theme variables: ${JSON.stringify(theme)}`);
+      assert.ok(theme.dark, 'VS Code gives the webview its dark theme');
+      assert.deepEqual(theme.head, ['metric', 'leval-scientific_qa', 'mvbench'], 'both selected files, in selection order');
+      // The second dataset is drawn in the theme's orange, made opaque (the theme gives it translucent).
+      assert.ok((await opaqueOrangePixels(frame, 'div-map-section')) > 200, 'the orange dataset is drawn opaque');
+      await v.screenshot('diversity-dark');
+    },
+  );
+});
+
 describe('the exported report in a browser', () => {
   const XSS = '</script><script>alert(1)</script><img src=x onerror="alert(2)"> what is the payload?';
 

@@ -37,9 +37,22 @@ export interface Theme {
   palette: string[];
 }
 
+/**
+ * A colour without its alpha: some themes give chart colours as translucent overlays (Dark Modern's charts.orange is
+ * rgba(234, 92, 0, 0.33)), too faint for a dataset's points.
+ */
+export function opaque(color: string): string {
+  const rgba = /^rgba\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*[\d.]+\s*\)$/i.exec(color);
+  if (rgba) {
+    return `rgb(${rgba[1]}, ${rgba[2]}, ${rgba[3]})`;
+  }
+  const hex = /^#([0-9a-f]{6})[0-9a-f]{2}$/i.exec(color) ?? /^#([0-9a-f]{3})[0-9a-f]$/i.exec(color);
+  return hex ? `#${hex[1]}` : color;
+}
+
 export function readTheme(): Theme {
   const style = getComputedStyle(document.body);
-  const v = (name: string, fallback: string): string => style.getPropertyValue(name).trim() || fallback;
+  const v = (name: string, fallback: string): string => opaque(style.getPropertyValue(name).trim() || fallback);
   return {
     foreground: v('--vscode-foreground', '#333333'),
     muted: v('--vscode-descriptionForeground', '#717171'),
