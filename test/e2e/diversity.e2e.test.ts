@@ -332,6 +332,51 @@ describe('instruction diversity view', () => {
     assert.ok(html.includes('id="t2vid-diversity-data"'));
   });
 
+  test('Cancel on the progress notification stops the worker and the view says so', { timeout: 120_000 }, async () => {
+    const v = vscode();
+    const page = v.page;
+    const workers = (): string[] =>
+      spawnSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.includes(v.root) && /worker\.js diversity/.test(l));
+    // MVBench alone: a set not computed yet in this session (the cache key holds the labels and files).
+    await v.runCommand('T2Vid: Show Instruction Diversity', { opensInput: true });
+    const row = page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: /^\s*mvbench\.jsonl\s*$/ }) })
+      .first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await row.locator('input[type=checkbox], .monaco-checkbox, .quick-input-list-checkbox').first().click();
+    await page
+      .locator('.quick-input-widget .quick-input-action .monaco-button, .quick-input-widget .quick-input-ok .monaco-button')
+      .first()
+      .click();
+    await until('the diversity worker running', async () => (workers().length ? true : undefined), 30_000);
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'instruction diversity of mvbench' }).first();
+    await toast.hover();
+    await toast.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+    const cancelled = await until(
+      'the view saying Cancelled',
+      async () => {
+        for (const f of v.webviewFrames()) {
+          if (!f.isDetached() && (await f.locator('.div-status', { hasText: 'Cancelled.' }).count()) > 0) {
+            return true;
+          }
+        }
+        return undefined;
+      },
+      20_000,
+    );
+    assert.ok(cancelled);
+    await until(
+      'the worker gone',
+      async () => (workers().length === 0 ? true : undefined),
+      10_000,
+      async () => workers(),
+    );
+    await v.screenshot('diversity-cancelled');
+  });
+
   test('reopening the same files reads the cache', { timeout: 90_000 }, async () => {
     assert.ok(frame, 'the view opened');
     const v = vscode();
@@ -387,8 +432,18 @@ describe('instruction diversity view, dark theme, from the explorer', () => {
       const v = vscode();
       const page = v.page;
       const row = (name: string) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
-      await row(LEVAL).click();
-      await row(MVBENCH).click({ modifiers: ['Control'] });
+      // Select both rows (the first click can open a preview editor and take the focus: click until both are selected).
+      await until(
+        'both files selected in the explorer',
+        async () => {
+          await row(LEVAL).click();
+          await row(MVBENCH).click({ modifiers: ['Control'] });
+          await sleep(300);
+          const selected = await Promise.all([LEVAL, MVBENCH].map((name) => row(name).getAttribute('aria-selected')));
+          return selected.every((a) => a === 'true') ? true : undefined;
+        },
+        20_000,
+      );
       await row(MVBENCH).click({ button: 'right' });
       const item = page.locator('.monaco-menu .action-label', { hasText: /^Show Instruction Diversity$/ }).first();
       await item.waitFor({ state: 'visible', timeout: 10_000 });

@@ -33,7 +33,12 @@ export async function showInstructionDiversity(
   if (!picked?.length) {
     return;
   }
-  const specs = await labelDatasets(picked.filter((u) => u.scheme === 'file'));
+  const local = picked.filter((u) => u.scheme === 'file');
+  if (!local.length) {
+    void vscode.window.showWarningMessage('T2Vid: instruction diversity reads local files only');
+    return;
+  }
+  const specs = await labelDatasets(local);
   if (!specs?.length) {
     return;
   }
@@ -109,6 +114,8 @@ class DiversityPanel {
   /** What the webview shows until the results come: progress or an error. */
   private status: ToWebview = { type: 'diversity/progress', text: 'Starting…' };
   private readonly cancel = new vscode.CancellationTokenSource();
+  /** Closed: nothing is posted any more (closing also cancels a computation under way). */
+  private disposed = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -139,6 +146,7 @@ class DiversityPanel {
       });
     });
     this.panel.onDidDispose(() => {
+      this.disposed = true;
       this.cancel.cancel();
       this.cancel.dispose();
     });
@@ -146,7 +154,9 @@ class DiversityPanel {
   }
 
   private post(message: ToWebview): void {
-    void this.panel.webview.postMessage(message);
+    if (!this.disposed) {
+      void this.panel.webview.postMessage(message);
+    }
   }
 
   private show(): void {
