@@ -2,7 +2,7 @@
 // (browser, iife, each stylesheet copied beside its bundle), plus the bundled fonts copied from their registry
 // packages into media/fonts. sharp is native: external, shipped in node_modules.
 // Flags: --production (minified, no source maps: the VSIX and the npm package), --watch, --cli (only what the npm
-// package carries: dist/cli.js, dist/worker.js and the fonts; `npm pack` runs it as prepack).
+// package carries: dist/cli.js, dist/worker.js, the fonts and the diversity report's app; `npm pack` runs it as prepack).
 const esbuild = require('esbuild');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -38,14 +38,17 @@ function copyFonts() {
 }
 
 /** Webview apps: `webview/<app>/main.ts` → `dist/webview/<app>.js`, `webview/<app>/<app>.css` → `dist/webview/<app>.css`. */
-const webviewApps = ['frames', 'curation'];
+const webviewApps = ['frames', 'curation', 'diversity'];
+/** The apps the CLI package carries too: `t2vid diversity --report` inlines the diversity app into report.html. */
+const cliWebviewApps = ['diversity'];
 /** Stylesheets copied to dist/webview: each app's own, and the base they share (linked before it). */
-const webviewCss = [['shared/vscode.css', 'vscode.css'], ...webviewApps.map((app) => [`${app}/${app}.css`, `${app}.css`])];
+const cssOf = (apps) => [['shared/vscode.css', 'vscode.css'], ...apps.map((app) => [`${app}/${app}.css`, `${app}.css`])];
+const webviewCss = cssOf(webviewApps);
 
 function copyWebviewCss() {
   const dir = path.join(__dirname, 'dist', 'webview');
   fs.mkdirSync(dir, { recursive: true });
-  for (const [from, to] of webviewCss) {
+  for (const [from, to] of cliOnly ? cssOf(cliWebviewApps) : webviewCss) {
     fs.copyFileSync(path.join(__dirname, 'webview', from), path.join(dir, to));
   }
 }
@@ -93,14 +96,12 @@ const browser = {
 async function main() {
   copyFonts();
   ensureEmbeddings();
-  if (!cliOnly) {
-    copyWebviewCss();
-  }
+  copyWebviewCss();
   const contexts = await Promise.all([
     ...(cliOnly ? [] : [esbuild.context({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' })]),
     esbuild.context({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
     esbuild.context({ ...common, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js' }),
-    ...(cliOnly ? [] : webviewApps).map((app) =>
+    ...(cliOnly ? cliWebviewApps : webviewApps).map((app) =>
       esbuild.context({
         ...browser,
         entryPoints: [`webview/${app}/main.ts`],

@@ -17,6 +17,7 @@ import { sifEmbeddings } from '../src/core/diversity/embeddings';
 import { measureInstructions } from '../src/core/diversity/measure';
 import { selectDiverse } from '../src/core/diversity/select';
 import { SELECT_METHODS, type SelectMethod } from '../src/shared/diversity';
+import { diversityMap } from '../src/core/diversity/map';
 import { seededRandom, words } from '../src/core/diversity/text';
 
 const SIZES = [20_000, 100_000];
@@ -125,6 +126,23 @@ function selectRows(): string[] {
   ];
 }
 
+/** The map step: UMAP of `size` of the pool's instructions (one dataset), timed alone. */
+async function mapChild(size: number): Promise<void> {
+  const texts = await pool(size);
+  const started = performance.now();
+  const map = await diversityMap(
+    [{ label: 'pool', instructions: texts.map((text, i) => ({ text, source: { file: 'pool', line: i + 1 }, index: 0 })) }],
+    {
+      seed: 1,
+      maxPoints: size,
+    },
+  );
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(JSON.stringify({ size: map.points.length, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+}
+
+const MAP_SIZE = 5_000;
+
 function main(): void {
   if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'select') {
     const lines = selectRows();
@@ -143,6 +161,11 @@ function main(): void {
       `| ${size.toLocaleString('en')} | ${m.seconds.toFixed(1)} | ${m.peakRssMb.toFixed(0)} | ${target} | ${m.vendi.toFixed(2)} | ${m.distinct2.toFixed(3)} | ${(m.nearDuplicates * 100).toFixed(1)} % |`,
     );
   }
+  const r = spawnSync(process.execPath, [__filename, '--map', String(MAP_SIZE)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.status !== 0) {
+    throw new Error(`the map run failed: ${r.stderr}`);
+  }
+  const map = JSON.parse(r.stdout) as { size: number; seconds: number; peakRssMb: number };
   const lines = [
     `Every diversity metric with the built-in word vectors, one fresh process per size (${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(2)}).`,
     'Seconds: the metrics alone (the set is in memory); peak RSS: the whole process, the set included.',
@@ -150,6 +173,8 @@ function main(): void {
     '| instructions | seconds | peak RSS (MB) | target | Vendi | distinct-2 | near duplicates |',
     '| ---: | ---: | ---: | --- | ---: | ---: | ---: |',
     ...rows,
+    '',
+    `The map (UMAP of the SIF embeddings, core/diversity/map.ts): ${map.size.toLocaleString('en')} points in ${map.seconds.toFixed(1)} s, peak RSS ${map.peakRssMb.toFixed(0)} MB (target < 10 s).`,
     ...selectRows(),
   ];
   console.log(lines.join('\n'));
@@ -161,7 +186,10 @@ function main(): void {
 
 const sizeFlag = process.argv.indexOf('--size');
 const selectFlag = process.argv.indexOf('--select');
-if (sizeFlag > 0) {
+const mapFlag = process.argv.indexOf('--map');
+if (mapFlag > 0) {
+  void mapChild(Number(process.argv[mapFlag + 1]));
+} else if (sizeFlag > 0) {
   void child(Number(process.argv[sizeFlag + 1]));
 } else if (selectFlag > 0) {
   void selectChild(process.argv[selectFlag + 1] as SelectMethod);

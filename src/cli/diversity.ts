@@ -5,11 +5,20 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { countIssue, emptyInputCounts, type InputCounts } from '../core/model';
+import { countIssue, emptyInputCounts } from '../core/model';
 import { escapeControl, escapeControlKeepLines, escapeJsonControl } from '../core/util/terminal';
 import { parseFieldMapping } from '../core/readers/index';
 import { fileStem } from '../core/readers/schema';
-import { measureInstructionsAsync, readInstructionSet, type DatasetSpec, type DiversityResult } from '../core/diversity/measure';
+import {
+  measureInstructionsAsync,
+  readInstructionSet,
+  SIF_EMBEDDINGS,
+  type DatasetReport,
+  type DatasetSpec,
+  type DiversityReport,
+} from '../core/diversity/measure';
+import { mapOf, toView, writeReport } from '../core/diversity/report';
+import type { Instruction } from '../core/diversity/instructions';
 import { DIVERSITY_METRICS, type DiversityMetricId, type MetricValue } from '../shared/diversity';
 import { interruptible, stderrReporters, UsageError, wholeNumber } from './common';
 import { EMBEDDING_ARGS, embedderFromArgs, embeddingCacheIn, embeddingHelp } from './embeddingArgs';
@@ -36,6 +45,8 @@ instruction, every question of a *.t2vid.jsonl record, video benchmark {prompt}/
   --near-threshold J     Jaccard similarity of word 3-shingles for near duplicates, 0 < J ≤ 1 (default 0.8)
 ${embeddingHelp('.t2vid-cache/embeddings in the current folder')}
   --json                 print one JSON object on stdout
+  --report FILE          also write FILE, a self-contained HTML report (table, charts, verb–noun sunburst
+                         and the map of up to 10,000 sampled instructions; nothing loaded from the network)
   --help                 this text
 Bad input: a line that cannot be used is reported on stderr as FILE:LINE: reason and skipped.
 Exit codes: 0 done, 1 no instruction found or an error, 2 bad usage, 130 cancelled.
@@ -51,30 +62,11 @@ export const DIVERSITY_ARGS = {
   'near-threshold': { type: 'string' },
   ...EMBEDDING_ARGS,
   json: { type: 'boolean' },
+  report: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** One dataset in the JSON report. */
-export interface DatasetReport extends DiversityResult {
-  label: string;
-  files: string[];
-  /** Instructions read from the files, before --sample. */
-  instructionsRead: number;
-  input: InputCounts;
-  seconds: number;
-}
-
-/** The JSON object `--json` prints. */
-export interface DiversityReport {
-  seed: number;
-  vendiQ: number;
-  nearThreshold: number;
-  sample: number | null;
-  /** What the semantic metrics were computed over: the built-in word vectors, or the API model (--embeddings). */
-  embeddings: string;
-  metrics: typeof DIVERSITY_METRICS;
-  datasets: DatasetReport[];
-}
+export type { DatasetReport, DiversityReport } from '../core/diversity/measure';
 
 export async function diversityCommand(argv: string[]): Promise<number> {
   try {
@@ -152,6 +144,7 @@ async function run(argv: string[]): Promise<number> {
   const { onIssue } = stderrReporters(() => status(''));
   const interrupt = interruptible('no report is written');
   const datasets: DatasetReport[] = [];
+  const measured: Instruction[][] = [];
   try {
     for (const spec of specs) {
       const started = performance.now();
@@ -200,6 +193,7 @@ async function run(argv: string[]): Promise<number> {
         seconds: (performance.now() - started) / 1000,
         ...result,
       });
+      measured.push(values.report ? instructions : []);
     }
   } finally {
     interrupt.dispose();
@@ -209,10 +203,16 @@ async function run(argv: string[]): Promise<number> {
     vendiQ: q,
     nearThreshold,
     sample: sample ?? null,
-    embeddings: embedder?.kind ?? 'SIF word vectors',
+    embeddings: embedder?.kind ?? SIF_EMBEDDINGS,
     metrics: DIVERSITY_METRICS,
     datasets,
   };
+  if (values.report) {
+    const map = await mapOf(report, measured, { seed, onProgress: status });
+    status('');
+    await writeReport(values.report, { report: toView(report), map });
+    process.stderr.write(`t2vid diversity: wrote ${escapeControl(values.report)}\n`);
+  }
   if (values.json) {
     process.stdout.write(escapeJsonControl(JSON.stringify(report)) + '\n');
   } else {
@@ -249,7 +249,7 @@ export function formatTable(report: DiversityReport): string {
   const line = (cells: string[]): string =>
     cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const out = [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line), ''];
-  if (report.embeddings !== 'SIF word vectors') {
+  if (report.embeddings !== SIF_EMBEDDINGS) {
     out.push(`"word vectors" above: ${report.embeddings} (--embeddings api)`, '');
   }
   for (const d of report.datasets) {

@@ -5,6 +5,7 @@ import { REVIEW_COMMANDS } from '../shared/protocol/curation';
 import { CurationEditorProvider } from './curation/provider';
 import { exportPreviewFrames } from './frames/exportFrames';
 import { FramesViewProvider } from './frames/framesView';
+import { showInstructionDiversity } from './diversity/panel';
 import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor } from './qa/qaCommands';
 import { setApiKey } from './config/qaSettings';
 import { synthesizeActiveDocument } from './synth/synthesizeCommand';
@@ -53,6 +54,12 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(
       't2vid.generateQAForDataset',
       guarded((uri?: vscode.Uri) => generateQAForDataset(context.secrets, log, uri)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.showInstructionDiversity',
+      guarded((uri?: vscode.Uri, uris?: vscode.Uri[]) =>
+        showInstructionDiversity(context, log, uri instanceof vscode.Uri ? uri : undefined, uris),
+      ),
     ),
     vscode.commands.registerCommand(
       't2vid.setApiKey',

@@ -1,11 +1,13 @@
 /**
  * `dist/worker.js`: the render processes forked by src/core (never run by hand). The role is the first argument:
- * `render` (a parallel synth worker), `preview` CACHE_DIR (the Frames view), `strips` CACHE_DIR (curation strips).
+ * `render` (a parallel synth worker), `preview` CACHE_DIR (the Frames view), `strips` CACHE_DIR (curation strips),
+ * `diversity` (the diversity view's metrics and map).
  */
 import { runStripWorker } from '../core/curation/strips';
 import { runWorker } from '../core/parallel';
 import { runPreviewWorker } from '../core/previewClient';
 import { WORKER_ROLES, type WorkerRole } from '../core/util/worker';
+import { runDiversityWorker } from './diversity';
 
 const [role, arg] = process.argv.slice(2) as [WorkerRole | undefined, string | undefined];
 switch (role) {
@@ -17,6 +19,9 @@ switch (role) {
     break;
   case 'strips':
     runStripWorker(arg ?? '');
+    break;
+  case 'diversity':
+    runDiversityWorker();
     break;
   default:
     process.stderr.write(`t2vid worker: expected one of ${WORKER_ROLES.join(', ')}, got ${JSON.stringify(role)}\n`);

@@ -261,6 +261,10 @@ test('the when-clauses list exactly the shared file types, and test nothing that
   assert.deepEqual(extensionsOf(item('editor/title', 't2vid.openCurationEditor').when), sorted(JSONL_EXTENSIONS));
   assert.deepEqual(extensionsOf(item('explorer/context', 't2vid.openCurationEditor').when), sorted(JSONL_EXTENSIONS));
   assert.deepEqual(extensionsOf(item('explorer/context', 't2vid.generateQAForDataset').when), sorted(SUPPORTED_EXTENSIONS));
+  assert.deepEqual(
+    extensionsOf(item('explorer/context', 't2vid.showInstructionDiversity').when),
+    sorted(JSON_EXTENSIONS, JSONL_EXTENSIONS, PARQUET_EXTENSIONS),
+  );
   assert.deepEqual(sorted(SUPPORTED_EXTENSIONS), sorted(TEXT_EXTENSIONS, JSONL_EXTENSIONS, JSON_EXTENSIONS, PARQUET_EXTENSIONS));
   // Commands on the active text editor: the types that open as text (a .parquet file has no text editor).
   for (const command of ['t2vid.synthesizeActiveDocument', 't2vid.generateQAForActiveDocument']) {

@@ -17,7 +17,7 @@ import type { SynthSummary } from '../../src/core/synth';
 import type { MiniCpmVEntry } from '../../src/core/writers/minicpmv';
 import { repoRoot, sharedData, tempDir } from '../support/helpers';
 
-/** What prepack needs to build the CLI package (esbuild.js --cli: src/, scripts/embeddings.js and the font and word-vector packages in node_modules). */
+/** What prepack needs to build the CLI package (esbuild.js --cli: src/, webview/ (the report's app), scripts/embeddings.js and the font and word-vector packages in node_modules). */
 const SOURCES = [
   'package.json',
   'package-lock.json',
@@ -28,6 +28,7 @@ const SOURCES = [
   'tsconfig.json',
   'src',
   'scripts',
+  'webview',
 ];
 
 /** The environment without the npm_* variables of an outer `npm test` (its prefix, its script context). */
@@ -78,6 +79,9 @@ test('npm pack, npm install -g from the tarball, then t2vid synth on English and
     'media/fonts/DejaVuSans.ttf',
     'media/fonts/NotoSansSC-Regular.ttf',
     'media/embeddings/glove-6b-100d-50k.bin',
+    'dist/webview/diversity.js',
+    'dist/webview/diversity.css',
+    'dist/webview/vscode.css',
     'package.json',
   ]) {
     assert.ok(listing.includes(needed), `${needed} is not in ${tarball}: ${listing.join(', ')}`);
@@ -142,8 +146,16 @@ test('npm pack, npm install -g from the tarball, then t2vid synth on English and
   }
 
   // t2vid diversity from the installed package: its word vectors (media/embeddings) and the bundled POS model load.
-  const d = spawnSync(bin, ['diversity', path.join(tmp, 'en.jsonl'), '--json'], { cwd: tmp, env, encoding: 'utf8', timeout: 120_000 });
+  const html = path.join(tmp, 'report.html');
+  const d = spawnSync(bin, ['diversity', path.join(tmp, 'en.jsonl'), '--json', '--report', html], {
+    cwd: tmp,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(d.status, 0, `t2vid diversity exited ${d.status ?? d.signal}:\n${d.stderr}`);
   const report = JSON.parse(d.stdout) as { datasets: Array<{ metrics: Record<string, { value: number | null }> }> };
   assert.ok(Math.abs((report.datasets[0].metrics.vendi.value ?? 0) - 1) < 1e-6, 'the Vendi score of one instruction is 1');
+  // --report inlines the diversity app the package carries.
+  assert.match(fs.readFileSync(html, 'utf8'), /<script type="application\/json" id="t2vid-diversity-data">/);
 });

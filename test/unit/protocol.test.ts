@@ -422,10 +422,15 @@ test('no webview file inserts data as HTML', () => {
 
 test('each webview app links the shared vscode.css, and it is the only base stylesheet', () => {
   const css = webviewFiles().filter((f) => f.endsWith('.css'));
-  assert.deepEqual(css.sort(), ['webview/curation/curation.css', 'webview/frames/frames.css', 'webview/shared/vscode.css']);
+  assert.deepEqual(css.sort(), [
+    'webview/curation/curation.css',
+    'webview/diversity/diversity.css',
+    'webview/frames/frames.css',
+    'webview/shared/vscode.css',
+  ]);
   const base = fs.readFileSync(path.join(ROOT, 'webview/shared/vscode.css'), 'utf8');
   assert.match(base, /\[hidden\]\s*\{\s*display: none !important;/);
-  for (const app of ['webview/frames/frames.css', 'webview/curation/curation.css']) {
+  for (const app of ['webview/frames/frames.css', 'webview/curation/curation.css', 'webview/diversity/diversity.css']) {
     assert.doesNotMatch(fs.readFileSync(path.join(ROOT, app), 'utf8'), /\[hidden\]\s*\{/, `${app} repeats the base`);
   }
   const html = fs.readFileSync(path.join(ROOT, 'src/extension/common/webviewHtml.ts'), 'utf8');

@@ -2,8 +2,8 @@
  * Every diversity metric of one instruction set, and the reading of datasets into sets (`t2vid diversity`, and later
  * the webview and `t2vid select`). Deterministic for a seed.
  */
-import type { FieldMapping, ReadIssue } from '../model';
-import type { DiversityMetricId, MetricValue } from '../../shared/diversity';
+import type { FieldMapping, InputCounts, ReadIssue } from '../model';
+import type { DIVERSITY_METRICS, DiversityMetricId, MetricValue } from '../../shared/diversity';
 import { readInstructions, type Instruction } from './instructions';
 import {
   distinctN,
@@ -157,4 +157,29 @@ export async function readInstructionSet(
   }
   const picked = sampleIndices(all.length, options.sample, seededRandom(options.seed ?? 1));
   return { instructions: picked.map((i) => all[i]!), read: all.length };
+}
+
+/** What `embeddings` says when the semantic metrics used the built-in word vectors. */
+export const SIF_EMBEDDINGS = 'SIF word vectors';
+
+/** One dataset in the JSON report. */
+export interface DatasetReport extends DiversityResult {
+  label: string;
+  files: string[];
+  /** Instructions read from the files, before --sample. */
+  instructionsRead: number;
+  input: InputCounts;
+  seconds: number;
+}
+
+/** The JSON object `--json` prints. */
+export interface DiversityReport {
+  seed: number;
+  vendiQ: number;
+  nearThreshold: number;
+  sample: number | null;
+  /** What the semantic metrics were computed over: the built-in word vectors, or the API model (--embeddings). */
+  embeddings: string;
+  metrics: typeof DIVERSITY_METRICS;
+  datasets: DatasetReport[];
 }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { packageRoot } from '../fonts';
 
 /** What a worker process is started as: `node dist/worker.js ROLE [ARG]`. */
-export const WORKER_ROLES = ['render', 'preview', 'strips'] as const;
+export const WORKER_ROLES = ['render', 'preview', 'strips', 'diversity'] as const;
 export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 /** The bundled worker entry, if built. */
