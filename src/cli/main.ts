@@ -8,7 +8,9 @@ import { DATASET_FORMATS } from '../core/synth';
 import { OutputIsInputError } from '../core/util/fsutil';
 import { engineVersion } from '../core/version';
 import { defaultOf as d, UsageError } from './common';
+import { EXPORT_HELP, exportCommand } from './export';
 import { mergeCommand } from './merge';
+import { PREFLIGHT_HELP, preflightCommand } from './preflight';
 import { QA_HELP, qaCommand } from './qa';
 import { synthCommand } from './synth';
 
@@ -18,6 +20,9 @@ Usage:
   t2vid synth INPUT... --out DIR [options]   render frames and write a training dataset
   t2vid merge DIR [--format minicpm-v]        join the shard datasets of a sharded run in DIR
   t2vid qa INPUT... --out FILE.t2vid.jsonl     generate question/answer pairs (t2vid qa --help)
+  t2vid export INPUT --format F --out DIR     a training set for one trainer, filtered and preflighted
+                                              (t2vid export --help)
+  t2vid preflight FILE [--format F]           check an exported dataset before training (t2vid preflight --help)
   t2vid --help | --version
 
 Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
@@ -74,7 +79,7 @@ Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(command === 'qa' ? QA_HELP : HELP);
+    process.stdout.write(command === 'qa' ? QA_HELP : command === 'export' ? EXPORT_HELP : command === 'preflight' ? PREFLIGHT_HELP : HELP);
     return 0;
   }
   try {
@@ -85,6 +90,10 @@ export async function main(argv: string[]): Promise<number> {
         return await mergeCommand(rest);
       case 'qa':
         return await qaCommand(rest);
+      case 'export':
+        return await exportCommand(rest);
+      case 'preflight':
+        return await preflightCommand(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${engineVersion()}\n`);
