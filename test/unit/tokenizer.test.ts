@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { budgetText, describeFilters, profileLimits, SampleFilter, scriptWords } from '../../src/core/assemble/filters';
-import { llama3Decode, llama3Encode, tokenCounter } from '../../src/core/assemble/tokens';
+import { llama3Count, llama3Decode, llama3Encode, tokenCounter } from '../../src/core/assemble/tokens';
 import type { TrainingSample } from '../../src/core/assemble/trainingSet';
 import { modelProfile, visualTokens, type ModelProfile } from '../../src/shared/profiles';
+import { levalDocuments } from '../support/helpers';
 
 const profile = (id: string): ModelProfile => modelProfile(id)!;
 
@@ -18,6 +19,20 @@ test('Llama-3 token ids match the reference tokenizer on hand-checked strings', 
   // A CJK character that is one token of the 128K vocabulary (HF tokenizer: 镇 → 104643).
   assert.deepEqual(llama3Encode('镇', false), [104643]);
   assert.equal(llama3Decode(llama3Encode('Ünïcödé — 长文本', false)), 'Ünïcödé — 长文本');
+});
+
+test('the cached count equals the tokenizer on every L-Eval question, answer and context (first 20K characters)', () => {
+  const texts: string[] = [
+    "<|begin_of_text|>a<|eot_id|> <|reserved_special_token_7|>\n\n  it's 12345 ",
+    ...levalDocuments().flatMap((d) => [d.input.slice(0, 20000), ...d.instructions]),
+  ];
+  assert.ok(texts.length > 500);
+  for (const pass of [1, 2]) {
+    for (const text of texts) {
+      assert.equal(llama3Count(text), llama3Encode(text).length, `pass ${pass}: ${JSON.stringify(text.slice(0, 60))}`);
+    }
+  }
+  assert.equal(llama3Count('What is it?\nA test.', false), 7);
 });
 
 test('counts are exact for the Llama-3 profiles and labelled estimates elsewhere', () => {

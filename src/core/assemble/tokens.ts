@@ -44,6 +44,52 @@ export interface TokenCounter {
   count(text: string): number;
 }
 
+/** Llama-3's special tokens (the tokenizer's added tokens): one id each wherever they stand in a text. */
+const SPECIAL =
+  /<\|(?:begin_of_text|end_of_text|start_header_id|end_header_id|eot_id|eom_id|python_tag|finetune_right_pad_id|reserved_special_token_(?:[0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-3][0-9]|24[0-7]))\|>/g;
+/**
+ * Llama-3's pre-tokenizer split (tokenizer.json `pre_tokenizer`, the `(?i:…)` group spelled out for JavaScript): BPE
+ * merges never cross these pieces, so a text's token count is the sum of its pieces' counts.
+ */
+const PRETOKEN =
+  /(?:'([sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD]))|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
+const PIECE_CACHE_LIMIT = 500_000;
+const pieceCounts = new Map<string, number>();
+
+function pieceCount(piece: string): number {
+  let n = pieceCounts.get(piece);
+  if (n === undefined) {
+    n = llama3().encode(piece, { bos: false, eos: false }).length;
+    if (pieceCounts.size >= PIECE_CACHE_LIMIT) {
+      pieceCounts.clear();
+    }
+    pieceCounts.set(piece, n);
+  }
+  return n;
+}
+
+/**
+ * The Llama-3 token count of `text` (with BOS when `bos`), equal to `llama3Encode(text, bos).length` (checked on
+ * the L-Eval texts in test/unit/tokenizer.test.ts) but with the count of each pre-tokenizer piece remembered across
+ * calls: a 100K-sample export counts ~10M tokens, mostly of pieces seen before.
+ */
+export function llama3Count(text: string, bos = true): number {
+  let n = bos ? 1 : 0;
+  let last = 0;
+  const countPieces = (segment: string): void => {
+    for (const m of segment.matchAll(PRETOKEN)) {
+      n += pieceCount(m[0]);
+    }
+  };
+  for (const m of text.matchAll(SPECIAL)) {
+    countPieces(text.slice(last, m.index));
+    n++;
+    last = m.index + m[0].length;
+  }
+  countPieces(last ? text.slice(last) : text);
+  return n;
+}
+
 export function tokenCounter(profile: ModelProfile): TokenCounter {
-  return { kind: exactTextTokens(profile) ? 'exact' : 'estimate', count: (text) => llama3Encode(text, true).length };
+  return { kind: exactTextTokens(profile) ? 'exact' : 'estimate', count: (text) => llama3Count(text, true) };
 }
