@@ -346,6 +346,45 @@ test('a bad dataset record is reported at its line and element, the rest exporte
   ]);
 });
 
+test('--media-dir resolves the relative frames of a dataset; an output that is the input is refused', async () => {
+  const file = path.join(dir, 'rel', 'data.jsonl');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const rel = path.relative(path.join(dir, 'synth'), frames[0]);
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      messages: [
+        { role: 'user', content: '<image>Q' },
+        { role: 'assistant', content: 'A' },
+      ],
+      images: [rel],
+    }) + '\n',
+  );
+  const r = t2vid([
+    'export',
+    file,
+    '--format',
+    'minicpm-v',
+    '--out',
+    path.join(dir, 'rel-out'),
+    '--media-dir',
+    path.join(dir, 'synth'),
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const e = (
+    JSON.parse(fs.readFileSync(path.join(dir, 'rel-out', 'minicpm-v.json'), 'utf8')) as Array<{ image: Record<string, string> }>
+  )[0];
+  assert.deepEqual(e.image, { '<image_00>': frames[0] });
+  // Without --media-dir the path resolves against the dataset's folder, where it does not exist: preflight says so.
+  const missing = t2vid(['export', file, '--format', 'minicpm-v', '--out', path.join(dir, 'rel-out2')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /minicpm-v\.json:2: element 0: missing-image: image 1 .* does not exist/);
+  const same = t2vid(['export', synthOut, '--format', 'minicpm-v', '--out', synthOut]);
+  assert.equal(same.code, 2);
+  assert.match(same.stderr, /the dataset file .*minicpm-v\.json is the input/);
+});
+
 test('CLI usage errors exit 2', () => {
   assert.equal(t2vid(['export', synthOut, '--out', path.join(dir, 'x')]).code, 2);
   assert.equal(t2vid(['export', synthOut, '--format', 'sharegpt', '--out', path.join(dir, 'x')]).code, 2);

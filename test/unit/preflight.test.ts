@@ -212,3 +212,40 @@ test('t2vid preflight: exit 0 when clean, 1 with problems (FILE:LINE: kind), 2 o
   assert.equal(t2vid(['preflight', bad, '--profile', 'gpt-4']).code, 2);
   assert.equal(t2vid(['preflight']).code, 2);
 });
+
+test('real-video items: LLaVA `video` with one <image>, InternVL `video` with one <video>; the file must exist', async (t) => {
+  const dir = tempDir(t);
+  fs.writeFileSync(path.join(dir, 'clip.mp4'), 'not decoded: a video file is only checked to exist');
+  const llava = writeArray(path.join(dir, 'llava-video.json'), [
+    {
+      id: 'v1',
+      video: 'clip.mp4',
+      conversations: [
+        { from: 'human', value: '<image>\nWhat happens?' },
+        { from: 'gpt', value: 'A' },
+      ],
+    },
+    {
+      id: 'v2',
+      video: 'gone.mp4',
+      conversations: [
+        { from: 'human', value: 'What happens?' },
+        { from: 'gpt', value: 'A' },
+      ],
+    },
+  ]);
+  assert.deepEqual((await preflight(llava)).problems.map(brief), ['3:1:placeholders', '3:1:missing-image']);
+  const internvl = path.join(dir, 'internvl.jsonl');
+  fs.writeFileSync(
+    internvl,
+    JSON.stringify({
+      id: 0,
+      video: 'clip.mp4',
+      conversations: [
+        { from: 'human', value: '<video>\nWhat happens?' },
+        { from: 'gpt', value: 'A' },
+      ],
+    }) + '\n',
+  );
+  assert.equal((await preflight(internvl)).ok, true);
+});

@@ -15,7 +15,7 @@ import type { FormatSpec, PathMode } from '../writers/format';
 import { profileLimits, SampleFilter, type FilterLimits, type FilterReport } from './filters';
 import { preflight, resolveProfile, type PreflightReport } from './preflight';
 import type { TokenCountKind } from './tokens';
-import { inputKind, readTrainingSet, type InputKind, type TrainingSample } from './trainingSet';
+import { ASSEMBLED_SAMPLES, inputKind, readTrainingSet, SYNTH_DATASET, type InputKind, type TrainingSample } from './trainingSet';
 
 export const FRAME_MODES = ['reference', 'copy', 'link'] as const;
 export type FrameMode = (typeof FRAME_MODES)[number];
@@ -169,7 +169,12 @@ export async function exportTrainingSet(options: ExportOptions): Promise<ExportS
   const kind = await inputKind(options.input);
   await ensureWritableDir(out);
   const file = path.join(out, spec.fileName);
-  await assertOutputNotInput(file, [kind === 'dataset' ? options.input : path.join(options.input, 'minicpm-v.json')], 'the dataset file');
+  const inputFile =
+    kind === 'dataset' ? options.input : path.join(options.input, kind === 'assembled-set' ? ASSEMBLED_SAMPLES : SYNTH_DATASET);
+  await assertOutputNotInput(file, [inputFile], 'the dataset file');
+  if (options.dropped) {
+    await assertOutputNotInput(options.dropped, [inputFile, file], '--dropped');
+  }
   const filter = new SampleFilter(profile, limits, spec.visualInput(profile));
   const issues = emptyInputCounts();
   const summary: ExportSummary = {

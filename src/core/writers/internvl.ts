@@ -36,13 +36,22 @@ export const INTERNVL: FormatSpec = {
     if (typeof turns === 'string') {
       return turns;
     }
+    const text = (record.conversations as Array<{ value: string }>).map((m) => m.value).join('\n');
+    const id = typeof record.id === 'string' || typeof record.id === 'number' ? record.id : undefined;
+    if (record.video !== undefined) {
+      // A video item: one <video> in the text; the trainer samples the frames and writes Frame-N: <image> itself.
+      if (typeof record.video !== 'string') {
+        return '"video" must be a path';
+      }
+      const base = { id, images: [record.video], placeholders: countMatches(text, /<video>/g), expectedPlaceholders: 1 };
+      return { ...base, roles: turns.roles, texts: turns.texts.map((t) => t.replace(/<video>\n?/g, '')), visualInput: 'video' };
+    }
     const images = record.image === undefined ? [] : Array.isArray(record.image) ? record.image : [record.image];
     if (!images.every((p) => typeof p === 'string')) {
       return '"image" must be a path or a list of paths';
     }
-    const text = (record.conversations as Array<{ value: string }>).map((m) => m.value).join('\n');
     return {
-      id: typeof record.id === 'string' || typeof record.id === 'number' ? record.id : undefined,
+      id,
       images: images as string[],
       placeholders: countMatches(text, /<image>/g),
       expectedPlaceholders: images.length,

@@ -23,13 +23,22 @@ export const LLAVA_VIDEO: FormatSpec = {
     if (typeof turns === 'string') {
       return turns;
     }
+    const text = (record.conversations as Array<{ value: string }>).map((m) => m.value).join('\n');
+    const id = typeof record.id === 'string' || typeof record.id === 'number' ? record.id : undefined;
+    if (record.video !== undefined) {
+      // A real video: one <image> token for the whole clip (decord reads the file).
+      if (typeof record.video !== 'string') {
+        return '"video" must be a path';
+      }
+      const base = { id, images: [record.video], placeholders: countMatches(text, /<image>/g), expectedPlaceholders: 1 };
+      return { ...base, roles: turns.roles, texts: turns.texts, visualInput: 'video' };
+    }
     const images = record.image === undefined ? [] : Array.isArray(record.image) ? record.image : [record.image];
     if (!images.every((p) => typeof p === 'string')) {
       return '"image" must be a path or a list of paths';
     }
-    const text = (record.conversations as Array<{ value: string }>).map((m) => m.value).join('\n');
     return {
-      id: typeof record.id === 'string' || typeof record.id === 'number' ? record.id : undefined,
+      id,
       images: images as string[],
       placeholders: countMatches(text, /<image>/g),
       expectedPlaceholders: images.length,
