@@ -124,3 +124,11 @@ export function exactTextTokens(profile: ModelProfile): boolean {
 /** The export formats (`t2vid export --format`), one writer module each in src/core/writers. */
 export const EXPORT_FORMATS = ['minicpm-v', 'idefics3', 'ms-swift', 'llamafactory', 'llava-video', 'internvl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** How an export places frames (`--frames`): referenced where they are, copied, or linked under the output folder. */
+export const FRAME_MODES = ['reference', 'copy', 'link'] as const;
+export type FrameMode = (typeof FRAME_MODES)[number];
+
+/** How an export writes frame paths (`--paths`). */
+export const PATH_MODES = ['absolute', 'relative'] as const;
+export type PathMode = (typeof PATH_MODES)[number];

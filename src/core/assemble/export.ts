@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ExportFormat, ModelProfile } from '../../shared/profiles';
+import type { ExportFormat, FrameMode, ModelProfile } from '../../shared/profiles';
 import { countIssue, emptyInputCounts, type InputCounts, type ReadIssue } from '../model';
 import { AtomicStream, assertOutputNotInput, ensureWritableDir } from '../util/fsutil';
 import { FORMAT_SPECS } from '../writers/index';
@@ -17,9 +17,7 @@ import { preflight, resolveProfile, type PreflightReport } from './preflight';
 import type { TokenCountKind } from './tokens';
 import { ASSEMBLED_SAMPLES, inputKind, readTrainingSet, SYNTH_DATASET, type InputKind, type TrainingSample } from './trainingSet';
 
-export const FRAME_MODES = ['reference', 'copy', 'link'] as const;
-export type FrameMode = (typeof FRAME_MODES)[number];
-export const PATH_MODES = ['absolute', 'relative'] as const;
+export { FRAME_MODES, PATH_MODES, type FrameMode } from '../../shared/profiles';
 
 export interface ExportOptions {
   input: string;

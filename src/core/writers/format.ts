@@ -4,10 +4,10 @@
  * and `inspect`, the reverse used by preflight on any file of the format. Re-read the cited trainer files when a
  * framework changes (FORMATS.md names the commits).
  */
-import type { ExportFormat, ModelProfile, ModelProfileId, VisualInput } from '../../shared/profiles';
+import type { ExportFormat, ModelProfile, ModelProfileId, PathMode, VisualInput } from '../../shared/profiles';
 import type { TrainingSample } from '../assemble/trainingSet';
 
-export type PathMode = 'absolute' | 'relative';
+export type { PathMode } from '../../shared/profiles';
 
 export interface EntryContext {
   profile: ModelProfile;
