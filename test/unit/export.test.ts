@@ -385,6 +385,34 @@ test('--media-dir resolves the relative frames of a dataset; an output that is t
   assert.match(same.stderr, /the dataset file .*minicpm-v\.json is the input/);
 });
 
+test('a multi-turn sample keeps its turns; the frames go before the first question only', async () => {
+  const set = path.join(dir, 'multi');
+  const writer = new AssembledSetWriter(set);
+  const turns: TrainingSample['turns'] = [
+    { role: 'user', content: question(0) },
+    { role: 'assistant', content: answer(0) },
+    { role: 'user', content: question(1) },
+    { role: 'assistant', content: answer(1) },
+  ];
+  await writer.add({ id: 'm1', frames: frames.slice(0, 3), turns, source: { file: 'x', line: 1 }, origin: 'synthetic' });
+  await writer.close({ sources: [], seed: null, filters: [] });
+  const swift = await exportTrainingSet({ input: set, format: 'ms-swift', out: path.join(dir, 'multi-swift') });
+  assert.equal(swift.preflight?.ok, true, JSON.stringify(swift.preflight?.problems));
+  const e = JSON.parse(fs.readFileSync(swift.file!, 'utf8')) as { messages: Array<{ role: string; content: string }> };
+  assert.deepEqual(
+    e.messages,
+    turns.map((t, i) => ({ role: t.role, content: i === 0 ? '<image><image><image>' + t.content : t.content })),
+  );
+  const internvl = await exportTrainingSet({ input: set, format: 'internvl', out: path.join(dir, 'multi-internvl') });
+  assert.equal(internvl.preflight?.ok, true, JSON.stringify(internvl.preflight?.problems));
+  const v = JSON.parse(fs.readFileSync(internvl.file!, 'utf8')) as { conversations: Array<{ from: string; value: string }> };
+  assert.deepEqual(
+    v.conversations.map((c) => c.from),
+    ['human', 'gpt', 'human', 'gpt'],
+  );
+  assert.equal(v.conversations[2].value, question(1));
+});
+
 test('CLI usage errors exit 2', () => {
   assert.equal(t2vid(['export', synthOut, '--out', path.join(dir, 'x')]).code, 2);
   assert.equal(t2vid(['export', synthOut, '--format', 'sharegpt', '--out', path.join(dir, 'x')]).code, 2);
