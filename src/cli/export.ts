@@ -35,6 +35,7 @@ LLaVA/InternVL conversations+image lists).
   --media-dir DIR              base of relative frame paths in a dataset INPUT (default: its folder)
   --no-preflight               skip the preflight of the written file
   --json                       print the summary as one JSON object on stdout
+  --quiet                      no running count on a terminal
 Exit codes: 0 written and preflight passed, 1 nothing written / preflight problems / an error, 2 bad usage, 130 cancelled.
 `;
 
@@ -108,6 +109,13 @@ export async function exportCommand(argv: string[]): Promise<number> {
     throw new UsageError('export needs --out DIR');
   }
   oneOf(values.profile, MODEL_PROFILE_IDS, '--profile');
+  // On a terminal, a one-line count (the total is not known before the input is read through).
+  const live = process.stderr.isTTY && !values.quiet && !values.json;
+  const clearLine = (): void => {
+    if (live) {
+      process.stderr.write('\r\x1b[K');
+    }
+  };
   const interrupt = interruptible('stopping the export; nothing half-written is kept');
   let summary: ExportSummary;
   try {
@@ -127,9 +135,14 @@ export async function exportCommand(argv: string[]): Promise<number> {
       mediaDir: values['media-dir'],
       preflight: !values['no-preflight'],
       signal: interrupt.signal,
-      onIssue: (issue) => process.stderr.write(`t2vid: ${escapeControl(issueLine(issue))}\n`),
+      onIssue: (issue) => {
+        clearLine();
+        process.stderr.write(`t2vid: ${escapeControl(issueLine(issue))}\n`);
+      },
+      onProgress: live ? ({ read, written }) => process.stderr.write(`\r${read} samples read, ${written} written…\x1b[K`) : undefined,
     });
   } finally {
+    clearLine();
     interrupt.dispose();
   }
   return finishRun(summary, !!values.json, report);
