@@ -238,6 +238,10 @@ test('paths: --paths relative states its base; --frames copy and link place the 
   const e = (JSON.parse(fs.readFileSync(path.join(rel.out, 'minicpm-v.json'), 'utf8')) as Array<{ image: Record<string, string> }>)[0];
   assert.equal(Object.values(e.image)[0], path.relative(rel.out, frames[0]));
 
+  // A stale file of the same size where a frame goes (another source folder of an earlier run) is replaced.
+  const stale = path.join(dir, 'copy', 'frames', 'coursera-000001', 'frame_00000.png');
+  fs.mkdirSync(path.dirname(stale), { recursive: true });
+  fs.writeFileSync(stale, Buffer.alloc(fs.statSync(frames[0]).size, 7));
   const copy = exportCli('minicpm-v', 'copy', '--frames', 'copy');
   assert.equal(copy.code, 0, copy.stderr);
   assert.equal(copy.summary.framesPlaced, frames.length, 'frames shared by the 14 pairs are copied once');

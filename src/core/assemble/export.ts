@@ -119,11 +119,11 @@ class FramePlacer {
     if (path.resolve(dest) === path.resolve(src)) {
       return dest;
     }
-    const st = await fs.promises.stat(dest).catch(() => undefined);
+    const st = await fs.promises.lstat(dest).catch(() => undefined);
     const srcStat = await fs.promises.stat(src).catch((e: NodeJS.ErrnoException) => {
       throw new Error(`frame ${src}: ${e.code === 'ENOENT' ? 'does not exist' : e.message}`);
     });
-    if (st && st.size === srcStat.size) {
+    if (st && (await samePlaced(src, srcStat, dest, st))) {
       return dest; // placed by an earlier run (or another sample sharing the frames)
     }
     if (st) {
@@ -147,6 +147,25 @@ class FramePlacer {
     this.placed++;
     return dest;
   }
+}
+
+/**
+ * Whether `dest` (already there) is `src` placed before: the same file (a hard link), a symbolic link to it, or a
+ * copy with the same bytes. A folder name can map to another source folder on a later run (names are given in input
+ * order), so size alone is not proof.
+ */
+async function samePlaced(src: string, srcStat: fs.Stats, dest: string, destStat: fs.Stats): Promise<boolean> {
+  if (destStat.isSymbolicLink()) {
+    return path.resolve(path.dirname(dest), await fs.promises.readlink(dest)) === path.resolve(src);
+  }
+  if (destStat.dev === srcStat.dev && destStat.ino === srcStat.ino) {
+    return true;
+  }
+  if (destStat.size !== srcStat.size) {
+    return false;
+  }
+  const [a, b] = await Promise.all([fs.promises.readFile(src), fs.promises.readFile(dest)]);
+  return a.equals(b);
 }
 
 function toPosix(p: string): string {
