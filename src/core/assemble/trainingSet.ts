@@ -131,7 +131,7 @@ export async function inputKind(input: string): Promise<InputKind> {
   const shards = (await fs.promises.readdir(input)).filter((f) => /^minicpm-v\.shard-\d+-of-\d+\.json$/.test(f));
   throw new Error(
     shards.length
-      ? `${input} holds ${shards.length} shard datasets but no ${SYNTH_DATASET}: join them first with t2vid merge ${input}`
+      ? `${input} holds ${shards.length} shard dataset${shards.length === 1 ? '' : 's'} but no ${SYNTH_DATASET}: join the shards first with t2vid merge ${input}`
       : `${input} is neither a synth output folder (${SYNTH_DATASET}) nor an assembled set (${ASSEMBLED_SAMPLES} + ${ASSEMBLED_MANIFEST})`,
   );
 }
