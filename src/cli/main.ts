@@ -9,7 +9,9 @@ import { OutputIsInputError } from '../core/util/fsutil';
 import { engineVersion } from '../core/version';
 import { defaultOf as d, UsageError } from './common';
 import { DIVERSITY_HELP, diversityCommand } from './diversity';
+import { EXPORT_HELP, exportCommand } from './export';
 import { mergeCommand } from './merge';
+import { PREFLIGHT_HELP, preflightCommand } from './preflight';
 import { QA_HELP, qaCommand } from './qa';
 import { SELECT_HELP, selectCommand } from './select';
 import { synthCommand } from './synth';
@@ -22,6 +24,9 @@ Usage:
   t2vid qa INPUT... --out FILE.t2vid.jsonl     generate question/answer pairs (t2vid qa --help)
   t2vid diversity FILE... [--label NAME...]    measure instruction diversity (t2vid diversity --help)
   t2vid select POOL... --k K --out FILE.jsonl   choose the K most diversity-adding instructions (t2vid select --help)
+  t2vid export INPUT --format F --out DIR     a training set for one trainer, filtered and preflighted
+                                              (t2vid export --help)
+  t2vid preflight FILE [--format F]           check an exported dataset before training (t2vid preflight --help)
   t2vid --help | --version
 
 Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
@@ -85,7 +90,14 @@ Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(command === 'qa' ? QA_HELP : command === 'diversity' ? DIVERSITY_HELP : command === 'select' ? SELECT_HELP : HELP);
+    const helps: Record<string, string> = {
+      qa: QA_HELP,
+      diversity: DIVERSITY_HELP,
+      select: SELECT_HELP,
+      export: EXPORT_HELP,
+      preflight: PREFLIGHT_HELP,
+    };
+    process.stdout.write(helps[command] ?? HELP);
     return 0;
   }
   try {
@@ -100,6 +112,10 @@ export async function main(argv: string[]): Promise<number> {
         return await diversityCommand(rest);
       case 'select':
         return await selectCommand(rest);
+      case 'export':
+        return await exportCommand(rest);
+      case 'preflight':
+        return await preflightCommand(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${engineVersion()}\n`);

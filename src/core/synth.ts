@@ -431,7 +431,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
       });
       const entries = miniCpmVEntries(info.id, paths, qa);
       summary.entries += entries.length;
-      const text = entries.map((e) => (firstEntry ? '\n' : ',\n') + JSON.stringify(e)).join('');
+      const text = entries.map((e, k) => (firstEntry && k === 0 ? '\n' : ',\n') + JSON.stringify(e)).join('');
       firstEntry = false;
       writing = writing.then(async () => {
         if (fatal === undefined) {
