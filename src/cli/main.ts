@@ -9,6 +9,7 @@ import { OutputIsInputError } from '../core/util/fsutil';
 import { engineVersion } from '../core/version';
 import { defaultOf as d, UsageError } from './common';
 import { DIVERSITY_HELP, diversityCommand } from './diversity';
+import { FRAMES_HELP, framesCommand } from './frames';
 import { mergeCommand } from './merge';
 import { QA_HELP, qaCommand } from './qa';
 import { synthCommand } from './synth';
@@ -20,6 +21,7 @@ Usage:
   t2vid merge DIR [--format minicpm-v]        join the shard datasets of a sharded run in DIR
   t2vid qa INPUT... --out FILE.t2vid.jsonl     generate question/answer pairs (t2vid qa --help)
   t2vid diversity FILE... [--label NAME...]    measure instruction diversity (t2vid diversity --help)
+  t2vid extract-frames DATASET... --out DIR    frames of real videos with ffmpeg (t2vid extract-frames --help)
   t2vid --help | --version
 
 Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
@@ -83,7 +85,9 @@ Exit codes: 0 done, 1 nothing usable or an error, 2 bad usage, 130 cancelled.
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(command === 'qa' ? QA_HELP : command === 'diversity' ? DIVERSITY_HELP : HELP);
+    process.stdout.write(
+      command === 'qa' ? QA_HELP : command === 'diversity' ? DIVERSITY_HELP : command === 'extract-frames' ? FRAMES_HELP : HELP,
+    );
     return 0;
   }
   try {
@@ -96,6 +100,8 @@ export async function main(argv: string[]): Promise<number> {
         return await qaCommand(rest);
       case 'diversity':
         return await diversityCommand(rest);
+      case 'extract-frames':
+        return await framesCommand(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${engineVersion()}\n`);
