@@ -36,6 +36,7 @@ Datasets (JSON, JSONL, Parquet): LLaVA {id, video, conversations:[{from, value}]
   --fields MAP           video=PATH,question=PATH[,answer=PATH] for other schemas (e.g. video=clip,question=q)
   --json                 print the summary as one JSON object on stdout
   --quiet                no progress line
+  --help                 this text
 ffmpeg: found on PATH, or T2VID_FFMPEG=/path/to/ffmpeg (ffprobe beside it or T2VID_FFPROBE).
 Resume: a video whose folder holds a manifest for the same file (size, mtime) and settings is skipped.
 Bad input: a record without a video or a user turn is reported as FILE:LINE: reason and skipped; a missing
@@ -43,7 +44,7 @@ or broken video is reported with the samples that use it, and the run goes on.
 Exit codes: 0 done, 1 no video extracted or an error, 2 bad usage, 130 cancelled.
 `;
 
-const ARGS = {
+export const FRAMES_ARGS = {
   'video-root': { type: 'string' },
   out: { type: 'string' },
   fps: { type: 'string' },
@@ -96,7 +97,7 @@ function fpsValue(value: string | undefined): number | undefined {
 }
 
 export async function framesCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: ARGS });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: FRAMES_ARGS });
   if (values.help) {
     process.stdout.write(FRAMES_HELP);
     return 0;

@@ -20,6 +20,7 @@ import {
 } from '../../src/core/assemble/extractFrames';
 import type { VideoSample } from '../../src/core/assemble/videoSet';
 import { FfmpegNotFoundError, findFfmpeg, runningTools } from '../../src/core/util/ffmpeg';
+import { FRAMES_ARGS, FRAMES_HELP } from '../../src/cli/frames';
 import { repoRoot, sharedData, tempDir } from '../support/helpers';
 
 const CLI = path.join(repoRoot(), 'dist', 'cli.js');
@@ -295,4 +296,29 @@ test('t2vid extract-frames on the shared MVBench set without its videos: each mi
   assert.equal(one.code, 0);
   assert.equal(one.summary.extracted, 1);
   assert.equal(one.summary.missing, videos.size - 1);
+});
+
+test('t2vid extract-frames: --help names every flag; usage errors exit 2', () => {
+  const cli = (...args: string[]): { code: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync(process.execPath, [CLI, 'extract-frames', ...args], { encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const help = cli('--help');
+  assert.equal(help.code, 0);
+  assert.equal(help.stdout, FRAMES_HELP);
+  for (const flag of Object.keys(FRAMES_ARGS)) {
+    assert.ok(FRAMES_HELP.includes(`--${flag}`), `--${flag} in the help`);
+  }
+  const set = sharedData('video-instructions', 'mvbench.jsonl');
+  for (const [args, message] of [
+    [[set], /needs --out DIR/],
+    [['--out', '/tmp/x'], /needs at least one DATASET/],
+    [[set, '--out', '/tmp/x', '--fps', '0'], /--fps takes a number > 0/],
+    [[set, '--out', '/tmp/x', '--frames', '0'], /--frames takes a whole number from 1 to 10000/],
+    [[set, '--out', '/tmp/x', '--fields', 'context=a'], /unknown key "context"/],
+  ] as Array<[string[], RegExp]>) {
+    const r = cli(...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, message);
+  }
 });
