@@ -10,6 +10,7 @@ import { engineVersion } from '../core/version';
 import { defaultOf as d, UsageError } from './common';
 import { DIVERSITY_HELP, diversityCommand } from './diversity';
 import { EXPORT_HELP, exportCommand } from './export';
+import { FRAMES_HELP, framesCommand } from './frames';
 import { mergeCommand } from './merge';
 import { PREFLIGHT_HELP, preflightCommand } from './preflight';
 import { QA_HELP, qaCommand } from './qa';
@@ -27,6 +28,7 @@ Usage:
   t2vid export INPUT --format F --out DIR     a training set for one trainer, filtered and preflighted
                                               (t2vid export --help)
   t2vid preflight FILE [--format F]           check an exported dataset before training (t2vid preflight --help)
+  t2vid extract-frames DATASET... --out DIR    frames of real videos with ffmpeg (t2vid extract-frames --help)
   t2vid --help | --version
 
 Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
@@ -96,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
       select: SELECT_HELP,
       export: EXPORT_HELP,
       preflight: PREFLIGHT_HELP,
+      'extract-frames': FRAMES_HELP,
     };
     process.stdout.write(helps[command] ?? HELP);
     return 0;
@@ -116,6 +119,8 @@ export async function main(argv: string[]): Promise<number> {
         return await exportCommand(rest);
       case 'preflight':
         return await preflightCommand(rest);
+      case 'extract-frames':
+        return await framesCommand(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${engineVersion()}\n`);
