@@ -1,0 +1,126 @@
+/**
+ * Fine-tuning and evaluation tasks, their runs and results: the vocabulary the core, the CLI (`t2vid task`), the VS Code
+ * task provider, the Runs view and the results webview share. Browser-safe. A task definition (`tasks.json` entry of
+ * type `t2vid`, or the CLI's flags) is one `TaskSpec`; every launch of it is one `RunRecord`, kept as JSON beside the
+ * run's output so runs survive a VS Code restart and can be reattached.
+ */
+
+/** The task type declared in package.json `taskDefinitions`. */
+export const TASK_TYPE = 't2vid';
+
+export const TASK_KINDS = ['finetune', 'eval'] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
+
+/**
+ * What runs: T2Vid's own MiniCPM-V / Idefics3 fine-tuning scripts (torchrun + DeepSpeed), ms-swift (`swift sft`),
+ * LLaMA-Factory (`llamafactory-cli train`), lmms-eval (`accelerate launch -m lmms_eval`), T2Vid's own evaluation
+ * scripts (bench_results/), or a custom command given as an argument array.
+ */
+export const TASK_FRAMEWORKS = [
+  't2vid-minicpmv',
+  't2vid-idefics3',
+  'ms-swift',
+  'llamafactory',
+  'lmms-eval',
+  't2vid-eval',
+  'custom',
+] as const;
+export type TaskFramework = (typeof TASK_FRAMEWORKS)[number];
+
+/** Where it runs: a process on this machine, a detached job on an SSH host, or a Slurm job (sbatch locally or through SSH). */
+export const TASK_TARGETS = ['local', 'ssh', 'slurm'] as const;
+export type TaskTarget = (typeof TASK_TARGETS)[number];
+
+/** How the exported dataset reaches an SSH host: copied with rsync (only what changed), or already on a shared path. */
+export const DATA_SYNC_MODES = ['rsync', 'shared'] as const;
+export type DataSyncMode = (typeof DATA_SYNC_MODES)[number];
+
+/** Where sbatch/squeue/sacct/scancel run: on this machine, or on a login node through SSH. */
+export const SLURM_SUBMIT_VIA = ['local', 'ssh'] as const;
+export type SlurmSubmitVia = (typeof SLURM_SUBMIT_VIA)[number];
+
+export const RUN_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+/** States a run does not leave by itself. */
+export const FINAL_RUN_STATES: readonly RunState[] = ['done', 'failed', 'cancelled'];
+
+export interface SshTargetOptions {
+  /** A host alias of ~/.ssh/config, or user@host. */
+  host: string;
+  port?: number;
+  identityFile?: string;
+  /** The remote work folder: the dataset is synced under it and the run's output and log live there. */
+  workdir: string;
+  sync: DataSyncMode;
+}
+
+export interface SlurmTargetOptions {
+  nodes: number;
+  gpusPerNode: number;
+  cpusPerTask?: number;
+  partition?: string;
+  /** Slurm time limit, e.g. 24:00:00. */
+  time?: string;
+  account?: string;
+  /** Extra `#SBATCH` lines, each without the prefix, e.g. `--qos=high`. */
+  extraSbatch?: string[];
+  via: SlurmSubmitVia;
+}
+
+/** One task definition: a tasks.json entry of type `t2vid`, or `t2vid task` flags. */
+export interface TaskSpec {
+  kind: TaskKind;
+  framework: TaskFramework;
+  target: TaskTarget;
+  /** Model path or hub id (fine-tune: the base model; eval: the model or checkpoint evaluated). */
+  model?: string;
+  /** The exported dataset (a file of the training-set export). A sweep gives several. */
+  dataset?: string;
+  /** A sweep: one fine-tune (then eval) per dataset, the runs share a sweep id. */
+  datasets?: string[];
+  /** Evaluation benchmarks (lmms-eval task names, e.g. mvbench, videomme, tempcompass). */
+  benchmarks?: string[];
+  /** The run's output folder (checkpoints, results, the run's JSON and log). */
+  output: string;
+  /** Hyper-parameters passed to the framework as its own flags (e.g. learning_rate, num_train_epochs). */
+  hyper?: Record<string, string | number | boolean>;
+  /** Extra environment variables of the job. */
+  env?: Record<string, string>;
+  /** The Python interpreter of the training or evaluation environment (default python3). */
+  python?: string;
+  /** `custom`: the command as an argument array. */
+  command?: string[];
+  ssh?: SshTargetOptions;
+  slurm?: SlurmTargetOptions;
+}
+
+/** One launch of a task, saved as `<output>/.t2vid-run.json` (atomically) and listed by the Runs view. */
+export interface RunRecord {
+  /** Unique id, e.g. `20261128-194500-finetune-ab12`. */
+  id: string;
+  spec: TaskSpec;
+  state: RunState;
+  /** ISO times. */
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  exitCode?: number;
+  /** Local target: the process group leader. */
+  pid?: number;
+  /** Slurm target: the job id (several for a sweep chained with afterok are separate runs). */
+  jobId?: string;
+  /** The log on the machine that runs the job (remote path for ssh/slurm), and its local copy. */
+  remoteLog?: string;
+  log: string;
+  /** The last non-empty line of the log, for the Runs view. */
+  lastLine?: string;
+  /** Set when this run resumed a previous one on the same output (from its latest checkpoint or eval cache). */
+  resumedFrom?: string;
+  /** Sweep id and the swept value (e.g. the dataset's file name or the synthetic share). */
+  sweepId?: string;
+  sweepValue?: string;
+}
+
+/** The run file's name inside a run's output folder. */
+export const RUN_FILE = '.t2vid-run.json';
