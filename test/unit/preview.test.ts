@@ -89,7 +89,12 @@ test('preview process: a long document streams its frames in order, each once, w
   const streamed = batches.flatMap((b) => b.pages);
   assert.ok(streamed.length > 0 && streamed.length <= result.pages.length);
   assert.deepEqual(streamed, result.pages.slice(0, streamed.length), 'the streamed frames are the final ones, in order, each once');
-  assert.ok(batches[0].at < done / 2, `the first frames came at ${batches[0].at.toFixed(0)} ms of ${done.toFixed(0)} ms`);
+  // Streaming, not one answer at the end: the first batch holds under half the document's frames (its time is only
+  // reported: speed is measured by bench/preview.ts, not asserted here).
+  assert.ok(
+    batches[0].pages.length < result.pages.length / 2,
+    `the first batch had ${batches[0].pages.length} of ${result.pages.length} frames`,
+  );
   t.diagnostic(
     `${result.pages.length} frames; first ${batches[0].pages.length} at ${batches[0].at.toFixed(0)} ms, all at ${done.toFixed(0)} ms`,
   );
