@@ -97,7 +97,8 @@ function main(): void {
       execFileSync(process.execPath, [CLI, 'synth', input, '--out', out, '--quiet', ...run.args], { stdio: 'ignore' });
       const score: Score = { label: run.label, frames: 0, sourceWords, edits: 0 };
       docs.forEach((doc, i) => {
-        const frames = pngsUnder(path.join(out, 'frames', `doc${i}`));
+        // Frame folders are named by the input file's stem and the sample's line: docs-000001 for the first line.
+        const frames = pngsUnder(path.join(out, 'frames', `docs-${String(i + 1).padStart(6, '0')}`));
         score.frames += frames.length;
         score.edits += editDistance(words(doc), words(frames.map(ocr).join('\n')));
       });
