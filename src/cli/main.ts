@@ -12,6 +12,7 @@ import { DIVERSITY_HELP, diversityCommand } from './diversity';
 import { EXPORT_HELP, exportCommand } from './export';
 import { FRAMES_HELP, framesCommand } from './frames';
 import { mergeCommand } from './merge';
+import { ASSEMBLE_HELP, assembleCommand, MIX_HELP, mixCommand } from './mix';
 import { PREFLIGHT_HELP, preflightCommand } from './preflight';
 import { QA_HELP, qaCommand } from './qa';
 import { SELECT_HELP, selectCommand } from './select';
@@ -29,6 +30,8 @@ Usage:
                                               (t2vid export --help)
   t2vid preflight FILE [--format F]           check an exported dataset before training (t2vid preflight --help)
   t2vid extract-frames DATASET... --out DIR    frames of real videos with ffmpeg (t2vid extract-frames --help)
+  t2vid mix --synthetic A --video B --ratio R --seed S --out DIR   mix synthetic and video samples (t2vid mix --help)
+  t2vid assemble CONFIG                       mix + export + preflight from a saved *.t2vid-assemble.json
   t2vid --help | --version
 
 Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
@@ -99,6 +102,8 @@ export async function main(argv: string[]): Promise<number> {
       export: EXPORT_HELP,
       preflight: PREFLIGHT_HELP,
       'extract-frames': FRAMES_HELP,
+      mix: MIX_HELP,
+      assemble: ASSEMBLE_HELP,
     };
     process.stdout.write(helps[command] ?? HELP);
     return 0;
@@ -121,6 +126,10 @@ export async function main(argv: string[]): Promise<number> {
         return await preflightCommand(rest);
       case 'extract-frames':
         return await framesCommand(rest);
+      case 'mix':
+        return await mixCommand(rest);
+      case 'assemble':
+        return await assembleCommand(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${engineVersion()}\n`);

@@ -14,10 +14,6 @@ export const ASSEMBLE_CONFIG_VERSION = 1;
 export const MIX_SELECT_MODES = ['random', 'diverse'] as const;
 export type MixSelectMode = (typeof MIX_SELECT_MODES)[number];
 
-/** The mix's output: the assembled set every exporter reads, and its manifest. */
-export const MIX_SAMPLES_FILE = 'mix.jsonl';
-export const MIX_MANIFEST_FILE = 'mix-manifest.json';
-
 export interface AssembleConfig {
   version: typeof ASSEMBLE_CONFIG_VERSION;
   /** Synthetic sources: synth output folders or files, or any dataset the readers know. */

@@ -19,6 +19,7 @@ import type { ReadIssue } from '../model';
 import { reportIssue, recordId, isPlainRecord, type ReaderContext } from '../readers/schema';
 import { AtomicStream, writeFileAtomic } from '../util/fsutil';
 import { engineVersion } from '../version';
+import type { MixRecipe } from './mix';
 import { layoutOf, readerContext, readRecords, type RecordAt } from './records';
 
 export type Role = 'user' | 'assistant';
@@ -49,15 +50,18 @@ export interface AssembledManifest {
   kind: typeof ASSEMBLED_KIND;
   version: 1;
   engine: string;
-  createdAt: string;
+  /** Absent in a mix: the same inputs and seed give the same bytes. */
+  createdAt?: string;
   samples: number;
   counts: Record<SampleOrigin, number>;
   frames: { total: number; min: number; max: number; mean: number };
   /** Where the samples came from (inputs of `t2vid mix` or of an export) and how many each gave. */
-  sources: Array<{ path: string; kind: InputKind; samples: number }>;
+  sources: Array<{ path: string; kind: InputKind; samples: number; origin?: SampleOrigin; sha256?: string }>;
   seed: number | null;
   /** Filters applied before the set was written: name, limit, samples dropped. */
   filters: Array<{ name: string; limit: number; dropped: number }>;
+  /** How `t2vid mix` made the set. */
+  mix?: MixRecipe;
 }
 
 /** Why `value` is not a valid training sample, or undefined. */
@@ -375,13 +379,16 @@ export class AssembledSetWriter {
     this.frames.max = Math.max(this.frames.max, frames.length);
   }
 
-  async close(info: Pick<AssembledManifest, 'sources' | 'seed' | 'filters'>): Promise<AssembledManifest> {
+  async close(
+    info: Pick<AssembledManifest, 'sources' | 'seed' | 'filters' | 'mix'>,
+    options: { timestamp?: boolean } = {},
+  ): Promise<AssembledManifest> {
     await this.stream.commit();
     const manifest: AssembledManifest = {
       kind: ASSEMBLED_KIND,
       version: 1,
       engine: `t2vid-studio ${engineVersion()}`,
-      createdAt: new Date().toISOString(),
+      ...(options.timestamp === false ? {} : { createdAt: new Date().toISOString() }),
       samples: this.samples,
       counts: this.counts,
       frames: {
