@@ -5,6 +5,8 @@ import { REVIEW_COMMANDS } from '../shared/protocol/curation';
 import { CurationEditorProvider } from './curation/provider';
 import { exportPreviewFrames } from './frames/exportFrames';
 import { FramesViewProvider } from './frames/framesView';
+import { assembleTrainingSet, runAssembleConfig } from './assemble/assembleCommand';
+import { PreflightProblems } from './assemble/preflightProblems';
 import { showInstructionDiversity } from './diversity/panel';
 import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor } from './qa/qaCommands';
 import { setApiKey } from './config/qaSettings';
@@ -16,6 +18,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('T2Vid', { log: true });
   const frames = new FramesViewProvider(context, log);
   const { provider: curation, registration: curationEditor } = CurationEditorProvider.register(context, log);
+  const preflightProblems = new PreflightProblems();
   const guarded =
     <A extends unknown[]>(run: (...args: A) => Promise<unknown>) =>
     async (...args: A): Promise<void> => {
@@ -60,6 +63,19 @@ export function activate(context: vscode.ExtensionContext): void {
       guarded((uri?: vscode.Uri, uris?: vscode.Uri[]) =>
         showInstructionDiversity(context, log, uri instanceof vscode.Uri ? uri : undefined, uris),
       ),
+    ),
+    preflightProblems,
+    vscode.commands.registerCommand(
+      't2vid.assembleTrainingSet',
+      guarded(() => assembleTrainingSet(preflightProblems, log)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.runAssembleConfig',
+      guarded((uri?: vscode.Uri) => runAssembleConfig(preflightProblems, log, uri instanceof vscode.Uri ? uri : undefined)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.preflightTrainingSet',
+      guarded((uri?: vscode.Uri) => preflightProblems.run(uri instanceof vscode.Uri ? uri : undefined)),
     ),
     vscode.commands.registerCommand(
       't2vid.setApiKey',

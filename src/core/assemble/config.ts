@@ -118,18 +118,26 @@ export async function readAssembleConfig(file: string): Promise<AssembleConfig> 
   return parseAssembleConfig(value, file);
 }
 
-/** Writes the config atomically, pretty-printed; paths inside the file's folder are written relative to it. */
-export async function writeAssembleConfig(file: string, config: AssembleConfig): Promise<void> {
+/**
+ * Writes the config atomically, pretty-printed. Paths inside `root` (default: the file's folder; the extension gives
+ * the workspace folder) are written relative to the file's folder, so the config moves with its data; others absolute.
+ */
+export async function writeAssembleConfig(file: string, config: AssembleConfig, root?: string): Promise<void> {
   const dir = path.dirname(path.resolve(file));
+  const base = path.resolve(root ?? dir);
+  const inside = (p: string): boolean => {
+    const r = path.relative(base, p);
+    return r === '' || (!r.startsWith('..') && !path.isAbsolute(r));
+  };
   const rel = (p: string): string => {
-    const r = path.relative(dir, path.resolve(dir, p));
-    return r && !r.startsWith('..') && !path.isAbsolute(r) ? r.split(path.sep).join('/') : path.resolve(dir, p);
+    const abs = path.resolve(dir, p);
+    return inside(abs) ? path.relative(dir, abs).split(path.sep).join('/') || '.' : abs;
   };
   const out: AssembleConfig = {
     ...config,
     synthetic: config.synthetic.map(rel),
     video: config.video.map(rel),
-    out: rel(config.out) || '.',
+    out: rel(config.out),
   };
   parseAssembleConfig(out, file);
   await writeFileAtomic(file, JSON.stringify(out, null, 2) + '\n');
