@@ -17,6 +17,7 @@ import { PREFLIGHT_HELP, preflightCommand } from './preflight';
 import { QA_HELP, qaCommand } from './qa';
 import { SELECT_HELP, selectCommand } from './select';
 import { synthCommand } from './synth';
+import { TASK_HELP, taskCommand } from './task';
 
 export const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
 
@@ -32,6 +33,7 @@ Usage:
   t2vid extract-frames DATASET... --out DIR    frames of real videos with ffmpeg (t2vid extract-frames --help)
   t2vid mix --synthetic A --video B --ratio R --seed S --out DIR   mix synthetic and video samples (t2vid mix --help)
   t2vid assemble CONFIG                       mix + export + preflight from a saved *.t2vid-assemble.json
+  t2vid task finetune|eval --framework F --output DIR [--dry-run]   fine-tuning and evaluation runs (t2vid task --help)
   t2vid --help | --version
 
 Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
@@ -104,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
       'extract-frames': FRAMES_HELP,
       mix: MIX_HELP,
       assemble: ASSEMBLE_HELP,
+      task: TASK_HELP,
     };
     process.stdout.write(helps[command] ?? HELP);
     return 0;
@@ -130,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
         return await mixCommand(rest);
       case 'assemble':
         return await assembleCommand(rest);
+      case 'task':
+        return await taskCommand(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${engineVersion()}\n`);

@@ -66,7 +66,12 @@ export interface SlurmTargetOptions {
   /** Extra `#SBATCH` lines, each without the prefix, e.g. `--qos=high`. */
   extraSbatch?: string[];
   via: SlurmSubmitVia;
+  /** How the processes start: torchrun per node (default, with c10d rendezvous), or one per Slurm task (`srun`). */
+  launcher?: SlurmLauncher;
 }
+
+export const SLURM_LAUNCHERS = ['torchrun', 'srun'] as const;
+export type SlurmLauncher = (typeof SLURM_LAUNCHERS)[number];
 
 /** One task definition: a tasks.json entry of type `t2vid`, or `t2vid task` flags. */
 export interface TaskSpec {
@@ -91,6 +96,10 @@ export interface TaskSpec {
   python?: string;
   /** `custom`: the command as an argument array. */
   command?: string[];
+  /** T2Vid's repository checkout (t2vid-minicpmv, t2vid-idefics3, t2vid-eval run its scripts). */
+  repo?: string;
+  /** GPUs (processes) on this machine for a local run (default 1); `custom` runs this many processes, ranks 0…N−1. */
+  processes?: number;
   ssh?: SshTargetOptions;
   slurm?: SlurmTargetOptions;
 }

@@ -26,8 +26,9 @@ export interface PlannedCommand {
 /** What a task runs, fully resolved: `--dry-run` prints `commands` and writes `files`, and nothing else happens. */
 export interface LaunchPlan {
   spec: TaskSpec;
-  /** Run one after another; the run fails at the first that fails. */
+  /** Run one after another (the run fails at the first that fails), or all at once when `parallel` (one per rank). */
   commands: PlannedCommand[];
+  parallel?: boolean;
   files: GeneratedFile[];
   /** Set when the output already holds a checkpoint (fine-tune) or an evaluation cache (eval) that this run resumes. */
   resumeFrom?: string;
