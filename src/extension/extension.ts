@@ -11,6 +11,10 @@ import { showInstructionDiversity } from './diversity/panel';
 import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor } from './qa/qaCommands';
 import { setApiKey } from './config/qaSettings';
 import { synthesizeActiveDocument } from './synth/synthesizeCommand';
+import { RunsView } from './tasks/runsView';
+import { taskFlow } from './tasks/taskFlows';
+import { registerTaskProvider, showTaskCommand, taskFor } from './tasks/taskProvider';
+import { TASK_TYPE, type RunRecord } from '../shared/tasks';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
@@ -19,6 +23,18 @@ export function activate(context: vscode.ExtensionContext): void {
   const frames = new FramesViewProvider(context, log);
   const { provider: curation, registration: curationEditor } = CurationEditorProvider.register(context, log);
   const preflightProblems = new PreflightProblems();
+  const runs = new RunsView(log);
+  const runAgain = async (run: RunRecord): Promise<void> => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    await vscode.tasks.executeTask(
+      taskFor(
+        { type: TASK_TYPE, ...run.spec },
+        folder ?? vscode.TaskScope.Workspace,
+        `t2vid: ${run.spec.kind} ${run.spec.framework} → ${run.spec.output}`,
+        runs,
+      ),
+    );
+  };
   const guarded =
     <A extends unknown[]>(run: (...args: A) => Promise<unknown>) =>
     async (...args: A): Promise<void> => {
@@ -65,6 +81,49 @@ export function activate(context: vscode.ExtensionContext): void {
       ),
     ),
     preflightProblems,
+    runs,
+    vscode.window.registerTreeDataProvider(RunsView.viewId, runs),
+    registerTaskProvider(runs),
+    vscode.commands.registerCommand(
+      't2vid.fineTune',
+      guarded(() => taskFlow('finetune')),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.evaluate',
+      guarded(() => taskFlow('eval')),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.showRuns',
+      guarded(async () => vscode.commands.executeCommand(`${RunsView.viewId}.focus`)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.showTaskCommand',
+      guarded(() => showTaskCommand(log)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.runs.openLog',
+      guarded(async (run: RunRecord) => vscode.window.showTextDocument(vscode.Uri.file(run.log), { preview: true })),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.runs.cancel',
+      guarded((run: RunRecord) => runs.cancel(run)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.runs.resume',
+      guarded((run: RunRecord) => runAgain(run)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.runs.rerun',
+      guarded((run: RunRecord) => runAgain(run)),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.runs.revealOutput',
+      guarded(async (run: RunRecord) => vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(run.spec.output))),
+    ),
+    vscode.commands.registerCommand(
+      't2vid.runs.refresh',
+      guarded(() => runs.refresh()),
+    ),
     vscode.commands.registerCommand(
       't2vid.assembleTrainingSet',
       guarded(() => assembleTrainingSet(preflightProblems, log)),

@@ -28,6 +28,15 @@ import {
   type SettingSpec,
 } from '../../src/shared/settings';
 import { ALIGNS, COUNT_UNITS, PRESETS, QA_GENERATORS, SEGMENT_MODES } from '../../src/shared/vocabulary';
+import {
+  DATA_SYNC_MODES,
+  SLURM_LAUNCHERS,
+  SLURM_SUBMIT_VIA,
+  TASK_FRAMEWORKS,
+  TASK_KINDS,
+  TASK_TARGETS,
+  TASK_TYPE,
+} from '../../src/shared/tasks';
 import { repoRoot } from '../support/helpers';
 
 interface Property {
@@ -282,7 +291,7 @@ test('the when-clauses list exactly the shared file types, and test nothing that
       assert.ok(!/editorIsOpen|\bin t2vid\./.test(when), `${menu} ${i.command}: ${when}`);
       for (const key of when.match(/\bt2vid\.[A-Za-z.]+/g) ?? []) {
         assert.ok(
-          ['t2vid.hasFrames', 't2vid.frames', 't2vid.curation'].includes(key.replace(/\\$/, '')),
+          ['t2vid.hasFrames', 't2vid.frames', 't2vid.curation', 't2vid.runs'].includes(key.replace(/\\$/, '')),
           `${menu} ${i.command}: context key ${key}`,
         );
       }
@@ -292,10 +301,13 @@ test('the when-clauses list exactly the shared file types, and test nothing that
     assert.match(i.group ?? '', /^3_t2vid@\d+$/, `${i.command}: below the navigation group`);
   }
   assert.deepEqual(
-    menus['view/title'].map((i) => [i.command, /view == t2vid\.frames/.test(i.when ?? '')]),
+    menus['view/title'].map((i) => [i.command, /view == (t2vid\.frames|t2vid\.runs)\b/.exec(i.when ?? '')?.[1]]),
     [
-      ['t2vid.exportPreviewFrames', true],
-      ['t2vid.openSettings', true],
+      ['t2vid.exportPreviewFrames', 't2vid.frames'],
+      ['t2vid.openSettings', 't2vid.frames'],
+      ['t2vid.fineTune', 't2vid.runs'],
+      ['t2vid.evaluate', 't2vid.runs'],
+      ['t2vid.runs.refresh', 't2vid.runs'],
     ],
   );
 });
@@ -328,4 +340,24 @@ test('the extension icon is a committed 128×128 PNG; no placeholder repository'
   assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
   assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128]);
   assert.ok(!manifest.repository || !/example\.invalid/.test(manifest.repository.url));
+});
+
+test('the t2vid task definition: its enums are the shared task vocabulary', () => {
+  const raw = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as {
+    contributes: {
+      taskDefinitions: Array<{
+        type: string;
+        required: string[];
+        properties: Record<string, { enum?: string[]; properties?: Record<string, { enum?: string[] }> }>;
+      }>;
+    };
+  };
+  const def = raw.contributes.taskDefinitions.find((d) => d.type === TASK_TYPE);
+  assert.ok(def, 'a task definition of type t2vid');
+  assert.deepEqual(def.properties.kind!.enum, [...TASK_KINDS]);
+  assert.deepEqual(def.properties.framework!.enum, [...TASK_FRAMEWORKS]);
+  assert.deepEqual(def.properties.target!.enum, [...TASK_TARGETS]);
+  assert.deepEqual(def.properties.ssh!.properties!.sync!.enum, [...DATA_SYNC_MODES]);
+  assert.deepEqual(def.properties.slurm!.properties!.via!.enum, [...SLURM_SUBMIT_VIA]);
+  assert.deepEqual(def.properties.slurm!.properties!.launcher!.enum, [...SLURM_LAUNCHERS]);
 });
