@@ -18,6 +18,7 @@ import { QA_HELP, qaCommand } from './qa';
 import { SELECT_HELP, selectCommand } from './select';
 import { synthCommand } from './synth';
 import { TASK_HELP, taskCommand } from './task';
+import { RESULTS_HELP, resultsCommand } from './results';
 
 export const HELP = `t2vid — turn long-text QA data into video-like training samples (T2Vid)
 
@@ -34,6 +35,7 @@ Usage:
   t2vid mix --synthetic A --video B --ratio R --seed S --out DIR   mix synthetic and video samples (t2vid mix --help)
   t2vid assemble CONFIG                       mix + export + preflight from a saved *.t2vid-assemble.json
   t2vid task finetune|eval --framework F --output DIR [--dry-run]   fine-tuning and evaluation runs (t2vid task --help)
+  t2vid results DIR... [--baseline NAME]      evaluation results of runs side by side (t2vid results --help)
   t2vid --help | --version
 
 Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},
@@ -107,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
       mix: MIX_HELP,
       assemble: ASSEMBLE_HELP,
       task: TASK_HELP,
+      results: RESULTS_HELP,
     };
     process.stdout.write(helps[command] ?? HELP);
     return 0;
@@ -135,6 +138,8 @@ export async function main(argv: string[]): Promise<number> {
         return await assembleCommand(rest);
       case 'task':
         return await taskCommand(rest);
+      case 'results':
+        return await resultsCommand(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${engineVersion()}\n`);
