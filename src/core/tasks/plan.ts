@@ -309,7 +309,9 @@ export function planTask(spec: TaskSpec, dataset = spec.dataset): LaunchPlan {
     files.push({ path: SBATCH_FILE, content: sbatchScript(spec, p, `t2vid-${spec.kind}`), mode: 0o755 });
     const sbatch = ['sbatch', '--parsable', path.join(spec.output, SBATCH_FILE)];
     commands = [{ argv: spec.slurm!.via === 'ssh' && spec.ssh ? sshArgv(spec, shellJoin(sbatch)) : sbatch }];
-    notes.push('submit it with the sbatch line above (this version plans Slurm runs; it does not submit or follow them); scancel JOBID stops it');
+    notes.push(
+      'submit it with the sbatch line above (this version plans Slurm runs; it does not submit or follow them); scancel JOBID stops it',
+    );
   } else {
     const ssh = spec.ssh!;
     const remote = localCommands(spec, p)
