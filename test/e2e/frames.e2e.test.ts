@@ -122,10 +122,18 @@ async function screenshot(vscode: VSCodeSession, name: string): Promise<string> 
 
 const SIZE = { width: 448, height: 448 };
 
-/** The Frames view's title-bar actions (package.json `view/title`). */
-const exportAction = (vscode: VSCodeSession) =>
-  vscode.page.locator('.part.sidebar .title-actions [aria-label="Export Previewed Frames"]').first();
-const settingsAction = (vscode: VSCodeSession) => vscode.page.locator('.part.sidebar .title-actions [aria-label="Open Settings"]').first();
+/**
+ * The Frames view's title actions (package.json `view/title`): in the side bar's title while it is the container's
+ * only view, in its pane header beside the Runs view.
+ */
+const viewAction = (vscode: VSCodeSession, label: string) =>
+  vscode.page
+    .locator(
+      `.part.sidebar .title-actions [aria-label="${label}"], .part.sidebar .pane-header:has-text("Frames") .actions [aria-label="${label}"]`,
+    )
+    .first();
+const exportAction = (vscode: VSCodeSession) => viewAction(vscode, 'Export Previewed Frames');
+const settingsAction = (vscode: VSCodeSession) => viewAction(vscode, 'Open Settings');
 
 describe('Frames view (light theme)', () => {
   const text = newsText();

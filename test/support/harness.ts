@@ -323,6 +323,8 @@ export async function startVSCode(opts: StartOptions): Promise<VSCodeSession> {
       'security.workspace.trust.enabled': false,
       'workbench.colorTheme': opts.theme === 'dark' ? 'Default Dark Modern' : 'Default Light Modern',
       'workbench.startupEditor': 'none',
+      // View actions in pane headers shown without hovering (the T2Vid container has two views).
+      'workbench.view.alwaysShowHeaderActions': true,
       'telemetry.telemetryLevel': 'off',
       'extensions.autoCheckUpdates': false,
       'extensions.autoUpdate': false,

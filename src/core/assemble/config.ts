@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v from 'valibot';
+import { issuePath } from '../../shared/protocol/schema';
 import type { ReadIssue } from '../model';
 import { writeFileAtomic } from '../util/fsutil';
 import { ASSEMBLE_CONFIG_VERSION, MIX_SELECT_MODES, type AssembleConfig } from '../../shared/assemble';
@@ -37,21 +38,12 @@ const AssembleConfigSchema = v.strictObject({
   out: v.pipe(v.string(), v.minLength(1)),
 });
 
-/** `$.a.b[2]` for a valibot issue. */
-function jsonPath(issue: v.BaseIssue<unknown>): string {
-  let out = '$';
-  for (const item of issue.path ?? []) {
-    out += typeof item.key === 'number' ? `[${item.key}]` : `.${String(item.key)}`;
-  }
-  return out;
-}
-
 /** The config in `value`, or an Error naming `file`, the JSON path and what is wrong. */
 export function parseAssembleConfig(value: unknown, file: string): AssembleConfig {
   const result = v.safeParse(AssembleConfigSchema, value);
   if (!result.success) {
     const issue = result.issues[0];
-    throw new Error(`${file}: ${jsonPath(issue)}: ${issue.message}`);
+    throw new Error(`${file}: ${issuePath(issue)}: ${issue.message}`);
   }
   const config = result.output as AssembleConfig;
   try {

@@ -3,6 +3,7 @@
  * both the type and the check, and an error names where the definition is and the JSON path of the bad field.
  */
 import * as v from 'valibot';
+import { issuePath } from '../../shared/protocol/schema';
 import {
   DATA_SYNC_MODES,
   SLURM_LAUNCHERS,
@@ -69,21 +70,12 @@ const TaskSpecSchema = v.strictObject({
   ),
 });
 
-/** `$.a.b[2]` for a valibot issue. */
-function jsonPath(issue: v.BaseIssue<unknown>): string {
-  let out = '$';
-  for (const item of issue.path ?? []) {
-    out += typeof item.key === 'number' ? `[${item.key}]` : `.${String(item.key)}`;
-  }
-  return out;
-}
-
 /** The task in `value`, or an Error `${where}: $.path: reason`. */
 export function validateTaskSpec(value: unknown, where: string): TaskSpec {
   const result = v.safeParse(TaskSpecSchema, value);
   if (!result.success) {
     const issue = result.issues[0];
-    throw new Error(`${where}: ${jsonPath(issue)}: ${issue.message}`);
+    throw new Error(`${where}: ${issuePath(issue)}: ${issue.message}`);
   }
   const spec = result.output as TaskSpec & { type?: string; label?: string };
   delete spec.type;

@@ -45,3 +45,12 @@ export function parser<S extends v.GenericSchema>(schema: S): (raw: unknown) => 
     }
   };
 }
+
+/** Where a valibot issue is, as a JSON path: `$.slurm.extraSbatch[1]`. */
+export function issuePath(issue: v.BaseIssue<unknown>): string {
+  let out = '$';
+  for (const item of issue.path ?? []) {
+    out += typeof item.key === 'number' ? `[${item.key}]` : `.${String(item.key)}`;
+  }
+  return out;
+}
