@@ -43,6 +43,21 @@ function sshFiles(ssh: NonNullable<TaskSpec['ssh']>, at: (p: string) => string):
   };
 }
 
+/**
+ * A task's terminal closes when the user terminates the task, and also when the window reloads or closes: only the
+ * first cancels the run. A reload must leave the job running (the next window's Runs view reattaches it), so the
+ * cancel waits this long and is dropped once the extension is stopping (its task provider disposed, or its host gone).
+ */
+const CLOSE_CANCEL_DELAY_MS = 1500;
+const pendingCancels = new Set<NodeJS.Timeout>();
+let stopping = false;
+
+function extensionStopping(): void {
+  stopping = true;
+  pendingCancels.forEach((t) => clearTimeout(t));
+  pendingCancels.clear();
+}
+
 class RunTerminal implements vscode.Pseudoterminal {
   private readonly write = new vscode.EventEmitter<string>();
   private readonly done = new vscode.EventEmitter<number>();
@@ -65,7 +80,16 @@ class RunTerminal implements vscode.Pseudoterminal {
   }
 
   close(): void {
-    this.controller.abort(new Error('cancelled'));
+    if (stopping) {
+      return;
+    }
+    const timer = setTimeout(() => {
+      pendingCancels.delete(timer);
+      if (!stopping) {
+        this.controller.abort(new Error('cancelled'));
+      }
+    }, CLOSE_CANCEL_DELAY_MS);
+    pendingCancels.add(timer);
   }
 
   private async run(): Promise<void> {
@@ -128,11 +152,15 @@ export function taskFor(
 }
 
 export function registerTaskProvider(runs: RunsView): vscode.Disposable {
-  return vscode.tasks.registerTaskProvider(TASK_TYPE, {
-    // Tasks come from tasks.json (written by "T2Vid: Fine-tune…" / "Evaluate…", or by hand): nothing is guessed here.
-    provideTasks: () => [],
-    resolveTask: (task) => taskFor(task.definition, task.scope ?? vscode.TaskScope.Workspace, task.name, runs),
-  });
+  stopping = false;
+  return vscode.Disposable.from(
+    vscode.tasks.registerTaskProvider(TASK_TYPE, {
+      // Tasks come from tasks.json (written by "T2Vid: Fine-tune…" / "Evaluate…", or by hand): nothing is guessed here.
+      provideTasks: () => [],
+      resolveTask: (task) => taskFor(task.definition, task.scope ?? vscode.TaskScope.Workspace, task.name, runs),
+    }),
+    { dispose: extensionStopping },
+  );
 }
 
 /** "T2Vid: Show Task Command": the exact commands of a t2vid task of tasks.json, its files written, nothing run. */
