@@ -9,11 +9,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { RUN_FILE, type RunRecord } from '../../src/shared/tasks';
-import { repoRoot, suiteSession, type VSCodeSession } from '../support/harness';
+import { repoRoot, suiteSession } from '../support/harness';
 import { sharedData } from '../support/helpers';
 import { sleep, until } from '../support/panel';
+import { openRuns, runRow, runTask } from '../support/tasksUi';
 
 const CLI = path.join(repoRoot(), 'dist', 'cli.js');
 const PAYLOAD = path.join(repoRoot(), 'test', 'fixtures', 'tasks', 'train_ddp.py');
@@ -63,44 +63,6 @@ function prepare(dir: string): void {
       2,
     ),
   );
-}
-
-async function runTask(v: VSCodeSession, label: string): Promise<void> {
-  const page = v.page;
-  // The palette row is clicked (Enter could take another "Tasks: Run …" row); a click lost while the list re-renders
-  // is tried again, until the task picker asks for a task.
-  await until(
-    'the task picker open',
-    async () => {
-      await v.runCommand('Tasks: Run Task', { opensInput: true }).catch(() => page.keyboard.press('Escape'));
-      await sleep(1000);
-      const placeholder =
-        (await page
-          .locator('.quick-input-widget .quick-input-box input')
-          .getAttribute('placeholder')
-          .catch(() => null)) ?? '';
-      return /task/i.test(placeholder) ? true : undefined;
-    },
-    90_000,
-  );
-  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
-  await row.waitFor({ state: 'visible', timeout: 60_000 }).catch(async (e: Error) => {
-    await v.screenshot('tasks-run-task-picker');
-    throw e;
-  });
-  await page.locator('.quick-input-widget .quick-input-box input').fill(label);
-  await sleep(300);
-  await page.locator('.quick-input-widget .quick-input-box input').press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 30_000 });
-}
-
-/** The Runs view's row for the run whose output folder is `name`. */
-function runRow(page: Page, name: string) {
-  return page.locator('.pane-body .monaco-list-row', { hasText: `finetune · custom · ${name}` }).first();
-}
-
-async function openRuns(v: VSCodeSession): Promise<void> {
-  await v.runCommand('T2Vid: Show Runs');
 }
 
 function processesOf(marker: string): string[] {

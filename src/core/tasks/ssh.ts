@@ -306,7 +306,8 @@ export const sshRunner: TargetRunner = {
       const header = `== t2vid run ${run.id} (${run.spec.kind}, ${run.spec.framework}) ${new Date().toISOString()}`;
       start = await checked(ssh, 'starting the job', sshStartArgv(ssh, sp, header));
     } catch (e) {
-      const message = (e as Error).message;
+      // A cancel during the sync stops rsync: that is no connection problem to report.
+      const message = io.signal.aborted ? 'cancelled before the job started' : (e as Error).message;
       io.log(`t2vid: ${message}\n`);
       await io.update({
         state: io.signal.aborted ? 'cancelled' : 'failed',
