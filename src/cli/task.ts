@@ -31,7 +31,7 @@ through a shell (sbatch scripts, remote command lines) is quoted.
   --env NAME=VALUE         an environment variable of the job (repeatable)
   --python PY              the interpreter of the training environment (default python3)
   --repo DIR               T2Vid's checkout (t2vid-minicpmv, t2vid-idefics3, t2vid-eval)
-  --processes N            processes on this machine (GPUs; a custom command runs N ranks)
+  --processes N            processes on this machine or the SSH host (GPUs; a custom command runs N ranks)
   --nodes N --gpus-per-node G --partition P --time T --account A --sbatch LINE... --launcher ${SLURM_LAUNCHERS.join('|')}
                            Slurm options (--sbatch: one extra #SBATCH option, e.g. --sbatch=--qos=high)
   --host H [--port P] [--identity FILE] [--ssh-config FILE] --workdir W [--sync ${DATA_SYNC_MODES.join('|')}]
@@ -160,7 +160,8 @@ function specFromFlags(kind: string, values: Record<string, unknown>, command: s
     ...(v.set ? { hyper: pairs(v.set as string[], '--set') } : {}),
     ...(v.env ? { env: pairs(v.env as string[], '--env') } : {}),
     ...(str('python') ? { python: str('python') } : {}),
-    ...(str('repo') ? { repo: path.resolve(str('repo')!) } : {}),
+    // On an SSH host the checkout is the host's: its path is taken as given.
+    ...(str('repo') ? { repo: str('target') === 'ssh' ? str('repo') : path.resolve(str('repo')!) } : {}),
     ...(str('processes') ? { processes: wholeNumber(str('processes'), '--processes', 1) } : {}),
     ...(command.length ? { command } : {}),
   };

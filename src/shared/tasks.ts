@@ -114,6 +114,10 @@ export interface TaskSpec {
   repo?: string;
   /** GPUs (processes) on this machine for a local run (default 1); `custom` runs this many processes, ranks 0…N−1. */
   processes?: number;
+  /**
+   * The ssh target. `model`, `repo` and `python` are then the host's; the dataset and anything under `output` named in
+   * `command`, `env` or `model` are mapped to their places on the host (see SshTargetOptions.workdir).
+   */
   ssh?: SshTargetOptions;
   slurm?: SlurmTargetOptions;
 }

@@ -12,8 +12,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { dryRun, reattachRun, startRun, validateTaskSpec } from '../../src/core/tasks/engine';
-import { shellQuote } from '../../src/core/tasks/quote';
+import { dryRun, planTask, reattachRun, startRun, validateTaskSpec } from '../../src/core/tasks/engine';
+import { LLAMAFACTORY_CONFIG } from '../../src/core/tasks/plan';
+import { shellJoin, shellQuote } from '../../src/core/tasks/quote';
 import { remoteLayout } from '../../src/core/tasks/remote';
 import { RUN_FILE, SSH_SYNC_DIR, type RunRecord, type TaskSpec } from '../../src/shared/tasks';
 import { repoRoot, sharedData } from '../support/helpers';
@@ -103,6 +104,27 @@ test('the ssh plan: host paths, rsync of the dataset, the detached start; --dry-
   assert.match(text, /-F /);
   assert.ok(!fs.existsSync(path.join(out, RUN_FILE)));
   assert.ok(!fs.existsSync(workdir), 'a dry run touches nothing on the host');
+
+  // Frameworks with their own flags get the host's paths; a checkpoint listed on the host is resumed.
+  const swift = validateTaskSpec(
+    { kind: 'finetune', framework: 'ms-swift', target: 'ssh', output: out, dataset, model: 'm', ssh: sshOptions() },
+    'test',
+  );
+  const resumed = planTask(swift, dataset, { outputEntries: ['checkpoint-2/', 'checkpoint-10/', 'checkpoint-7', 'logs/'] });
+  assert.equal(resumed.resumeFrom, path.join(resumed.ssh!.remoteOutput, 'checkpoint-10'));
+  assert.ok(
+    resumed.ssh!.job.includes(
+      shellJoin(['--dataset', resumed.ssh!.remoteDataset!, '--output_dir', resumed.ssh!.remoteOutput]) + ' --ddp_timeout',
+    ),
+    resumed.ssh!.job,
+  );
+  assert.ok(resumed.ssh!.job.includes(`--resume_from_checkpoint ${shellQuote(resumed.resumeFrom!)}`), resumed.ssh!.job);
+  const lf = planTask({ ...swift, framework: 'llamafactory' });
+  const yaml = lf.files.find((f) => f.path === LLAMAFACTORY_CONFIG)!.content.split('\n');
+  assert.ok(yaml.includes(`dataset_dir: ${JSON.stringify(lf.ssh!.dataset!.remoteDir)}`), yaml.join('\n'));
+  assert.ok(yaml.includes(`output_dir: ${JSON.stringify(lf.ssh!.remoteOutput)}`));
+  const push = lf.ssh!.sync[lf.ssh!.sync.length - 1]!.argv;
+  assert.ok(push.includes('--relative') && push.includes(`${out}/./${LLAMAFACTORY_CONFIG}`), push.join(' '));
 });
 
 test(
