@@ -68,6 +68,11 @@ export const SSH_RUNS_DIR = 'runs';
 /** In a run's local output: the dataset file as the host reads it (paths rewritten) and the list of files it references. */
 export const SSH_SYNC_DIR = '.t2vid-sync';
 export const SSH_FILES_LIST = 'files.txt';
+/**
+ * In a run's local output while an ssh run is followed: `<pid> <hostname>` of the one process that streams the remote log
+ * into the local copy; another follower (a second window, the Runs view beside a CLI run) reads the copy instead.
+ */
+export const SSH_FOLLOW_LOCK = '.t2vid-follow';
 
 export interface SlurmTargetOptions {
   nodes: number;

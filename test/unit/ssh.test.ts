@@ -16,7 +16,7 @@ import { dryRun, planTask, reattachRun, startRun, validateTaskSpec } from '../..
 import { LLAMAFACTORY_CONFIG } from '../../src/core/tasks/plan';
 import { shellJoin, shellQuote } from '../../src/core/tasks/quote';
 import { remoteLayout } from '../../src/core/tasks/remote';
-import { RUN_FILE, SSH_SYNC_DIR, type RunRecord, type TaskSpec } from '../../src/shared/tasks';
+import { RUN_FILE, SSH_FOLLOW_LOCK, SSH_SYNC_DIR, type RunRecord, type TaskSpec } from '../../src/shared/tasks';
 import { repoRoot, sharedData } from '../support/helpers';
 import { startSshd, type Sshd } from '../support/sshd';
 
@@ -244,66 +244,74 @@ test('cancel stops the whole process group on the host', { timeout: 180_000 }, a
   assert.ok(!fs.existsSync(path.join(out, 'train_done.json')));
 });
 
-test('a run outlives the process that followed it: a fresh reattach from its record streams the rest', { timeout: 180_000 }, async () => {
-  const out = path.join(dir, 'reattach');
-  const cli = spawn(
-    process.execPath,
-    [
-      CLI,
-      'task',
-      'finetune',
-      '--framework',
-      'custom',
-      '--target',
-      'ssh',
-      '--host',
-      sshd.host,
-      '--ssh-config',
-      sshd.configFile,
-      '--workdir',
-      workdir,
-      '--output',
-      out,
-      '--dataset',
-      dataset,
-      '--',
-      PYTHON,
-      PAYLOAD,
-      '--data',
-      dataset,
-      '--output',
-      out,
-      '--max-steps',
-      '16',
-      '--step-seconds',
-      '0.4',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  const exited = new Promise((r) => cli.once('exit', r));
-  await new Promise<void>((resolve, reject) => {
-    cli.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/step 3\/16/.test(stderr)) {
-        resolve();
-      }
+test(
+  'a run outlives the process that followed it: a reattach from its record reads the copy, then takes the streaming over',
+  { timeout: 180_000 },
+  async () => {
+    const out = path.join(dir, 'reattach');
+    const cli = spawn(
+      process.execPath,
+      [
+        CLI,
+        'task',
+        'finetune',
+        '--framework',
+        'custom',
+        '--target',
+        'ssh',
+        '--host',
+        sshd.host,
+        '--ssh-config',
+        sshd.configFile,
+        '--workdir',
+        workdir,
+        '--output',
+        out,
+        '--dataset',
+        dataset,
+        '--',
+        PYTHON,
+        PAYLOAD,
+        '--data',
+        dataset,
+        '--output',
+        out,
+        '--max-steps',
+        '16',
+        '--step-seconds',
+        '0.4',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    const exited = new Promise((r) => cli.once('exit', r));
+    await new Promise<void>((resolve, reject) => {
+      cli.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/step 3\/16/.test(stderr)) {
+          resolve();
+        }
+      });
+      cli.once('exit', () => reject(new Error(`the CLI ended early: ${stderr}`)));
     });
-    cli.once('exit', () => reject(new Error(`the CLI ended early: ${stderr}`)));
-  });
-  // The window closes hard: the follower is killed, the job on the host goes on.
-  cli.kill('SIGKILL');
-  await exited;
-  const record = JSON.parse(fs.readFileSync(path.join(out, RUN_FILE), 'utf8')) as RunRecord;
-  assert.equal(record.state, 'running');
-  const logs: string[] = [];
-  const run = await reattachRun(record, { onLog: (t) => logs.push(t) });
-  assert.equal(run.state, 'done', logs.join(''));
-  assert.match(logs.join(''), /step 16\/16/);
-  assert.doesNotMatch(logs.join(''), /step 1\/16/, 'the reattached follower starts where the local copy ends');
-  assert.equal(fs.readFileSync(run.log, 'utf8'), fs.readFileSync(run.remoteLog!, 'utf8'));
-  assert.equal((JSON.parse(fs.readFileSync(path.join(out, RUN_FILE), 'utf8')) as RunRecord).state, 'done');
-});
+    // Another follower of the same run (the Runs view beside a CLI run) reads the local copy: it does not stream too.
+    const record = JSON.parse(fs.readFileSync(path.join(out, RUN_FILE), 'utf8')) as RunRecord;
+    assert.equal(record.state, 'running');
+    const logs: string[] = [];
+    const reattached = reattachRun(record, { onLog: (t) => logs.push(t) });
+    await new Promise((r) => setTimeout(r, 1500));
+    // Then the CLI dies hard: the job on the host goes on, and the reattached follower takes over the streaming.
+    cli.kill('SIGKILL');
+    await exited;
+    const run = await reattached;
+    assert.equal(run.state, 'done', logs.join(''));
+    assert.match(logs.join(''), /step 16\/16/);
+    assert.doesNotMatch(logs.join(''), /step 1\/16/, 'the reattached follower starts where the local copy ends');
+    assert.equal(fs.readFileSync(run.log, 'utf8'), fs.readFileSync(run.remoteLog!, 'utf8'));
+    assert.equal((JSON.parse(fs.readFileSync(path.join(out, RUN_FILE), 'utf8')) as RunRecord).state, 'done');
+    assert.ok(!fs.existsSync(path.join(out, SSH_FOLLOW_LOCK)), 'the follow lock is released');
+  },
+);
 
 test('hostile paths and arguments reach the program on the host unchanged', { timeout: 120_000 }, async () => {
   const hostile = ["it's", '$(touch /tmp/t2vid-pwned)', '`id`', 'a b\tc', '"q"', '$HOME', '*', "'; exit 1 #", 'naïve'];

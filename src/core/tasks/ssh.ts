@@ -8,9 +8,10 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { RunRecord, SshTargetOptions, TaskSpec } from '../../shared/tasks';
+import { FINAL_RUN_STATES, RUN_FILE, SSH_FOLLOW_LOCK, type RunRecord, type SshTargetOptions, type TaskSpec } from '../../shared/tasks';
 import { writeFileAtomic } from '../util/fsutil';
 import { KILL_GRACE_MS } from './local';
 import {
@@ -26,7 +27,7 @@ import {
   sshStartArgv,
   sshStatusScript,
 } from './remote';
-import { lastLine } from './runs';
+import { lastLine, loadRun } from './runs';
 import type { LaunchPlan, RunIO, TargetRunner } from './types';
 
 /** Reconnect delays grow from the first to the cap; the follower gives up after `RECONNECT_GIVE_UP_MS` without a connection. */
@@ -263,6 +264,125 @@ async function watch(run: RunRecord, io: RunIO, f: Follow): Promise<void> {
   }
 }
 
+/**
+ * Takes the follow lock of the run's output: only its holder streams the remote log into the local copy (two writers
+ * would append every byte twice). A lock whose process is gone is taken over. Returns its release, or undefined when
+ * another live process (or another follower in this one) holds it.
+ */
+function takeFollowLock(run: RunRecord): (() => void) | undefined {
+  const file = path.join(run.spec.output, SSH_FOLLOW_LOCK);
+  const mine = `${process.pid} ${os.hostname()}\n`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(file, mine, { flag: 'wx' });
+      return () => {
+        if (fs.readFileSync(file, { encoding: 'utf8', flag: 'r' }) === mine) {
+          fs.rmSync(file, { force: true });
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw e;
+      }
+    }
+    const [pid, host] = (fs.readFileSync(file, 'utf8').trim() || '0 ?').split(' ');
+    if (host !== os.hostname() || processAlive(Number(pid))) {
+      // Held elsewhere (another machine sharing the folder: trusted as live), or by a live process (this one included).
+      return undefined;
+    }
+    fs.rmSync(file, { force: true });
+  }
+  return undefined;
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) {
+    return false;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Follows a run another process streams: what its local copy gains goes to the terminal, the state comes from the
+ * record it writes. Resolves `ended` when that record is final, `orphaned` when the other follower went away first.
+ */
+async function followCopy(run: RunRecord, io: RunIO): Promise<'ended' | 'orphaned'> {
+  const decoder = new StringDecoder('utf8');
+  const lock = path.join(run.spec.output, SSH_FOLLOW_LOCK);
+  let offset = await localSize(run.log);
+  let cancelled = false;
+  for (;;) {
+    const size = await localSize(run.log);
+    if (size > offset) {
+      const handle = await fs.promises.open(run.log, 'r');
+      try {
+        const buf = Buffer.alloc(size - offset);
+        await handle.read(buf, 0, buf.length, offset);
+        offset = size;
+        io.log(decoder.write(buf));
+      } finally {
+        await handle.close();
+      }
+    }
+    const record = await loadRun(path.join(run.spec.output, RUN_FILE)).catch(() => undefined);
+    if (record && record.id === run.id && FINAL_RUN_STATES.includes(record.state)) {
+      const { state, endedAt, exitCode, lastLine: last } = record;
+      await io.update({
+        state,
+        ...(endedAt ? { endedAt } : {}),
+        ...(exitCode !== undefined ? { exitCode } : {}),
+        ...(last ? { lastLine: last } : {}),
+      });
+      return 'ended';
+    }
+    if (record && record.id !== run.id) {
+      await io.update({ state: 'failed', endedAt: new Date().toISOString(), lastLine: `a newer run (${record.id}) uses this output` });
+      return 'ended';
+    }
+    if (!fs.existsSync(lock) || takeFollowLockProbe(lock)) {
+      return 'orphaned';
+    }
+    if (io.signal.aborted && !cancelled && run.pid !== undefined) {
+      cancelled = true;
+      await stopOnHost(run, run.pid).catch((e: Error) => io.log(`t2vid: ${e.message}\n`));
+    }
+    await sleep(500);
+  }
+}
+
+/** True when the lock's process is gone (its holder died without releasing it). */
+function takeFollowLockProbe(lock: string): boolean {
+  const text = fs.existsSync(lock) ? fs.readFileSync(lock, 'utf8').trim() : '';
+  const [pid, host] = text.split(' ');
+  return host === os.hostname() && !processAlive(Number(pid));
+}
+
+/** Follows the run: streaming it when this process holds the follow lock, else reading the copy another one streams. */
+async function follow(run: RunRecord, io: RunIO, f: Follow): Promise<void> {
+  for (;;) {
+    const release = takeFollowLock(run);
+    if (release) {
+      try {
+        await watch(run, io, f);
+      } finally {
+        release();
+      }
+      return;
+    }
+    if ((await followCopy(run, io)) === 'ended') {
+      return;
+    }
+    // The other follower is gone: continue from what the local copy holds.
+    const offset = await localSize(run.log);
+    f = { ...f, offset, quietUntil: offset };
+  }
+}
+
 /** Sends the dataset: its host copy (paths rewritten) and the list of files it references are written, then rsync. */
 async function sync(run: RunRecord, plan: LaunchPlan, io: RunIO): Promise<void> {
   const ssh = run.spec.ssh!;
@@ -335,7 +455,7 @@ export const sshRunner: TargetRunner = {
       }
       offset = 0;
     }
-    await watch(run, io, { pid, offset, quietUntil: remoteSize });
+    await follow(run, io, { pid, offset, quietUntil: remoteSize });
   },
   async reattach(run, io) {
     if (run.pid === undefined || !run.remoteLog) {
@@ -347,7 +467,7 @@ export const sshRunner: TargetRunner = {
       return;
     }
     const offset = await localSize(run.log);
-    await watch(run, io, { pid: run.pid, offset, quietUntil: offset });
+    await follow(run, io, { pid: run.pid, offset, quietUntil: offset });
   },
   async cancel(run) {
     if (run.pid !== undefined && run.remoteLog) {
