@@ -20,6 +20,7 @@ import {
   remoteLayout,
   remoteSpec,
   rsyncArgv,
+  SSH_CONNECT_TIMEOUT,
   sshArgv,
   sshCancelScript,
   sshFollowScript,
@@ -211,6 +212,7 @@ async function watch(run: RunRecord, io: RunIO, f: Follow): Promise<void> {
     let lostSince: number | undefined;
     for (;;) {
       const before = offset;
+      const began = Date.now();
       const r = await exec(sshArgv(ssh, sshFollowScript(remoteOutput, run.remoteLog!, offset, f.pid)), { onStdout: onChunk });
       if (!connectionLost(r)) {
         // tail ended: the job's leader is gone (or had ended). Its state from the markers, once the cancel is through.
@@ -238,7 +240,8 @@ async function watch(run: RunRecord, io: RunIO, f: Follow): Promise<void> {
         });
         return;
       }
-      if (offset > before) {
+      // A session that brought bytes, or outlived any connect attempt, was a working connection: count afresh.
+      if (offset > before || Date.now() - began > (SSH_CONNECT_TIMEOUT + 5) * 1000) {
         lostSince = undefined;
         delay = RECONNECT_FIRST_MS;
       }
