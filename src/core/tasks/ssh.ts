@@ -210,6 +210,7 @@ async function watch(run: RunRecord, io: RunIO, f: Follow): Promise<void> {
   try {
     let delay = RECONNECT_FIRST_MS;
     let lostSince: number | undefined;
+    let followFailed = false;
     for (;;) {
       const before = offset;
       const began = Date.now();
@@ -222,7 +223,12 @@ async function watch(run: RunRecord, io: RunIO, f: Follow): Promise<void> {
         const exit = /^\d+$/.test(lines[0] ?? '') ? Number(lines[0]) : undefined;
         const cancelled = lines.includes('cancelled') || cancelling !== undefined;
         if (exit === undefined && !cancelled && lines.includes('alive')) {
-          await sleep(500);
+          // The job runs but its log could not be followed (e.g. a tail without --pid: the host needs GNU coreutils).
+          if (r.code !== 0 && !followFailed) {
+            followFailed = true;
+            io.log(`t2vid: following the log on ${ssh.host} failed (exit ${r.code}): ${r.stderr.trim().slice(-500)}\n`);
+          }
+          await sleep(followFailed ? 5000 : 500);
           continue;
         }
         await pullResults(run, io);
