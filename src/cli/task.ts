@@ -22,7 +22,7 @@ keeps the run beside its output (DIR/.t2vid-run.json, DIR/run.log). Commands are
 through a shell (sbatch scripts, remote command lines) is quoted.
 
   --framework ${TASK_FRAMEWORKS.join('|')}
-  --target ${TASK_TARGETS.join('|')}   (ssh and slurm: planned and written by --dry-run; runs are local in this version)
+  --target ${TASK_TARGETS.join('|')}   (slurm: planned and written by --dry-run; local and ssh runs are carried out)
   --output DIR             the run's output: checkpoints, results, run.log, generated files
   --dataset FILE           the exported training set (repeat it for a sweep: one run per dataset, DIR/<name>)
   --model M                base model (fine-tune) or checkpoint (eval): a path or hub id
@@ -34,8 +34,10 @@ through a shell (sbatch scripts, remote command lines) is quoted.
   --processes N            processes on this machine (GPUs; a custom command runs N ranks)
   --nodes N --gpus-per-node G --partition P --time T --account A --sbatch LINE... --launcher ${SLURM_LAUNCHERS.join('|')}
                            Slurm options (--sbatch: one extra #SBATCH option, e.g. --sbatch=--qos=high)
-  --host H --port P --workdir W --sync ${DATA_SYNC_MODES.join('|')}
-                           SSH options (a host alias of ~/.ssh/config or user@host)
+  --host H [--port P] [--identity FILE] [--ssh-config FILE] --workdir W [--sync ${DATA_SYNC_MODES.join('|')}]
+                           SSH options: a host alias of ~/.ssh/config (or of --ssh-config) or user@host; the job
+                           runs detached in W/runs/, an rsync'ed dataset goes to W/data/ (default rsync; shared:
+                           the dataset path is read on the host as it is); BatchMode: the host key must be known
   --from FILE --label NAME a task of type "t2vid" from a tasks.json instead of the flags
   --dry-run                print the exact commands and write the generated files; run nothing
   --json                   print the run record(s) as JSON on stdout
@@ -63,6 +65,8 @@ export const TASK_ARGS = {
   launcher: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
+  identity: { type: 'string' },
+  'ssh-config': { type: 'string' },
   workdir: { type: 'string' },
   sync: { type: 'string' },
   from: { type: 'string' },
@@ -166,6 +170,8 @@ function specFromFlags(kind: string, values: Record<string, unknown>, command: s
       workdir: str('workdir'),
       sync: str('sync') ?? 'rsync',
       ...(str('port') ? { port: wholeNumber(str('port'), '--port', 1, 65535) } : {}),
+      ...(str('identity') ? { identityFile: path.resolve(str('identity')!) } : {}),
+      ...(str('ssh-config') ? { configFile: path.resolve(str('ssh-config')!) } : {}),
     };
   }
   if (spec.target === 'slurm' || str('nodes') || str('partition')) {

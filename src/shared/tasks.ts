@@ -46,14 +46,28 @@ export type RunState = (typeof RUN_STATES)[number];
 export const FINAL_RUN_STATES: readonly RunState[] = ['done', 'failed', 'cancelled'];
 
 export interface SshTargetOptions {
-  /** A host alias of ~/.ssh/config, or user@host. */
+  /** A host alias of ~/.ssh/config (or of `configFile`), or user@host. */
   host: string;
   port?: number;
   identityFile?: string;
-  /** The remote work folder: the dataset is synced under it and the run's output and log live there. */
+  /** An ssh client config to use instead of ~/.ssh/config (`ssh -F`). */
+  configFile?: string;
+  /**
+   * The remote work folder (absolute, or relative to the remote home): a synced dataset goes to
+   * `<workdir>/data/<folder>-<hash>/`, the files it references from outside its folder to `<workdir>/data/files/<their
+   * local absolute path>`, and the run's output and log live in `<workdir>/runs/<output name>-<hash>/`.
+   */
   workdir: string;
   sync: DataSyncMode;
 }
+
+/** Folders under an SSH host's `workdir`: synced datasets (and the files they reference), and the runs' outputs. */
+export const SSH_DATA_DIR = 'data';
+export const SSH_FILES_DIR = 'files';
+export const SSH_RUNS_DIR = 'runs';
+/** In a run's local output: the dataset file as the host reads it (paths rewritten) and the list of files it references. */
+export const SSH_SYNC_DIR = '.t2vid-sync';
+export const SSH_FILES_LIST = 'files.txt';
 
 export interface SlurmTargetOptions {
   nodes: number;
@@ -115,7 +129,7 @@ export interface RunRecord {
   startedAt?: string;
   endedAt?: string;
   exitCode?: number;
-  /** Local target: the process group leader. */
+  /** Local target: the process group leader; ssh target: the job's process group leader on the host. */
   pid?: number;
   /** Slurm target: the job id (several for a sweep chained with afterok are separate runs). */
   jobId?: string;

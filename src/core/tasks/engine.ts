@@ -1,20 +1,24 @@
 /**
  * The task engine: a spec becomes a plan, the plan a run on its target, the run a record beside its output. The VS
  * Code task provider and `t2vid task` both drive this. Targets register their runner; this version carries out
- * `local` runs and plans every target (`--dry-run` writes the sbatch script and prints the ssh/rsync/sbatch commands).
+ * `local` and `ssh` runs and plans every target (`--dry-run` writes the generated files and prints the commands).
  */
 import * as path from 'node:path';
 import type { RunRecord, TaskSpec, TaskTarget } from '../../shared/tasks';
 import { localRunner } from './local';
 import { describePlan, planTask, writePlanFiles } from './plan';
 import { newRun, saveRun } from './runs';
+import { sshRunner } from './ssh';
 import type { LaunchPlan, TargetRunner } from './types';
 
 export { validateTaskSpec } from './spec';
 export { describePlan, planTask, writePlanFiles } from './plan';
 export { findRuns } from './runs';
 
-const runners = new Map<TaskTarget, TargetRunner>([['local', localRunner]]);
+const runners = new Map<TaskTarget, TargetRunner>([
+  ['local', localRunner],
+  ['ssh', sshRunner],
+]);
 
 export function registerTargetRunner(runner: TargetRunner): void {
   runners.set(runner.target, runner);
@@ -69,7 +73,9 @@ export async function startRun(
 ): Promise<RunRecord> {
   const runSpec: TaskSpec = cb.dataset ? { ...spec, dataset: cb.dataset, datasets: undefined } : spec;
   const runner = runnerOf(runSpec.target);
-  const plan = planTask(runSpec);
+  // Where the output is not local (ssh), its listing there decides resume; an unreachable host fails here, with its name.
+  const outputEntries = await runner.listOutput?.(runSpec);
+  const plan = planTask(runSpec, runSpec.dataset, outputEntries ? { outputEntries } : {});
   await writePlanFiles(plan);
   const run = newRun(runSpec, {
     ...(plan.resumeFrom ? { resumedFrom: plan.resumeFrom } : {}),

@@ -51,6 +51,7 @@ const TaskSpecSchema = v.strictObject({
       host: v.pipe(text, v.regex(/^[A-Za-z0-9_.@-]+$/, 'a host alias or user@host')),
       port: v.exactOptional(whole(1, 65535)),
       identityFile: v.exactOptional(text),
+      configFile: v.exactOptional(text),
       workdir: text,
       sync: v.picklist(DATA_SYNC_MODES),
     }),

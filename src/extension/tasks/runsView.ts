@@ -74,7 +74,7 @@ export class RunsView implements vscode.TreeDataProvider<RunRecord>, vscode.Disp
   /** Runs recorded as running that nobody here follows (a previous window's): follow them to their end. */
   private reattachOrphans(): void {
     for (const run of this.runs) {
-      if (run.state === 'running' && run.spec.target === 'local' && !this.followed.has(run.id)) {
+      if (run.state === 'running' && (run.spec.target === 'local' || run.spec.target === 'ssh') && !this.followed.has(run.id)) {
         const controller = new AbortController();
         const done = this.follow(run.id, controller);
         this.log.info(`reattaching run ${run.id} (pid ${run.pid})`);

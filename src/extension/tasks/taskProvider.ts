@@ -30,6 +30,16 @@ export function specOf(definition: vscode.TaskDefinition, folder: string | undef
     output: at(spec.output),
     ...(spec.dataset ? { dataset: at(spec.dataset) } : {}),
     ...(spec.datasets ? { datasets: spec.datasets.map(at) } : {}),
+    ...(spec.ssh ? { ssh: { ...spec.ssh, ...sshFiles(spec.ssh, at) } } : {}),
+  };
+}
+
+/** The ssh key and config files of a definition resolved like its paths (`~/…` is left to ssh, which expands it). */
+function sshFiles(ssh: NonNullable<TaskSpec['ssh']>, at: (p: string) => string): Partial<NonNullable<TaskSpec['ssh']>> {
+  const file = (p: string): string => (p.startsWith('~') ? p : at(p));
+  return {
+    ...(ssh.identityFile ? { identityFile: file(ssh.identityFile) } : {}),
+    ...(ssh.configFile ? { configFile: file(ssh.configFile) } : {}),
   };
 }
 
