@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TaskSpec } from '../../shared/tasks';
+import { CUSTOM_ENV, type TaskSpec } from '../../shared/tasks';
 import { writeFileAtomic } from '../util/fsutil';
 import { shellEnv, shellJoin, shellQuote } from './quote';
 import type { GeneratedFile, LaunchPlan, PlannedCommand } from './types';
@@ -210,8 +210,14 @@ function programOf(spec: TaskSpec, dataset: string | undefined, perNode: number)
         perNode,
       };
     }
-    case 'custom':
-      return { argv: [...spec.command!], env, files: [], notes, perNode, resumeFrom: latestCheckpoint(output) };
+    case 'custom': {
+      const given = {
+        ...(dataset ? { [CUSTOM_ENV.dataset]: dataset } : {}),
+        [CUSTOM_ENV.output]: output,
+        ...(spec.model ? { [CUSTOM_ENV.model]: spec.model } : {}),
+      };
+      return { argv: [...spec.command!], env: { ...given, ...env }, files: [], notes, perNode, resumeFrom: latestCheckpoint(output) };
+    }
   }
 }
 
@@ -296,8 +302,21 @@ export function sbatchScript(spec: TaskSpec, p: Program, jobName: string): strin
   return lines.join('\n') + '\n';
 }
 
+/**
+ * `sbatch --parsable [--dependency=afterok:A:B --kill-on-invalid-dep=yes] SCRIPT`: a job that waits for others to
+ * complete, and is cancelled by Slurm (not left pending forever) when one of them does not.
+ */
+export function sbatchArgv(script: string, afterOk: readonly string[] = []): string[] {
+  return [
+    'sbatch',
+    '--parsable',
+    ...(afterOk.length ? [`--dependency=afterok:${afterOk.join(':')}`, '--kill-on-invalid-dep=yes'] : []),
+    script,
+  ];
+}
+
 /** The plan of one run (`dataset`: the one this run trains on; a sweep plans each of its datasets). */
-export function planTask(spec: TaskSpec, dataset = spec.dataset): LaunchPlan {
+export function planTask(spec: TaskSpec, dataset = spec.dataset, opts: { afterOk?: string[] } = {}): LaunchPlan {
   const perNode = spec.target === 'slurm' ? Math.max(1, spec.slurm!.gpusPerNode) : (spec.processes ?? 1);
   const p = programOf(spec, dataset ? path.resolve(dataset) : undefined, perNode);
   const files = [...p.files];
@@ -307,10 +326,10 @@ export function planTask(spec: TaskSpec, dataset = spec.dataset): LaunchPlan {
     commands = localCommands(spec, p);
   } else if (spec.target === 'slurm') {
     files.push({ path: SBATCH_FILE, content: sbatchScript(spec, p, `t2vid-${spec.kind}`), mode: 0o755 });
-    const sbatch = ['sbatch', '--parsable', path.join(spec.output, SBATCH_FILE)];
+    const sbatch = sbatchArgv(path.join(spec.output, SBATCH_FILE), opts.afterOk);
     commands = [{ argv: spec.slurm!.via === 'ssh' && spec.ssh ? sshArgv(spec, shellJoin(sbatch)) : sbatch }];
     notes.push(
-      'submit it with the sbatch line above (this version plans Slurm runs; it does not submit or follow them); scancel JOBID stops it',
+      `a run submits the script with the sbatch line above${spec.slurm!.via === 'ssh' ? ` on ${spec.ssh?.host ?? 'the login node'}` : ''}, follows the job (squeue, then sacct or scontrol show job) and its log (${RUN_LOG} on the shared output), and stops it with scancel when the task is terminated`,
     );
   } else {
     const ssh = spec.ssh!;
@@ -340,7 +359,15 @@ export function planTask(spec: TaskSpec, dataset = spec.dataset): LaunchPlan {
     notes.push('the job runs detached on the host (setsid nohup): a dropped connection does not stop it');
   }
   const parallel = spec.target === 'local' && spec.framework === 'custom' && p.perNode > 1;
-  return { spec, commands, files, resumeFrom: p.resumeFrom, notes, ...(parallel ? { parallel } : {}) };
+  return {
+    spec,
+    commands,
+    files,
+    resumeFrom: p.resumeFrom,
+    notes,
+    ...(parallel ? { parallel } : {}),
+    ...(opts.afterOk?.length && spec.target === 'slurm' ? { afterOk: opts.afterOk } : {}),
+  };
 }
 
 function sshTransport(spec: TaskSpec): string {
@@ -354,7 +381,8 @@ function sshTransport(spec: TaskSpec): string {
   ]);
 }
 
-function sshArgv(spec: TaskSpec, remote: string): string[] {
+/** `ssh [options] host -- REMOTE`: REMOTE is one command line for the remote shell, built with shellJoin. */
+export function sshArgv(spec: TaskSpec, remote: string): string[] {
   const s = spec.ssh!;
   return [
     'ssh',
