@@ -74,10 +74,14 @@ export class RunsView implements vscode.TreeDataProvider<RunRecord>, vscode.Disp
   /** Runs recorded as running that nobody here follows (a previous window's): follow them to their end. */
   private reattachOrphans(): void {
     for (const run of this.runs) {
-      if (run.state === 'running' && run.spec.target === 'local' && !this.followed.has(run.id)) {
+      // Local runs by their process group, Slurm runs by their job id (a queued job too).
+      const followable =
+        (run.spec.target === 'local' && run.state === 'running') ||
+        (run.spec.target === 'slurm' && (run.state === 'running' || run.state === 'queued') && run.jobId);
+      if (followable && !this.followed.has(run.id)) {
         const controller = new AbortController();
         const done = this.follow(run.id, controller);
-        this.log.info(`reattaching run ${run.id} (pid ${run.pid})`);
+        this.log.info(`reattaching run ${run.id} (${run.jobId ? `Slurm job ${run.jobId}` : `pid ${run.pid}`})`);
         void reattachRun(run, { signal: controller.signal })
           .catch((e: Error) => this.log.error(`run ${run.id}: ${e.message}`))
           .finally(() => done.dispose());
