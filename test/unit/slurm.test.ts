@@ -8,7 +8,8 @@
  * --target slurm`.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -446,3 +447,129 @@ test(
     assert.match(badEval.stderr, /--eval-benchmarks: lmms-eval needs the benchmarks/);
   },
 );
+
+/**
+ * A login node reached through SSH: a real sshd on 127.0.0.1 (host and user keys generated here, its own config,
+ * port and pid) whose sessions get this cluster's SLURM_CONF (sshd `SetEnv`, as a login node's /etc/slurm would), and
+ * an `ssh` first on PATH that adds `-F` with the host alias, key and known_hosts (what ~/.ssh/config does for a user).
+ */
+async function startLoginNode(base: string): Promise<{ host: string; stop: () => Promise<void> }> {
+  const d = path.join(base, 'login');
+  fs.mkdirSync(d, { recursive: true });
+  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  for (const k of ['host', 'user']) {
+    const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(d, k)], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  }
+  fs.copyFileSync(path.join(d, 'user.pub'), path.join(d, 'authorized_keys'));
+  const port = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  fs.writeFileSync(
+    path.join(d, 'sshd_config'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${path.join(d, 'host')}`,
+      `AuthorizedKeysFile ${path.join(d, 'authorized_keys')}`,
+      `PidFile ${path.join(d, 'sshd.pid')}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'LogLevel VERBOSE',
+      `SetEnv SLURM_CONF=${cluster.conf}`,
+    ].join('\n') + '\n',
+  );
+  const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(d, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let sshdLog = '';
+  sshd.stderr.on('data', (b: Buffer) => (sshdLog += b.toString()));
+  const hostKey = fs.readFileSync(path.join(d, 'host.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  fs.writeFileSync(path.join(d, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey}\n`);
+  fs.writeFileSync(
+    path.join(d, 'ssh_config'),
+    [
+      'Host slurm-login',
+      '  HostName 127.0.0.1',
+      `  Port ${port}`,
+      '  User root',
+      `  IdentityFile ${path.join(d, 'user')}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${path.join(d, 'known_hosts')}`,
+      '  StrictHostKeyChecking yes',
+    ].join('\n') + '\n',
+  );
+  const bin = path.join(d, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F ${path.join(d, 'ssh_config')} "$@"\n`, { mode: 0o755 });
+  const oldPath = process.env.PATH;
+  process.env.PATH = `${bin}:${oldPath}`;
+  for (let i = 0; i < 50; i++) {
+    if (spawnSync('ssh', ['-o', 'BatchMode=yes', 'slurm-login', '--', 'true']).status === 0) {
+      return {
+        host: 'slurm-login',
+        stop: async () => {
+          process.env.PATH = oldPath;
+          sshd.kill('SIGTERM');
+          await new Promise((r) => (sshd.exitCode === null ? sshd.once('exit', r) : r(undefined)));
+        },
+      };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  process.env.PATH = oldPath;
+  sshd.kill('SIGTERM');
+  throw new Error(`sshd on ${port} did not accept the test key: ${sshdLog}`);
+}
+
+test('via ssh: sbatch, squeue/scontrol, the log and scancel go through ssh to the login node', { timeout: 120_000 }, async () => {
+  const login = await startLoginNode(dir);
+  // Without SLURM_CONF here, only the login node can reach the cluster: a local sbatch would fail.
+  const conf = process.env.SLURM_CONF;
+  delete process.env.SLURM_CONF;
+  try {
+    assert.notEqual(spawnSync('squeue', [], { encoding: 'utf8' }).status, 0, 'this side knows no cluster');
+    const spec = (output: string, args: string[]): TaskSpec =>
+      validateTaskSpec(
+        {
+          kind: 'finetune',
+          framework: 'custom',
+          target: 'slurm',
+          output,
+          dataset,
+          command: [PYTHON, PAYLOAD, '--data', dataset, '--output', output, ...args],
+          ssh: { host: login.host, workdir: dir, sync: 'shared' },
+          slurm: { nodes: 1, gpusPerNode: 0, via: 'ssh', launcher: 'srun' },
+        },
+        't',
+      );
+    const out = path.join(dir, 'via-ssh');
+    const logs: string[] = [];
+    const run = await startRun(spec(out, ['--max-steps', '3']), { onLog: (t) => logs.push(t) });
+    assert.equal(run.state, 'done', fs.readFileSync(path.join(out, 'run.log'), 'utf8'));
+    assert.match(run.jobId ?? '', /^\d+$/);
+    assert.match(logs.join(''), /step 3\/3 loss/, 'the log came back through ssh');
+
+    const cancelOut = path.join(dir, 'via-ssh-cancel');
+    const controller = new AbortController();
+    const cancelled = await startRun(spec(cancelOut, ['--max-steps', '30', '--step-seconds', '1']), {
+      signal: controller.signal,
+      onLog: (t) => {
+        if (/step 2\/30/.test(t)) {
+          controller.abort();
+        }
+      },
+    });
+    assert.equal(cancelled.state, 'cancelled');
+    assert.deepEqual(processesOf(cancelOut), []);
+  } finally {
+    process.env.SLURM_CONF = conf;
+    await login.stop();
+  }
+  const record = JSON.parse(fs.readFileSync(path.join(dir, 'via-ssh-cancel', RUN_FILE), 'utf8')) as RunRecord;
+  assert.equal(scontrol(record.jobId!).JobState, 'CANCELLED', 'scancel reached the cluster through ssh');
+});
