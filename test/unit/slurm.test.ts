@@ -49,7 +49,8 @@ function processesOf(marker: string): string[] {
 
 before(
   async () => {
-    cluster = await startSlurm();
+    // T2VID_TEST_SLURM_ONE_NODE=1 checks the one-node fallback (what runs where network namespaces are unavailable).
+    cluster = await startSlurm({ twoNodes: process.env.T2VID_TEST_SLURM_ONE_NODE !== '1' });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-slurm-test-'));
     const line = fs.readFileSync(sharedData('long-text', 'leval-coursera.jsonl'), 'utf8').split('\n')[0];
     fs.writeFileSync(path.join(dir, 'doc.jsonl'), line + '\n');

@@ -132,6 +132,9 @@ export async function startSweep(spec: TaskSpec, cb: RunCallbacks = {}): Promise
   if (spec.target === 'slurm') {
     const pending: Array<Promise<RunRecord>> = [];
     for (const step of steps) {
+      if (cb.signal?.aborted) {
+        break;
+      }
       // The fine-tune's job id is known once sbatch answered: then its evaluation is submitted after it.
       let submitted!: (run: RunRecord) => void;
       const firstUpdate = new Promise<RunRecord>((resolve) => (submitted = resolve));
