@@ -19,6 +19,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { RunRecord, RunState, TaskSpec } from '../../shared/tasks';
 import { SBATCH_FILE, sbatchArgv, sshArgv } from './plan';
 import { shellJoin, shellQuote } from './quote';
@@ -32,6 +33,8 @@ export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** stdout as bytes (a log read through ssh is counted in bytes). */
+  bytes: Buffer;
 }
 
 /** Where the Slurm commands run: this machine, or a login node through SSH (same argv, quoted for the remote shell). */
@@ -50,10 +53,11 @@ function execFile(argv: string[], input?: string): Promise<ExecResult> {
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: `${argv[0]}: ${e.message}` }));
-    child.on('close', (code, sig) =>
-      resolve({ code: code ?? (sig ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-    );
+    child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: `${argv[0]}: ${e.message}`, bytes: Buffer.alloc(0) }));
+    child.on('close', (code, sig) => {
+      const bytes = Buffer.concat(out);
+      resolve({ code: code ?? (sig ? 128 : 1), stdout: bytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), bytes });
+    });
     child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
@@ -90,7 +94,7 @@ export function sshSlurmHost(spec: TaskSpec): SlurmHost {
     exec,
     async readFrom(file, offset) {
       const r = await exec(['sh', '-c', `[ -f ${shellQuote(file)} ] && tail -c +${offset + 1} ${shellQuote(file)} || true`]);
-      return Buffer.from(r.stdout, 'utf8');
+      return r.bytes;
     },
     async put(file, content, mode) {
       const dir = path.posix.dirname(file);
@@ -238,10 +242,9 @@ async function cancelJob(host: SlurmHost, jobId: string): Promise<void> {
 /** Follows job `jobId` to its end: state changes and log lines into `io`, scancel when `io.signal` aborts. */
 async function follow(run: RunRecord, host: SlurmHost, jobId: string, io: RunIO, offset: number): Promise<void> {
   let cancelling: Promise<void> | undefined;
-  let cancelError: Error | undefined;
   const onAbort = (): void => {
     cancelling ??= cancelJob(host, jobId).catch((e: Error) => {
-      cancelError = e;
+      io.log(`t2vid: ${e.message}\n`);
     });
   };
   io.signal.addEventListener('abort', onAbort, { once: true });
@@ -250,11 +253,13 @@ async function follow(run: RunRecord, host: SlurmHost, jobId: string, io: RunIO,
   }
   let tail = '';
   const log = run.remoteLog ?? run.log;
+  // A read can end inside a UTF-8 sequence: the decoder keeps the partial bytes for the next one.
+  const decoder = new StringDecoder('utf8');
   const drain = async (): Promise<void> => {
     const buf = await host.readFrom(log, offset);
     if (buf.length) {
       offset += buf.length;
-      const text = buf.toString('utf8');
+      const text = decoder.write(buf);
       tail = (tail + text).slice(-4096);
       io.log(text);
     }
@@ -295,9 +300,6 @@ async function follow(run: RunRecord, host: SlurmHost, jobId: string, io: RunIO,
             ...(job.exitCode !== undefined ? { exitCode: job.exitCode } : {}),
             lastLine: ended ? describeEnd(job, jobId) : (lastLine(tail) ?? run.lastLine),
           });
-          if (cancelError) {
-            io.log(`t2vid: ${cancelError.message}\n`);
-          }
           return;
         }
       }
