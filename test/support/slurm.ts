@@ -131,8 +131,24 @@ function removeNetwork(netw: Network): void {
   }
 }
 
-/** Starts the cluster and waits until every node is idle (or throws, having stopped what it started). */
+/**
+ * Starts the cluster and waits until every node is idle (or throws, having stopped what it started). When the two
+ * namespaced nodes cannot be made or do not come up, it says why in `singleNodeReason` and starts one node instead.
+ */
 export async function startSlurm(opts: { twoNodes?: boolean } = {}): Promise<SlurmCluster> {
+  if (opts.twoNodes === false) {
+    return startCluster(false);
+  }
+  try {
+    return await startCluster(true);
+  } catch (e) {
+    const one = await startCluster(false);
+    one.singleNodeReason = `two nodes did not start: ${(e as Error).message}`;
+    return one;
+  }
+}
+
+async function startCluster(twoNodes: boolean): Promise<SlurmCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-slurm-'));
   fs.chmodSync(dir, 0o755);
   const notes: string[] = [];
@@ -204,7 +220,7 @@ export async function startSlurm(opts: { twoNodes?: boolean } = {}): Promise<Slu
     let singleNodeReason: string | undefined;
     const nodeLines: string[] = [];
     const cpus = os.cpus().length;
-    const made = opts.twoNodes === false ? 'one node asked for' : makeNetwork(tag, 2, notes);
+    const made = twoNodes ? makeNetwork(tag, 2, notes) : 'one node asked for';
     if (typeof made === 'string') {
       singleNodeReason = made;
       nodes = [os.hostname()];
