@@ -279,7 +279,8 @@ export async function taskCommand(argv: string[]): Promise<number> {
       `t2vid task: run ${r.id} ${r.state}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}: ${r.spec.output}\n`,
     );
   }
-  if (runs.some((r) => r.state === 'cancelled')) {
+  // 130 when the user cancelled (a sweep's evaluation that never ran after a failed fine-tune is a failure, not that).
+  if (interrupt.signal.aborted || (runs.some((r) => r.state === 'cancelled') && !runs.some((r) => r.state === 'failed'))) {
     return 130;
   }
   return runs.every((r) => r.state === 'done') ? 0 : 1;

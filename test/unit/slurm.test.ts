@@ -371,7 +371,7 @@ test('the evaluate step is checked with its JSON path', () => {
 });
 
 test(
-  't2vid task --target slurm: submits, follows and exits 0 with the job id; a sweep dry run shows the afterok chain',
+  't2vid task --target slurm: submits, follows and exits 0 with the job id; a sweep dry run shows the afterok chain; a failed sweep exits 1',
   { timeout: 120_000 },
   () => {
     const out = path.join(dir, 'cli');
@@ -441,6 +441,43 @@ test(
     assert.equal(lines.filter((l) => l.startsWith('# a sweep submits it with --dependency=afterok:')).length, 2);
     const evalScript = fs.readFileSync(path.join(dir, 'cli-sweep', 'swift2', 'eval', SBATCH_FILE), 'utf8');
     assert.match(evalScript, new RegExp(`pretrained=${path.join(dir, 'cli-sweep', 'swift2')},max_num_frames=24`));
+    // A local CLI sweep with its custom evaluation: a failed fine-tune (and its never-run eval) is exit 1, not 130.
+    const { bad } = sweepDatasets();
+    const local = t2vid([
+      'task',
+      'finetune',
+      '--framework',
+      'custom',
+      '--output',
+      path.join(dir, 'cli-local-sweep'),
+      '--dataset',
+      dataset,
+      '--dataset',
+      bad,
+      '--eval-framework',
+      'custom',
+      '--eval-command',
+      PYTHON,
+      '--eval-command',
+      PAYLOAD,
+      '--eval-command=--evaluate',
+      '--eval-command=--data',
+      '--eval-command',
+      dataset,
+      '--json',
+      '--',
+      PYTHON,
+      PAYLOAD,
+      '--max-steps',
+      '1',
+      '--save-steps',
+      '1',
+    ]);
+    assert.equal(local.code, 1, local.stderr);
+    assert.deepEqual(
+      (JSON.parse(local.stdout) as RunRecord[]).map((r) => `${r.spec.kind} ${r.sweepValue} ${r.state}`),
+      ['finetune swift done', 'eval swift done', 'finetune broken failed', 'eval broken cancelled'],
+    );
     const usage = t2vid(['task', 'finetune', '--framework', 'custom', '--output', out, '--eval-benchmarks', 'x', '--', 'true']);
     assert.equal(usage.code, 2);
     const badEval = t2vid(['task', 'finetune', '--framework', 'custom', '--output', out, '--eval-framework', 'lmms-eval', '--', 'true']);
