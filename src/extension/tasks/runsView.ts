@@ -106,6 +106,12 @@ export class RunsView implements vscode.TreeDataProvider<RunRecord>, vscode.Disp
     item.description = `${run.state} · ${run.spec.target} · ${elapsed(run)}${run.sweepId ? ` · sweep ${run.sweepValue}` : ''}`;
     const tip = new vscode.MarkdownString();
     tip.appendText(`${run.id}\n${run.spec.output}\n`);
+    if (run.jobId) {
+      tip.appendText(`Slurm job ${run.jobId}\n`);
+    }
+    if (run.after) {
+      tip.appendText(`evaluates the fine-tune run ${run.after}\n`);
+    }
     if (run.resumedFrom) {
       tip.appendText(`resumed from ${run.resumedFrom}\n`);
     }
