@@ -96,6 +96,12 @@ function sortBy(key: string): void {
   }
   persist();
   render();
+  // The table was rebuilt: keep the keyboard focus on the header that was used.
+  for (const th of document.querySelectorAll<HTMLTableCellElement>('#res-table thead th')) {
+    if (th.dataset.key === key) {
+      th.querySelector('button')?.focus();
+    }
+  }
 }
 
 /** A header cell whose button sorts by it; `aria-sort` tells which way it is sorted. */
@@ -306,6 +312,7 @@ function render(): void {
       view.baseline = value === '' ? null : value;
       persist();
       render();
+      document.getElementById('res-baseline')?.focus();
     },
   });
   const order = (): string[] => runOrder(t).map((i) => names[i]!);
@@ -317,6 +324,8 @@ function render(): void {
     button({ label: 'Export Markdown…', id: 'res-export-md', appearance: 'secondary', onClick: () => exportAs('markdown') }).element,
   );
   header.append(controls);
+  // Once connected: the dropdown shows the value it is given only then.
+  pick.setValue(view.baseline ?? '');
   app.append(renderTable(t, baseline));
   const notes = el('p', 'res-muted res-note');
   notes.textContent = [

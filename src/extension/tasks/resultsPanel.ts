@@ -33,6 +33,8 @@ const EXCLUDE = '**/{node_modules,.git,checkpoint-*}/**';
 const MAX_FILES = 5000;
 /** Quiet time after a results file changes before the table is read again. */
 const REFRESH_DELAY_MS = 400;
+/** Folders watched one by one at most (the rest rely on the recursive watchers). */
+const MAX_FOLDER_WATCHERS = 500;
 
 /** The nearest folder from `dir` up to `top` that holds a run record. */
 function runFolderOf(dir: string, top: string): string | undefined {
@@ -86,6 +88,8 @@ class ResultsPanel {
   private table: ResultsTable | undefined;
   private baseline: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Watchers of the folders the shown results were read from (see watchFolders). */
+  private folderWatchers: vscode.Disposable[] = [];
   private loading: Promise<void> | undefined;
   private disposed = false;
 
@@ -113,15 +117,14 @@ class ResultsPanel {
         });
       }),
     );
+    // New runs anywhere in the workspace: recursive watchers.
     for (const glob of [LMMS_GLOB, '**/bench_results/**/*.jsonl', RUN_GLOB]) {
-      const watcher = vscode.workspace.createFileSystemWatcher(glob);
-      const later = (): void => this.refreshSoon();
-      this.disposables.push(watcher, watcher.onDidCreate(later), watcher.onDidChange(later), watcher.onDidDelete(later));
+      this.disposables.push(...this.watch(glob));
     }
     this.panel.onDidDispose(() => {
       this.disposed = true;
       clearTimeout(this.timer);
-      for (const d of this.disposables) {
+      for (const d of [...this.disposables, ...this.folderWatchers]) {
         d.dispose();
       }
       if (current === this) {
@@ -129,6 +132,38 @@ class ResultsPanel {
       }
     });
     this.loading = this.load();
+  }
+
+  private watch(pattern: vscode.GlobPattern): vscode.Disposable[] {
+    const watcher = vscode.workspace.createFileSystemWatcher(pattern);
+    const later = (uri: vscode.Uri): void => {
+      this.log.info(`results: ${vscode.workspace.asRelativePath(uri)} changed`);
+      this.refreshSoon();
+    };
+    return [watcher, watcher.onDidCreate(later), watcher.onDidChange(later), watcher.onDidDelete(later)];
+  }
+
+  /**
+   * One non-recursive watcher per folder the shown results come from (lmms-eval's model folders, bench_results'
+   * `results/` folders, the run folders with their records): a new or rewritten results file of a run shown is
+   * seen even where the workspace's recursive watcher reports nothing (it can be unavailable: inotify limits, some
+   * remote setups).
+   */
+  private watchFolders(runs: readonly RunResults[]): void {
+    for (const d of this.folderWatchers) {
+      d.dispose();
+    }
+    const patterns = new Map<string, string>();
+    for (const r of runs) {
+      patterns.set(`${r.dir}\0${RUN_FILE}`, RUN_FILE);
+      for (const f of r.files) {
+        const glob = f.endsWith('.jsonl') ? '*.jsonl' : '*_results.json';
+        patterns.set(`${path.dirname(f)}\0${glob}`, glob);
+      }
+    }
+    this.folderWatchers = [...patterns]
+      .slice(0, MAX_FOLDER_WATCHERS)
+      .flatMap(([key, glob]) => this.watch(new vscode.RelativePattern(vscode.Uri.file(key.slice(0, key.indexOf('\0'))), glob)));
   }
 
   reveal(runOutput?: string): void {
@@ -153,9 +188,13 @@ class ResultsPanel {
     for (const e of errors) {
       this.log.warn(`results: ${e}`);
     }
+    this.log.info(`results: ${runs.length} evaluated runs of ${folders.length} folders`);
     const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     const where = roots.length ? roots.join(', ') : 'the workspace (no folder is open)';
     this.runs = runs;
+    if (!this.disposed) {
+      this.watchFolders(runs);
+    }
     this.table = resultsTable(runs, {
       ...(root ? { relativeTo: root } : {}),
       searched: [
