@@ -6,7 +6,9 @@
  * assembled sets whose mix manifests say 0 % and 15 % synthetic. The table shows the values the core reads, sorts by
  * a column (mouse and keyboard, aria-sort), the baseline dropdown changes the deltas, the sweep's plot has one point
  * per swept run on each benchmark's line at x = the synthetic share, Export CSV writes the file the CLI writes for
- * the same runs, order and baseline; a results file written while the view is open shows up in it.
+ * the same runs, order and baseline; Compare Results on a run of the Runs view makes it the baseline; a results file
+ * written while the view is open shows up in it (and the baseline chosen stays). On an empty workspace the view says
+ * where it looks, and Refresh shows a run that appeared since.
  * Needs `npm run setup:e2e` once and `npm run build && npm run package` (the harness installs the VSIX).
  */
 import assert from 'node:assert/strict';
@@ -330,6 +332,27 @@ describe('results view', () => {
     assert.match(fs.readFileSync(csv, 'utf8').split('\n')[0]!, /^task,metric,video-only,Δ video-only,mix-15,mix-0,Δ mix-0$/);
   });
 
+  test('Compare Results on a run of the Runs view shows the view with that run as the baseline', { timeout: 60_000 }, async () => {
+    assert.ok(frame, 'the view opened');
+    const v = vscode();
+    const page = v.page;
+    await v.runCommand('T2Vid: Show Runs');
+    const row = page.locator('.pane-body .monaco-list-row', { hasText: 'eval · t2vid-eval · mix-0' }).first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await row.click({ button: 'right' });
+    const item = page.locator('.monaco-menu .action-label', { hasText: /^Compare Results$/ }).first();
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    await item.hover();
+    await page.keyboard.press('Enter');
+    await until(
+      'mix-0 as the baseline',
+      async () => ((await frame.locator('.res-row--baseline').textContent())?.startsWith('mix-0') ? true : undefined),
+      20_000,
+      async () => frame.locator('.res-row--baseline').textContent(),
+    );
+    assert.equal(await frame.locator('#res-baseline').evaluate((e) => (e as unknown as { value: string }).value), 'mix-0');
+  });
+
   test('a results file written while the view is open shows up in it', { timeout: 60_000 }, async () => {
     assert.ok(frame, 'the view opened');
     // lmms-eval evaluates video-only again: a later results file beside the first, a new Video-MME score.
@@ -344,5 +367,38 @@ describe('results view', () => {
     );
     // The earlier file's other scores stay (later files override only what they hold).
     assert.equal(Number(s.cells['video-only']![columnOf(s, 'mvbench', 'accuracy')]!.value), 50);
+    assert.match((await frame.locator('.res-row--baseline').textContent()) ?? '', /^mix-0/, 'a refresh keeps the baseline');
+  });
+});
+
+describe('results view, no results yet', () => {
+  const { dir, vscode } = suiteSession({ 'notes.md': '# nothing evaluated yet\n' });
+
+  test('the view says where it looks for results', { timeout: 120_000 }, async () => {
+    const v = vscode();
+    await v.runCommand('T2Vid: Compare Results');
+    const frame = await webviewFrame(v, '#res-empty', 'the empty results view', 90_000);
+    const items = await frame.locator('#res-empty li').allTextContents();
+    assert.equal(items.length, 3);
+    assert.match(
+      items[0]!,
+      new RegExp(`^lmms-eval results: \\*\\*/\\*_results\\.json under ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+    );
+    assert.match(
+      items[1]!,
+      /^T2Vid run_bench\.sh results: bench_results\/<EXP>\/\{video-mme,mvbench,temp-compass\}\/results\/merge\.jsonl under /,
+    );
+    assert.match(items[2]!, /^t2vid-eval runs/);
+    assert.equal(await frame.locator('#res-table').count(), 0);
+    await v.screenshot('results-empty');
+    // A first evaluation lands in a new folder; Refresh reads it (whatever the recursive watcher reports).
+    writeLmms(path.join(dir, 'runs', 'first'), '20261129_060000', lmmsResults({ videomme: [51.75, 2700] }, 'accuracy'));
+    await frame.locator('#res-refresh').click();
+    await until(
+      'the first run in the table',
+      async () =>
+        (await frame.locator('#res-table tbody tr[data-run="first"] td').first().getAttribute('data-value')) === '51.75' ? true : undefined,
+      20_000,
+    );
   });
 });

@@ -292,7 +292,15 @@ function render(): void {
     for (const s of t.searched) {
       list.append(el('li', undefined, s));
     }
-    empty.append(list, el('p', 'res-muted', 'It refreshes by itself when results appear.'));
+    empty.append(
+      list,
+      el(
+        'p',
+        'res-muted',
+        'The view reads them again when results files change (where the workspace’s file watcher reports it), or on Refresh.',
+      ),
+      refreshButton().element,
+    );
     app.append(empty);
     renderErrors(t);
     return;
@@ -320,6 +328,7 @@ function render(): void {
     ipc.post({ type: 'results/export', format, order: order(), ...(view.baseline !== null ? { baseline: view.baseline } : {}) });
   controls.append(
     pick.element,
+    refreshButton().element,
     button({ label: 'Export CSV…', id: 'res-export-csv', appearance: 'secondary', onClick: () => exportAs('csv') }).element,
     button({ label: 'Export Markdown…', id: 'res-export-md', appearance: 'secondary', onClick: () => exportAs('markdown') }).element,
   );
@@ -344,6 +353,16 @@ function render(): void {
     app.append(renderSweep(t, sweep));
   }
   renderErrors(t);
+}
+
+function refreshButton(): ReturnType<typeof button> {
+  return button({
+    label: 'Refresh',
+    id: 'res-refresh',
+    appearance: 'secondary',
+    title: 'Read the results files again',
+    onClick: () => ipc.post({ type: 'results/refresh' }),
+  });
 }
 
 function renderErrors(t: ResultsTable): void {

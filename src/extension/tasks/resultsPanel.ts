@@ -86,7 +86,12 @@ class ResultsPanel {
   private readonly disposables: vscode.Disposable[] = [];
   private runs: RunResults[] = [];
   private table: ResultsTable | undefined;
-  private baseline: string | undefined;
+  /** The baseline to preselect, sent once (the run the view was opened from); then the view's own choice stands. */
+  private pendingBaseline: string | undefined;
+  /** Reads started: only the latest one's table is shown. */
+  private loads = 0;
+  /** The webview listens (it posted results/ready). */
+  private ready = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Watchers of the folders the shown results were read from (see watchFolders). */
   private folderWatchers: vscode.Disposable[] = [];
@@ -178,6 +183,7 @@ class ResultsPanel {
   }
 
   private async load(): Promise<void> {
+    const seq = ++this.loads;
     const errors: string[] = [];
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const folders = await runFolders();
@@ -185,6 +191,9 @@ class ResultsPanel {
       folders.map((dir) => readRunResults(dir, (m) => errors.push(m))).filter((r) => r.scores.length > 0),
       root,
     );
+    if (seq !== this.loads || this.disposed) {
+      return; // a later read is under way: its table is the one to show
+    }
     for (const e of errors) {
       this.log.warn(`results: ${e}`);
     }
@@ -192,9 +201,7 @@ class ResultsPanel {
     const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     const where = roots.length ? roots.join(', ') : 'the workspace (no folder is open)';
     this.runs = runs;
-    if (!this.disposed) {
-      this.watchFolders(runs);
-    }
+    this.watchFolders(runs);
     this.table = resultsTable(runs, {
       ...(root ? { relativeTo: root } : {}),
       searched: [
@@ -204,16 +211,23 @@ class ResultsPanel {
       ],
       errors: errors.slice(0, 1000),
     });
-    const fromRun = this.runOutput ? runs.find((r) => r.dir === path.resolve(this.runOutput!)) : undefined;
-    this.baseline = fromRun?.name;
+    if (this.runOutput !== undefined) {
+      this.pendingBaseline = runs.find((r) => r.dir === path.resolve(this.runOutput!))?.name;
+      this.runOutput = undefined;
+    }
     this.show();
   }
 
   private show(): void {
-    if (this.disposed || !this.table) {
+    if (this.disposed || !this.ready || !this.table) {
       return;
     }
-    const message: ToWebview = { type: 'results/state', table: this.table, ...(this.baseline ? { baseline: this.baseline } : {}) };
+    const message: ToWebview = {
+      type: 'results/state',
+      table: this.table,
+      ...(this.pendingBaseline ? { baseline: this.pendingBaseline } : {}),
+    };
+    this.pendingBaseline = undefined;
     void this.panel.webview.postMessage(message);
   }
 
@@ -221,8 +235,11 @@ class ResultsPanel {
     switch (message.type) {
       case 'results/ready':
         await this.loading;
+        this.ready = true;
         this.show();
         return;
+      case 'results/refresh':
+        return this.load();
       case 'results/export':
         return this.export(message.format, message.order, message.baseline);
     }
