@@ -196,6 +196,19 @@ test('sweeps: x is the synthetic share from the mix manifests, else a numeric sw
         ['run-1', 30],
       ],
     );
+    // Names around one number (the datasets' folders of a sweep): that number.
+    const mixes = sweepRuns(path.join(dir, 'd'), ['mix-30', 'mix-0', 'mix-7.5'], [null, null, null]).map((d) => readRunResults(d));
+    const m = sweepGroups(mixes)[0]!;
+    assert.equal(m.kind, 'number');
+    assert.equal(m.axis, 'N in mix-N');
+    assert.deepEqual(
+      m.points.map((p) => [p.run, p.x, p.label]),
+      [
+        ['run-1', 0, 'mix-0'],
+        ['run-2', 7.5, 'mix-7.5'],
+        ['run-0', 30, 'mix-30'],
+      ],
+    );
     // Names: the order the runs were created in (run-2 first here).
     const named = sweepRuns(path.join(dir, 'c'), ['video', 'mixed', 'text'], [null, null, null]).map((d) => readRunResults(d));
     const c = sweepGroups(named)[0]!;

@@ -405,9 +405,35 @@ function numericValue(value: string | undefined): number | undefined {
 }
 
 /**
+ * Sweep values that are one name with one number in it, the same name around it for every run (`mix-0`, `mix-15`,
+ * `mix-30`: the folders of a sweep's datasets): the numbers and the pattern (`mix-N`), else undefined.
+ */
+function numberInName(values: ReadonlyArray<string | undefined>): { values: number[]; pattern: string } | undefined {
+  const NUMBER = /[-+]?(?:\d+\.?\d*|\.\d+)/g;
+  let pattern: string | undefined;
+  const numbers: number[] = [];
+  for (const value of values) {
+    const found = value?.match(NUMBER);
+    if (!value || found?.length !== 1) {
+      return undefined;
+    }
+    // A sign is part of the name when a letter comes before it (`mix-15` is mix and 15, not −15).
+    const text = /[A-Za-z]$/.test(value.slice(0, value.indexOf(found[0]!))) ? found[0]!.replace(/^[-+]/, '') : found[0]!;
+    const shape = value.replace(text, 'N');
+    if (pattern !== undefined && shape !== pattern) {
+      return undefined;
+    }
+    pattern = shape;
+    numbers.push(Number(text));
+  }
+  return pattern === undefined || new Set(numbers).size !== numbers.length ? undefined : { values: numbers, pattern };
+}
+
+/**
  * Runs that share a sweep id, one group per sweep (in the order the sweeps' first runs come). The x value of each
  * run: the synthetic share of its dataset when every run's manifest says it; else its sweep value when every one is
- * a number; else its place in the sweep (the order the runs were created in), labelled with its sweep value.
+ * a number; else the number in its sweep value when they are one name around one number (`mix-15`); else its place
+ * in the sweep (the order the runs were created in), labelled with its sweep value.
  */
 export function sweepGroups(runs: readonly RunResults[]): Sweep[] {
   const byId = new Map<string, RunResults[]>();
@@ -433,6 +459,11 @@ export function sweepGroups(runs: readonly RunResults[]): Sweep[] {
     if (numbers.every((n) => n !== undefined)) {
       const points = members.map((r, i) => point(r, numbers[i]!, r.sweepValue!.trim())).sort(byX);
       return { id, kind: 'number', axis: 'swept value', points };
+    }
+    const named = numberInName(members.map((r) => r.sweepValue));
+    if (named) {
+      const points = members.map((r, i) => point(r, named.values[i]!, r.sweepValue!)).sort(byX);
+      return { id, kind: 'number', axis: `N in ${named.pattern}`, points };
     }
     const ordered = [...members].sort(
       (a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || (a.sweepValue ?? a.name).localeCompare(b.sweepValue ?? b.name),
