@@ -22,9 +22,8 @@ import { legend, sweepPlot } from './plot';
 registerComponents();
 const ipc = createIpc<ToWebview, FromWebview>(parseToWebview);
 
-/** The sort: by run name (`-1`) or a column index; what the view persists with the baseline. */
+/** The sort (by run name, NAME_KEY, or a column's task and metric) and the baseline: what the view persists. */
 interface ViewState {
-  sortColumn: number | null;
   sortKey: string | null;
   direction: SortDirection;
   baseline: string | null;
@@ -32,7 +31,6 @@ interface ViewState {
 
 const saved = ipc.getState() as Partial<ViewState> | undefined;
 const view: ViewState = {
-  sortColumn: null,
   sortKey: typeof saved?.sortKey === 'string' ? saved.sortKey : null,
   direction: saved?.direction === 'ascending' ? 'ascending' : 'descending',
   baseline: typeof saved?.baseline === 'string' ? saved.baseline : null,
