@@ -57,8 +57,11 @@ async function runFolders(): Promise<string[]> {
   );
   const folders = new Set<string>();
   const topOf = (f: vscode.Uri): string => vscode.workspace.getWorkspaceFolder(f)?.uri.fsPath ?? '/';
+  // Never above the workspace folder (a results file at its top would name the folder above it).
+  const within = (dir: string, top: string, fallback: string): string => (dir.startsWith(top) ? dir : fallback);
   for (const f of lmms!) {
-    folders.add(runFolderOf(path.dirname(f.fsPath), topOf(f)) ?? path.dirname(path.dirname(f.fsPath)));
+    const top = topOf(f);
+    folders.add(runFolderOf(path.dirname(f.fsPath), top) ?? within(path.dirname(path.dirname(f.fsPath)), top, path.dirname(f.fsPath)));
   }
   for (const f of bench!) {
     const exp = path.dirname(path.dirname(path.dirname(f.fsPath)));
