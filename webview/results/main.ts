@@ -13,7 +13,7 @@ import {
   type ResultsTable,
   type ToWebview,
 } from '../../src/shared/protocol/results';
-import { formatDelta, formatScore, sortOrder, sweepSeries, type SortDirection } from '../../src/shared/results';
+import { BENCH_METRIC, formatDelta, formatScore, sortOrder, sweepSeries, type SortDirection } from '../../src/shared/results';
 import { el } from '../shared/dom';
 import { createIpc } from '../shared/ipc';
 import { button, dropdown, registerComponents } from '../shared/toolkit';
@@ -60,7 +60,7 @@ function columnTitle(c: ResultsColumn): string {
   if (c.computed) {
     notes.push('ours: the sample-weighted mean of its sub-tasks (the evaluator does not report it)');
   }
-  if (c.metric === 'accuracy (run_bench)') {
+  if (c.metric === BENCH_METRIC) {
     notes.push("T2Vid's run_bench.sh: pred = GT over its judged predictions, in percent");
   }
   return notes.join('\n');
@@ -339,8 +339,8 @@ function render(): void {
     t.columns.some((c) => c.computed)
       ? '“ours”: a group score the evaluator does not report, the sample-weighted mean of its sub-tasks.'
       : '',
-    t.columns.some((c) => c.metric === 'accuracy (run_bench)')
-      ? '“accuracy (run_bench)”: T2Vid’s own evaluation (bench_results), recomputed as pred = GT over its judged predictions.'
+    t.columns.some((c) => c.metric === BENCH_METRIC)
+      ? `“${BENCH_METRIC}”: T2Vid’s own evaluation (bench_results), recomputed as pred = GT over its judged predictions.`
       : '',
     t.reference.length ? 'Paper rows: numbers reported in the T2Vid paper, for reference.' : '',
   ]
