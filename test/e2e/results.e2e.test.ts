@@ -332,6 +332,21 @@ describe('results view', () => {
     assert.match(fs.readFileSync(csv, 'utf8').split('\n')[0]!, /^task,metric,video-only,Δ video-only,mix-15,mix-0,Δ mix-0$/);
   });
 
+  test('Export Markdown… writes the table, the paper rows and the sweep', { timeout: 60_000 }, async () => {
+    assert.ok(frame, 'the view opened');
+    const v = vscode();
+    await frame.locator('#res-export-md').click();
+    const md = path.join(dir, 'exported.md');
+    await answerSaveDialog(v, md);
+    await v.waitForNotification('wrote exported.md', 20_000);
+    const text = fs.readFileSync(md, 'utf8');
+    assert.match(text, /^# Evaluation results\n\n\| task \| metric \| video-only \| Δ video-only \| mix-15 \| mix-0 \| Δ mix-0 \|\n/);
+    assert.match(text, /\| mvbench \(ours: sample-weighted\) \| accuracy \| 50 \|/);
+    assert.match(text, /- videomme: 53 — MiniCPM-Llama3-V 2\.5, 10K T2Vid \+ 20K video samples/);
+    assert.match(text, new RegExp(`Sweep ${SWEEP} — x: synthetic share of the training set \\(%\\)`));
+    assert.match(text, /\| 0 % \| mix-0 \| 55 \| 70 \| 45 \|\n\| 15 % \| mix-15 \| 61 \| 68 \| 49\.33 \|/);
+  });
+
   test('Compare Results on a run of the Runs view shows the view with that run as the baseline', { timeout: 60_000 }, async () => {
     assert.ok(frame, 'the view opened');
     const v = vscode();
