@@ -46,14 +46,28 @@ export type RunState = (typeof RUN_STATES)[number];
 export const FINAL_RUN_STATES: readonly RunState[] = ['done', 'failed', 'cancelled'];
 
 export interface SshTargetOptions {
-  /** A host alias of ~/.ssh/config, or user@host. */
+  /** A host alias of ~/.ssh/config (or of `configFile`), or user@host. */
   host: string;
   port?: number;
   identityFile?: string;
-  /** The remote work folder: the dataset is synced under it and the run's output and log live there. */
+  /** An ssh client config to use instead of ~/.ssh/config (`ssh -F`). */
+  configFile?: string;
+  /**
+   * The remote work folder (absolute, or relative to the remote home): a synced dataset goes to
+   * `<workdir>/data/<folder>-<hash>/`, the files it references from outside its folder to `<workdir>/data/files/<their
+   * local absolute path>`, and the run's output and log live in `<workdir>/runs/<output name>-<hash>/`.
+   */
   workdir: string;
   sync: DataSyncMode;
 }
+
+/** Folders under an SSH host's `workdir`: synced datasets (and the files they reference), and the runs' outputs. */
+export const SSH_DATA_DIR = 'data';
+export const SSH_FILES_DIR = 'files';
+export const SSH_RUNS_DIR = 'runs';
+/** In a run's local output: the dataset file as the host reads it (paths rewritten) and the list of files it references. */
+export const SSH_SYNC_DIR = '.t2vid-sync';
+export const SSH_FILES_LIST = 'files.txt';
 
 export interface SlurmTargetOptions {
   nodes: number;
@@ -72,6 +86,45 @@ export interface SlurmTargetOptions {
 
 export const SLURM_LAUNCHERS = ['torchrun', 'srun'] as const;
 export type SlurmLauncher = (typeof SLURM_LAUNCHERS)[number];
+
+/**
+ * The evaluation step of a fine-tune sweep: after each dataset's fine-tune, this evaluation runs on the fine-tune's
+ * output (its model, unless `model` is given) into `<fine-tune output>/eval`, on the same target. Locally it runs when
+ * the fine-tune is done; on Slurm it is submitted at once with `--dependency=afterok:<fine-tune job>`.
+ */
+export interface SweepEvaluation {
+  framework: TaskFramework;
+  model?: string;
+  benchmarks?: string[];
+  hyper?: Record<string, string | number | boolean>;
+  env?: Record<string, string>;
+  python?: string;
+  command?: string[];
+  repo?: string;
+  processes?: number;
+}
+
+/** The fields of a sweep's evaluation step (`evaluate` of a task definition), for package.json and the CLI. */
+export const SWEEP_EVALUATION_FIELDS = [
+  'framework',
+  'model',
+  'benchmarks',
+  'hyper',
+  'env',
+  'python',
+  'command',
+  'repo',
+  'processes',
+] as const;
+
+/**
+ * The environment a `custom` command gets, so one command serves every run of a sweep: the run's dataset (absolute),
+ * its output folder, and the model (for an evaluation: the fine-tune's output).
+ */
+export const CUSTOM_ENV = { dataset: 'T2VID_DATASET', output: 'T2VID_OUTPUT', model: 'T2VID_MODEL' } as const;
+
+/** The folder of a sweep's evaluation inside its fine-tune's output. */
+export const SWEEP_EVAL_DIR = 'eval';
 
 /** One task definition: a tasks.json entry of type `t2vid`, or `t2vid task` flags. */
 export interface TaskSpec {
@@ -102,6 +155,8 @@ export interface TaskSpec {
   processes?: number;
   ssh?: SshTargetOptions;
   slurm?: SlurmTargetOptions;
+  /** A fine-tune sweep's evaluation step: fine-tune then eval for each dataset. */
+  evaluate?: SweepEvaluation;
 }
 
 /** One launch of a task, saved as `<output>/.t2vid-run.json` (atomically) and listed by the Runs view. */
@@ -115,7 +170,7 @@ export interface RunRecord {
   startedAt?: string;
   endedAt?: string;
   exitCode?: number;
-  /** Local target: the process group leader. */
+  /** Local target: the process group leader; ssh target: the job's process group leader on the host. */
   pid?: number;
   /** Slurm target: the job id (several for a sweep chained with afterok are separate runs). */
   jobId?: string;
@@ -129,6 +184,8 @@ export interface RunRecord {
   /** Sweep id and the swept value (e.g. the dataset's file name or the synthetic share). */
   sweepId?: string;
   sweepValue?: string;
+  /** A sweep's evaluation: the fine-tune run it evaluates (it waits for it: afterok on Slurm, in turn locally). */
+  after?: string;
 }
 
 /** The run file's name inside a run's output folder. */

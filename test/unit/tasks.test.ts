@@ -457,7 +457,7 @@ test(
       describePlan(
         planTask(validateTaskSpec({ kind: 'finetune', framework: 'custom', target: 'local', output: out, command: ['echo', "a'b"] }, 't')),
       ).split('\n')[0],
-      `(cd ${out} && echo 'a'\\''b')`,
+      `(cd ${out} && T2VID_OUTPUT=${out} echo 'a'\\''b')`,
     );
 
     const local = path.join(dir, 'cli-local');
@@ -527,6 +527,6 @@ test(
       '/scratch/t2vid/out',
     ]);
     assert.equal(ssh.code, 1);
-    assert.match(ssh.stderr, /ssh target is not available in this version: `--dry-run`/);
+    assert.match(ssh.stderr, /gpu1: listing the run folder could not reach the host: /, 'an ssh run names the host it cannot reach');
   },
 );

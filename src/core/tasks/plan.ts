@@ -9,10 +9,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TaskSpec } from '../../shared/tasks';
+import { CUSTOM_ENV, SSH_FILES_LIST, SSH_SYNC_DIR, type TaskSpec } from '../../shared/tasks';
 import { writeFileAtomic } from '../util/fsutil';
+import { EXIT_FILE, supervisorScript } from './local';
 import { shellEnv, shellJoin, shellQuote } from './quote';
-import type { GeneratedFile, LaunchPlan, PlannedCommand } from './types';
+import { remoteLayout, remotePathOf, remoteSpec, rsyncArgv, sshArgv as sshScriptArgv, sshOptions, sshStartArgv } from './remote';
+import type { GeneratedFile, LaunchPlan, PlannedCommand, SshPlan } from './types';
 
 /** The rendezvous / master port of multi-process launches (torchrun, srun-native). */
 export const MASTER_PORT = '29500';
@@ -39,6 +41,33 @@ export function latestCheckpoint(output: string): string | undefined {
     }
   }
   return best?.dir;
+}
+
+/** The highest-numbered `checkpoint-N` folder among a listing of `output` (folders end with `/`), if any. */
+export function latestCheckpointIn(output: string, entries: readonly string[]): string | undefined {
+  let best: { n: number; name: string } | undefined;
+  for (const e of entries) {
+    const m = /^checkpoint-(\d+)\/$/.exec(e);
+    if (m && (!best || Number(m[1]) > best.n)) {
+      best = { n: Number(m[1]), name: e.slice(0, -1) };
+    }
+  }
+  return best && path.posix.join(output, best.name);
+}
+
+/**
+ * What the output folder holds where the job runs: this machine's file system, or a listing read on the host before
+ * planning (`TargetRunner.listOutput`). Resume is decided from it.
+ */
+interface OutputState {
+  checkpoint(output: string): string | undefined;
+  has(output: string, name: string): boolean;
+}
+
+function outputState(entries?: readonly string[]): OutputState {
+  return entries
+    ? { checkpoint: (o) => latestCheckpointIn(o, entries), has: (_, name) => entries.includes(`${name}/`) || entries.includes(name) }
+    : { checkpoint: latestCheckpoint, has: (o, name) => fs.existsSync(path.join(o, name)) };
 }
 
 /** Hyper-parameters as the framework's own `--name value` flags, in the order given. */
@@ -102,14 +131,14 @@ function yaml(entries: Record<string, string | number | boolean>): string {
   );
 }
 
-function programOf(spec: TaskSpec, dataset: string | undefined, perNode: number): Program {
+function programOf(spec: TaskSpec, dataset: string | undefined, perNode: number, state = outputState()): Program {
   const output = spec.output;
   const env = { ...(spec.env ?? {}) };
   const notes: string[] = [];
   switch (spec.framework) {
     case 't2vid-minicpmv':
     case 't2vid-idefics3': {
-      const resume = latestCheckpoint(output);
+      const resume = state.checkpoint(output);
       const script = path.join(spec.repo!, spec.framework === 't2vid-minicpmv' ? 'MiniCPM-V' : 'Idefics3', 'finetune', 'finetune.py');
       notes.push('T2Vid finetune.py (HF Trainer, DeepSpeed ZeRO-3); run it in the environment its docs/TRAIN.md pins.');
       if (resume) {
@@ -118,7 +147,7 @@ function programOf(spec: TaskSpec, dataset: string | undefined, perNode: number)
       return { torchrunScript: [script, ...t2vidFinetuneArgs(spec, dataset!, resume)], env, files: [], notes, resumeFrom: resume, perNode };
     }
     case 'ms-swift': {
-      const resume = latestCheckpoint(output);
+      const resume = state.checkpoint(output);
       const argv = ['swift', 'sft', '--model', spec.model!, '--dataset', dataset!, '--output_dir', output, '--ddp_timeout', DDP_TIMEOUT];
       argv.push(...flags(spec.hyper));
       if (resume) {
@@ -142,7 +171,7 @@ function programOf(spec: TaskSpec, dataset: string | undefined, perNode: number)
         bf16: true,
         ...(spec.hyper ?? {}),
       };
-      const resume = latestCheckpoint(output);
+      const resume = state.checkpoint(output);
       if (resume) {
         notes.push(`LLaMA-Factory resumes from ${resume} by itself (output_dir holds a checkpoint, overwrite_output_dir false)`);
       }
@@ -162,7 +191,7 @@ function programOf(spec: TaskSpec, dataset: string | undefined, perNode: number)
       const framesArg = ['llava_vid', 'idefics2'].includes(modelType) ? 'max_frames_num' : 'max_num_frames';
       const frames = String(spec.hyper?.frames ?? 24);
       const cache = path.join(output, 'cache', 'responses');
-      const resumed = fs.existsSync(path.dirname(cache));
+      const resumed = state.has(output, 'cache');
       if (resumed) {
         notes.push(`continues from the response cache ${cache} (--use_cache)`);
       }
@@ -210,8 +239,14 @@ function programOf(spec: TaskSpec, dataset: string | undefined, perNode: number)
         perNode,
       };
     }
-    case 'custom':
-      return { argv: [...spec.command!], env, files: [], notes, perNode, resumeFrom: latestCheckpoint(output) };
+    case 'custom': {
+      const given = {
+        ...(dataset ? { [CUSTOM_ENV.dataset]: dataset } : {}),
+        [CUSTOM_ENV.output]: output,
+        ...(spec.model ? { [CUSTOM_ENV.model]: spec.model } : {}),
+      };
+      return { argv: [...spec.command!], env: { ...given, ...env }, files: [], notes, perNode, resumeFrom: state.checkpoint(output) };
+    }
   }
 }
 
@@ -296,76 +331,153 @@ export function sbatchScript(spec: TaskSpec, p: Program, jobName: string): strin
   return lines.join('\n') + '\n';
 }
 
+/** What the planner knows beyond the spec. */
+export interface PlanOptions {
+  /** The run's output folder where the job runs, listed before planning (ssh: on the host); resume is decided from it. */
+  outputEntries?: readonly string[];
+  /** Slurm: job ids this job waits for (`--dependency=afterok`), e.g. a sweep's evaluation after its fine-tune. */
+  afterOk?: string[];
+}
+
+/**
+ * `sbatch --parsable [--dependency=afterok:A:B --kill-on-invalid-dep=yes] SCRIPT`: a job that waits for others to
+ * complete, and is cancelled by Slurm (not left pending forever) when one of them does not.
+ */
+export function sbatchArgv(script: string, afterOk: readonly string[] = []): string[] {
+  return [
+    'sbatch',
+    '--parsable',
+    ...(afterOk.length ? [`--dependency=afterok:${afterOk.join(':')}`, '--kill-on-invalid-dep=yes'] : []),
+    script,
+  ];
+}
+
 /** The plan of one run (`dataset`: the one this run trains on; a sweep plans each of its datasets). */
-export function planTask(spec: TaskSpec, dataset = spec.dataset): LaunchPlan {
+export function planTask(spec: TaskSpec, dataset = spec.dataset, options: PlanOptions = {}): LaunchPlan {
   const perNode = spec.target === 'slurm' ? Math.max(1, spec.slurm!.gpusPerNode) : (spec.processes ?? 1);
+  if (spec.target === 'ssh') {
+    return planSsh(spec, dataset, perNode, options);
+  }
   const p = programOf(spec, dataset ? path.resolve(dataset) : undefined, perNode);
   const files = [...p.files];
   const notes = [...p.notes];
   let commands: PlannedCommand[];
   if (spec.target === 'local') {
     commands = localCommands(spec, p);
-  } else if (spec.target === 'slurm') {
-    files.push({ path: SBATCH_FILE, content: sbatchScript(spec, p, `t2vid-${spec.kind}`), mode: 0o755 });
-    const sbatch = ['sbatch', '--parsable', path.join(spec.output, SBATCH_FILE)];
-    commands = [{ argv: spec.slurm!.via === 'ssh' && spec.ssh ? sshArgv(spec, shellJoin(sbatch)) : sbatch }];
-    notes.push(
-      'submit it with the sbatch line above (this version plans Slurm runs; it does not submit or follow them); scancel JOBID stops it',
-    );
   } else {
-    const ssh = spec.ssh!;
-    const remote = localCommands(spec, p)
-      .map(
-        (c) =>
-          `cd ${shellQuote(c.cwd ?? spec.output)} && ${c.env && Object.keys(c.env).length ? `env ${shellEnv(c.env).join(' ')} ` : ''}${shellJoin(c.argv)}`,
-      )
-      .join(' & ');
-    const detached = `mkdir -p ${shellQuote(spec.output)} && setsid nohup sh -c ${shellQuote(`${remote}; echo $? > .t2vid-exit`)} >> ${shellQuote(path.join(spec.output, RUN_LOG))} 2>&1 < /dev/null & echo $!`;
-    commands = [];
-    if (ssh.sync === 'rsync' && dataset) {
-      commands.push({
-        argv: [
-          'rsync',
-          '-a',
-          '--partial',
-          '-e',
-          sshTransport(spec),
-          path.dirname(path.resolve(dataset)) + '/',
-          `${ssh.host}:${ssh.workdir}/data/`,
-        ],
-      });
-      notes.push(`rsync copies only what changed of ${path.dirname(path.resolve(dataset))} to ${ssh.host}:${ssh.workdir}/data/`);
-    }
-    commands.push({ argv: sshArgv(spec, detached) });
-    notes.push('the job runs detached on the host (setsid nohup): a dropped connection does not stop it');
+    files.push({ path: SBATCH_FILE, content: sbatchScript(spec, p, `t2vid-${spec.kind}`), mode: 0o755 });
+    const sbatch = sbatchArgv(path.join(spec.output, SBATCH_FILE), options.afterOk);
+    commands = [{ argv: spec.slurm!.via === 'ssh' && spec.ssh ? sshCommandArgv(spec, shellJoin(sbatch)) : sbatch }];
+    notes.push(
+      `a run submits the script with the sbatch line above${spec.slurm!.via === 'ssh' ? ` on ${spec.ssh?.host ?? 'the login node'}` : ''}, follows the job (squeue, then sacct or scontrol show job) and its log (${RUN_LOG} on the shared output), and stops it with scancel when the task is terminated`,
+    );
   }
   const parallel = spec.target === 'local' && spec.framework === 'custom' && p.perNode > 1;
-  return { spec, commands, files, resumeFrom: p.resumeFrom, notes, ...(parallel ? { parallel } : {}) };
+  return {
+    spec,
+    commands,
+    files,
+    resumeFrom: p.resumeFrom,
+    notes,
+    ...(parallel ? { parallel } : {}),
+    ...(options.afterOk?.length && spec.target === 'slurm' ? { afterOk: options.afterOk } : {}),
+  };
 }
 
-function sshTransport(spec: TaskSpec): string {
-  const s = spec.ssh!;
-  return shellJoin([
-    'ssh',
-    ...(s.port ? ['-p', String(s.port)] : []),
-    ...(s.identityFile ? ['-i', s.identityFile] : []),
-    '-o',
-    'BatchMode=yes',
-  ]);
+/** An rsync filter pattern matching exactly `name` (its wildcard characters escaped). */
+function rsyncLiteral(name: string): string {
+  return name.replace(/[[\]*?\\]/g, (c) => `\\${c}`);
 }
 
-function sshArgv(spec: TaskSpec, remote: string): string[] {
+/**
+ * The ssh target: the program planned with the host's paths (output, synced dataset, anything under the local output
+ * in a custom command, env or model), run detached on the host by a supervisor script like the local one; before it,
+ * the remote folders are made and the dataset, the files it references and the generated files are rsynced.
+ */
+function planSsh(spec: TaskSpec, dataset: string | undefined, perNode: number, options: PlanOptions): LaunchPlan {
+  const ssh = spec.ssh!;
+  const layout = remoteLayout(spec, dataset);
+  const hostPath = (v: string): string => remotePathOf(spec, layout, v, dataset);
+  const hostSpec: TaskSpec = {
+    ...spec,
+    output: layout.output,
+    ...(spec.command ? { command: spec.command.map(hostPath) } : {}),
+    ...(spec.env ? { env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, hostPath(v)])) } : {}),
+    ...(spec.model ? { model: hostPath(spec.model) } : {}),
+  };
+  const remoteDataset = layout.dataset ?? dataset;
+  const p = programOf(hostSpec, remoteDataset, perNode, options.outputEntries ? outputState(options.outputEntries) : undefined);
+  const notes = [...p.notes];
+  const parallel = spec.framework === 'custom' && p.perNode > 1;
+  const job = supervisorScript(
+    { spec: hostSpec, commands: localCommands(hostSpec, p), files: [], notes: [], ...(parallel ? { parallel } : {}) },
+    path.posix.join(layout.output, EXIT_FILE),
+  );
+  const dirs = [layout.output, ...(layout.dataDir ? [layout.dataDir, layout.filesRoot!] : [])];
+  const prepare: PlannedCommand = { argv: sshScriptArgv(ssh, `mkdir -p ${shellJoin(dirs)}`) };
+  const sync: PlannedCommand[] = [];
+  const output = path.resolve(spec.output);
+  let datasetSync: SshPlan['dataset'];
+  if (layout.dataset && dataset) {
+    const file = path.resolve(dataset);
+    const dir = path.dirname(file);
+    const hostCopy = path.join(output, SSH_SYNC_DIR, path.basename(file));
+    const filesList = path.join(output, SSH_SYNC_DIR, SSH_FILES_LIST);
+    // The folder without the dataset file (sent as the host reads it) nor this run's output if it lies inside.
+    const excludes = [`--exclude=/${rsyncLiteral(path.basename(file))}`];
+    if (output.startsWith(dir + path.sep)) {
+      excludes.push(`--exclude=/${rsyncLiteral(path.relative(dir, output).split(path.sep).join('/'))}/`);
+    }
+    sync.push(
+      { argv: rsyncArgv(ssh, [...excludes, `${dir}/`, remoteSpec(ssh, `${layout.dataDir}/`)]) },
+      { argv: rsyncArgv(ssh, [hostCopy, remoteSpec(ssh, layout.dataset)]) },
+      { argv: rsyncArgv(ssh, [`--files-from=${filesList}`, '/', remoteSpec(ssh, `${layout.filesRoot}/`)]) },
+    );
+    datasetSync = { file, hostCopy, filesList, remoteDir: layout.dataDir!, filesRoot: layout.filesRoot! };
+    notes.push(
+      `rsync copies what changed of ${dir} to ${ssh.host}:${layout.dataDir}/; ${path.basename(file)} goes as the host reads it ` +
+        `(${path.relative(output, hostCopy)}: paths of referenced files rewritten), the files it references outside its folder ` +
+        `(listed in ${path.relative(output, filesList)}) under ${layout.filesRoot}/`,
+    );
+  } else if (dataset) {
+    notes.push(`the dataset is read on ${ssh.host} where it is: ${dataset} (sync: shared)`);
+  }
+  if (p.files.length) {
+    sync.push({
+      argv: rsyncArgv(ssh, ['--relative', ...p.files.map((f) => `${output}/./${f.path}`), remoteSpec(ssh, `${layout.output}/`)]),
+    });
+  }
+  const remoteLog = path.posix.join(layout.output, RUN_LOG);
+  const plan: SshPlan = {
+    remoteOutput: layout.output,
+    remoteLog,
+    ...(remoteDataset ? { remoteDataset } : {}),
+    ...(datasetSync ? { dataset: datasetSync } : {}),
+    prepare,
+    sync,
+    job,
+  };
+  notes.push(
+    `the job runs detached on ${ssh.host} (setsid nohup, its own process group) in ${layout.output}; its log ${remoteLog} is streamed into ${path.join(output, RUN_LOG)}`,
+  );
+  if (!options.outputEntries) {
+    notes.push(`a checkpoint in ${layout.output} on ${ssh.host} is looked up when the run starts (resume)`);
+  }
+  return {
+    spec,
+    commands: [prepare, ...sync, { argv: sshStartArgv(ssh, plan, '== t2vid run <run id>') }],
+    files: p.files,
+    resumeFrom: p.resumeFrom,
+    notes,
+    ssh: plan,
+    ...(parallel ? { parallel } : {}),
+  };
+}
+
+/** `ssh [options] host -- REMOTE`: REMOTE is one command line for the remote shell, built with shellJoin. */
+export function sshCommandArgv(spec: TaskSpec, remote: string): string[] {
   const s = spec.ssh!;
-  return [
-    'ssh',
-    ...(s.port ? ['-p', String(s.port)] : []),
-    ...(s.identityFile ? ['-i', s.identityFile] : []),
-    '-o',
-    'BatchMode=yes',
-    s.host,
-    '--',
-    remote,
-  ];
+  return ['ssh', ...sshOptions(s), s.host, '--', remote];
 }
 
 /** What `--dry-run` and "Show command" print: each command as a shell line (quoted), the files, the notes. */

@@ -34,6 +34,27 @@ export interface LaunchPlan {
   resumeFrom?: string;
   /** Human-readable lines for "Show command" / --dry-run beyond the commands (e.g. what gets synced where). */
   notes: string[];
+  /** Slurm: job ids this job waits for (`--dependency=afterok`), e.g. a sweep's evaluation after its fine-tune. */
+  afterOk?: string[];
+  /** The ssh target: where things are on the host and what the runner sends (its `commands` are these, in order). */
+  ssh?: SshPlan;
+}
+
+/** An SSH run: the `commands` of its plan are `prepare`, `sync`, then the start command (`sshStartArgv`). */
+export interface SshPlan {
+  /** The job's output folder and log on the host. */
+  remoteOutput: string;
+  remoteLog: string;
+  /** The dataset as the program on the host gets it (synced copy, or the shared path as it is). */
+  remoteDataset?: string;
+  /** `sync: rsync`: the local dataset file, the host-side copy written before syncing, and the list of outside files. */
+  dataset?: { file: string; hostCopy: string; filesList: string; remoteDir: string; filesRoot: string };
+  /** Creates the remote folders. */
+  prepare: PlannedCommand;
+  /** The rsync commands (dataset folder, dataset file as the host reads it, the files it references outside its folder). */
+  sync: PlannedCommand[];
+  /** The supervisor script the host runs detached (the plan's commands with the host's paths). */
+  job: string;
 }
 
 /** How a runner reports: log text as it arrives, and changes of the run record (persisted by the caller). */
@@ -52,4 +73,9 @@ export interface TargetRunner {
   reattach(run: RunRecord, io: RunIO): Promise<void>;
   /** Stop a run that is not followed by this process (e.g. from the Runs view after a restart). */
   cancel(run: RunRecord): Promise<void>;
+  /**
+   * The entries of the run's output folder where the job runs (folders end with `/`), read before planning so that a
+   * relaunch resumes from the latest checkpoint there. Only targets whose output is not local have it.
+   */
+  listOutput?(spec: TaskSpec): Promise<string[]>;
 }

@@ -30,6 +30,16 @@ export function specOf(definition: vscode.TaskDefinition, folder: string | undef
     output: at(spec.output),
     ...(spec.dataset ? { dataset: at(spec.dataset) } : {}),
     ...(spec.datasets ? { datasets: spec.datasets.map(at) } : {}),
+    ...(spec.ssh ? { ssh: { ...spec.ssh, ...sshFiles(spec.ssh, at) } } : {}),
+  };
+}
+
+/** The ssh key and config files of a definition resolved like its paths (`~/…` is left to ssh, which expands it). */
+function sshFiles(ssh: NonNullable<TaskSpec['ssh']>, at: (p: string) => string): Partial<NonNullable<TaskSpec['ssh']>> {
+  const file = (p: string): string => (p.startsWith('~') ? p : at(p));
+  return {
+    ...(ssh.identityFile ? { identityFile: file(ssh.identityFile) } : {}),
+    ...(ssh.configFile ? { configFile: file(ssh.configFile) } : {}),
   };
 }
 
@@ -73,19 +83,22 @@ class RunTerminal implements vscode.Pseudoterminal {
       return;
     }
     const follows: vscode.Disposable[] = [];
+    const followed = new Set<string>();
     try {
       const cb = {
         signal: this.controller.signal,
         onLog: (text: string) => this.print(text),
         onUpdate: (run: { id: string }) => {
-          if (!follows.length) {
+          // Every run of this task (a sweep has several) is cancelled through this task's controller.
+          if (!followed.has(run.id)) {
+            followed.add(run.id);
             follows.push(this.runs.follow(run.id, this.controller));
           }
           void this.runs.refresh();
         },
       };
       this.print(`T2Vid: ${spec.kind} with ${spec.framework} on ${spec.target} → ${spec.output}\n`);
-      const records = spec.datasets ? await startSweep(spec, cb) : [await startRun(spec, cb)];
+      const records = spec.datasets || spec.evaluate ? await startSweep(spec, cb) : [await startRun(spec, cb)];
       const last = records[records.length - 1];
       this.print(`\nT2Vid: ${records.map((r) => `run ${r.id} ${r.state}`).join(', ')}\n`);
       this.done.fire(last?.state === 'done' ? 0 : (last?.exitCode ?? 1) || 1);
