@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultsTable } from '../../shared/protocol/results';
 import { BENCH_METRIC, formatDelta, formatScore, PAPER_REFERENCE, parentTask, type SweepAxisKind } from '../../shared/results';
-import { RUN_FILE, type RunRecord } from '../../shared/tasks';
+import { RUN_FILE, SWEEP_EVAL_DIR, type RunRecord } from '../../shared/tasks';
 
 export interface Score {
   /** lmms-eval task or group, e.g. mvbench_action_sequence, videomme. */
@@ -123,7 +123,10 @@ function resultFiles(dir: string, depth = 0): string[] {
   return entries
     .flatMap((e) =>
       e.isDirectory() && depth < 6 && !/^checkpoint-\d+$/.test(e.name) && e.name !== 'cache'
-        ? resultFiles(path.join(dir, e.name), depth + 1)
+        ? // A folder with a run record of its own is another run (a sweep's evaluation inside its fine-tune's output).
+          fs.existsSync(path.join(dir, e.name, RUN_FILE))
+          ? []
+          : resultFiles(path.join(dir, e.name), depth + 1)
         : e.isFile() && e.name.endsWith('_results.json')
           ? [path.join(dir, e.name)]
           : [],
@@ -178,15 +181,23 @@ export function readRunResults(dir: string, onError?: (message: string) => void)
       byKey.set(`${s.task}\0${s.metric}`, s);
     }
   }
+  // A sweep's evaluation (`<fine-tune output>/eval`, its record naming the fine-tune it evaluates as `after`): named
+  // after its fine-tune, and its dataset is the fine-tune's.
+  const finetune = record?.after ? runRecordOf(path.dirname(abs)) : undefined;
+  const trainedOn = record?.spec.dataset ?? (finetune?.id === record?.after ? finetune?.spec.dataset : undefined);
+  const name =
+    path.basename(abs) === SWEEP_EVAL_DIR && finetune?.id === record?.after
+      ? `${path.basename(path.dirname(abs))}/${SWEEP_EVAL_DIR}`
+      : path.basename(abs);
   return {
-    name: path.basename(abs),
+    name,
     dir: abs,
     files,
     ...(model ? { model } : {}),
     scores: [...byKey.values()],
     ...(record?.sweepId ? { sweepId: record.sweepId } : {}),
     ...(record?.sweepValue !== undefined ? { sweepValue: record.sweepValue } : {}),
-    ...(record?.spec.dataset ? { dataset: path.resolve(abs, record.spec.dataset) } : {}),
+    ...(trainedOn ? { dataset: path.resolve(abs, trainedOn) } : {}),
     ...(record?.createdAt ? { createdAt: record.createdAt } : {}),
   };
 }
@@ -670,4 +681,17 @@ export function sweepMarkdown(table: ResultsTable, sweep: ResultsTable['sweeps']
     }),
   ];
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The folder to read a run's results from: `dir`, or — for a sweep's fine-tune without results of its own — its
+ * evaluation's folder (`<dir>/eval` with a run record), where startSweep runs the evaluation step.
+ */
+export function evaluationFolder(dir: string): string {
+  const evalDir = path.join(dir, SWEEP_EVAL_DIR);
+  return fs.existsSync(path.join(evalDir, RUN_FILE)) &&
+    !resultFiles(path.resolve(dir)).length &&
+    !benchExperiments(path.resolve(dir)).length
+    ? evalDir
+    : dir;
 }
