@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { startSweep, validateTaskSpec } from '../../src/core/tasks/engine';
+import { planTask, startSweep, validateTaskSpec } from '../../src/core/tasks/engine';
 import {
   benchExperiments,
   compareRuns,
@@ -27,7 +27,7 @@ import {
 } from '../../src/core/tasks/results';
 import { parseToWebview } from '../../src/shared/protocol/results';
 import { BENCH_METRIC, parentTask, sortOrder, sweepSeries } from '../../src/shared/results';
-import type { TaskSpec } from '../../src/shared/tasks';
+import { benchExperimentName, type TaskSpec } from '../../src/shared/tasks';
 import { repoRoot, sharedData } from '../support/helpers';
 import { benchLines, lmmsResults, writeBench, writeLmms, writeMixManifest, writeRunRecord } from '../support/results';
 
@@ -120,6 +120,15 @@ test('a t2vid-eval run: its record points at run_bench.sh output in the repo; lm
       ['mvbench', BENCH_METRIC, 75, 4],
       ['mvbench_a', BENCH_METRIC, 75, 4],
     ]);
+    // A sweep's evaluation of t2vid-eval (in <fine-tune>/eval): run_bench.sh's EXP is <fine-tune>-eval, so the
+    // evaluations of one sweep do not overwrite each other in the checkout; the plan and the reader agree.
+    assert.equal(benchExperimentName(path.join(dir, 'runs', 'mix-30', 'eval')), 'mix-30-eval');
+    assert.equal(benchExperimentName('runs/mix-30/'), 'mix-30');
+    const sweepEval: TaskSpec = { ...spec, output: path.join(dir, 'runs', 'mix-30', 'eval'), hyper: {} };
+    assert.deepEqual(planTask(sweepEval).commands.at(-1)!.argv, ['bash', 'run_bench.sh', 'mix-30-eval', '/ckpt', '24']);
+    writeRunRecord(sweepEval);
+    writeBench(path.join(repo, 'MiniCPM-V', 'eval', 'bench_results', 'mix-30-eval'), 'temp-compass', { action: [1, 4] });
+    assert.deepEqual(scoresOf(readRunResults(sweepEval.output).scores)[0], ['tempcompass', BENCH_METRIC, 25, 4]);
     // The real lmms-eval file beside a bench_results run: one comparison, each score on its own row.
     const real = readRunResults(sharedData('eval-results', 'qwen2.5-vl-7b-mme-hf-bf16'));
     const c = compareRuns([r, real], 'mix-15-eval');

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultsTable } from '../../shared/protocol/results';
 import { BENCH_METRIC, formatDelta, formatScore, PAPER_REFERENCE, parentTask, type SweepAxisKind } from '../../shared/results';
-import { RUN_FILE, SWEEP_EVAL_DIR, type RunRecord } from '../../shared/tasks';
+import { benchExperimentName, RUN_FILE, SWEEP_EVAL_DIR, type RunRecord } from '../../shared/tasks';
 
 export interface Score {
   /** lmms-eval task or group, e.g. mvbench_action_sequence, videomme. */
@@ -154,7 +154,8 @@ function runRecordOf(dir: string, onError?: (message: string) => void): RunRecor
 
 /**
  * Every result of a run's folder: lmms-eval's files under it, and T2Vid's bench_results (under it, the folder itself,
- * or — for a `t2vid-eval` run — where run_bench.sh writes them: `<repo>/<backbone>/eval/bench_results/<output name>`).
+ * or — for a `t2vid-eval` run — where run_bench.sh writes them: `<repo>/<backbone>/eval/bench_results/<EXP>`, EXP
+ * from benchExperimentName).
  * Later lmms-eval files (by name: their time stamp) override earlier ones.
  */
 export function readRunResults(dir: string, onError?: (message: string) => void): RunResults {
@@ -319,7 +320,7 @@ export function benchExperiments(dir: string, record?: RunRecord): string[] {
   }
   if (record?.spec.framework === 't2vid-eval' && record.spec.repo && path.isAbsolute(record.spec.repo)) {
     const backbone = String(record.spec.hyper?.backbone ?? 'MiniCPM-V');
-    const exp = path.join(record.spec.repo, backbone, 'eval', 'bench_results', path.basename(record.spec.output));
+    const exp = path.join(record.spec.repo, backbone, 'eval', 'bench_results', benchExperimentName(record.spec.output));
     if (isBenchExperiment(exp)) {
       found.add(exp);
     }

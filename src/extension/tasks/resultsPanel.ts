@@ -210,7 +210,7 @@ class ResultsPanel {
       searched: [
         `lmms-eval results: ${LMMS_GLOB} under ${where}`,
         `T2Vid run_bench.sh results: bench_results/<EXP>/{video-mme,mvbench,temp-compass}/results/merge.jsonl under ${where}`,
-        `t2vid-eval runs (their ${RUN_FILE}): bench_results/<output name> in the T2Vid checkout the run names`,
+        `t2vid-eval runs (their ${RUN_FILE}): bench_results/<EXP> in the T2Vid checkout the run names (EXP: the output folder's name, <fine-tune>-eval for a sweep's evaluation)`,
       ],
       errors: errors.slice(0, 1000),
     });
