@@ -8,12 +8,14 @@ import {
   compareRuns,
   comparisonCsv,
   comparisonMarkdown,
+  evaluationFolder,
   readRunResults,
   resultsTable,
   sweepMarkdown,
   uniqueNames,
 } from '../core/tasks/results';
 import { escapeControl, escapeControlKeepLines } from '../core/util/terminal';
+import { BENCH_METRIC } from '../shared/results';
 import { UsageError } from './common';
 
 export const RESULTS_HELP = `t2vid results DIR... [--baseline NAME] [--sweep ID] [--csv FILE] [--markdown FILE] [--json]
@@ -22,8 +24,9 @@ Reads every lmms-eval *_results.json under each DIR (a run's output folder) and 
 (run_bench.sh's bench_results/<EXP>/<bench>/results/merge.jsonl: under DIR, DIR itself, or where a t2vid-eval run
 wrote it) and prints the scores side by side: one row per task and metric, group scores lmms-eval leaves out
 (MVBench, TempCompass) computed sample-weighted and labelled as ours, bench_results accuracy recomputed from pred = GT
-(metric "accuracy (run_bench)"), the T2Vid paper's reported numbers as reference. Runs that share a sweep id (their
-.t2vid-run.json) are also shown as one table per sweep, in order of the swept value: the synthetic share of each
+(metric "${BENCH_METRIC}"), the T2Vid paper's reported numbers as reference. Runs that share a sweep id (their
+.t2vid-run.json) are also shown as one table per sweep (a sweep's fine-tune folder stands for its evaluation in
+<fine-tune>/eval), in order of the swept value: the synthetic share of each
 run's dataset when its manifest.json records it, else the sweep value as a number, else the order the runs ran in.
 
   --baseline NAME        a run (its folder name) to show deltas against
@@ -48,7 +51,9 @@ export async function resultsCommand(argv: string[]): Promise<number> {
     throw new UsageError('results takes one or more run folders');
   }
   let runs = uniqueNames(
-    positionals.map((dir) => readRunResults(dir, (message) => process.stderr.write(`t2vid results: ${escapeControl(message)}\n`))),
+    positionals.map((dir) =>
+      readRunResults(evaluationFolder(dir), (message) => process.stderr.write(`t2vid results: ${escapeControl(message)}\n`)),
+    ),
     process.cwd(),
   );
   if (values.sweep !== undefined) {

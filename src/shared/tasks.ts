@@ -126,6 +126,17 @@ export const CUSTOM_ENV = { dataset: 'T2VID_DATASET', output: 'T2VID_OUTPUT', mo
 /** The folder of a sweep's evaluation inside its fine-tune's output. */
 export const SWEEP_EVAL_DIR = 'eval';
 
+/**
+ * The EXP name a `t2vid-eval` run gives T2Vid's run_bench.sh (its results go to `bench_results/<EXP>` in T2Vid's
+ * checkout): the output folder's name, or `<fine-tune folder>-eval` for a sweep's evaluation (every one of those is
+ * in a folder named `eval`, and they would overwrite each other's bench_results).
+ */
+export function benchExperimentName(output: string): string {
+  const parts = output.split(/[\\/]+/).filter(Boolean);
+  const last = parts[parts.length - 1] ?? output;
+  return last === SWEEP_EVAL_DIR && parts.length > 1 ? `${parts[parts.length - 2]}-${SWEEP_EVAL_DIR}` : last;
+}
+
 /** One task definition: a tasks.json entry of type `t2vid`, or `t2vid task` flags. */
 export interface TaskSpec {
   kind: TaskKind;

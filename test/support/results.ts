@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ASSEMBLED_KIND, ASSEMBLED_MANIFEST } from '../../src/core/assemble/trainingSet';
 import type { MixManifest } from '../../src/core/assemble/mix';
 import { newRun } from '../../src/core/tasks/runs';
-import { RUN_FILE, type TaskSpec } from '../../src/shared/tasks';
+import { RUN_FILE, type RunRecord, type TaskSpec } from '../../src/shared/tasks';
 
 /** One benchmark's judged predictions: per category, how many right and how many in all. */
 export type BenchCounts = Record<string, [correct: number, total: number]>;
@@ -79,10 +79,14 @@ export function writeLmms(output: string, stamp: string, content: string): strin
 }
 
 /** The run record (`.t2vid-run.json`) of a finished run, made by the engine's own newRun. */
-export function writeRunRecord(spec: TaskSpec, extra: { sweepId?: string; sweepValue?: string; createdAt?: string } = {}): void {
-  const run = { ...newRun(spec), state: 'done' as const, ...extra };
+export function writeRunRecord(
+  spec: TaskSpec,
+  extra: { sweepId?: string; sweepValue?: string; createdAt?: string; after?: string } = {},
+): RunRecord {
+  const run: RunRecord = { ...newRun(spec), state: 'done', ...extra };
   fs.mkdirSync(spec.output, { recursive: true });
   fs.writeFileSync(path.join(spec.output, RUN_FILE), JSON.stringify(run, null, 2) + '\n');
+  return run;
 }
 
 /** An assembled set's manifest as `t2vid mix` writes it (the recipe and the counts it wrote). */

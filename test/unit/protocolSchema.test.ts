@@ -180,7 +180,11 @@ const EXAMPLES: Array<[string, (raw: unknown) => unknown, Schema, unknown[]]> = 
     'results, webview → host',
     parseResultsFromWebview,
     ResultsFromWebviewSchema as Schema,
-    [{ type: 'results/ready' }, { type: 'results/export', format: 'csv', order: ['mix-15', 'video'], baseline: 'video' }],
+    [
+      { type: 'results/ready' },
+      { type: 'results/export', format: 'csv', order: ['mix-15', 'video'], baseline: 'video' },
+      { type: 'results/refresh' },
+    ],
   ],
 ];
 

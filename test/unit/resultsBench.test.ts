@@ -3,7 +3,7 @@
  * as JSON lines, merged or still in chunks), merged with lmms-eval's files into one run; sweeps grouped with their x
  * values (synthetic share from the datasets' mix manifests, a numeric sweep value, or run order); the results view's
  * table (columns, sub-tasks under their benchmark, reference rows), its sort and its plot series; `t2vid results`
- * with a sweep.
+ * with a sweep; a real local sweep with an evaluation step (the engine's layout: `<fine-tune>/eval`).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,10 +11,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { planTask, startSweep, validateTaskSpec } from '../../src/core/tasks/engine';
 import {
   benchExperiments,
   compareRuns,
   comparisonCsv,
+  evaluationFolder,
   parseBenchPredictions,
   readBenchResults,
   readRunResults,
@@ -25,7 +27,7 @@ import {
 } from '../../src/core/tasks/results';
 import { parseToWebview } from '../../src/shared/protocol/results';
 import { BENCH_METRIC, parentTask, sortOrder, sweepSeries } from '../../src/shared/results';
-import type { TaskSpec } from '../../src/shared/tasks';
+import { benchExperimentName, type TaskSpec } from '../../src/shared/tasks';
 import { repoRoot, sharedData } from '../support/helpers';
 import { benchLines, lmmsResults, writeBench, writeLmms, writeMixManifest, writeRunRecord } from '../support/results';
 
@@ -118,6 +120,15 @@ test('a t2vid-eval run: its record points at run_bench.sh output in the repo; lm
       ['mvbench', BENCH_METRIC, 75, 4],
       ['mvbench_a', BENCH_METRIC, 75, 4],
     ]);
+    // A sweep's evaluation of t2vid-eval (in <fine-tune>/eval): run_bench.sh's EXP is <fine-tune>-eval, so the
+    // evaluations of one sweep do not overwrite each other in the checkout; the plan and the reader agree.
+    assert.equal(benchExperimentName(path.join(dir, 'runs', 'mix-30', 'eval')), 'mix-30-eval');
+    assert.equal(benchExperimentName('runs/mix-30/'), 'mix-30');
+    const sweepEval: TaskSpec = { ...spec, output: path.join(dir, 'runs', 'mix-30', 'eval'), hyper: {} };
+    assert.deepEqual(planTask(sweepEval).commands.at(-1)!.argv, ['bash', 'run_bench.sh', 'mix-30-eval', '/ckpt', '24']);
+    writeRunRecord(sweepEval);
+    writeBench(path.join(repo, 'MiniCPM-V', 'eval', 'bench_results', 'mix-30-eval'), 'temp-compass', { action: [1, 4] });
+    assert.deepEqual(scoresOf(readRunResults(sweepEval.output).scores)[0], ['tempcompass', BENCH_METRIC, 25, 4]);
     // The real lmms-eval file beside a bench_results run: one comparison, each score on its own row.
     const real = readRunResults(sharedData('eval-results', 'qwen2.5-vl-7b-mme-hf-bf16'));
     const c = compareRuns([r, real], 'mix-15-eval');
@@ -194,6 +205,19 @@ test('sweeps: x is the synthetic share from the mix manifests, else a numeric sw
         ['run-0', 0],
         ['run-2', 7.5],
         ['run-1', 30],
+      ],
+    );
+    // Names around one number (the datasets' folders of a sweep): that number.
+    const mixes = sweepRuns(path.join(dir, 'd'), ['mix-30', 'mix-0', 'mix-7.5'], [null, null, null]).map((d) => readRunResults(d));
+    const m = sweepGroups(mixes)[0]!;
+    assert.equal(m.kind, 'number');
+    assert.equal(m.axis, 'N in mix-N');
+    assert.deepEqual(
+      m.points.map((p) => [p.run, p.x, p.label]),
+      [
+        ['run-1', 0, 'mix-0'],
+        ['run-2', 7.5, 'mix-7.5'],
+        ['run-0', 30, 'mix-30'],
       ],
     );
     // Names: the order the runs were created in (run-2 first here).
@@ -316,3 +340,75 @@ test('t2vid results: bench_results beside lmms-eval, a sweep section, --sweep', 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  'a real local sweep with an evaluation step: each evaluation is a run of its own in <fine-tune>/eval, x from the mixes',
+  { timeout: 120_000 },
+  async () => {
+    const dir = tmp();
+    try {
+      const datasets = [
+        ['mix-0', 0, 100],
+        ['mix-15', 15, 85],
+      ].map(([name, synthetic, video]) => {
+        const set = path.join(dir, 'sets', String(name));
+        writeMixManifest(set, Number(synthetic), Number(video), null);
+        return path.join(set, 'samples.jsonl');
+      });
+      // The evaluation writes an lmms-eval results file, as lmms-eval does, into its output ($T2VID_OUTPUT).
+      const evaluate = [
+        'case "$T2VID_OUTPUT" in *mix-15*) s=61.5 ;; *) s=55 ;; esac',
+        'mkdir -p "$T2VID_OUTPUT/ckpt"',
+        'printf \'{"results": {"videomme": {"alias": "videomme", "videomme_perception_score,none": %s}}, "n-samples": {"videomme": {"effective": 2700}}}\' "$s" > "$T2VID_OUTPUT/ckpt/20261129_050000_results.json"',
+      ].join('\n');
+      const out = path.join(dir, 'sweep');
+      const spec = validateTaskSpec(
+        {
+          kind: 'finetune',
+          framework: 'custom',
+          target: 'local',
+          output: out,
+          datasets,
+          command: ['/bin/sh', '-c', 'echo trained on "$T2VID_DATASET"'],
+          evaluate: { framework: 'custom', command: ['/bin/sh', '-c', evaluate] },
+        },
+        't',
+      );
+      const runs = await startSweep(spec);
+      assert.deepEqual(
+        runs.map((r) => [r.spec.kind, r.state, path.relative(out, r.spec.output)]),
+        [
+          ['finetune', 'done', 'mix-0'],
+          ['eval', 'done', path.join('mix-0', 'eval')],
+          ['finetune', 'done', 'mix-15'],
+          ['eval', 'done', path.join('mix-15', 'eval')],
+        ],
+      );
+      // The fine-tune's folder does not take its evaluation's scores (that is another run); it stands for it in the CLI.
+      assert.deepEqual(readRunResults(path.join(out, 'mix-0')).scores, []);
+      assert.equal(evaluationFolder(path.join(out, 'mix-0')), path.join(out, 'mix-0', 'eval'));
+      const evals = ['mix-0', 'mix-15'].map((n) => readRunResults(path.join(out, n, 'eval')));
+      assert.deepEqual(
+        evals.map((r) => [r.name, r.dataset, r.scores.map((s) => s.value)]),
+        [
+          ['mix-0/eval', datasets[0], [55]],
+          ['mix-15/eval', datasets[1], [61.5]],
+        ],
+      );
+      const sweep = sweepGroups(evals)[0]!;
+      assert.equal(sweep.kind, 'synthetic-share');
+      assert.deepEqual(
+        sweep.points.map((p) => [p.run, p.x]),
+        [
+          ['mix-0/eval', 0],
+          ['mix-15/eval', 15],
+        ],
+      );
+      const r = spawnSync(process.execPath, [CLI, 'results', path.join(out, 'mix-0'), path.join(out, 'mix-15')], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /\| 0 % \| mix-0\/eval \| 55 \|\n\| 15 % \| mix-15\/eval \| 61\.50 \|/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -13,7 +13,7 @@ import {
   type ResultsTable,
   type ToWebview,
 } from '../../src/shared/protocol/results';
-import { formatDelta, formatScore, sortOrder, sweepSeries, type SortDirection } from '../../src/shared/results';
+import { BENCH_METRIC, formatDelta, formatScore, sortOrder, sweepSeries, type SortDirection } from '../../src/shared/results';
 import { el } from '../shared/dom';
 import { createIpc } from '../shared/ipc';
 import { button, dropdown, registerComponents } from '../shared/toolkit';
@@ -22,9 +22,8 @@ import { legend, sweepPlot } from './plot';
 registerComponents();
 const ipc = createIpc<ToWebview, FromWebview>(parseToWebview);
 
-/** The sort: by run name (`-1`) or a column index; what the view persists with the baseline. */
+/** The sort (by run name, NAME_KEY, or a column's task and metric) and the baseline: what the view persists. */
 interface ViewState {
-  sortColumn: number | null;
   sortKey: string | null;
   direction: SortDirection;
   baseline: string | null;
@@ -32,7 +31,6 @@ interface ViewState {
 
 const saved = ipc.getState() as Partial<ViewState> | undefined;
 const view: ViewState = {
-  sortColumn: null,
   sortKey: typeof saved?.sortKey === 'string' ? saved.sortKey : null,
   direction: saved?.direction === 'ascending' ? 'ascending' : 'descending',
   baseline: typeof saved?.baseline === 'string' ? saved.baseline : null,
@@ -62,7 +60,7 @@ function columnTitle(c: ResultsColumn): string {
   if (c.computed) {
     notes.push('ours: the sample-weighted mean of its sub-tasks (the evaluator does not report it)');
   }
-  if (c.metric === 'accuracy (run_bench)') {
+  if (c.metric === BENCH_METRIC) {
     notes.push("T2Vid's run_bench.sh: pred = GT over its judged predictions, in percent");
   }
   return notes.join('\n');
@@ -96,6 +94,12 @@ function sortBy(key: string): void {
   }
   persist();
   render();
+  // The table was rebuilt: keep the keyboard focus on the header that was used.
+  for (const th of document.querySelectorAll<HTMLTableCellElement>('#res-table thead th')) {
+    if (th.dataset.key === key) {
+      th.querySelector('button')?.focus();
+    }
+  }
 }
 
 /** A header cell whose button sorts by it; `aria-sort` tells which way it is sorted. */
@@ -286,7 +290,15 @@ function render(): void {
     for (const s of t.searched) {
       list.append(el('li', undefined, s));
     }
-    empty.append(list, el('p', 'res-muted', 'It refreshes by itself when results appear.'));
+    empty.append(
+      list,
+      el(
+        'p',
+        'res-muted',
+        'The view reads them again when results files change (where the workspace’s file watcher reports it), or on Refresh.',
+      ),
+      refreshButton().element,
+    );
     app.append(empty);
     renderErrors(t);
     return;
@@ -306,6 +318,7 @@ function render(): void {
       view.baseline = value === '' ? null : value;
       persist();
       render();
+      document.getElementById('res-baseline')?.focus();
     },
   });
   const order = (): string[] => runOrder(t).map((i) => names[i]!);
@@ -313,18 +326,21 @@ function render(): void {
     ipc.post({ type: 'results/export', format, order: order(), ...(view.baseline !== null ? { baseline: view.baseline } : {}) });
   controls.append(
     pick.element,
+    refreshButton().element,
     button({ label: 'Export CSV…', id: 'res-export-csv', appearance: 'secondary', onClick: () => exportAs('csv') }).element,
     button({ label: 'Export Markdown…', id: 'res-export-md', appearance: 'secondary', onClick: () => exportAs('markdown') }).element,
   );
   header.append(controls);
+  // Once connected: the dropdown shows the value it is given only then.
+  pick.setValue(view.baseline ?? '');
   app.append(renderTable(t, baseline));
   const notes = el('p', 'res-muted res-note');
   notes.textContent = [
     t.columns.some((c) => c.computed)
       ? '“ours”: a group score the evaluator does not report, the sample-weighted mean of its sub-tasks.'
       : '',
-    t.columns.some((c) => c.metric === 'accuracy (run_bench)')
-      ? '“accuracy (run_bench)”: T2Vid’s own evaluation (bench_results), recomputed as pred = GT over its judged predictions.'
+    t.columns.some((c) => c.metric === BENCH_METRIC)
+      ? `“${BENCH_METRIC}”: T2Vid’s own evaluation (bench_results), recomputed as pred = GT over its judged predictions.`
       : '',
     t.reference.length ? 'Paper rows: numbers reported in the T2Vid paper, for reference.' : '',
   ]
@@ -335,6 +351,16 @@ function render(): void {
     app.append(renderSweep(t, sweep));
   }
   renderErrors(t);
+}
+
+function refreshButton(): ReturnType<typeof button> {
+  return button({
+    label: 'Refresh',
+    id: 'res-refresh',
+    appearance: 'secondary',
+    title: 'Read the results files again',
+    onClick: () => ipc.post({ type: 'results/refresh' }),
+  });
 }
 
 function renderErrors(t: ResultsTable): void {

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CUSTOM_ENV, SSH_FILES_LIST, SSH_SYNC_DIR, type TaskSpec } from '../../shared/tasks';
+import { benchExperimentName, CUSTOM_ENV, SSH_FILES_LIST, SSH_SYNC_DIR, type TaskSpec } from '../../shared/tasks';
 import { writeFileAtomic } from '../util/fsutil';
 import { EXIT_FILE, supervisorScript } from './local';
 import { shellEnv, shellJoin, shellQuote } from './quote';
@@ -229,9 +229,10 @@ function programOf(spec: TaskSpec, dataset: string | undefined, perNode: number,
     case 't2vid-eval': {
       const backbone = String(spec.hyper?.backbone ?? 'MiniCPM-V');
       const frames = String(spec.hyper?.frames ?? 24);
-      notes.push(`T2Vid run_bench.sh writes bench_results/${path.basename(output)} under ${path.join(spec.repo!, backbone, 'eval')}`);
+      const exp = benchExperimentName(output);
+      notes.push(`T2Vid run_bench.sh writes bench_results/${exp} under ${path.join(spec.repo!, backbone, 'eval')}`);
       return {
-        argv: ['bash', 'run_bench.sh', path.basename(output), spec.model!, frames],
+        argv: ['bash', 'run_bench.sh', exp, spec.model!, frames],
         cwd: path.join(spec.repo!, backbone, 'eval'),
         env,
         files: [],

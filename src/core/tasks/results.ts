@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResultsTable } from '../../shared/protocol/results';
 import { BENCH_METRIC, formatDelta, formatScore, PAPER_REFERENCE, parentTask, type SweepAxisKind } from '../../shared/results';
-import { RUN_FILE, type RunRecord } from '../../shared/tasks';
+import { benchExperimentName, RUN_FILE, SWEEP_EVAL_DIR, type RunRecord } from '../../shared/tasks';
 
 export interface Score {
   /** lmms-eval task or group, e.g. mvbench_action_sequence, videomme. */
@@ -123,7 +123,10 @@ function resultFiles(dir: string, depth = 0): string[] {
   return entries
     .flatMap((e) =>
       e.isDirectory() && depth < 6 && !/^checkpoint-\d+$/.test(e.name) && e.name !== 'cache'
-        ? resultFiles(path.join(dir, e.name), depth + 1)
+        ? // A folder with a run record of its own is another run (a sweep's evaluation inside its fine-tune's output).
+          fs.existsSync(path.join(dir, e.name, RUN_FILE))
+          ? []
+          : resultFiles(path.join(dir, e.name), depth + 1)
         : e.isFile() && e.name.endsWith('_results.json')
           ? [path.join(dir, e.name)]
           : [],
@@ -151,7 +154,8 @@ function runRecordOf(dir: string, onError?: (message: string) => void): RunRecor
 
 /**
  * Every result of a run's folder: lmms-eval's files under it, and T2Vid's bench_results (under it, the folder itself,
- * or — for a `t2vid-eval` run — where run_bench.sh writes them: `<repo>/<backbone>/eval/bench_results/<output name>`).
+ * or — for a `t2vid-eval` run — where run_bench.sh writes them: `<repo>/<backbone>/eval/bench_results/<EXP>`, EXP
+ * from benchExperimentName).
  * Later lmms-eval files (by name: their time stamp) override earlier ones.
  */
 export function readRunResults(dir: string, onError?: (message: string) => void): RunResults {
@@ -178,15 +182,23 @@ export function readRunResults(dir: string, onError?: (message: string) => void)
       byKey.set(`${s.task}\0${s.metric}`, s);
     }
   }
+  // A sweep's evaluation (`<fine-tune output>/eval`, its record naming the fine-tune it evaluates as `after`): named
+  // after its fine-tune, and its dataset is the fine-tune's.
+  const finetune = record?.after ? runRecordOf(path.dirname(abs)) : undefined;
+  const trainedOn = record?.spec.dataset ?? (finetune?.id === record?.after ? finetune?.spec.dataset : undefined);
+  const name =
+    path.basename(abs) === SWEEP_EVAL_DIR && finetune?.id === record?.after
+      ? `${path.basename(path.dirname(abs))}/${SWEEP_EVAL_DIR}`
+      : path.basename(abs);
   return {
-    name: path.basename(abs),
+    name,
     dir: abs,
     files,
     ...(model ? { model } : {}),
     scores: [...byKey.values()],
     ...(record?.sweepId ? { sweepId: record.sweepId } : {}),
     ...(record?.sweepValue !== undefined ? { sweepValue: record.sweepValue } : {}),
-    ...(record?.spec.dataset ? { dataset: path.resolve(abs, record.spec.dataset) } : {}),
+    ...(trainedOn ? { dataset: path.resolve(abs, trainedOn) } : {}),
     ...(record?.createdAt ? { createdAt: record.createdAt } : {}),
   };
 }
@@ -308,7 +320,7 @@ export function benchExperiments(dir: string, record?: RunRecord): string[] {
   }
   if (record?.spec.framework === 't2vid-eval' && record.spec.repo && path.isAbsolute(record.spec.repo)) {
     const backbone = String(record.spec.hyper?.backbone ?? 'MiniCPM-V');
-    const exp = path.join(record.spec.repo, backbone, 'eval', 'bench_results', path.basename(record.spec.output));
+    const exp = path.join(record.spec.repo, backbone, 'eval', 'bench_results', benchExperimentName(record.spec.output));
     if (isBenchExperiment(exp)) {
       found.add(exp);
     }
@@ -405,9 +417,35 @@ function numericValue(value: string | undefined): number | undefined {
 }
 
 /**
+ * Sweep values that are one name with one number in it, the same name around it for every run (`mix-0`, `mix-15`,
+ * `mix-30`: the folders of a sweep's datasets): the numbers and the pattern (`mix-N`), else undefined.
+ */
+function numberInName(values: ReadonlyArray<string | undefined>): { values: number[]; pattern: string } | undefined {
+  const NUMBER = /[-+]?(?:\d+\.?\d*|\.\d+)/g;
+  let pattern: string | undefined;
+  const numbers: number[] = [];
+  for (const value of values) {
+    const found = value?.match(NUMBER);
+    if (!value || found?.length !== 1) {
+      return undefined;
+    }
+    // A sign is part of the name when a letter comes before it (`mix-15` is mix and 15, not −15).
+    const text = /[A-Za-z]$/.test(value.slice(0, value.indexOf(found[0]!))) ? found[0]!.replace(/^[-+]/, '') : found[0]!;
+    const shape = value.replace(text, 'N');
+    if (pattern !== undefined && shape !== pattern) {
+      return undefined;
+    }
+    pattern = shape;
+    numbers.push(Number(text));
+  }
+  return pattern === undefined || new Set(numbers).size !== numbers.length ? undefined : { values: numbers, pattern };
+}
+
+/**
  * Runs that share a sweep id, one group per sweep (in the order the sweeps' first runs come). The x value of each
  * run: the synthetic share of its dataset when every run's manifest says it; else its sweep value when every one is
- * a number; else its place in the sweep (the order the runs were created in), labelled with its sweep value.
+ * a number; else the number in its sweep value when they are one name around one number (`mix-15`); else its place
+ * in the sweep (the order the runs were created in), labelled with its sweep value.
  */
 export function sweepGroups(runs: readonly RunResults[]): Sweep[] {
   const byId = new Map<string, RunResults[]>();
@@ -433,6 +471,11 @@ export function sweepGroups(runs: readonly RunResults[]): Sweep[] {
     if (numbers.every((n) => n !== undefined)) {
       const points = members.map((r, i) => point(r, numbers[i]!, r.sweepValue!.trim())).sort(byX);
       return { id, kind: 'number', axis: 'swept value', points };
+    }
+    const named = numberInName(members.map((r) => r.sweepValue));
+    if (named) {
+      const points = members.map((r, i) => point(r, named.values[i]!, r.sweepValue!)).sort(byX);
+      return { id, kind: 'number', axis: `N in ${named.pattern}`, points };
     }
     const ordered = [...members].sort(
       (a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || (a.sweepValue ?? a.name).localeCompare(b.sweepValue ?? b.name),
@@ -639,4 +682,17 @@ export function sweepMarkdown(table: ResultsTable, sweep: ResultsTable['sweeps']
     }),
   ];
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The folder to read a run's results from: `dir`, or — for a sweep's fine-tune without results of its own — its
+ * evaluation's folder (`<dir>/eval` with a run record), where startSweep runs the evaluation step.
+ */
+export function evaluationFolder(dir: string): string {
+  const evalDir = path.join(dir, SWEEP_EVAL_DIR);
+  return fs.existsSync(path.join(evalDir, RUN_FILE)) &&
+    !resultFiles(path.resolve(dir)).length &&
+    !benchExperiments(path.resolve(dir)).length
+    ? evalDir
+    : dir;
 }

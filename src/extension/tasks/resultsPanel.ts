@@ -33,6 +33,8 @@ const EXCLUDE = '**/{node_modules,.git,checkpoint-*}/**';
 const MAX_FILES = 5000;
 /** Quiet time after a results file changes before the table is read again. */
 const REFRESH_DELAY_MS = 400;
+/** Folders watched one by one at most (the rest rely on the recursive watchers). */
+const MAX_FOLDER_WATCHERS = 500;
 
 /** The nearest folder from `dir` up to `top` that holds a run record. */
 function runFolderOf(dir: string, top: string): string | undefined {
@@ -55,8 +57,11 @@ async function runFolders(): Promise<string[]> {
   );
   const folders = new Set<string>();
   const topOf = (f: vscode.Uri): string => vscode.workspace.getWorkspaceFolder(f)?.uri.fsPath ?? '/';
+  // Never above the workspace folder (a results file at its top would name the folder above it).
+  const within = (dir: string, top: string, fallback: string): string => (dir.startsWith(top) ? dir : fallback);
   for (const f of lmms!) {
-    folders.add(runFolderOf(path.dirname(f.fsPath), topOf(f)) ?? path.dirname(path.dirname(f.fsPath)));
+    const top = topOf(f);
+    folders.add(runFolderOf(path.dirname(f.fsPath), top) ?? within(path.dirname(path.dirname(f.fsPath)), top, path.dirname(f.fsPath)));
   }
   for (const f of bench!) {
     const exp = path.dirname(path.dirname(path.dirname(f.fsPath)));
@@ -84,8 +89,15 @@ class ResultsPanel {
   private readonly disposables: vscode.Disposable[] = [];
   private runs: RunResults[] = [];
   private table: ResultsTable | undefined;
-  private baseline: string | undefined;
+  /** The baseline to preselect, sent once (the run the view was opened from); then the view's own choice stands. */
+  private pendingBaseline: string | undefined;
+  /** Reads started: only the latest one's table is shown. */
+  private loads = 0;
+  /** The webview listens (it posted results/ready). */
+  private ready = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Watchers of the folders the shown results were read from (see watchFolders). */
+  private folderWatchers: vscode.Disposable[] = [];
   private loading: Promise<void> | undefined;
   private disposed = false;
 
@@ -113,15 +125,14 @@ class ResultsPanel {
         });
       }),
     );
+    // New runs anywhere in the workspace: recursive watchers.
     for (const glob of [LMMS_GLOB, '**/bench_results/**/*.jsonl', RUN_GLOB]) {
-      const watcher = vscode.workspace.createFileSystemWatcher(glob);
-      const later = (): void => this.refreshSoon();
-      this.disposables.push(watcher, watcher.onDidCreate(later), watcher.onDidChange(later), watcher.onDidDelete(later));
+      this.disposables.push(...this.watch(glob));
     }
     this.panel.onDidDispose(() => {
       this.disposed = true;
       clearTimeout(this.timer);
-      for (const d of this.disposables) {
+      for (const d of [...this.disposables, ...this.folderWatchers]) {
         d.dispose();
       }
       if (current === this) {
@@ -129,6 +140,38 @@ class ResultsPanel {
       }
     });
     this.loading = this.load();
+  }
+
+  private watch(pattern: vscode.GlobPattern): vscode.Disposable[] {
+    const watcher = vscode.workspace.createFileSystemWatcher(pattern);
+    const later = (uri: vscode.Uri): void => {
+      this.log.info(`results: ${vscode.workspace.asRelativePath(uri)} changed`);
+      this.refreshSoon();
+    };
+    return [watcher, watcher.onDidCreate(later), watcher.onDidChange(later), watcher.onDidDelete(later)];
+  }
+
+  /**
+   * One non-recursive watcher per folder the shown results come from (lmms-eval's model folders, bench_results'
+   * `results/` folders, the run folders with their records): a new or rewritten results file of a run shown is
+   * seen even where the workspace's recursive watcher reports nothing (it can be unavailable: inotify limits, some
+   * remote setups).
+   */
+  private watchFolders(runs: readonly RunResults[]): void {
+    for (const d of this.folderWatchers) {
+      d.dispose();
+    }
+    const patterns = new Map<string, string>();
+    for (const r of runs) {
+      patterns.set(`${r.dir}\0${RUN_FILE}`, RUN_FILE);
+      for (const f of r.files) {
+        const glob = f.endsWith('.jsonl') ? '*.jsonl' : '*_results.json';
+        patterns.set(`${path.dirname(f)}\0${glob}`, glob);
+      }
+    }
+    this.folderWatchers = [...patterns]
+      .slice(0, MAX_FOLDER_WATCHERS)
+      .flatMap(([key, glob]) => this.watch(new vscode.RelativePattern(vscode.Uri.file(key.slice(0, key.indexOf('\0'))), glob)));
   }
 
   reveal(runOutput?: string): void {
@@ -143,6 +186,7 @@ class ResultsPanel {
   }
 
   private async load(): Promise<void> {
+    const seq = ++this.loads;
     const errors: string[] = [];
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const folders = await runFolders();
@@ -150,31 +194,43 @@ class ResultsPanel {
       folders.map((dir) => readRunResults(dir, (m) => errors.push(m))).filter((r) => r.scores.length > 0),
       root,
     );
+    if (seq !== this.loads || this.disposed) {
+      return; // a later read is under way: its table is the one to show
+    }
     for (const e of errors) {
       this.log.warn(`results: ${e}`);
     }
+    this.log.info(`results: ${runs.length} evaluated runs of ${folders.length} folders`);
     const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     const where = roots.length ? roots.join(', ') : 'the workspace (no folder is open)';
     this.runs = runs;
+    this.watchFolders(runs);
     this.table = resultsTable(runs, {
       ...(root ? { relativeTo: root } : {}),
       searched: [
         `lmms-eval results: ${LMMS_GLOB} under ${where}`,
         `T2Vid run_bench.sh results: bench_results/<EXP>/{video-mme,mvbench,temp-compass}/results/merge.jsonl under ${where}`,
-        `t2vid-eval runs (their ${RUN_FILE}): bench_results/<output name> in the T2Vid checkout the run names`,
+        `t2vid-eval runs (their ${RUN_FILE}): bench_results/<EXP> in the T2Vid checkout the run names (EXP: the output folder's name, <fine-tune>-eval for a sweep's evaluation)`,
       ],
       errors: errors.slice(0, 1000),
     });
-    const fromRun = this.runOutput ? runs.find((r) => r.dir === path.resolve(this.runOutput!)) : undefined;
-    this.baseline = fromRun?.name;
+    if (this.runOutput !== undefined) {
+      this.pendingBaseline = runs.find((r) => r.dir === path.resolve(this.runOutput!))?.name;
+      this.runOutput = undefined;
+    }
     this.show();
   }
 
   private show(): void {
-    if (this.disposed || !this.table) {
+    if (this.disposed || !this.ready || !this.table) {
       return;
     }
-    const message: ToWebview = { type: 'results/state', table: this.table, ...(this.baseline ? { baseline: this.baseline } : {}) };
+    const message: ToWebview = {
+      type: 'results/state',
+      table: this.table,
+      ...(this.pendingBaseline ? { baseline: this.pendingBaseline } : {}),
+    };
+    this.pendingBaseline = undefined;
     void this.panel.webview.postMessage(message);
   }
 
@@ -182,8 +238,11 @@ class ResultsPanel {
     switch (message.type) {
       case 'results/ready':
         await this.loading;
+        this.ready = true;
         this.show();
         return;
+      case 'results/refresh':
+        return this.load();
       case 'results/export':
         return this.export(message.format, message.order, message.baseline);
     }

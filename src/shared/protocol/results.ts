@@ -91,7 +91,10 @@ const ExportSchema = message('results/export', {
   baseline: v.exactOptional(NAME),
 });
 
-export const FromWebviewSchema = v.variant('type', [ReadySchema, ExportSchema]);
+/** Read the results files again (the watchers see most changes; this is for the rest). */
+const RefreshSchema = message('results/refresh', {});
+
+export const FromWebviewSchema = v.variant('type', [ReadySchema, ExportSchema, RefreshSchema]);
 export type FromWebview = v.InferOutput<typeof FromWebviewSchema>;
 
 //#endregion
