@@ -38,7 +38,7 @@ function copyFonts() {
 }
 
 /** Webview apps: `webview/<app>/main.ts` → `dist/webview/<app>.js`, `webview/<app>/<app>.css` → `dist/webview/<app>.css`. */
-const webviewApps = ['frames', 'curation', 'diversity'];
+const webviewApps = ['frames', 'curation', 'diversity', 'results'];
 /** The apps the CLI package carries too: `t2vid diversity --report` inlines the diversity app into report.html. */
 const cliWebviewApps = ['diversity'];
 /** Stylesheets copied to dist/webview: each app's own, and the base they share (linked before it). */

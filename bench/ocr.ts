@@ -41,8 +41,23 @@ function editDistance(a: readonly string[], b: readonly string[]): number {
   return prev[b.length];
 }
 
-function ocr(file: string): string {
-  return execFileSync('tesseract', [file, 'stdout', '-l', 'eng', '--psm', '6'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+function ocr(file: string, lang = 'eng'): string {
+  return execFileSync('tesseract', [file, 'stdout', '-l', lang, '--psm', '6'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
+/** Han characters, letters and digits of a text, one a unit: what a character error rate of Chinese counts. */
+function chars(text: string): string[] {
+  return [...text.toLowerCase()].filter((c) => /[\p{Script=Han}\p{L}\p{N}]/u.test(c));
+}
+
+/** The Chinese paragraphs of the shared abstract (the same selection as the tests' chinesePart). */
+function chineseText(): string {
+  return fs
+    .readFileSync(path.join(DATA, '..', 'seed-abstract-zh.txt'), 'utf8')
+    .split('\n')
+    .filter((line) => (line.match(/\p{Script=Han}/gu)?.length ?? 0) > line.length / 2)
+    .join('\n')
+    .trim();
 }
 
 function pngsUnder(dir: string): string[] {
@@ -88,7 +103,7 @@ function main(): void {
     docs.forEach((doc, i) => {
       const frames = pngsUnder(path.join(ref, `doc_${String(i).padStart(5, '0')}`));
       refScore.frames += frames.length;
-      refScore.edits += editDistance(words(doc), words(frames.map(ocr).join('\n')));
+      refScore.edits += editDistance(words(doc), words(frames.map((f) => ocr(f)).join('\n')));
     });
     scores.push(refScore);
 
@@ -100,10 +115,25 @@ function main(): void {
         // Frame folders are named by the input file's stem and the sample's line: docs-000001 for the first line.
         const frames = pngsUnder(path.join(out, 'frames', `docs-${String(i + 1).padStart(6, '0')}`));
         score.frames += frames.length;
-        score.edits += editDistance(words(doc), words(frames.map(ocr).join('\n')));
+        score.edits += editDistance(words(doc), words(frames.map((f) => ocr(f)).join('\n')));
       });
       scores.push(score);
       process.stderr.write(`ocr: ${run.label}: ${((100 * score.edits) / sourceWords).toFixed(2)} %\n`);
+    }
+
+    // Chinese: the abstract's Chinese paragraphs, tesseract chi_sim, character error (Han, letters, digits).
+    const zh = chineseText();
+    const zhInput = path.join(work, 'zh.jsonl');
+    fs.writeFileSync(zhInput, JSON.stringify({ id: 'zh', context: zh }) + '\n');
+    const zhScores: Score[] = [];
+    for (const run of RUNS.filter((r) => !r.args.includes('words'))) {
+      const out = path.join(work, `zh-${run.label.replace(/\W+/g, '-')}`);
+      execFileSync(process.execPath, [CLI, 'synth', zhInput, '--out', out, '--quiet', ...run.args], { stdio: 'ignore' });
+      const frames = pngsUnder(path.join(out, 'frames', 'zh-000001'));
+      const truth = chars(zh);
+      const read = chars(frames.map((f) => ocr(f, 'chi_sim')).join('\n'));
+      zhScores.push({ label: run.label, frames: frames.length, sourceWords: truth.length, edits: editDistance(truth, read) });
+      process.stderr.write(`ocr: Chinese, ${run.label}: ${((100 * zhScores[zhScores.length - 1].edits) / truth.length).toFixed(2)} %\n`);
     }
 
     const report = [
@@ -117,6 +147,14 @@ function main(): void {
       '| frames by | frames | word error |',
       '| --- | ---: | ---: |',
       ...scores.map((s) => `| ${s.label} | ${s.frames.toLocaleString('en-US')} | ${((100 * s.edits) / s.sourceWords).toFixed(2)} % |`),
+      '',
+      `Chinese: the Chinese paragraphs of \`seed-abstract-zh.txt\` (${zhScores[0]?.sourceWords ?? 0} characters), tesseract ` +
+        "`-l chi_sim --psm 6`; character error = edit distance over Han characters, letters and digits ÷ the source's. " +
+        '(The reference renderer draws Chinese as empty boxes with its Latin font, so it has no row here.)',
+      '',
+      '| frames by | frames | character error |',
+      '| --- | ---: | ---: |',
+      ...zhScores.map((s) => `| ${s.label} | ${s.frames} | ${((100 * s.edits) / s.sourceWords).toFixed(2)} % |`),
       '',
     ].join('\n');
     fs.writeFileSync(path.join(ROOT, 'bench', 'RESULTS-ocr.md'), report);

@@ -35,7 +35,7 @@ Usage:
   t2vid mix --synthetic A --video B --ratio R --seed S --out DIR   mix synthetic and video samples (t2vid mix --help)
   t2vid assemble CONFIG                       mix + export + preflight from a saved *.t2vid-assemble.json
   t2vid task finetune|eval --framework F --output DIR [--dry-run]   fine-tuning and evaluation runs (t2vid task --help)
-  t2vid results DIR... [--baseline NAME]      evaluation results of runs side by side (t2vid results --help)
+  t2vid results DIR... [--baseline NAME]      evaluation results (lmms-eval, bench_results) side by side, sweeps (t2vid results --help)
   t2vid --help | --version
 
 Inputs: .txt/.md documents; .jsonl/.json with {context, question, answer},

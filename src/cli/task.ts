@@ -3,10 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dryRun, startRun, startSweep, validateTaskSpec } from '../core/tasks/engine';
+import { evaluationSpec } from '../core/tasks/spec';
 import { escapeControlKeepLines } from '../core/util/terminal';
 import {
   DATA_SYNC_MODES,
   SLURM_LAUNCHERS,
+  SLURM_SUBMIT_VIA,
   TASK_FRAMEWORKS,
   TASK_KINDS,
   TASK_TARGETS,
@@ -22,7 +24,7 @@ keeps the run beside its output (DIR/.t2vid-run.json, DIR/run.log). Commands are
 through a shell (sbatch scripts, remote command lines) is quoted.
 
   --framework ${TASK_FRAMEWORKS.join('|')}
-  --target ${TASK_TARGETS.join('|')}   (slurm: planned and written by --dry-run; local and ssh runs are carried out)
+  --target ${TASK_TARGETS.join('|')}   (local, ssh and slurm runs are carried out; --dry-run only plans and writes)
   --output DIR             the run's output: checkpoints, results, run.log, generated files
   --dataset FILE           the exported training set (repeat it for a sweep: one run per dataset, DIR/<name>)
   --model M                base model (fine-tune) or checkpoint (eval): a path or hub id
@@ -33,7 +35,14 @@ through a shell (sbatch scripts, remote command lines) is quoted.
   --repo DIR               T2Vid's checkout (t2vid-minicpmv, t2vid-idefics3, t2vid-eval)
   --processes N            processes on this machine or the SSH host (GPUs; a custom command runs N ranks)
   --nodes N --gpus-per-node G --partition P --time T --account A --sbatch LINE... --launcher ${SLURM_LAUNCHERS.join('|')}
-                           Slurm options (--sbatch: one extra #SBATCH option, e.g. --sbatch=--qos=high)
+  --via ${SLURM_SUBMIT_VIA.join('|')}
+                           Slurm options (--sbatch: one extra #SBATCH option, e.g. --sbatch=--qos=high; --via ssh:
+                           sbatch/squeue/scancel run on the login node --host through SSH). The job is submitted,
+                           followed (squeue, then sacct or scontrol) with its log, and scancelled on Ctrl-C.
+  --eval-framework F --eval-benchmarks a,b --eval-set KEY=VALUE --eval-model M --eval-command ARG...
+                           a fine-tune sweep's evaluation step: after each dataset's fine-tune, evaluate its output
+                           (DIR/<name>/eval); on Slurm submitted at once with --dependency=afterok on the fine-tune
+                           (--eval-command: one argument of a custom evaluation, repeated, e.g. --eval-command=--x)
   --host H [--port P] [--identity FILE] [--ssh-config FILE] --workdir W [--sync ${DATA_SYNC_MODES.join('|')}]
                            SSH options: a host alias of ~/.ssh/config (or of --ssh-config) or user@host; the job
                            runs detached in W/runs/, an rsync'ed dataset goes to W/data/ (default rsync; shared:
@@ -63,6 +72,12 @@ export const TASK_ARGS = {
   account: { type: 'string' },
   sbatch: { type: 'string', multiple: true },
   launcher: { type: 'string' },
+  via: { type: 'string' },
+  'eval-framework': { type: 'string' },
+  'eval-benchmarks': { type: 'string' },
+  'eval-set': { type: 'string', multiple: true },
+  'eval-model': { type: 'string' },
+  'eval-command': { type: 'string', multiple: true },
   host: { type: 'string' },
   port: { type: 'string' },
   identity: { type: 'string' },
@@ -179,7 +194,7 @@ function specFromFlags(kind: string, values: Record<string, unknown>, command: s
     spec.slurm = {
       nodes: wholeNumber(str('nodes') ?? '1', '--nodes', 1),
       gpusPerNode: wholeNumber(str('gpus-per-node') ?? '0', '--gpus-per-node', 0),
-      via: spec.ssh ? 'ssh' : 'local',
+      via: str('via') ?? (spec.ssh ? 'ssh' : 'local'),
       ...(str('partition') ? { partition: str('partition') } : {}),
       ...(str('time') ? { time: str('time') } : {}),
       ...(str('account') ? { account: str('account') } : {}),
@@ -187,12 +202,25 @@ function specFromFlags(kind: string, values: Record<string, unknown>, command: s
       ...(str('launcher') ? { launcher: str('launcher') } : {}),
     };
   }
+  if (str('eval-framework')) {
+    spec.evaluate = {
+      framework: str('eval-framework'),
+      ...(str('eval-model') ? { model: str('eval-model') } : {}),
+      ...(str('eval-benchmarks') ? { benchmarks: str('eval-benchmarks')!.split(',').filter(Boolean) } : {}),
+      ...(v['eval-set'] ? { hyper: pairs(v['eval-set'] as string[], '--eval-set') } : {}),
+      ...(v['eval-command'] ? { command: v['eval-command'] } : {}),
+    };
+  } else if (str('eval-benchmarks') || v['eval-set'] || str('eval-model') || v['eval-command']) {
+    throw new UsageError('the --eval-… options describe a sweep evaluation step: give --eval-framework too');
+  }
   try {
     return validateTaskSpec(spec, 't2vid task');
   } catch (e) {
     // Name the flag rather than the JSON path where they match.
     throw new UsageError(
-      (e as Error).message.replace(/\$\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`),
+      (e as Error).message
+        .replace(/\$\.evaluate\.(\w+)/, (_, k: string) => `--eval-${k === 'hyper' ? 'set' : k}`)
+        .replace(/\$\.(\w+)/, (_, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`),
     );
   }
 }
@@ -207,24 +235,35 @@ export async function taskCommand(argv: string[]): Promise<number> {
   }
   const spec = values.from ? specFromFile(values.from, values.label, kind) : specFromFlags(kind, values, command);
   if (values['dry-run']) {
-    const specs = spec.datasets
-      ? spec.datasets.map((d) => ({
-          ...spec,
-          dataset: d,
-          datasets: undefined,
-          output: path.join(spec.output, path.basename(path.dirname(d))),
-        }))
-      : [spec];
-    for (const s of specs) {
+    const specs: TaskSpec[] = [];
+    for (const d of spec.datasets ?? (spec.evaluate && spec.dataset ? [spec.dataset] : [])) {
+      const output = path.join(spec.output, path.basename(path.dirname(d)));
+      specs.push({ ...spec, dataset: d, datasets: undefined, evaluate: undefined, output });
+      if (spec.evaluate) {
+        specs.push(evaluationSpec(spec, output));
+      }
+    }
+    for (const s of specs.length ? specs : [spec]) {
       const { text, files } = await dryRun(s);
       process.stdout.write(`${text}\n`);
+      if (s.kind === 'eval' && spec.evaluate) {
+        process.stdout.write(
+          spec.target === 'slurm'
+            ? '# a sweep submits it with --dependency=afterok:<the fine-tune job above> --kill-on-invalid-dep=yes\n'
+            : '# a sweep runs it when the fine-tune above is done\n',
+        );
+      }
       if (files.length && !values.json) {
         process.stderr.write(`t2vid task: wrote ${files.join(', ')}\n`);
       }
     }
     return 0;
   }
-  const interrupt = interruptible('cancelling the run (its process group is stopped)');
+  const interrupt = interruptible(
+    spec.target === 'slurm'
+      ? 'cancelling the run (scancel, waiting until the job ended)'
+      : 'cancelling the run (its process group is stopped)',
+  );
   let runs: RunRecord[];
   try {
     const cb = {
@@ -235,7 +274,7 @@ export async function taskCommand(argv: string[]): Promise<number> {
         }
       },
     };
-    runs = spec.datasets ? await startSweep(spec, cb) : [await startRun(spec, cb)];
+    runs = spec.datasets || spec.evaluate ? await startSweep(spec, cb) : [await startRun(spec, cb)];
   } finally {
     interrupt.dispose();
   }
@@ -247,7 +286,8 @@ export async function taskCommand(argv: string[]): Promise<number> {
       `t2vid task: run ${r.id} ${r.state}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}: ${r.spec.output}\n`,
     );
   }
-  if (runs.some((r) => r.state === 'cancelled')) {
+  // 130 when the user cancelled (a sweep's evaluation that never ran after a failed fine-tune is a failure, not that).
+  if (interrupt.signal.aborted || (runs.some((r) => r.state === 'cancelled') && !runs.some((r) => r.state === 'failed'))) {
     return 130;
   }
   return runs.every((r) => r.state === 'done') ? 0 : 1;

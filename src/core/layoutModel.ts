@@ -39,8 +39,9 @@ interface Face {
   ascentUnits: number;
   descentUnits: number;
   /**
-   * No hinting program (no fpgm/cvt tables, e.g. the bundled Noto fonts): its ink rasterizes up to 2 px past the
-   * glyph boxes, where DejaVu's hinted glyphs lose a faint row (measured at 14, 20 and 28 px).
+   * No hinting program (no fpgm/cvt tables, e.g. the bundled Noto and Arimo fonts): its CJK glyphs' ink rasterizes up
+   * to 2 px past the glyph boxes and its alphabetic glyphs' up to the box, where DejaVu's hinted glyphs lose a faint
+   * row (measured at 14, 20 and 28 px on L-Eval text and the Chinese abstract).
    */
   loose: boolean;
   scale: number;
@@ -61,8 +62,11 @@ interface Piece {
   /** Ink above / below the baseline (pixels, fractional). */
   inkTop: number;
   inkBottom: number;
-  /** Ink from a loose face (see Face.loose). */
-  loose: boolean;
+  /**
+   * How far past the glyph boxes its ink may rasterize, as the upper bound of inkHeight: 0 for a hinted face's
+   * glyphs, 1 for an unhinted face's alphabetic glyphs, 3 for an unhinted face's CJK glyphs (see Face.loose).
+   */
+  loose: number;
 }
 
 /** One laid-out line: where it starts in the source and its vertical metrics. */
@@ -72,8 +76,11 @@ export interface ModelLine {
   descent: number;
   inkTop: number;
   inkBottom: number;
-  /** Ink from a loose face (see Face.loose). */
-  loose: boolean;
+  /**
+   * How far past the glyph boxes its ink may rasterize, as the upper bound of inkHeight: 0 for a hinted face's
+   * glyphs, 1 for an unhinted face's alphabetic glyphs, 3 for an unhinted face's CJK glyphs (see Face.loose).
+   */
+  loose: number;
 }
 
 const WHITE = /\s/u;
@@ -237,7 +244,7 @@ export class LayoutModel {
     let descent = 0;
     let inkTop = 0;
     let inkBottom = 0;
-    let loose = false;
+    let loose = 0;
     for (const run of runs) {
       const face = this.faces[run.face];
       ascent = Math.max(ascent, face.ascent);
@@ -254,7 +261,9 @@ export class LayoutModel {
           if (box && Number.isFinite(box.maxY) && box.maxY > box.minY) {
             inkTop = Math.max(inkTop, (box.maxY + shaped.positions[g].yOffset) * face.scale);
             inkBottom = Math.max(inkBottom, -(box.minY + shaped.positions[g].yOffset) * face.scale);
-            loose ||= face.loose;
+            if (face.loose) {
+              loose = Math.max(loose, (shaped.glyphs[g].codePoints[0] ?? 0) >= 0x2e80 ? 3 : 1);
+            }
           }
         }
       }
@@ -326,7 +335,7 @@ export class LayoutModel {
         inkBottom = Math.max(inkBottom, this.asciiInk[2 * a + 1]);
       }
     }
-    return { ink, full, ascent: face.ascent, descent: face.descent, inkTop, inkBottom, loose: face.loose && ink > 0 };
+    return { ink, full, ascent: face.ascent, descent: face.descent, inkTop, inkBottom, loose: face.loose && ink > 0 ? 1 : 0 };
   }
 
   /**
@@ -351,7 +360,7 @@ export class LayoutModel {
       .replace(CONTROL, ' ');
     const breaker = new LineBreaker(src);
     const W = this.width;
-    let line: ModelLine = { start: from, ascent: 0, descent: 0, inkTop: 0, inkBottom: 0, loose: false };
+    let line: ModelLine = { start: from, ascent: 0, descent: 0, inkTop: 0, inkBottom: 0, loose: 0 };
     let x = 0;
     let empty = true;
     let last = 0;
@@ -360,7 +369,7 @@ export class LayoutModel {
       line.descent = Math.max(line.descent, p.descent);
       line.inkTop = Math.max(line.inkTop, p.inkTop);
       line.inkBottom = Math.max(line.inkBottom, p.inkBottom);
-      line.loose ||= p.loose;
+      line.loose = Math.max(line.loose, p.loose);
     };
     /** Close the line; true if the caller asked to stop. */
     const close = (nextStart: number): boolean => {
@@ -369,7 +378,7 @@ export class LayoutModel {
         line.descent = this.faces[0].descent;
       }
       lines.push(line);
-      line = { start: from + nextStart, ascent: 0, descent: 0, inkTop: 0, inkBottom: 0, loose: false };
+      line = { start: from + nextStart, ascent: 0, descent: 0, inkTop: 0, inkBottom: 0, loose: 0 };
       x = 0;
       empty = true;
       return stop ? stop(lines) : false;
@@ -427,7 +436,8 @@ export class LayoutModel {
    * Predicted height of the ink block of these lines (what Renderer.layout's block height will be), as a range:
    * baseline to baseline, plus the ink above the first line and below the last, each rounded up to whole pixels
    * ("base"). Measured on single lines of L-Eval text and the Chinese abstract at 14, 20 and 28 px: DejaVu's hinted
-   * glyphs give base - 2 to base (base - 1 or base at the page level), the unhinted Noto glyphs base - 2 to base + 2.
+   * glyphs give base - 2 to base (base - 1 or base at the page level), the unhinted Arimo's Latin glyphs base - 2 to
+   * base, the unhinted Noto CJK glyphs base - 2 to base + 2 (so the upper bound is base - 1 + the lines' `loose`).
    */
   inkHeight(lines: readonly ModelLine[]): { lo: number; hi: number } {
     if (!lines.length) {
@@ -440,7 +450,7 @@ export class LayoutModel {
     const first = lines[0];
     const last = lines[lines.length - 1];
     const base = baselines + Math.ceil(first.inkTop) + Math.ceil(last.inkBottom);
-    return { lo: base - 2, hi: first.loose || last.loose ? base + 2 : base - 1 };
+    return { lo: base - 2, hi: base - 1 + Math.max(first.loose, last.loose) };
   }
 
   /** Whether lines of this predicted ink height fit the text area: surely, surely not, or too close to call. */
@@ -461,7 +471,7 @@ export class LayoutModel {
       return false;
     }
     const last = lines[lines.length - 1];
-    return this.inkHeight([...lines.slice(0, -1), { ...last, ascent: this.minAscent, inkBottom: 0, loose: false }]).lo > this.availHeight;
+    return this.inkHeight([...lines.slice(0, -1), { ...last, ascent: this.minAscent, inkBottom: 0, loose: 0 }]).lo > this.availHeight;
   }
 
   /** Verdict on text[from, to) (trimmed), laid out whole. */

@@ -112,7 +112,7 @@ function sameExtent(a: readonly ModelLine[], b: readonly ModelLine[]): boolean {
     }
   }
   const l = a.length - 1;
-  return b[0].inkTop <= a[0].inkTop && b[l].inkBottom <= a[l].inkBottom && (!b[l].loose || a[l].loose) && (!b[0].loose || a[0].loose);
+  return b[0].inkTop <= a[0].inkTop && b[l].inkBottom <= a[l].inkBottom && b[l].loose <= a[l].loose && b[0].loose <= a[0].loose;
 }
 
 export async function* paginate(text: string, renderer: Renderer, options: PaginateOptions): AsyncGenerator<Page> {

@@ -4,6 +4,7 @@
  * Word and sentence boundaries come from Intl.Segmenter, so Chinese and Japanese segment correctly.
  */
 import type { SegmentOptions } from './options';
+import { latinWordSegments } from './wordBreak';
 
 /** A half-open character range [start, end) in the context (UTF-16 code units, as JavaScript strings index). */
 export type Range = [number, number];
@@ -69,7 +70,7 @@ export class SegmentCache {
 
   constructor(private readonly maxChars = 4 << 20) {}
 
-  segment(segmenter: Intl.Segmenter, key: string, chunk: string): ChunkSegments {
+  segment(segmenter: Intl.Segmenter, latin: boolean, key: string, chunk: string): ChunkSegments {
     const full = `${key}\0${chunk}`;
     const hit = this.chunks.get(full);
     if (hit) {
@@ -77,17 +78,7 @@ export class SegmentCache {
       this.chunks.set(full, hit); // most recently used last
       return hit;
     }
-    const all = [...segmenter.segment(chunk)];
-    const out: ChunkSegments = {
-      start: new Uint32Array(all.length),
-      length: new Uint32Array(all.length),
-      wordLike: new Uint8Array(all.length),
-    };
-    all.forEach((s, i) => {
-      out.start[i] = s.index;
-      out.length[i] = s.segment.length;
-      out.wordLike[i] = s.isWordLike === true ? 1 : 0;
-    });
+    const out = segmentChunk(segmenter, latin, chunk);
     this.chunks.set(full, out);
     this.chars += full.length;
     for (const [k] of this.chunks) {
@@ -101,6 +92,29 @@ export class SegmentCache {
   }
 }
 
+/**
+ * One chunk's segments: English word segments of Latin text from the UAX #29 rules in wordBreak.ts (the same
+ * segments, several times faster), everything else from Intl.Segmenter.
+ */
+function segmentChunk(segmenter: Intl.Segmenter, latin: boolean, chunk: string): ChunkSegments {
+  const fast = latin ? latinWordSegments(chunk) : undefined;
+  if (fast) {
+    return fast;
+  }
+  const all = [...segmenter.segment(chunk)];
+  const out: ChunkSegments = {
+    start: new Uint32Array(all.length),
+    length: new Uint32Array(all.length),
+    wordLike: new Uint8Array(all.length),
+  };
+  all.forEach((s, i) => {
+    out.start[i] = s.index;
+    out.length[i] = s.segment.length;
+    out.wordLike[i] = s.isWordLike === true ? 1 : 0;
+  });
+  return out;
+}
+
 /** Segments of text[from, to) with absolute indices, segmenting chunk by chunk. */
 function* segments(
   text: string,
@@ -111,19 +125,15 @@ function* segments(
   cache?: SegmentCache,
 ): Generator<{ start: number; end: number; isWordLike: boolean }> {
   const segmenter = new Intl.Segmenter(locale, { granularity });
+  const latin = granularity === 'word' && /^en(-|$)/i.test(segmenter.resolvedOptions().locale);
   const key = `${granularity}\0${locale ?? ''}`;
   let at = from;
   while (at < to) {
     const end = chunkEnd(text, at, to, granularity === 'sentence');
-    if (cache) {
-      const c = cache.segment(segmenter, key, text.slice(at, end));
-      for (let i = 0; i < c.start.length; i++) {
-        yield { start: at + c.start[i], end: at + c.start[i] + c.length[i], isWordLike: c.wordLike[i] === 1 };
-      }
-    } else {
-      for (const s of segmenter.segment(text.slice(at, end))) {
-        yield { start: at + s.index, end: at + s.index + s.segment.length, isWordLike: s.isWordLike === true };
-      }
+    const chunk = text.slice(at, end);
+    const c = cache ? cache.segment(segmenter, latin, key, chunk) : segmentChunk(segmenter, latin, chunk);
+    for (let i = 0; i < c.start.length; i++) {
+      yield { start: at + c.start[i], end: at + c.start[i] + c.length[i], isWordLike: c.wordLike[i] === 1 };
     }
     at = end;
   }

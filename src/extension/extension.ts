@@ -11,7 +11,7 @@ import { showInstructionDiversity } from './diversity/panel';
 import { generateQAForActiveDocument, generateQAForDataset, openCurationEditor } from './qa/qaCommands';
 import { setApiKey } from './config/qaSettings';
 import { synthesizeActiveDocument } from './synth/synthesizeCommand';
-import { compareResults } from './tasks/compareResults';
+import { showResults } from './tasks/resultsPanel';
 import { RunsView } from './tasks/runsView';
 import { taskFlow } from './tasks/taskFlows';
 import { registerTaskProvider, showTaskCommand, taskFor } from './tasks/taskProvider';
@@ -127,7 +127,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.commands.registerCommand(
       't2vid.compareResults',
-      guarded((run?: RunRecord) => compareResults(log, run?.spec ? [run.spec.output] : undefined)),
+      guarded(async (run?: RunRecord) => showResults(context, log, run?.spec?.output)),
     ),
     vscode.commands.registerCommand(
       't2vid.assembleTrainingSet',

@@ -92,6 +92,56 @@ export interface SlurmTargetOptions {
 export const SLURM_LAUNCHERS = ['torchrun', 'srun'] as const;
 export type SlurmLauncher = (typeof SLURM_LAUNCHERS)[number];
 
+/**
+ * The evaluation step of a fine-tune sweep: after each dataset's fine-tune, this evaluation runs on the fine-tune's
+ * output (its model, unless `model` is given) into `<fine-tune output>/eval`, on the same target. Locally it runs when
+ * the fine-tune is done; on Slurm it is submitted at once with `--dependency=afterok:<fine-tune job>`.
+ */
+export interface SweepEvaluation {
+  framework: TaskFramework;
+  model?: string;
+  benchmarks?: string[];
+  hyper?: Record<string, string | number | boolean>;
+  env?: Record<string, string>;
+  python?: string;
+  command?: string[];
+  repo?: string;
+  processes?: number;
+}
+
+/** The fields of a sweep's evaluation step (`evaluate` of a task definition), for package.json and the CLI. */
+export const SWEEP_EVALUATION_FIELDS = [
+  'framework',
+  'model',
+  'benchmarks',
+  'hyper',
+  'env',
+  'python',
+  'command',
+  'repo',
+  'processes',
+] as const;
+
+/**
+ * The environment a `custom` command gets, so one command serves every run of a sweep: the run's dataset (absolute),
+ * its output folder, and the model (for an evaluation: the fine-tune's output).
+ */
+export const CUSTOM_ENV = { dataset: 'T2VID_DATASET', output: 'T2VID_OUTPUT', model: 'T2VID_MODEL' } as const;
+
+/** The folder of a sweep's evaluation inside its fine-tune's output. */
+export const SWEEP_EVAL_DIR = 'eval';
+
+/**
+ * The EXP name a `t2vid-eval` run gives T2Vid's run_bench.sh (its results go to `bench_results/<EXP>` in T2Vid's
+ * checkout): the output folder's name, or `<fine-tune folder>-eval` for a sweep's evaluation (every one of those is
+ * in a folder named `eval`, and they would overwrite each other's bench_results).
+ */
+export function benchExperimentName(output: string): string {
+  const parts = output.split(/[\\/]+/).filter(Boolean);
+  const last = parts[parts.length - 1] ?? output;
+  return last === SWEEP_EVAL_DIR && parts.length > 1 ? `${parts[parts.length - 2]}-${SWEEP_EVAL_DIR}` : last;
+}
+
 /** One task definition: a tasks.json entry of type `t2vid`, or `t2vid task` flags. */
 export interface TaskSpec {
   kind: TaskKind;
@@ -125,6 +175,8 @@ export interface TaskSpec {
    */
   ssh?: SshTargetOptions;
   slurm?: SlurmTargetOptions;
+  /** A fine-tune sweep's evaluation step: fine-tune then eval for each dataset. */
+  evaluate?: SweepEvaluation;
 }
 
 /** One launch of a task, saved as `<output>/.t2vid-run.json` (atomically) and listed by the Runs view. */
@@ -152,6 +204,8 @@ export interface RunRecord {
   /** Sweep id and the swept value (e.g. the dataset's file name or the synthetic share). */
   sweepId?: string;
   sweepValue?: string;
+  /** A sweep's evaluation: the fine-tune run it evaluates (it waits for it: afterok on Slurm, in turn locally). */
+  after?: string;
 }
 
 /** The run file's name inside a run's output folder. */

@@ -16,7 +16,7 @@ import { chromium, type Frame, type Page } from 'playwright-core';
 import { computeDiversity, readReportAssets, reportHtml } from '../../src/core/diversity/report';
 import type { DiversityResults } from '../../src/shared/protocol/diversity';
 import { CHROMIUM, repoRoot, suiteSession, type VSCodeSession } from '../support/harness';
-import { sleep, statusSelection, timer, until, webviewFrame, type DomDocument, type DomElement } from '../support/panel';
+import { answerSaveDialog, sleep, statusSelection, timer, until, webviewFrame, type DomDocument, type DomElement } from '../support/panel';
 
 const MVBENCH = 'mvbench.jsonl';
 const LEVAL = 'leval-scientific_qa.jsonl';
@@ -108,25 +108,6 @@ async function pickBoth(v: VSCodeSession): Promise<void> {
   const each = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'One dataset per file' }).first();
   await each.waitFor({ state: 'visible' });
   await each.click();
-}
-
-/**
- * Answers code-server's save dialog (VS Code's simple file dialog: a quick input holding the path) with `file`: the
- * dialog fills its own default in after it shows, so the path is typed until the input holds it.
- */
-async function answerSaveDialog(v: VSCodeSession, file: string): Promise<void> {
-  const input = v.page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await until(
-    'the save dialog holding the path',
-    async () => {
-      await input.fill(file);
-      await sleep(300);
-      return (await input.inputValue()) === file ? true : undefined;
-    },
-    15_000,
-  );
-  await input.press('Enter');
 }
 
 describe('instruction diversity view', () => {

@@ -28,7 +28,7 @@ export PATH
 # --- apt packages, only those missing ---------------------------------------------------------
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || fail "not root and no sudo: install the apt packages chromium libkrb5-dev python3 make g++ pkg-config tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-kor ffmpeg python3-torch procps openssh-server openssh-client rsync slurm-wlm munge yourself"
+  command -v sudo >/dev/null || fail "not root and no sudo: install the apt packages chromium libkrb5-dev python3 make g++ pkg-config tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-kor ffmpeg python3-torch procps openssh-server openssh-client rsync slurm-wlm munge iproute2 util-linux yourself"
   SUDO=(sudo)
 fi
 missing=()
@@ -36,7 +36,7 @@ missing=()
 # ffmpeg: the frame-extraction tests make and decode real videos; python3-torch (Debian's /usr/bin/python3) and procps:
 # the task tests train a torch.distributed payload and check with pgrep that a cancelled run leaves nothing;
 # openssh-server/-client, rsync, slurm-wlm, munge: the SSH and Slurm targets run against a real sshd and Slurm on loopback.
-for pkg in chromium libkrb5-dev python3 make g++ pkg-config tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-kor ffmpeg python3-torch procps openssh-server openssh-client rsync slurm-wlm munge; do
+for pkg in chromium libkrb5-dev python3 make g++ pkg-config tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim tesseract-ocr-kor ffmpeg python3-torch procps openssh-server openssh-client rsync slurm-wlm munge iproute2 util-linux; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi

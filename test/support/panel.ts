@@ -355,3 +355,22 @@ export function longMarkdown(root: string, words: number): string {
   }
   return parts.join('\n');
 }
+
+/**
+ * Answers code-server's save dialog (VS Code's simple file dialog: a quick input holding the path) with `file`: the
+ * dialog fills its own default in after it shows, so the path is typed until the input holds it.
+ */
+export async function answerSaveDialog(v: VSCodeSession, file: string): Promise<void> {
+  const input = v.page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await until(
+    'the save dialog holding the path',
+    async () => {
+      await input.fill(file);
+      await sleep(300);
+      return (await input.inputValue()) === file ? true : undefined;
+    },
+    15_000,
+  );
+  await input.press('Enter');
+}

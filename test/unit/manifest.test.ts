@@ -32,6 +32,7 @@ import {
   DATA_SYNC_MODES,
   SLURM_LAUNCHERS,
   SLURM_SUBMIT_VIA,
+  SWEEP_EVALUATION_FIELDS,
   TASK_FRAMEWORKS,
   TASK_KINDS,
   TASK_TARGETS,
@@ -360,4 +361,6 @@ test('the t2vid task definition: its enums are the shared task vocabulary', () =
   assert.deepEqual(def.properties.ssh!.properties!.sync!.enum, [...DATA_SYNC_MODES]);
   assert.deepEqual(def.properties.slurm!.properties!.via!.enum, [...SLURM_SUBMIT_VIA]);
   assert.deepEqual(def.properties.slurm!.properties!.launcher!.enum, [...SLURM_LAUNCHERS]);
+  assert.deepEqual(def.properties.evaluate!.properties!.framework!.enum, [...TASK_FRAMEWORKS]);
+  assert.deepEqual(Object.keys(def.properties.evaluate!.properties!), [...SWEEP_EVALUATION_FIELDS]);
 });

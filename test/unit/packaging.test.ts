@@ -21,7 +21,7 @@ test('the VSIX carries every file the extension loads at run time (bundles, webv
   const files = await packaged();
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main: string; icon?: string };
   const webviewApps = fs.readdirSync(path.join(root, 'webview')).filter((d) => fs.existsSync(path.join(root, 'webview', d, 'main.ts')));
-  assert.deepEqual(webviewApps.sort(), ['curation', 'diversity', 'frames']);
+  assert.deepEqual(webviewApps.sort(), ['curation', 'diversity', 'frames', 'results']);
   const readmeImages = [...fs.readFileSync(path.join(root, 'README.md'), 'utf8').matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)]
     .map((m) => m[1])
     .filter((link) => !/^\w+:/.test(link));

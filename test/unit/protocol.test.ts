@@ -426,11 +426,17 @@ test('each webview app links the shared vscode.css, and it is the only base styl
     'webview/curation/curation.css',
     'webview/diversity/diversity.css',
     'webview/frames/frames.css',
+    'webview/results/results.css',
     'webview/shared/vscode.css',
   ]);
   const base = fs.readFileSync(path.join(ROOT, 'webview/shared/vscode.css'), 'utf8');
   assert.match(base, /\[hidden\]\s*\{\s*display: none !important;/);
-  for (const app of ['webview/frames/frames.css', 'webview/curation/curation.css', 'webview/diversity/diversity.css']) {
+  for (const app of [
+    'webview/frames/frames.css',
+    'webview/curation/curation.css',
+    'webview/diversity/diversity.css',
+    'webview/results/results.css',
+  ]) {
     assert.doesNotMatch(fs.readFileSync(path.join(ROOT, app), 'utf8'), /\[hidden\]\s*\{/, `${app} repeats the base`);
   }
   const html = fs.readFileSync(path.join(ROOT, 'src/extension/common/webviewHtml.ts'), 'utf8');

@@ -13,6 +13,12 @@ import {
   parseCurationToWebview,
 } from '../../src/shared/protocol/curation';
 import { FromWebviewSchema, ToWebviewSchema, parseFromWebview, parseToWebview } from '../../src/shared/protocol/frames';
+import {
+  FromWebviewSchema as ResultsFromWebviewSchema,
+  ToWebviewSchema as ResultsToWebviewSchema,
+  parseFromWebview as parseResultsFromWebview,
+  parseToWebview as parseResultsToWebview,
+} from '../../src/shared/protocol/results';
 import { parser } from '../../src/shared/protocol/schema';
 
 type Schema = v.GenericSchema & { entries?: Record<string, Schema>; item?: Schema; options?: Schema[] };
@@ -139,6 +145,45 @@ const EXAMPLES: Array<[string, (raw: unknown) => unknown, Schema, unknown[]]> = 
       { type: 'curation/reveal', line: 4 },
       { type: 'curation/openFrame', line: 4, hash: 'h', index: 0 },
       { type: 'curation/setGenerator', generator: 'builtin' },
+    ],
+  ],
+  [
+    'results, host → webview',
+    parseResultsToWebview,
+    ResultsToWebviewSchema as unknown as Schema,
+    [
+      {
+        type: 'results/state',
+        table: {
+          runs: [
+            {
+              name: 'mix-15',
+              dir: 'runs/mix-15',
+              model: 'qwen2_vl',
+              sweepId: 'sweep-1',
+              sweepValue: '15',
+              files: 2,
+              values: [52.5, null],
+            },
+          ],
+          columns: [{ task: 'mvbench_a', metric: 'accuracy (run_bench)', computed: false, parent: 'mvbench' }],
+          reference: [{ task: 'videomme', value: 53, setting: 'MiniCPM-Llama3-V 2.5' }],
+          sweeps: [{ id: 'sweep-1', kind: 'synthetic-share', axis: 'synthetic share (%)', points: [{ run: 0, x: 15, label: '15 %' }] }],
+          searched: ['**/*_results.json'],
+          errors: ['x_results.json: not valid JSON'],
+        },
+        baseline: 'mix-15',
+      },
+    ],
+  ],
+  [
+    'results, webview → host',
+    parseResultsFromWebview,
+    ResultsFromWebviewSchema as Schema,
+    [
+      { type: 'results/ready' },
+      { type: 'results/export', format: 'csv', order: ['mix-15', 'video'], baseline: 'video' },
+      { type: 'results/refresh' },
     ],
   ],
 ];

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_SEGMENT, type SegmentOptions } from '../../src/core/options';
 import { countWords, groupUnits, SegmentCache, segmentLocale, sentenceRanges, toSegments, wordUnits } from '../../src/core/segment';
+import { latinWordSegments } from '../../src/core/wordBreak';
 import { chinesePart, levalDocuments, sharedData } from '../support/helpers';
 
 const words = (n: number): SegmentOptions => ({ ...DEFAULT_SEGMENT, mode: 'words', wordsPerFrame: n });
@@ -144,4 +145,50 @@ test('edge cases: empty, punctuation only, a single word', () => {
   assertCovers('— … !!', p);
   assert.equal(p.length, 1);
   assertCovers('word', segmentsOf('word', words(5)));
+});
+
+test('the Latin word-break rules give exactly what Intl.Segmenter (en) gives: every shared document, random strings', () => {
+  const seg = new Intl.Segmenter('en', { granularity: 'word' });
+  const same = (t: string): boolean => {
+    const fast = latinWordSegments(t);
+    if (!fast) {
+      return true;
+    }
+    const ref = [...seg.segment(t)];
+    return (
+      ref.length === fast.start.length &&
+      ref.every((s, i) => s.index === fast.start[i] && s.segment.length === fast.length[i] && (s.isWordLike ? 1 : 0) === fast.wordLike[i])
+    );
+  };
+  // Real prose, in the 2,048-character chunks segment.ts hands over (most English chunks take the fast path).
+  let chunks = 0;
+  let fastChunks = 0;
+  for (const doc of levalDocuments()) {
+    for (let at = 0; at < doc.input.length; at += 2048) {
+      const t = doc.input.slice(at, at + 2048);
+      chunks++;
+      fastChunks += latinWordSegments(t) ? 1 : 0;
+      assert.ok(same(t), `${doc.file}:${doc.line}: chunk at ${at}`);
+    }
+  }
+  assert.ok(fastChunks / chunks > 0.5, `the fast path took ${fastChunks} of ${chunks} chunks`);
+  // Random strings over the alphabet the rules cover, biased to the characters the rules treat specially.
+  const alphabet = 'aZé3 _.\':,;\r\n\t\u000b\u000c\u0085‘’“”—–…•-!?()"ªµº×÷ÿſ0\u00a0¹θΣω∑≤→−‖′″';
+  let a = 7;
+  const rnd = (): number => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let k = 0; k < 100_000; k++) {
+    let t = '';
+    for (let n = 1 + Math.floor(rnd() * 12); n > 0; n--) {
+      t += alphabet[Math.floor(rnd() * alphabet.length)];
+    }
+    assert.ok(same(t), JSON.stringify(t));
+  }
+  // Outside the alphabet: no answer, so Intl.Segmenter decides.
+  assert.equal(latinWordSegments('naïve 中文'), undefined);
+  assert.equal(latinWordSegments('soft\u00adhyphen'), undefined);
 });

@@ -457,7 +457,7 @@ test(
       describePlan(
         planTask(validateTaskSpec({ kind: 'finetune', framework: 'custom', target: 'local', output: out, command: ['echo', "a'b"] }, 't')),
       ).split('\n')[0],
-      `(cd ${out} && echo 'a'\\''b')`,
+      `(cd ${out} && T2VID_OUTPUT=${out} echo 'a'\\''b')`,
     );
 
     const local = path.join(dir, 'cli-local');

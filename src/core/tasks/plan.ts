@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SSH_FILES_LIST, SSH_SYNC_DIR, type TaskSpec } from '../../shared/tasks';
+import { benchExperimentName, CUSTOM_ENV, SSH_FILES_LIST, SSH_SYNC_DIR, type TaskSpec } from '../../shared/tasks';
 import { writeFileAtomic } from '../util/fsutil';
 import { EXIT_FILE, supervisorScript } from './local';
 import { shellEnv, shellJoin, shellQuote } from './quote';
@@ -229,9 +229,10 @@ function programOf(spec: TaskSpec, dataset: string | undefined, perNode: number,
     case 't2vid-eval': {
       const backbone = String(spec.hyper?.backbone ?? 'MiniCPM-V');
       const frames = String(spec.hyper?.frames ?? 24);
-      notes.push(`T2Vid run_bench.sh writes bench_results/${path.basename(output)} under ${path.join(spec.repo!, backbone, 'eval')}`);
+      const exp = benchExperimentName(output);
+      notes.push(`T2Vid run_bench.sh writes bench_results/${exp} under ${path.join(spec.repo!, backbone, 'eval')}`);
       return {
-        argv: ['bash', 'run_bench.sh', path.basename(output), spec.model!, frames],
+        argv: ['bash', 'run_bench.sh', exp, spec.model!, frames],
         cwd: path.join(spec.repo!, backbone, 'eval'),
         env,
         files: [],
@@ -239,8 +240,14 @@ function programOf(spec: TaskSpec, dataset: string | undefined, perNode: number,
         perNode,
       };
     }
-    case 'custom':
-      return { argv: [...spec.command!], env, files: [], notes, perNode, resumeFrom: state.checkpoint(output) };
+    case 'custom': {
+      const given = {
+        ...(dataset ? { [CUSTOM_ENV.dataset]: dataset } : {}),
+        [CUSTOM_ENV.output]: output,
+        ...(spec.model ? { [CUSTOM_ENV.model]: spec.model } : {}),
+      };
+      return { argv: [...spec.command!], env: { ...given, ...env }, files: [], notes, perNode, resumeFrom: state.checkpoint(output) };
+    }
   }
 }
 
@@ -329,6 +336,21 @@ export function sbatchScript(spec: TaskSpec, p: Program, jobName: string): strin
 export interface PlanOptions {
   /** The run's output folder where the job runs, listed before planning (ssh: on the host); resume is decided from it. */
   outputEntries?: readonly string[];
+  /** Slurm: job ids this job waits for (`--dependency=afterok`), e.g. a sweep's evaluation after its fine-tune. */
+  afterOk?: string[];
+}
+
+/**
+ * `sbatch --parsable [--dependency=afterok:A:B --kill-on-invalid-dep=yes] SCRIPT`: a job that waits for others to
+ * complete, and is cancelled by Slurm (not left pending forever) when one of them does not.
+ */
+export function sbatchArgv(script: string, afterOk: readonly string[] = []): string[] {
+  return [
+    'sbatch',
+    '--parsable',
+    ...(afterOk.length ? [`--dependency=afterok:${afterOk.join(':')}`, '--kill-on-invalid-dep=yes'] : []),
+    script,
+  ];
 }
 
 /** The plan of one run (`dataset`: the one this run trains on; a sweep plans each of its datasets). */
@@ -345,14 +367,22 @@ export function planTask(spec: TaskSpec, dataset = spec.dataset, options: PlanOp
     commands = localCommands(spec, p);
   } else {
     files.push({ path: SBATCH_FILE, content: sbatchScript(spec, p, `t2vid-${spec.kind}`), mode: 0o755 });
-    const sbatch = ['sbatch', '--parsable', path.join(spec.output, SBATCH_FILE)];
-    commands = [{ argv: spec.slurm!.via === 'ssh' && spec.ssh ? sshArgv(spec, shellJoin(sbatch)) : sbatch }];
+    const sbatch = sbatchArgv(path.join(spec.output, SBATCH_FILE), options.afterOk);
+    commands = [{ argv: spec.slurm!.via === 'ssh' && spec.ssh ? sshCommandArgv(spec, shellJoin(sbatch)) : sbatch }];
     notes.push(
-      'submit it with the sbatch line above (this version plans Slurm runs; it does not submit or follow them); scancel JOBID stops it',
+      `a run submits the script with the sbatch line above${spec.slurm!.via === 'ssh' ? ` on ${spec.ssh?.host ?? 'the login node'}` : ''}, follows the job (squeue, then sacct or scontrol show job) and its log (${RUN_LOG} on the shared output), and stops it with scancel when the task is terminated`,
     );
   }
   const parallel = spec.target === 'local' && spec.framework === 'custom' && p.perNode > 1;
-  return { spec, commands, files, resumeFrom: p.resumeFrom, notes, ...(parallel ? { parallel } : {}) };
+  return {
+    spec,
+    commands,
+    files,
+    resumeFrom: p.resumeFrom,
+    notes,
+    ...(parallel ? { parallel } : {}),
+    ...(options.afterOk?.length && spec.target === 'slurm' ? { afterOk: options.afterOk } : {}),
+  };
 }
 
 /** An rsync filter pattern matching exactly `name` (its wildcard characters escaped). */
@@ -445,7 +475,8 @@ function planSsh(spec: TaskSpec, dataset: string | undefined, perNode: number, o
   };
 }
 
-function sshArgv(spec: TaskSpec, remote: string): string[] {
+/** `ssh [options] host -- REMOTE`: REMOTE is one command line for the remote shell, built with shellJoin. */
+export function sshCommandArgv(spec: TaskSpec, remote: string): string[] {
   const s = spec.ssh!;
   return ['ssh', ...sshOptions(s), s.host, '--', remote];
 }

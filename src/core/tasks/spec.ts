@@ -2,10 +2,12 @@
  * A task definition checked once, wherever it comes from (tasks.json, `t2vid task` flags): a valibot schema gives
  * both the type and the check, and an error names where the definition is and the JSON path of the bad field.
  */
+import * as path from 'node:path';
 import * as v from 'valibot';
 import { issuePath } from '../../shared/protocol/schema';
 import {
   DATA_SYNC_MODES,
+  SWEEP_EVAL_DIR,
   SLURM_LAUNCHERS,
   SLURM_SUBMIT_VIA,
   TASK_FRAMEWORKS,
@@ -22,6 +24,14 @@ const SLURM_TIME = /^(\d+-)?\d+(:\d{2}){0,2}$/;
 /** One `#SBATCH` option: a single `--name` or `--name=value` token, no spaces or shell characters. */
 const SBATCH_LINE = /^--[a-z][a-z0-9-]*(=[A-Za-z0-9_.,:@%/+=-]+)?$/;
 
+const benchmarks = v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]+$/, 'a benchmark is a task name'))), v.minLength(1));
+const hyper = v.record(
+  v.pipe(v.string(), v.regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a hyper-parameter name is a flag name')),
+  v.union([v.string(), v.number(), v.boolean()]),
+);
+const env = v.record(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')), v.string());
+const command = v.pipe(v.array(v.string()), v.minLength(1));
+
 const TaskSpecSchema = v.strictObject({
   type: v.exactOptional(v.literal(TASK_TYPE)),
   label: v.exactOptional(v.string()),
@@ -31,19 +41,12 @@ const TaskSpecSchema = v.strictObject({
   model: v.exactOptional(text),
   dataset: v.exactOptional(text),
   datasets: v.exactOptional(v.pipe(v.array(text), v.minLength(1), v.maxLength(100))),
-  benchmarks: v.exactOptional(
-    v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]+$/, 'a benchmark is a task name'))), v.minLength(1)),
-  ),
+  benchmarks: v.exactOptional(benchmarks),
   output: text,
-  hyper: v.exactOptional(
-    v.record(
-      v.pipe(v.string(), v.regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a hyper-parameter name is a flag name')),
-      v.union([v.string(), v.number(), v.boolean()]),
-    ),
-  ),
-  env: v.exactOptional(v.record(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')), v.string())),
+  hyper: v.exactOptional(hyper),
+  env: v.exactOptional(env),
   python: v.exactOptional(text),
-  command: v.exactOptional(v.pipe(v.array(v.string()), v.minLength(1))),
+  command: v.exactOptional(command),
   repo: v.exactOptional(text),
   processes: v.exactOptional(whole(1, 1024)),
   ssh: v.exactOptional(
@@ -69,7 +72,48 @@ const TaskSpecSchema = v.strictObject({
       launcher: v.exactOptional(v.picklist(SLURM_LAUNCHERS)),
     }),
   ),
+  evaluate: v.exactOptional(
+    v.strictObject({
+      framework: v.picklist(TASK_FRAMEWORKS),
+      model: v.exactOptional(text),
+      benchmarks: v.exactOptional(benchmarks),
+      hyper: v.exactOptional(hyper),
+      env: v.exactOptional(env),
+      python: v.exactOptional(text),
+      command: v.exactOptional(command),
+      repo: v.exactOptional(text),
+      processes: v.exactOptional(whole(1, 1024)),
+    }),
+  ),
 });
+
+/**
+ * The evaluation a fine-tune sweep runs after the fine-tune whose output is `finetuneOutput`: on the same target,
+ * its model the fine-tune's output unless given, its output `<finetuneOutput>/eval`.
+ */
+export function evaluationSpec(spec: TaskSpec, finetuneOutput: string): TaskSpec {
+  const e = spec.evaluate!;
+  const python = e.python ?? spec.python;
+  const repo = e.repo ?? spec.repo;
+  const processes = e.processes ?? spec.processes;
+  const env = e.env ?? spec.env;
+  return {
+    kind: 'eval',
+    framework: e.framework,
+    target: spec.target,
+    model: e.model ?? finetuneOutput,
+    output: path.join(finetuneOutput, SWEEP_EVAL_DIR),
+    ...(e.benchmarks ? { benchmarks: e.benchmarks } : {}),
+    ...(e.hyper ? { hyper: e.hyper } : {}),
+    ...(env ? { env } : {}),
+    ...(python ? { python } : {}),
+    ...(e.command ? { command: e.command } : {}),
+    ...(repo ? { repo } : {}),
+    ...(processes ? { processes } : {}),
+    ...(spec.ssh ? { ssh: spec.ssh } : {}),
+    ...(spec.slurm ? { slurm: spec.slurm } : {}),
+  };
+}
 
 /** The task in `value`, or an Error `${where}: $.path: reason`. */
 export function validateTaskSpec(value: unknown, where: string): TaskSpec {
@@ -116,6 +160,17 @@ export function validateTaskSpec(value: unknown, where: string): TaskSpec {
   }
   if (spec.target === 'slurm' && !spec.slurm) {
     fail('$.slurm', 'a Slurm task needs slurm.nodes and slurm.gpusPerNode');
+  }
+  if (spec.evaluate) {
+    if (spec.kind !== 'finetune') {
+      fail('$.evaluate', 'only a fine-tune is followed by an evaluation step');
+    }
+    // The evaluation is a task of its own: checked as one, its mistakes named under $.evaluate.
+    try {
+      validateTaskSpec(evaluationSpec(spec, spec.output), where);
+    } catch (e) {
+      throw new Error((e as Error).message.replace(`${where}: $.`, `${where}: $.evaluate.`));
+    }
   }
   return spec;
 }

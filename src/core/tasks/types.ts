@@ -34,6 +34,8 @@ export interface LaunchPlan {
   resumeFrom?: string;
   /** Human-readable lines for "Show command" / --dry-run beyond the commands (e.g. what gets synced where). */
   notes: string[];
+  /** Slurm: job ids this job waits for (`--dependency=afterok`), e.g. a sweep's evaluation after its fine-tune. */
+  afterOk?: string[];
   /** The ssh target: where things are on the host and what the runner sends (its `commands` are these, in order). */
   ssh?: SshPlan;
 }

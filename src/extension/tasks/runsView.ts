@@ -74,10 +74,14 @@ export class RunsView implements vscode.TreeDataProvider<RunRecord>, vscode.Disp
   /** Runs recorded as running that nobody here follows (a previous window's): follow them to their end. */
   private reattachOrphans(): void {
     for (const run of this.runs) {
-      if (run.state === 'running' && (run.spec.target === 'local' || run.spec.target === 'ssh') && !this.followed.has(run.id)) {
+      // Local runs by their process group, SSH runs by their remote one, Slurm runs by their job id (a queued job too).
+      const followable =
+        ((run.spec.target === 'local' || run.spec.target === 'ssh') && run.state === 'running') ||
+        (run.spec.target === 'slurm' && (run.state === 'running' || run.state === 'queued') && run.jobId);
+      if (followable && !this.followed.has(run.id)) {
         const controller = new AbortController();
         const done = this.follow(run.id, controller);
-        this.log.info(`reattaching run ${run.id} (pid ${run.pid})`);
+        this.log.info(`reattaching run ${run.id} (${run.jobId ? `Slurm job ${run.jobId}` : `pid ${run.pid}`})`);
         void reattachRun(run, { signal: controller.signal })
           .catch((e: Error) => this.log.error(`run ${run.id}: ${e.message}`))
           .finally(() => done.dispose());
@@ -102,6 +106,12 @@ export class RunsView implements vscode.TreeDataProvider<RunRecord>, vscode.Disp
     item.description = `${run.state} · ${run.spec.target} · ${elapsed(run)}${run.sweepId ? ` · sweep ${run.sweepValue}` : ''}`;
     const tip = new vscode.MarkdownString();
     tip.appendText(`${run.id}\n${run.spec.output}\n`);
+    if (run.jobId) {
+      tip.appendText(`Slurm job ${run.jobId}\n`);
+    }
+    if (run.after) {
+      tip.appendText(`evaluates the fine-tune run ${run.after}\n`);
+    }
     if (run.resumedFrom) {
       tip.appendText(`resumed from ${run.resumedFrom}\n`);
     }

@@ -99,7 +99,7 @@ export async function taskFlow(kind: TaskKind): Promise<void> {
           ? 'a process group on this machine (the workspace’s machine: remote over Remote-SSH)'
           : t === 'ssh'
             ? 'a detached job on an SSH host: the dataset rsynced, the log streamed back, reattached after a reload'
-            : 'an sbatch job (the script is written by Show Task Command; not submitted in this version)',
+            : 'an sbatch job: submitted, followed by job id with its log, scancelled when the task is terminated',
     })),
     { title: title('where'), ignoreFocusOut: true },
   );

@@ -107,19 +107,22 @@ class RunTerminal implements vscode.Pseudoterminal {
       return;
     }
     const follows: vscode.Disposable[] = [];
+    const followed = new Set<string>();
     try {
       const cb = {
         signal: this.controller.signal,
         onLog: (text: string) => this.print(text),
         onUpdate: (run: { id: string }) => {
-          if (!follows.length) {
+          // Every run of this task (a sweep has several) is cancelled through this task's controller.
+          if (!followed.has(run.id)) {
+            followed.add(run.id);
             follows.push(this.runs.follow(run.id, this.controller));
           }
           void this.runs.refresh();
         },
       };
       this.print(`T2Vid: ${spec.kind} with ${spec.framework} on ${spec.target} → ${spec.output}\n`);
-      const records = spec.datasets ? await startSweep(spec, cb) : [await startRun(spec, cb)];
+      const records = spec.datasets || spec.evaluate ? await startSweep(spec, cb) : [await startRun(spec, cb)];
       const last = records[records.length - 1];
       this.print(`\nT2Vid: ${records.map((r) => `run ${r.id} ${r.state}`).join(', ')}\n`);
       this.done.fire(last?.state === 'done' ? 0 : (last?.exitCode ?? 1) || 1);
