@@ -18,22 +18,13 @@ import { reattachRun, startRun, startSweep, validateTaskSpec } from '../../src/c
 import { SBATCH_FILE } from '../../src/core/tasks/plan';
 import { parseScontrolJob, runStateOf } from '../../src/core/tasks/slurm';
 import { RUN_FILE, type RunRecord, type TaskSpec } from '../../src/shared/tasks';
-import { repoRoot, sharedData } from '../support/helpers';
+import { assertResumed, makeSwiftExport, PAYLOAD, processesOf, PYTHON, t2vid } from '../support/taskPayload';
 import { startSlurm, type SlurmCluster } from '../support/slurm';
-
-const CLI = path.join(repoRoot(), 'dist', 'cli.js');
-const PAYLOAD = path.join(repoRoot(), 'test', 'fixtures', 'tasks', 'train_ddp.py');
-const PYTHON = '/usr/bin/python3';
 
 let cluster: SlurmCluster;
 let dir: string;
 let dataset: string;
 let port = 29700;
-
-function t2vid(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 function scontrol(jobId: string): Record<string, string> {
   const r = spawnSync('scontrol', ['show', 'job', '-o', jobId], { encoding: 'utf8' });
@@ -41,24 +32,12 @@ function scontrol(jobId: string): Record<string, string> {
   return parseScontrolJob(r.stdout);
 }
 
-/** Processes whose command line names `marker` (a run's unique output folder), on any node (one pid namespace). */
-function processesOf(marker: string): string[] {
-  const r = spawnSync('pgrep', ['-af', marker], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter((l) => l.trim() && !l.includes('pgrep'));
-}
-
 before(
   async () => {
     // T2VID_TEST_SLURM_ONE_NODE=1 checks the one-node fallback (what runs where network namespaces are unavailable).
     cluster = await startSlurm({ twoNodes: process.env.T2VID_TEST_SLURM_ONE_NODE !== '1' });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-slurm-test-'));
-    const line = fs.readFileSync(sharedData('long-text', 'leval-coursera.jsonl'), 'utf8').split('\n')[0];
-    fs.writeFileSync(path.join(dir, 'doc.jsonl'), line + '\n');
-    let r = t2vid(['synth', path.join(dir, 'doc.jsonl'), '--out', path.join(dir, 'synth'), '--quiet']);
-    assert.equal(r.code, 0, r.stderr);
-    r = t2vid(['export', path.join(dir, 'synth'), '--format', 'ms-swift', '--out', path.join(dir, 'swift'), '--quiet']);
-    assert.equal(r.code, 0, r.stderr);
-    dataset = path.join(dir, 'swift', 'ms-swift.jsonl');
+    dataset = makeSwiftExport(dir);
   },
   { timeout: 120_000 },
 );
@@ -188,13 +167,8 @@ test(
     assert.ok(!fs.existsSync(path.join(out, 'train_done.json')));
 
     const again = await startRun(payload(out, ['--max-steps', '8', '--save-steps', '2']));
-    assert.equal(again.state, 'done', fs.readFileSync(again.log, 'utf8'));
+    assertResumed(again, out);
     assert.notEqual(again.jobId, run.jobId);
-    assert.match(again.resumedFrom ?? '', /checkpoint-[24]$/);
-    const done = JSON.parse(fs.readFileSync(path.join(out, 'train_done.json'), 'utf8')) as { steps: number; resumed_from: string };
-    assert.equal(done.steps, 8);
-    assert.match(done.resumed_from, /^checkpoint-[24]$/);
-    assert.match(fs.readFileSync(again.log, 'utf8'), /resumed from checkpoint-[24]/);
   },
 );
 

@@ -7,7 +7,7 @@
  * unreachable host or an unknown host key.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,35 +17,20 @@ import { LLAMAFACTORY_CONFIG } from '../../src/core/tasks/plan';
 import { shellJoin, shellQuote } from '../../src/core/tasks/quote';
 import { remoteLayout } from '../../src/core/tasks/remote';
 import { RUN_FILE, SSH_FOLLOW_LOCK, SSH_SYNC_DIR, type RunRecord, type TaskSpec } from '../../src/shared/tasks';
-import { repoRoot, sharedData } from '../support/helpers';
+import { CLI, makeSwiftExport, PAYLOAD, processesOf, PYTHON, t2vid } from '../support/taskPayload';
 import { startSshd, type Sshd } from '../support/sshd';
-
-const CLI = path.join(repoRoot(), 'dist', 'cli.js');
-const PAYLOAD = path.join(repoRoot(), 'test', 'fixtures', 'tasks', 'train_ddp.py');
-const PYTHON = '/usr/bin/python3';
 
 let dir: string;
 let dataset: string;
 let workdir: string;
 let sshd: Sshd;
 
-function t2vid(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-ssh-'));
   sshd = await startSshd(path.join(dir, 'sshd'));
   workdir = path.join(dir, 'host work');
-  const line = fs.readFileSync(sharedData('long-text', 'leval-coursera.jsonl'), 'utf8').split('\n')[0];
-  fs.writeFileSync(path.join(dir, 'doc.jsonl'), line + '\n');
-  let r = t2vid(['synth', path.join(dir, 'doc.jsonl'), '--out', path.join(dir, 'synth'), '--quiet']);
-  assert.equal(r.code, 0, r.stderr);
   // The default export: absolute paths to frames referenced in place (outside the export's folder).
-  r = t2vid(['export', path.join(dir, 'synth'), '--format', 'ms-swift', '--out', path.join(dir, 'swift'), '--quiet']);
-  assert.equal(r.code, 0, r.stderr);
-  dataset = path.join(dir, 'swift', 'ms-swift.jsonl');
+  dataset = makeSwiftExport(dir);
 });
 after(async () => {
   await sshd?.stop();
@@ -71,12 +56,6 @@ function payload(output: string, extra: Partial<TaskSpec> = {}, args: string[] =
     },
     'test',
   );
-}
-
-/** Processes whose command line names `marker` (a run's unique folder on the host). */
-function processesOf(marker: string): string[] {
-  const r = spawnSync('pgrep', ['-af', marker], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter((l) => l.trim() && !l.includes('pgrep'));
 }
 
 function hostOutput(spec: TaskSpec): string {

@@ -14,30 +14,14 @@ import { startRun, startSweep, reattachRun, cancelRun, validateTaskSpec, findRun
 import { describePlan, planTask, LLAMAFACTORY_CONFIG, SBATCH_FILE } from '../../src/core/tasks/plan';
 import { shellJoin, shellQuote } from '../../src/core/tasks/quote';
 import { RUN_FILE, type RunRecord, type TaskSpec } from '../../src/shared/tasks';
-import { repoRoot, sharedData } from '../support/helpers';
-
-const CLI = path.join(repoRoot(), 'dist', 'cli.js');
-const PAYLOAD = path.join(repoRoot(), 'test', 'fixtures', 'tasks', 'train_ddp.py');
-/** Debian's interpreter, the one python3-torch installs for. */
-const PYTHON = '/usr/bin/python3';
+import { assertResumed, makeSwiftExport, PAYLOAD, processesOf, PYTHON, t2vid } from '../support/taskPayload';
 
 let dir: string;
 let dataset: string;
 
-function t2vid(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-tasks-'));
-  const line = fs.readFileSync(sharedData('long-text', 'leval-coursera.jsonl'), 'utf8').split('\n')[0];
-  fs.writeFileSync(path.join(dir, 'doc.jsonl'), line + '\n');
-  let r = t2vid(['synth', path.join(dir, 'doc.jsonl'), '--out', path.join(dir, 'synth'), '--quiet']);
-  assert.equal(r.code, 0, r.stderr);
-  r = t2vid(['export', path.join(dir, 'synth'), '--format', 'ms-swift', '--out', path.join(dir, 'swift'), '--quiet']);
-  assert.equal(r.code, 0, r.stderr);
-  dataset = path.join(dir, 'swift', 'ms-swift.jsonl');
+  dataset = makeSwiftExport(dir);
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -55,12 +39,6 @@ function payload(output: string, extra: Partial<TaskSpec> = {}, args: string[] =
     },
     'test',
   );
-}
-
-/** Processes whose command line names `marker` (a run's unique output folder). */
-function processesOf(marker: string): string[] {
-  const r = spawnSync('pgrep', ['-af', marker], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter((l) => l.trim() && !l.includes('pgrep'));
 }
 
 test('shellQuote: hostile strings come back unchanged through a real /bin/sh', () => {
@@ -359,12 +337,7 @@ test('cancel stops the whole process group; a re-run resumes from the checkpoint
   assert.ok(!fs.existsSync(path.join(out, 'train_done.json')));
 
   const again = await startRun(payload(out, { processes: 2, env: { MASTER_PORT: '29613' } }, ['--max-steps', '8', '--save-steps', '2']));
-  assert.equal(again.state, 'done', fs.readFileSync(again.log, 'utf8'));
-  assert.match(again.resumedFrom ?? '', /checkpoint-[24]$/);
-  const done = JSON.parse(fs.readFileSync(path.join(out, 'train_done.json'), 'utf8')) as { steps: number; resumed_from: string };
-  assert.equal(done.steps, 8);
-  assert.match(done.resumed_from, /^checkpoint-[24]$/);
-  assert.match(fs.readFileSync(again.log, 'utf8'), /resumed from checkpoint-[24]/);
+  assertResumed(again, out);
 });
 
 test('a run outlives its follower: reattached by pid, then cancelled from the record', { timeout: 300_000 }, async () => {
