@@ -97,17 +97,10 @@ export type SlurmLauncher = (typeof SLURM_LAUNCHERS)[number];
  * output (its model, unless `model` is given) into `<fine-tune output>/eval`, on the same target. Locally it runs when
  * the fine-tune is done; on Slurm it is submitted at once with `--dependency=afterok:<fine-tune job>`.
  */
-export interface SweepEvaluation {
-  framework: TaskFramework;
-  model?: string;
-  benchmarks?: string[];
-  hyper?: Record<string, string | number | boolean>;
-  env?: Record<string, string>;
-  python?: string;
-  command?: string[];
-  repo?: string;
-  processes?: number;
-}
+export type SweepEvaluation = Pick<
+  TaskSpec,
+  'framework' | 'model' | 'benchmarks' | 'hyper' | 'env' | 'python' | 'command' | 'repo' | 'processes'
+>;
 
 /** The fields of a sweep's evaluation step (`evaluate` of a task definition), for package.json and the CLI. */
 export const SWEEP_EVALUATION_FIELDS = [

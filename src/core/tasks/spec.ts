@@ -32,23 +32,28 @@ const hyper = v.record(
 const env = v.record(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')), v.string());
 const command = v.pipe(v.array(v.string()), v.minLength(1));
 
-const TaskSpecSchema = v.strictObject({
-  type: v.exactOptional(v.literal(TASK_TYPE)),
-  label: v.exactOptional(v.string()),
-  kind: v.picklist(TASK_KINDS),
-  framework: v.picklist(TASK_FRAMEWORKS),
-  target: v.picklist(TASK_TARGETS),
+/** What a task runs, the same in a task and in a sweep's evaluation step. */
+const program = {
   model: v.exactOptional(text),
-  dataset: v.exactOptional(text),
-  datasets: v.exactOptional(v.pipe(v.array(text), v.minLength(1), v.maxLength(100))),
   benchmarks: v.exactOptional(benchmarks),
-  output: text,
   hyper: v.exactOptional(hyper),
   env: v.exactOptional(env),
   python: v.exactOptional(text),
   command: v.exactOptional(command),
   repo: v.exactOptional(text),
   processes: v.exactOptional(whole(1, 1024)),
+};
+
+const TaskSpecSchema = v.strictObject({
+  type: v.exactOptional(v.literal(TASK_TYPE)),
+  label: v.exactOptional(v.string()),
+  kind: v.picklist(TASK_KINDS),
+  framework: v.picklist(TASK_FRAMEWORKS),
+  target: v.picklist(TASK_TARGETS),
+  ...program,
+  dataset: v.exactOptional(text),
+  datasets: v.exactOptional(v.pipe(v.array(text), v.minLength(1), v.maxLength(100))),
+  output: text,
   ssh: v.exactOptional(
     v.strictObject({
       host: v.pipe(text, v.regex(/^[A-Za-z0-9_.@-]+$/, 'a host alias or user@host')),
@@ -75,14 +80,7 @@ const TaskSpecSchema = v.strictObject({
   evaluate: v.exactOptional(
     v.strictObject({
       framework: v.picklist(TASK_FRAMEWORKS),
-      model: v.exactOptional(text),
-      benchmarks: v.exactOptional(benchmarks),
-      hyper: v.exactOptional(hyper),
-      env: v.exactOptional(env),
-      python: v.exactOptional(text),
-      command: v.exactOptional(command),
-      repo: v.exactOptional(text),
-      processes: v.exactOptional(whole(1, 1024)),
+      ...program,
     }),
   ),
 });
