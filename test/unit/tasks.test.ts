@@ -260,15 +260,16 @@ test('the sbatch script: FORMATS.md’s multi-node pattern, every user value quo
     assert.ok(lines.includes(l), l);
   }
   assert.ok(lines.includes('head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1)'));
+  assert.ok(lines.includes('export MASTER_ADDR="$head" MASTER_PORT=$((29500 + SLURM_JOB_ID % 10000))'), 'a port per job');
   const srun = lines.find((l) => l.startsWith('srun '))!;
   assert.match(
     srun,
-    /--nnodes "\$SLURM_NNODES" --nproc_per_node 8 --rdzv_id "\$SLURM_JOB_ID" --rdzv_backend c10d --rdzv_endpoint "\$head:29500" \/src\/T2Vid\/Idefics3\/finetune\/finetune.py/,
+    /--nnodes "\$SLURM_NNODES" --nproc_per_node 8 --rdzv_id "\$SLURM_JOB_ID" --rdzv_backend c10d --rdzv_endpoint "\$head:\$MASTER_PORT" \/src\/T2Vid\/Idefics3\/finetune\/finetune.py/,
   );
   // The hostile output folder reaches the program as one unchanged argument: parse the srun line with a real shell.
   const r = spawnSync(
     '/bin/bash',
-    ['-c', `set -- ${srun.replace(/^srun /, '').replace(/"\$[A-Z_]+"|"\$head:29500"/g, 'X')}; for a; do printf '%s\\0' "$a"; done`],
+    ['-c', `set -- ${srun.replace(/^srun /, '').replace(/"\$[A-Z_]+"|"\$head:\$MASTER_PORT"/g, 'X')}; for a; do printf '%s\\0' "$a"; done`],
     { encoding: 'utf8' },
   );
   const args = r.stdout.split('\0');

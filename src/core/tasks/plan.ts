@@ -309,7 +309,8 @@ export function sbatchScript(spec: TaskSpec, p: Program, jobName: string): strin
     'set -euo pipefail',
     `cd ${shellQuote(p.cwd ?? spec.output)}`,
     'head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1)',
-    `export MASTER_ADDR="$head" MASTER_PORT=${MASTER_PORT}`,
+    // A port per job (the base plus the job id modulo 10,000): two jobs that share a node do not collide.
+    `export MASTER_ADDR="$head" MASTER_PORT=$((${MASTER_PORT} + SLURM_JOB_ID % 10000))`,
     // The first NCCL collective can wait behind long preprocessing on another rank.
     'export TORCH_NCCL_ASYNC_ERROR_HANDLING=1 NCCL_TIMEOUT=7200',
     ...(Object.keys(p.env).length ? [`export ${shellEnv(p.env).join(' ')}`] : []),
@@ -317,7 +318,7 @@ export function sbatchScript(spec: TaskSpec, p: Program, jobName: string): strin
   const python = spec.python ?? 'python3';
   if (p.torchrunScript && !srunNative) {
     lines.push(
-      `srun ${shellJoin([python, '-m', 'torch.distributed.run'])} --nnodes "$SLURM_NNODES" --nproc_per_node ${p.perNode} --rdzv_id "$SLURM_JOB_ID" --rdzv_backend c10d --rdzv_endpoint "$head:${MASTER_PORT}" ${shellJoin(p.torchrunScript)}`,
+      `srun ${shellJoin([python, '-m', 'torch.distributed.run'])} --nnodes "$SLURM_NNODES" --nproc_per_node ${p.perNode} --rdzv_id "$SLURM_JOB_ID" --rdzv_backend c10d --rdzv_endpoint "$head:$MASTER_PORT" ${shellJoin(p.torchrunScript)}`,
     );
   } else if (s.launcher === 'srun') {
     // One process per Slurm task: rank and world from Slurm's variables.
