@@ -11,19 +11,9 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { compareRuns, comparisonCsv, comparisonMarkdown, parseLmmsResults, readRunResults } from '../../src/core/tasks/results';
 import { repoRoot, sharedData } from '../support/helpers';
+import { lmmsResults } from '../support/results';
 
 const CLI = path.join(repoRoot(), 'dist', 'cli.js');
-
-function lmmsFile(tasks: Record<string, [number, number]>, metric: string): string {
-  return JSON.stringify({
-    results: Object.fromEntries(
-      Object.entries(tasks).map(([t, [v]]) => [t, { alias: t, [`${metric},none`]: v, [`${metric}_stderr,none`]: 'N/A' }]),
-    ),
-    group_subtasks: Object.fromEntries(Object.keys(tasks).map((t) => [t, []])),
-    'n-samples': Object.fromEntries(Object.entries(tasks).map(([t, [, n]]) => [t, { original: n, effective: n }])),
-    model_name: 'qwen2_vl',
-  });
-}
 
 function run(dir: string, name: string, stamp: string, content: string): string {
   const folder = path.join(dir, name, 'Qwen__Qwen2-VL-7B-Instruct');
@@ -46,7 +36,7 @@ test('the real lmms-eval file: MME scores with their sample count, stderr keys l
 });
 
 test('MVBench sub-tasks: the group score is sample-weighted and marked as ours; TempCompass by prefix', () => {
-  const mv = lmmsFile(
+  const mv = lmmsResults(
     { mvbench_action_sequence: [70, 200], mvbench_object_shuffle: [40, 100], mvbench_scene_transition: [90, 200] },
     'mvbench_accuracy',
   );
@@ -71,9 +61,9 @@ test('MVBench sub-tasks: the group score is sample-weighted and marked as ours; 
 test('runs compared: deltas against the baseline, later files override, CSV and Markdown exactly', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 't2vid-results-'));
   try {
-    const base = run(dir, 'video-only', '20261101_120000', lmmsFile({ videomme: [50.5, 2700] }, 'videomme_perception_score'));
-    const mix = run(dir, 'mix-33', '20261101_120000', lmmsFile({ videomme: [51, 2700] }, 'videomme_perception_score'));
-    run(dir, 'mix-33', '20261102_090000', lmmsFile({ videomme: [52.25, 2700] }, 'videomme_perception_score'));
+    const base = run(dir, 'video-only', '20261101_120000', lmmsResults({ videomme: [50.5, 2700] }, 'videomme_perception_score'));
+    const mix = run(dir, 'mix-33', '20261101_120000', lmmsResults({ videomme: [51, 2700] }, 'videomme_perception_score'));
+    run(dir, 'mix-33', '20261102_090000', lmmsResults({ videomme: [52.25, 2700] }, 'videomme_perception_score'));
     fs.writeFileSync(path.join(mix, 'Qwen__Qwen2-VL-7B-Instruct', '20261103_000000_results.json'), 'garbage');
     const errors: string[] = [];
     const runs = [readRunResults(base), readRunResults(mix, (m) => errors.push(m))];

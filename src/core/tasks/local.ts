@@ -11,6 +11,7 @@ import type { RunRecord } from '../../shared/tasks';
 import { shellEnv, shellJoin, shellQuote } from './quote';
 import { lastLine } from './runs';
 import type { LaunchPlan, PlannedCommand, RunIO, TargetRunner } from './types';
+import { sleep } from '../util/async';
 
 export const EXIT_FILE = '.t2vid-exit';
 /** Written before a cancel stops the group, so every follower (this window or another) records "cancelled". */
@@ -49,8 +50,6 @@ function alive(pgid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Streams what is appended to `file` from `offset` until `done()` says stop (then drains once more). */
 async function follow(file: string, offset: number, io: Pick<RunIO, 'log'>, done: () => boolean): Promise<string> {

@@ -25,6 +25,7 @@ import { SBATCH_FILE, sbatchArgv, sshCommandArgv } from './plan';
 import { shellJoin, shellQuote } from './quote';
 import { lastLine } from './runs';
 import type { LaunchPlan, RunIO, TargetRunner } from './types';
+import { sleep } from '../util/async';
 
 /** How often the job state and its log are polled. */
 export const SLURM_POLL_MS = 1000;
@@ -211,8 +212,6 @@ export async function jobState(host: SlurmHost, jobId: string): Promise<SlurmJob
     ...(f.Dependency && f.Dependency !== '(null)' ? { dependency: f.Dependency } : {}),
   };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function describeEnd(job: SlurmJobState, jobId: string): string {
   const reason = job.reason ? ` (${job.reason})` : '';

@@ -30,13 +30,12 @@ import {
 } from './remote';
 import { lastLine, loadRun } from './runs';
 import type { LaunchPlan, RunIO, TargetRunner } from './types';
+import { sleep } from '../util/async';
 
 /** Reconnect delays grow from the first to the cap; the follower gives up after `RECONNECT_GIVE_UP_MS` without a connection. */
 export const RECONNECT_FIRST_MS = 500;
 export const RECONNECT_MAX_MS = 10_000;
 export const RECONNECT_GIVE_UP_MS = 10 * 60_000;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Exec {
   code: number | null;
