@@ -1,10 +1,11 @@
 /**
  * Both cores busy: libvips runs the body of its text operation under a process-wide lock (Pango and fontconfig
  * are not thread-safe), so threads cannot lay out two frames at once; processes can. A parallel run forks one
- * render process per core (`dist/worker.js render`), gives each a deterministic sub-shard,
- * and then assembles the dataset in this process from the manifests they wrote — the resume path, so the
- * result is byte-identical to a one-process run, and a worker that dies only costs its unfinished samples,
- * which the assembling pass renders itself.
+ * render process per core (`dist/worker.js render`); each asks this process for the next sample whenever it has a
+ * free slot (samples are handed out one at a time in input order, so the processes finish together however uneven
+ * the samples are), and the dataset is then assembled here in input order — the resume path, taking the samples
+ * the processes reported finished without reading them back, so the result is byte-identical to a one-process
+ * run, and a worker that dies only costs its unfinished samples, which the others or the assembling pass render.
  */
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism, freemem } from 'node:os';
@@ -17,19 +18,25 @@ import {
   countSamples,
   datasetFileName,
   synthesize,
+  type CompletedSample,
   type SampleError,
   type SynthOptions,
   type SynthProgress,
   type SynthSummary,
 } from './synth';
 
-/** What a parent sends a worker: the run's options without callbacks or signal. */
-export type WorkerOptions = Omit<SynthOptions, 'signal' | 'onProgress' | 'onIssue' | 'onSampleError' | 'onWarning' | 'onNotice'>;
+/** What a parent sends a worker: the run's options without callbacks, signal or scheduling. */
+export type WorkerOptions = Omit<
+  SynthOptions,
+  'signal' | 'onProgress' | 'onIssue' | 'onSampleError' | 'onWarning' | 'onNotice' | 'onCompleted' | 'claim' | 'completed'
+>;
 
-export type ToWorker = { type: 'run'; options: WorkerOptions; reportIssues: boolean } | { type: 'cancel' };
+/** `claimed`: the answer to a worker's `claim`, the next sample's index in the run (null: none left). */
+export type ToWorker = { type: 'run'; options: WorkerOptions } | { type: 'claimed'; next: number | null } | { type: 'cancel' };
 export type FromWorker =
+  | { type: 'claim' }
+  | { type: 'completed'; sample: CompletedSample }
   | { type: 'progress'; progress: SynthProgress }
-  | { type: 'issue'; issue: ReadIssue }
   | { type: 'sampleError'; error: SampleError }
   | { type: 'done'; summary: SynthSummary }
   | { type: 'failed'; message: string };
@@ -40,15 +47,37 @@ export function runWorker(): void {
   const send = (message: FromWorker): void => {
     process.send?.(message);
   };
+  // Claims are answered in the order they were asked.
+  const claims: Array<(next: number | undefined) => void> = [];
+  const settleClaims = (): void => {
+    for (const resolve of claims.splice(0)) {
+      resolve(undefined);
+    }
+  };
   process.on('message', (message: ToWorker) => {
     if (message.type === 'cancel') {
       controller.abort(new Error('cancelled'));
+      settleClaims();
+      return;
+    }
+    if (message.type === 'claimed') {
+      claims.shift()?.(message.next ?? undefined);
       return;
     }
     let last = 0;
     synthesize({
       ...message.options,
       signal: controller.signal,
+      claim: () =>
+        new Promise((resolve) => {
+          if (!process.connected || controller.signal.aborted) {
+            resolve(undefined);
+            return;
+          }
+          claims.push(resolve);
+          send({ type: 'claim' });
+        }),
+      onCompleted: (sample) => send({ type: 'completed', sample }),
       onProgress: (progress) => {
         const now = Date.now();
         if (now - last > 50 || progress.done === progress.total) {
@@ -56,7 +85,6 @@ export function runWorker(): void {
           send({ type: 'progress', progress });
         }
       },
-      onIssue: message.reportIssues ? (issue) => send({ type: 'issue', issue }) : undefined,
       onSampleError: (error) => send({ type: 'sampleError', error }),
     })
       .then(
@@ -65,7 +93,10 @@ export function runWorker(): void {
       )
       .finally(() => process.disconnect?.());
   });
-  process.on('disconnect', () => controller.abort(new Error('parent went away')));
+  process.on('disconnect', () => {
+    controller.abort(new Error('parent went away'));
+    settleClaims();
+  });
   // Ctrl-C in a terminal reaches the whole process group: the parent decides, and sends 'cancel'.
   process.on('SIGINT', () => undefined);
 }
@@ -117,7 +148,10 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
       'the dataset file',
     );
   }
-  const samples = await countSamples(options);
+  // The bad lines found while counting are reported once, here, before any frame is rendered (a one-process run
+  // reports them itself).
+  const issues: ReadIssue[] = [];
+  const samples = await countSamples(options, (issue) => issues.push(issue));
   const planned = plannedProcesses(options.jobs, samples);
   if (planned.note) {
     options.onNotice?.(planned.note);
@@ -126,11 +160,17 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
   if (processes <= 1) {
     return synthesize(options);
   }
+  for (const issue of issues.splice(0)) {
+    options.onIssue?.(issue);
+  }
   const started = performance.now();
   const { signal } = options;
   const reported = new Set<string>();
   const progress: SynthProgress[] = [];
   const workers: ChildProcess[] = [];
+  /** Samples handed out so far (the next claim gets this index), and those the workers finished. */
+  let claimed = 0;
+  const completed = new Map<string, CompletedSample>();
   // onWarning: the assembling pass below reads every sample again and warns once, in this process.
   const { signal: _signal, onProgress: _p, onIssue: _i, onSampleError: _e, onWarning: _w, onNotice: _n, ...plain } = options;
   const onAbort = (): void => {
@@ -144,25 +184,24 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
   const run = (index: number): Promise<SynthSummary | undefined> =>
     new Promise((resolve) => {
       progress[index] = { total: 0, done: 0, frames: 0 };
-      const workerOptions: WorkerOptions = { ...plain, format: 'none', subShard: { index, count: processes }, jobs: 1 };
+      const workerOptions: WorkerOptions = { ...plain, format: 'none', jobs: 1 };
       const child = forkWorker(script, 'render');
       workers.push(child);
       let summary: SynthSummary | undefined;
       child.on('message', (message: FromWorker) => {
         switch (message.type) {
+          case 'claim':
+            child.send({ type: 'claimed', next: claimed < samples && !signal?.aborted ? claimed++ : null } satisfies ToWorker);
+            break;
+          case 'completed':
+            completed.set(message.sample.id, message.sample);
+            break;
           case 'progress': {
             progress[index] = message.progress;
-            const total = progress.reduce((a, p) => ({ total: a.total + p.total, done: a.done + p.done, frames: a.frames + p.frames }), {
-              total: 0,
-              done: 0,
-              frames: 0,
-            });
-            options.onProgress?.({ ...total, current: message.progress.current });
+            const sum = progress.reduce((a, p) => ({ done: a.done + p.done, frames: a.frames + p.frames }), { done: 0, frames: 0 });
+            options.onProgress?.({ total: samples, ...sum, current: message.progress.current });
             break;
           }
-          case 'issue':
-            options.onIssue?.(message.issue);
-            break;
           case 'sampleError':
             reported.add(message.error.id);
             options.onSampleError?.(message.error);
@@ -172,10 +211,14 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
             break;
           case 'failed':
             if (options.onNotice) {
-              options.onNotice(`render process ${index} failed: ${message.message}; the main process renders its samples`);
+              options.onNotice(
+                `render process ${index} failed: ${message.message}; its unfinished samples are rendered by the others and at the end`,
+              );
             } else {
               process.emitWarning(
-                escapeControl(`t2vid render process ${index} failed: ${message.message}; the main process renders its samples`),
+                escapeControl(
+                  `t2vid render process ${index} failed: ${message.message}; its unfinished samples are rendered by the others and at the end`,
+                ),
               );
             }
             break;
@@ -183,8 +226,7 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
       });
       child.on('error', () => resolve(undefined));
       child.on('exit', () => resolve(summary));
-      // Every worker reads the same input: only the first reports its problems.
-      child.send({ type: 'run', options: workerOptions, reportIssues: index === 0 } satisfies ToWorker);
+      child.send({ type: 'run', options: workerOptions } satisfies ToWorker);
     });
   let summaries: Array<SynthSummary | undefined>;
   try {
@@ -200,13 +242,15 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
   if (stopped) {
     const summary = combine(started, summaries, undefined, false);
     summary.stopped = stopped;
-    summary.notStarted = summaries.reduce((n, s) => n + (s?.notStarted ?? 0), 0);
+    summary.notStarted = Math.max(0, samples - claimed);
     summary.ok = false;
     return summary;
   }
   // Assemble: every sample a worker finished is resumed; anything left (a crashed worker) is rendered here.
   const final = await synthesize({
     ...options,
+    total: samples,
+    completed,
     onIssue: undefined,
     onProgress: undefined,
     onSampleError: (error) => {

@@ -59,8 +59,18 @@ export interface SynthOptions {
   /** Samples in flight within one process (default 3): overlaps layout, encoding and file I/O. */
   concurrency?: number;
   shard?: Shard;
-  /** A second split applied after `shard` and `limit`: how parallel.ts divides a run between processes. */
-  subShard?: Shard;
+  /**
+   * A render process of a parallel run (parallel.ts): asked for the next sample to render (its index among the run's
+   * samples, after `shard` and `limit`) each time a slot frees up; undefined when none is left. The samples are
+   * handed out one at a time, so processes finish together whatever the samples' sizes.
+   */
+  claim?: () => Promise<number | undefined>;
+  /** A parallel run's assembling pass: samples its render processes completed in this run (taken as they are, not read back). */
+  completed?: ReadonlyMap<string, CompletedSample>;
+  /** Called when a sample's frames and manifest are written, or found complete from an earlier run. */
+  onCompleted?: (sample: CompletedSample) => void;
+  /** The run's sample count when the caller has counted them (no counting pass; bad lines are counted as they are read). */
+  total?: number;
   format?: DatasetFormat;
   /** Only the first N samples (after sharding). */
   limit?: number;
@@ -85,6 +95,13 @@ export interface SynthProgress {
   done: number;
   frames: number;
   current?: string;
+}
+
+/** A sample a render process rendered or found complete: what the assembling pass needs of it. */
+export interface CompletedSample {
+  id: string;
+  contextSha256: string;
+  frames: number;
 }
 
 export interface SampleError {
@@ -243,6 +260,7 @@ async function* plan(options: SynthOptions, onIssue?: (issue: ReadIssue) => void
   const seen = new Set<string>();
   let global = 0;
   let taken = 0;
+  let want: number | null | undefined;
   const sources: Array<Iterable<Sample> | AsyncIterable<Sample>> = [
     options.samples ?? [],
     ...options.inputs.map((input) => readSamples(input, { fields: options.fields, onIssue, signal: options.signal })),
@@ -263,18 +281,26 @@ async function* plan(options: SynthOptions, onIssue?: (issue: ReadIssue) => void
         return;
       }
       const local = taken++;
-      if (options.subShard && local % options.subShard.count !== options.subShard.index) {
-        continue;
+      if (options.claim) {
+        // Claims only grow: skip what other processes took.
+        want ??= await options.claim();
+        if (want === undefined || want === null) {
+          return;
+        }
+        if (local < want) {
+          continue;
+        }
+        want = undefined;
       }
       yield { ordinal, id, sample };
     }
   }
 }
 
-/** How many samples a run takes (after shard, limit and sub-shard), reading the inputs once; bad lines are not reported. */
-export async function countSamples(options: SynthOptions): Promise<number> {
+/** How many samples a run takes (after shard and limit), reading the inputs once; bad lines go to `onIssue`. */
+export async function countSamples(options: SynthOptions, onIssue?: (issue: ReadIssue) => void): Promise<number> {
   let n = 0;
-  for await (const _ of plan(options)) {
+  for await (const _ of plan({ ...options, claim: undefined }, onIssue)) {
     n++;
   }
   return n;
@@ -322,8 +348,8 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
     uncoveredGlyphs: { samples: 0, characters: 0, byScript: {} },
   };
   // The font stack (bundled fonts + --font-file, validated here before any work) and what each sample needs of it.
-  // A render process of a parallel run (subShard) leaves this to the assembling pass, which reads every sample.
-  const stack = options.subShard ? undefined : fontStack(engine.render.fontFile || undefined);
+  // A render process of a parallel run (claim) leaves this to the assembling pass, which reads every sample.
+  const stack = options.claim ? undefined : fontStack(engine.render.fontFile || undefined);
   const checkGlyphs = (id: string, sample: Sample): void => {
     const u = stack?.uncovered(sample.context);
     if (!u) {
@@ -383,8 +409,15 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
   if (format !== 'none') {
     await assertOutputNotInput(path.join(out, datasetFileName(format, options.shard)), options.inputs, 'the dataset file');
   }
-  for await (const _ of plan(options, onIssue)) {
-    total++;
+  // A known total (the parallel run counted) or a claiming render process (its share is not known up front) skip
+  // the counting pass: bad lines are then counted as the main pass reads them.
+  const countFirst = options.total === undefined && !options.claim;
+  if (countFirst) {
+    for await (const _ of plan(options, onIssue)) {
+      total++;
+    }
+  } else {
+    total = options.total ?? 0;
   }
   const renderer = new Renderer(engine.render);
   await renderer.init();
@@ -446,13 +479,20 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
     }
   };
 
-  const renderSample = async (id: string, sample: Sample): Promise<SampleManifest> => {
+  /** Renders a sample (or finds it complete) and gives its frame count. */
+  const renderSample = async (id: string, sample: Sample): Promise<number> => {
     const contextSha = sha256(sample.context);
+    const fresh = options.completed?.get(id);
+    if (fresh && fresh.contextSha256 === contextSha) {
+      summary.resumed++;
+      return fresh.frames;
+    }
     if (!options.force) {
       const done = await completeManifest(out, id, key, contextSha);
       if (done) {
         summary.resumed++;
-        return done;
+        options.onCompleted?.({ id, contextSha256: contextSha, frames: done.frames.length });
+        return done.frames.length;
       }
     }
     const dir = path.join(out, 'frames', id);
@@ -522,7 +562,8 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
     summary.bytes += bytes;
     summary.frames += frames.length;
     summary.completed++;
-    return manifest;
+    options.onCompleted?.({ id, contextSha256: contextSha, frames: frames.length });
+    return frames.length;
   };
 
   const jobs = Math.max(1, options.concurrency ?? 3);
@@ -530,7 +571,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
   let position = 0;
   let done = 0;
   try {
-    for await (const { id, sample } of plan(options)) {
+    for await (const { id, sample } of plan(options, countFirst ? undefined : onIssue)) {
       if (signal?.aborted || fatal !== undefined) {
         break;
       }
@@ -539,8 +580,8 @@ export async function synthesize(options: SynthOptions): Promise<SynthSummary> {
       checkGlyphs(id, sample);
       const task = renderSample(id, sample)
         .then(
-          (manifest) => {
-            frameCounts.set(slot, { id, frames: manifest.frames.length });
+          (frames) => {
+            frameCounts.set(slot, { id, frames });
             ready.set(slot, sample.qa);
             if (!sample.qa.length) {
               summary.withoutQuestion++;

@@ -113,6 +113,42 @@ test('synth writes frames, per-sample manifests and a MiniCPM-V dataset in the T
   assert.equal(placeholder(100), '<image_100>');
 });
 
+test('parallel run: processes take samples one at a time; each sample is rendered once (--force too); bad lines are reported once; same result as one process', (t) => {
+  const dir = tempDir(t);
+  const input = levalSlice(dir, 7, 'leval-coursera.jsonl');
+  // Two bad lines among the records: each is reported once, naming the file and line.
+  const lines = fs.readFileSync(input, 'utf8').split('\n');
+  lines.splice(2, 0, '{"input": "unterminated');
+  lines.splice(5, 0, '[1, 2]');
+  fs.writeFileSync(input, lines.join('\n'));
+  const one = path.join(dir, 'one');
+  const two = path.join(dir, 'two');
+  const single = synth([input, '--out', one, '--jobs', '1']);
+  const parallel = synth([input, '--out', two, '--jobs', '2']);
+  assert.equal(single.code, 0, single.stderr);
+  assert.equal(parallel.code, 0, parallel.stderr);
+  assert.equal(parallel.summary.processes, 2);
+  assert.equal(parallel.summary.completed, 7);
+  assert.equal(parallel.summary.resumed, 0);
+  assert.equal(parallel.summary.frames, single.summary.frames);
+  assert.equal(parallel.summary.issues, 2);
+  for (const line of [3, 6]) {
+    const said = parallel.stderr.split('\n').filter((l) => l.includes(`leval-coursera.jsonl:${line}`));
+    assert.equal(said.length, 1, `line ${line} reported once:\n${parallel.stderr}`);
+  }
+  assert.deepEqual(hashTree(two), hashTree(one));
+  assert.equal(fs.readFileSync(path.join(two, 'minicpm-v.json'), 'utf8'), fs.readFileSync(path.join(one, 'minicpm-v.json'), 'utf8'));
+  const forced = synth([input, '--out', two, '--jobs', '2', '--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(forced.summary.completed, 7, 'each sample rendered once, not once per process and again when assembling');
+  assert.equal(forced.summary.resumed, 0);
+  assert.equal(forced.summary.frames, single.summary.frames);
+  assert.deepEqual(hashTree(two), hashTree(one));
+  const resumed = synth([input, '--out', two, '--jobs', '2']);
+  assert.equal(resumed.summary.completed, 0);
+  assert.equal(resumed.summary.resumed, 7);
+});
+
 test('resume: a re-run skips complete samples; a killed run picks up and ends identical to a clean run', async (t) => {
   const dir = tempDir(t);
   const input = levalSlice(dir, 6, 'leval-coursera.jsonl');
