@@ -68,6 +68,28 @@ const problemMatcher = {
   },
 };
 
+/**
+ * Large data packages loaded on first use, each bundled into its own file in dist/vendor: the wink-nlp English
+ * model (3.5 MB, only the diversity metrics' verb–noun analysis) and the Llama-3 tokenizer (3.1 MB, only token
+ * budgets). Inlined, they made every process that loads a bundle — the CLI, each render process, the extension
+ * host — parse and initialise them at start (about a third of a render process's start-up); the bundles now
+ * `require('./vendor/…')` them from the function that first needs them.
+ */
+const vendor = [
+  { module: 'wink-eng-lite-web-model', file: 'wink-eng-lite-web-model.js' },
+  { module: 'llama3-tokenizer-js/bundle/commonjs-llama3-tokenizer-with-baked-data.cjs', file: 'llama3-tokenizer.js' },
+];
+
+const vendorExternal = {
+  name: 'vendor-external',
+  setup(build) {
+    for (const { module, file } of vendor) {
+      const filter = new RegExp(`^${module.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
+      build.onResolve({ filter }, () => ({ path: `./vendor/${file}`, external: true }));
+    }
+  },
+};
+
 const common = {
   bundle: true,
   format: 'cjs',
@@ -78,7 +100,7 @@ const common = {
   minify: production,
   external: ['vscode', 'sharp'],
   logLevel: 'warning',
-  plugins: watch ? [problemMatcher] : [],
+  plugins: watch ? [problemMatcher, vendorExternal] : [vendorExternal],
 };
 
 const browser = {
@@ -90,7 +112,7 @@ const browser = {
   sourcesContent: common.sourcesContent,
   minify: common.minify,
   logLevel: common.logLevel,
-  plugins: common.plugins,
+  plugins: watch ? [problemMatcher] : [],
 };
 
 async function main() {
@@ -101,6 +123,14 @@ async function main() {
     ...(cliOnly ? [] : [esbuild.context({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' })]),
     esbuild.context({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
     esbuild.context({ ...common, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js' }),
+    ...vendor.map(({ module, file }) =>
+      esbuild.context({
+        ...common,
+        plugins: common.plugins.filter((p) => p !== vendorExternal),
+        entryPoints: [require.resolve(module)],
+        outfile: `dist/vendor/${file}`,
+      }),
+    ),
     ...(cliOnly ? cliWebviewApps : webviewApps).map((app) =>
       esbuild.context({
         ...browser,

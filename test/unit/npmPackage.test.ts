@@ -76,6 +76,8 @@ test('npm pack, npm install -g from the tarball, then t2vid synth on English and
   for (const needed of [
     'dist/cli.js',
     'dist/worker.js',
+    'dist/vendor/wink-eng-lite-web-model.js',
+    'dist/vendor/llama3-tokenizer.js',
     'media/fonts/DejaVuSans.ttf',
     'media/fonts/NotoSansSC-Regular.ttf',
     'media/embeddings/glove-6b-100d-50k.bin',

@@ -32,6 +32,8 @@ test('the VSIX carries every file the extension loads at run time (bundles, webv
     manifest.main.replace(/^\.\//, ''),
     'dist/cli.js',
     'dist/worker.js',
+    'dist/vendor/wink-eng-lite-web-model.js',
+    'dist/vendor/llama3-tokenizer.js',
     ...webviewApps.flatMap((app) => [`dist/webview/${app}.js`, `dist/webview/${app}.css`]),
     'dist/webview/vscode.css',
     ...fs.readdirSync(path.join(root, 'media', 'fonts')).map((f) => `media/fonts/${f}`),

@@ -17,7 +17,7 @@ let tokenizer: Llama3Tokenizer | undefined;
 /** Loaded on first use: its 3 MB of vocabulary is parsed only by runs that count tokens. */
 function llama3(): Llama3Tokenizer {
   if (!tokenizer) {
-    // The package's CommonJS bundle (its `main` is an ES module); esbuild bundles it into dist/cli.js.
+    // The package's CommonJS bundle (its `main` is an ES module); esbuild.js keeps it in dist/vendor, loaded here.
     const mod = require('llama3-tokenizer-js/bundle/commonjs-llama3-tokenizer-with-baked-data.cjs') as {
       llama3Tokenizer: Llama3Tokenizer;
     };

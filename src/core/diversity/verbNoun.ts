@@ -10,7 +10,6 @@
  * English only: other instructions are counted apart and not analysed.
  */
 import winkNLP from 'wink-nlp';
-import model from 'wink-eng-lite-web-model';
 import type { MetricValue } from '../../shared/diversity';
 import { looksEnglish } from './text';
 
@@ -36,7 +35,9 @@ let nlp: ReturnType<typeof winkNLP> | undefined;
 
 /** The (verb, object) of one instruction's first sentence, either undefined when not found. */
 export function verbAndObject(text: string): { verb?: string; noun?: string } {
-  nlp ??= winkNLP(model, ['sbd', 'pos']);
+  // The English model (3.5 MB) is loaded here, on first use: a bundle that inlined it would parse it at every
+  // process start (esbuild.js keeps it in dist/vendor).
+  nlp ??= winkNLP(require('wink-eng-lite-web-model') as typeof import('wink-eng-lite-web-model').default, ['sbd', 'pos']);
   const its = nlp.its;
   const doc = nlp.readDoc(text.length > MAX_CHARS ? text.slice(0, MAX_CHARS) : text);
   if (doc.sentences().length() === 0) {
