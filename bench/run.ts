@@ -1039,7 +1039,9 @@ async function main(): Promise<number> {
     if (report.baseline) {
       report.refPng = await step(report, 'reference PNG sample', () => samplePngs(refOut, args.sample));
     }
-    fs.rmSync(refOut, { recursive: true, force: true });
+    // Every run's frames stay in the work dir until the end: deleting thousands of files right before the next run
+    // makes ext4 slow to create that run's files (it skips inodes deleted in the last minutes: `recently_deleted`
+    // was 7% of a render process's CPU in perf), a cost that depended only on a run's place in the bench.
 
     if (!args.baselineOnly) {
       for (const [n, m] of MODES.entries()) {
@@ -1073,9 +1075,7 @@ async function main(): Promise<number> {
           if (eight) {
             report.aaPng = await step(report, 'antialiased PNG sample', () => sampleAntialiased(modeOut, eightOut, args.sample));
           }
-          fs.rmSync(eightOut, { recursive: true, force: true });
         }
-        fs.rmSync(modeOut, { recursive: true, force: true });
         run.paging = await step(report, `layouts per frame (${m.label}, in this process)`, () =>
           pagingCount(corpus, m.mode, m.words, m.preset),
         );

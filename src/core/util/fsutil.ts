@@ -19,6 +19,44 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
+/**
+ * Linux file systems whose writes land in this machine's page cache (statfs f_type): ext2/3/4, XFS, Btrfs, tmpfs,
+ * F2FS, overlayfs (containers), ZFS. Network and cluster file systems (NFS, Lustre, GPFS, CephFS, CIFS, FUSE) are
+ * not on the list: a write there can wait on a server.
+ */
+const LOCAL_FILE_SYSTEMS = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994, 0xf2f52010, 0x794c7630, 0x2fc12fc1]);
+
+/**
+ * True if `dir` is on a local disk (or in memory), where writing a small file synchronously costs less than a trip
+ * through libuv's thread pool (measured on ext4: 0.03–0.06 ms of CPU against 0.13–0.3 ms for the open, write,
+ * close and rename of an asynchronous atomic write). False where unsure: other platforms, network file systems.
+ */
+export function isLocalFileSystem(dir: string): boolean {
+  if (process.platform !== 'linux') {
+    return false;
+  }
+  try {
+    return LOCAL_FILE_SYSTEMS.has(fs.statfsSync(dir).type >>> 0);
+  } catch {
+    return false;
+  }
+}
+
+let syncTemps = 0;
+
+/** writeFileAtomic, synchronously: for small files on a local file system (isLocalFileSystem), in a hot loop. */
+export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
+  // Unique within this process; a killed process's leftover is another pid's name (and removed with its folder).
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${syncTemps++}.tmp`);
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
 /** A file written piece by piece to a temp name, renamed into place by commit(), removed by abort(). */
 export class AtomicStream {
   private readonly tmp: string;
