@@ -62,6 +62,8 @@ export class Renderer {
   private readonly lut: Uint8Array;
   /** grey4: two coverage values (high byte first) → the packed byte of the two pixels (64 KB, built on first use). */
   private lut2: Uint8Array | undefined;
+  /** The frame being encoded (see encode). */
+  private scan: Buffer | undefined;
   private ready: Promise<void> | undefined;
 
   constructor(readonly options: RenderOptions) {
@@ -240,10 +242,15 @@ export class Renderer {
     }
   }
 
-  /** Place the block (vertically centred, aligned horizontally) and encode the frame as PNG. */
+  /**
+   * Place the block (vertically centred, aligned horizontally) and encode the frame as PNG. The scanlines are one
+   * buffer reused frame after frame (reset to the blank frame by a copy): placing and deflating are synchronous, so
+   * no two frames share it, and a 100 KB allocation a frame no longer drives the garbage collector.
+   */
   async encode(block: Block | undefined): Promise<Buffer> {
     const o = this.options;
-    const scan = Buffer.from(this.blank);
+    const scan = (this.scan ??= Buffer.allocUnsafe(this.blank.length));
+    this.blank.copy(scan);
     if (block) {
       if (!this.fits(block)) {
         throw new Error(`internal: a ${block.width}×${block.height} block does not fit ${this.availWidth}×${this.availHeight}`);
