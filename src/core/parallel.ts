@@ -191,7 +191,9 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
       child.on('message', (message: FromWorker) => {
         switch (message.type) {
           case 'claim':
-            child.send({ type: 'claimed', next: claimed < samples && !signal?.aborted ? claimed++ : null } satisfies ToWorker);
+            if (child.connected) {
+              child.send({ type: 'claimed', next: claimed < samples && !signal?.aborted ? claimed++ : null } satisfies ToWorker);
+            }
             break;
           case 'completed':
             completed.set(message.sample.id, message.sample);
