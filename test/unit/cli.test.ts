@@ -149,6 +149,74 @@ test('parallel run: processes take samples one at a time; each sample is rendere
   assert.equal(resumed.summary.resumed, 7);
 });
 
+/** Pids of the live children of `pid` whose command line contains `needle` (Linux /proc). */
+function childProcesses(pid: number, needle: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) {
+        found.push(Number(entry));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+test(
+  "parallel run: a render process killed mid-run costs nothing — the other takes the remaining samples, the parent renders the killed one's unfinished ones",
+  { skip: process.platform !== 'linux' },
+  async (t) => {
+    const dir = tempDir(t);
+    const input = levalSlice(dir, 8, 'leval-coursera.jsonl');
+    const one = path.join(dir, 'one');
+    assert.equal(synth([input, '--out', one, '--jobs', '1']).code, 0);
+    const out = path.join(dir, 'two');
+    const child = spawn(process.execPath, [CLI, 'synth', input, '--out', out, '--jobs', '2', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let killed: number | undefined;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const frames = path.join(out, 'frames');
+        // Once a render process is under way (its first frames written): kill one of the two.
+        const started = fs.existsSync(frames) && fs.readdirSync(frames).some((d) => fs.readdirSync(path.join(frames, d)).length > 2);
+        const workers = childProcesses(child.pid ?? -1, 'worker.js');
+        if (started && workers.length === 2) {
+          clearInterval(timer);
+          killed = workers[0];
+          process.kill(killed, 'SIGKILL');
+          resolve();
+        }
+      }, 5);
+      void exited.then(() => {
+        clearInterval(timer);
+        reject(new Error(`the run finished before a render process could be killed:\n${stderr}`));
+      });
+    });
+    assert.equal(await exited, 0, stderr);
+    const summary = JSON.parse(stdout) as SynthSummary;
+    assert.equal(summary.ok, true);
+    assert.equal(summary.failed, 0);
+    assert.equal(summary.completed + summary.resumed, 8, JSON.stringify(summary));
+    assert.equal(summary.processes, 1, 'one render process finished its run');
+    assert.deepEqual(hashTree(out), hashTree(one), 'the same frames as a one-process run');
+    assert.equal(fs.readFileSync(path.join(out, 'minicpm-v.json'), 'utf8'), fs.readFileSync(path.join(one, 'minicpm-v.json'), 'utf8'));
+    assert.ok(killed !== undefined && !fs.existsSync(`/proc/${killed}`), 'the killed process is gone');
+  },
+);
+
 test('resume: a re-run skips complete samples; a killed run picks up and ends identical to a clean run', async (t) => {
   const dir = tempDir(t);
   const input = levalSlice(dir, 6, 'leval-coursera.jsonl');
