@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { packageRoot } from '../../src/core/fonts';
 import { after, before } from 'node:test';
 import { openQuickInput } from './browser';
+import { processes } from './proc';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -152,32 +153,6 @@ function tail(file: string, lines = 40): string {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface ProcStat {
-  pid: number;
-  state: string;
-  ppid: number;
-  pgrp: number;
-}
-
-/** Every process in /proc (state, parent, process group); zombies are reported with state Z. */
-function processes(): ProcStat[] {
-  const out: ProcStat[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) {
-      continue;
-    }
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
-      const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push({ pid: Number(entry), state, ppid: Number(ppid), pgrp: Number(pgrp) });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
 
 /** Running (not zombie: PID 1 in a container may never reap orphans) processes of this pid. */
 function alive(pid: number): boolean {

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { childrenOf } from './proc';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -46,27 +47,6 @@ function keygen(file: string, comment: string): void {
   if (r.status !== 0) {
     throw new Error(`ssh-keygen: ${r.stderr}`);
   }
-}
-
-/** Pids whose parent is `pid` (from /proc). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) {
-      continue;
-    }
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      // pid (comm) state ppid …: comm may hold spaces, so split after the last ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) {
-        out.push(Number(name));
-      }
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
 }
 
 function kill(pid: number, signal: NodeJS.Signals): void {

@@ -8,6 +8,7 @@ import type { SampleManifest, SynthSummary } from '../../src/core/synth';
 import type { MiniCpmVEntry } from '../../src/core/writers/minicpmv';
 import { placeholder } from '../../src/core/writers/minicpmv';
 import { repoRoot, sharedData, tempDir } from '../support/helpers';
+import { childrenOf } from '../support/proc';
 
 const CLI = path.join(repoRoot(), 'dist', 'cli.js');
 
@@ -149,26 +150,6 @@ test('parallel run: processes take samples one at a time; each sample is rendere
   assert.equal(resumed.summary.resumed, 7);
 });
 
-/** Pids of the live children of `pid` whose command line contains `needle` (Linux /proc). */
-function childProcesses(pid: number, needle: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) {
-      continue;
-    }
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) {
-        found.push(Number(entry));
-      }
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
 test(
   "parallel run: a render process killed mid-run costs nothing — the other takes the remaining samples, the parent renders the killed one's unfinished ones",
   { skip: process.platform !== 'linux' },
@@ -192,7 +173,7 @@ test(
         const frames = path.join(out, 'frames');
         // Once a render process is under way (its first frames written): kill one of the two.
         const started = fs.existsSync(frames) && fs.readdirSync(frames).some((d) => fs.readdirSync(path.join(frames, d)).length > 2);
-        const workers = childProcesses(child.pid ?? -1, 'worker.js');
+        const workers = childrenOf(child.pid ?? -1, 'worker.js');
         if (started && workers.length === 2) {
           clearInterval(timer);
           killed = workers[0];
