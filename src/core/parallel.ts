@@ -211,19 +211,15 @@ export async function synthesizeParallel(options: SynthOptions): Promise<SynthSu
           case 'done':
             summary = message.summary;
             break;
-          case 'failed':
+          case 'failed': {
+            const note = `render process ${index} failed: ${message.message}; its unfinished samples are rendered by the others and at the end`;
             if (options.onNotice) {
-              options.onNotice(
-                `render process ${index} failed: ${message.message}; its unfinished samples are rendered by the others and at the end`,
-              );
+              options.onNotice(note);
             } else {
-              process.emitWarning(
-                escapeControl(
-                  `t2vid render process ${index} failed: ${message.message}; its unfinished samples are rendered by the others and at the end`,
-                ),
-              );
+              process.emitWarning(escapeControl(`t2vid ${note}`));
             }
             break;
+          }
         }
       });
       child.on('error', () => resolve(undefined));

@@ -268,7 +268,7 @@ async function* plan(options: SynthOptions, onIssue?: (issue: ReadIssue) => void
   const seen = new Set<string>();
   let global = 0;
   let taken = 0;
-  let want: number | null | undefined;
+  let want: number | undefined;
   const sources: Array<Iterable<Sample> | AsyncIterable<Sample>> = [
     options.samples ?? [],
     ...options.inputs.map((input) => readSamples(input, { fields: options.fields, onIssue, signal: options.signal })),
@@ -292,7 +292,7 @@ async function* plan(options: SynthOptions, onIssue?: (issue: ReadIssue) => void
       if (options.claim) {
         // Claims only grow: skip what other processes took.
         want ??= await options.claim();
-        if (want === undefined || want === null) {
+        if (want === undefined) {
           return;
         }
         if (local < want) {
